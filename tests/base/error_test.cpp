@@ -1,0 +1,98 @@
+#include <doctest/doctest.h>
+
+#include <cerrno>
+
+#include "triage/base/read_file.hpp"
+#include "triage/base/result.hpp"
+#include "triage/base/scope_exit.hpp"
+#include "triage/base/text.hpp"
+
+using namespace triage;
+
+TEST_CASE("an errno becomes an error whose message says what to do") {
+    error e = error::from_errno(EACCES, "reading /proc/1/mem");
+    CHECK(e.code == errc::permission_denied);
+    CHECK(e.sys_errno == EACCES);
+    CHECK(e.message().starts_with("permission denied reading /proc/1/mem: run as root or grant CAP_SYS_PTRACE"));
+
+    error gone = error::from_errno(ESRCH, "attaching to 4242");
+    CHECK(gone.code == errc::no_such_process);
+    CHECK(gone.message() == "no such process attaching to 4242: check the pid; the process may have exited");
+
+    error other = error::from_errno(EMFILE, "opening /proc/self/maps");
+    CHECK(other.code == errc::system);
+    CHECK(other.message().find("Too many open files") != std::string::npos);
+}
+
+TEST_CASE("a specific hint replaces the default, and context nests") {
+    error e{errc::already_traced, 0, "attaching to 12", "pid 99 (gdb) is tracing it"};
+    CHECK(e.message() == "already traced attaching to 12: pid 99 (gdb) is tracing it");
+    error inner{errc::bad_address, 0, "reading 0x10", ""};
+    CHECK(std::move(inner).within("walking thread 7").message() == "unreadable address walking thread 7: reading 0x10");
+}
+
+namespace {
+result<int> parse_number(std::string_view s) {
+    if (auto v = parse_signed<int>(s)) return *v;
+    return fail(errc::malformed, "parsing '" + std::string{s} + "'");
+}
+result<int> doubled(std::string_view s) {
+    int v = TRIAGE_TRY(parse_number(s));
+    return 2 * v;
+}
+result<void> check_positive(int v) {
+    if (v <= 0) return fail(errc::invalid_argument, "checking " + std::to_string(v));
+    return {};
+}
+result<int> positive_doubled(std::string_view s) {
+    int v = TRIAGE_TRY(doubled(s));
+    TRIAGE_TRY(check_positive(v));
+    return v;
+}
+} // namespace
+
+TEST_CASE("TRIAGE_TRY propagates errors and yields values") {
+    CHECK(doubled("21").value() == 42);
+    CHECK(doubled("x").error().code == errc::malformed);
+    CHECK(positive_doubled("-1").error().context == "checking -2");
+    CHECK(positive_doubled("3").value() == 6);
+}
+
+TEST_CASE("text helpers parse whole numbers and tokens without allocating") {
+    CHECK(parse_unsigned<unsigned>("123") == 123u);
+    CHECK_FALSE(parse_unsigned<unsigned>("12x"));
+    CHECK_FALSE(parse_unsigned<unsigned>(""));
+    CHECK(parse_unsigned<std::uint64_t>("7fff0000", 16) == 0x7fff0000u);
+    CHECK(parse_signed<long>("-5") == -5);
+    std::string_view line = "a  b c";
+    CHECK(next_token(line) == "a");
+    CHECK(next_token(line) == "b");
+    CHECK(next_token(line) == "c");
+    CHECK(line.empty());
+    CHECK(trim("  x y \n") == "x y");
+    CHECK(hex(0x7f00) == "0x7f00");
+    CHECK(hex(0) == "0x0");
+}
+
+TEST_CASE("read_file reads /proc files, which report size 0, whole") {
+    auto maps = read_file("/proc/self/smaps");
+    REQUIRE(maps);
+    CHECK(maps->size() > 8192);  // several initial buffers: growth works
+    CHECK(maps->find("[stack]") != std::string::npos);
+    auto missing = read_file("/proc/self/no-such-file");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == errc::not_found);
+    CHECK(missing.error().message() == "not found opening /proc/self/no-such-file");
+}
+
+TEST_CASE("scope_exit runs unless released") {
+    int runs = 0;
+    {
+        scope_exit guard{[&] { ++runs; }};
+    }
+    {
+        scope_exit guard{[&] { ++runs; }};
+        guard.release();
+    }
+    CHECK(runs == 1);
+}

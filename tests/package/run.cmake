@@ -1,0 +1,23 @@
+# Installs triage into WORK_DIR/prefix, then configures and builds the
+# consumer project twice: through find_package(triage) against the install,
+# and through add_subdirectory() of the source tree. Fails on any error.
+file(REMOVE_RECURSE ${WORK_DIR})
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "command failed (${rc}): ${ARGN}\n${out}")
+  endif()
+endfunction()
+
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/triage-build -G ${GENERATOR}
+    -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix -DTRIAGE_BUILD_TESTS=OFF -DTRIAGE_BUILD_EXAMPLES=OFF
+    -DTRIAGE_BUILD_BENCHMARKS=OFF -DTRIAGE_INSTALL=ON)
+run(${CMAKE_COMMAND} --install ${WORK_DIR}/triage-build)
+
+foreach(mode find_package add_subdirectory)
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/package/consumer -B ${WORK_DIR}/consumer-${mode} -G ${GENERATOR}
+      -DCONSUMER_MODE=${mode} -DTRIAGE_SOURCE_DIR=${SOURCE_DIR} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+  run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer-${mode})
+  run(${WORK_DIR}/consumer-${mode}/consumer)
+  message(STATUS "consumer via ${mode}: built and ran")
+endforeach()
