@@ -1,0 +1,114 @@
+// triage/procfs/maps.hpp — the memory mappings of a process (/proc/PID/maps).
+//
+// Offers: `mapping` (one line: range, permissions, offset, device, inode,
+// path, and whether the file was deleted), `parse_maps(text)` for any maps
+// text (also fuzzed) and `read_maps(pid)`. A malformed line is
+// errc::malformed with its line number; a vanished process is
+// errc::no_such_process.
+// Thread-safe: yes. Signal-safe: no (allocates). Target process: reads a
+// /proc file only; nothing is attached.
+//
+//   for (const auto& m : TRIAGE_TRY(triage::procfs::read_maps(pid)))
+//       if (m.executable && m.path.ends_with("libpython3.11.so.1.0")) ...
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "triage/base/read_file.hpp"
+#include "triage/base/result.hpp"
+#include "triage/base/text.hpp"
+
+namespace triage::procfs {
+
+struct mapping {
+    std::uint64_t start = 0;
+    std::uint64_t end = 0;  // one past the last byte
+    bool readable = false;
+    bool writable = false;
+    bool executable = false;
+    bool shared = false;  // 's' rather than 'p'
+    std::uint64_t offset = 0;  // file offset of `start`
+    std::uint32_t dev_major = 0;
+    std::uint32_t dev_minor = 0;
+    std::uint64_t inode = 0;
+    std::string path;      // "" for anonymous memory; "[heap]", "[stack]", ... for special ones
+    bool deleted = false;  // the kernel appended " (deleted)": the file was removed or replaced
+
+    [[nodiscard]] std::uint64_t size() const noexcept { return end - start; }
+    [[nodiscard]] bool contains(std::uint64_t address) const noexcept { return address >= start && address < end; }
+    // Backed by a file (not anonymous, not [heap]/[stack]/[vdso]...).
+    [[nodiscard]] bool is_file() const noexcept { return inode != 0 && !path.empty() && path.front() == '/'; }
+};
+
+namespace detail {
+[[nodiscard]] inline result<mapping> parse_maps_line(std::string_view line, std::size_t line_number) {
+    auto bad = [&] { return fail(errc::malformed, "parsing maps line " + std::to_string(line_number)); };
+    mapping m;
+    std::string_view range = next_token(line);
+    std::string_view perms = next_token(line);
+    std::string_view offset = next_token(line);
+    std::string_view device = next_token(line);
+    std::string_view inode = next_token(line);
+    std::string_view start = next_token(range, '-');
+    auto s = parse_unsigned<std::uint64_t>(start, 16);
+    auto e = parse_unsigned<std::uint64_t>(range, 16);
+    auto o = parse_unsigned<std::uint64_t>(offset, 16);
+    std::string_view major = next_token(device, ':');
+    auto dmaj = parse_unsigned<std::uint32_t>(major, 16);
+    auto dmin = parse_unsigned<std::uint32_t>(device, 16);
+    auto ino = parse_unsigned<std::uint64_t>(inode);
+    if (!s || !e || !o || !dmaj || !dmin || !ino || perms.size() != 4 || *e < *s) return bad();
+    m.start = *s;
+    m.end = *e;
+    m.readable = perms[0] == 'r';
+    m.writable = perms[1] == 'w';
+    m.executable = perms[2] == 'x';
+    m.shared = perms[3] == 's';
+    m.offset = *o;
+    m.dev_major = *dmaj;
+    m.dev_minor = *dmin;
+    m.inode = *ino;
+    // The path is the rest of the line after the padding; it may contain spaces.
+    std::string_view path = line;
+    while (!path.empty() && path.front() == ' ') path.remove_prefix(1);
+    constexpr std::string_view deleted_suffix = " (deleted)";
+    if (path.ends_with(deleted_suffix) && m.inode != 0) {
+        m.deleted = true;
+        path.remove_suffix(deleted_suffix.size());
+    }
+    m.path = std::string{path};
+    return m;
+}
+} // namespace detail
+
+[[nodiscard]] inline result<std::vector<mapping>> parse_maps(std::string_view text) {
+    std::vector<mapping> out;
+    std::size_t line_number = 0;
+    while (!text.empty()) {
+        std::size_t nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+        ++line_number;
+        if (line.empty()) continue;
+        out.push_back(TRIAGE_TRY(detail::parse_maps_line(line, line_number)));
+    }
+    return out;
+}
+
+[[nodiscard]] inline result<std::vector<mapping>> read_maps(pid_t pid) {
+    std::string path = "/proc/" + std::to_string(pid) + "/maps";
+    auto text = read_file(path);
+    if (!text) {
+        error e = std::move(text.error());
+        if (e.code == errc::not_found) e.code = errc::no_such_process;
+        return fail(std::move(e));
+    }
+    return parse_maps(*text);
+}
+
+} // namespace triage::procfs
