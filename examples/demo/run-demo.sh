@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Investigates the bundled stuck service the way INCIDENT.md's engineer
+# wished they could: which thread is hot, and what it is doing.
+#   examples/demo/run-demo.sh BUILD_DIR
+set -euo pipefail
+build=${1:?usage: run-demo.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+service_pid=
+cleanup() {
+  [ -n "$service_pid" ] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
+
+echo "Starting the stuck service (examples/demo/stuck_service.py) with $(command -v python3)..."
+python3 "$here/stuck_service.py" --ready-file "$work/ready" &
+service_pid=$!
+for _ in $(seq 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
+[ -s "$work/ready" ] || { echo "the service did not start" >&2; exit 1; }
+echo "service pid $service_pid: 26 threads, one of them spinning"
+
+step "1. Which thread is hot, and is it in a system call? (reads /proc only)" \
+     "triage-top $service_pid --interval 500"
+"$build/examples/triage-top" "$service_pid" --interval 500
+
+echo
+if kill -0 "$service_pid" 2>/dev/null && ! grep -q '^State:.*[tT]' "/proc/$service_pid/status"; then
+  echo "The service is still running and was never stopped."
+else
+  echo "the service is not running!" >&2; exit 1
+fi
