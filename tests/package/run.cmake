@@ -1,5 +1,5 @@
 # Installs triage into WORK_DIR/prefix, then configures and builds the
-# consumer project twice: through find_package(triage) against the install,
+# consumer project (and the README's example) twice: through find_package(triage) against the install,
 # and through add_subdirectory() of the source tree. Fails on any error.
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
@@ -14,9 +14,18 @@ run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/triage-build -G ${GENERATOR
     -DTRIAGE_BUILD_BENCHMARKS=OFF -DTRIAGE_INSTALL=ON)
 run(${CMAKE_COMMAND} --install ${WORK_DIR}/triage-build)
 
+# The README's opening example must compile as a user would write it.
+file(READ ${SOURCE_DIR}/README.md readme)
+string(REGEX MATCH "```cpp\n([^`]*)```" _ "${readme}")
+if(NOT CMAKE_MATCH_1)
+  message(FATAL_ERROR "README.md has no ```cpp example")
+endif()
+file(WRITE ${WORK_DIR}/readme_example.cpp "${CMAKE_MATCH_1}")
+
 foreach(mode find_package add_subdirectory)
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/package/consumer -B ${WORK_DIR}/consumer-${mode} -G ${GENERATOR}
-      -DCONSUMER_MODE=${mode} -DTRIAGE_SOURCE_DIR=${SOURCE_DIR} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+      -DCONSUMER_MODE=${mode} -DTRIAGE_SOURCE_DIR=${SOURCE_DIR}
+      -DREADME_EXAMPLE=${WORK_DIR}/readme_example.cpp -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
   run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer-${mode})
   run(${WORK_DIR}/consumer-${mode}/consumer)
   message(STATUS "consumer via ${mode}: built and ran")
