@@ -1,0 +1,305 @@
+// triage/cpython/layout.hpp — what a remote stack walker must know about one
+// CPython version's memory layout, as plain data.
+//
+// Offers:
+//  - `layout`: byte offsets and sizes of the few fields of the runtime,
+//    interpreter, thread state, frame, code, string and type objects that a
+//    walker reads, for one CPython minor version (x86-64 Linux, the default
+//    build with the GIL). Nested plain structs, adapted with Boost.Hana so a
+//    test can iterate every field (e.g. to check each against DWARF).
+//  - `offset_none`: the value of a field the version does not have;
+//    `has(offset)` tests for it. Every offset is relative to the start of the
+//    struct named in the field's comment; every size is a sizeof.
+//  - enums saying how a version keeps things that are not just offsets:
+//    where the interpreter list, the current thread and the GIL live, how a
+//    frame's instruction position counts, which line table the code has.
+//  - `for_each_field(l, f)`: calls f(section, field, value) for every field
+//    ("thread", "next", 8); top-level fields have section "".
+//  - symbol names the runtime locator looks up (`symbol_*`), and the co_flags
+//    bits of generators and coroutines.
+// The values live in triage/cpython/layouts/v<major>_<minor>.hpp (one header
+// per version) and, for 3.13 and later, can be read from the target itself
+// (triage/cpython/debug_offsets.hpp).
+// Errors: none (data). Thread-safe and signal-safe: constants only.
+// Target process: none touched.
+//
+//   const triage::cpython::layout& l = triage::cpython::layouts::v3_11;
+//   // copy l.thread.size bytes of a PyThreadState, then:
+//   std::uint64_t next = load_u64(buffer + l.thread.next);
+//   if (triage::cpython::has(l.thread.native_thread_id)) { /* 3.11+ */ }
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include <boost/hana/accessors.hpp>
+#include <boost/hana/adapt_struct.hpp>
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/pair.hpp>
+#include <boost/hana/string.hpp>
+
+namespace triage::cpython {
+
+// A byte offset (or a size) inside a CPython struct.
+using byte_offset = std::uint32_t;
+
+// The version has no such field.
+inline constexpr byte_offset offset_none = 0xFFFF'FFFFu;
+
+[[nodiscard]] constexpr bool has(byte_offset offset) noexcept { return offset != offset_none; }
+
+// Symbols the runtime locator looks for (ELF .dynsym or .symtab of libpython
+// or of a statically linked python). "static" ones are only in .symtab.
+inline constexpr std::string_view symbol_runtime = "_PyRuntime";                          // 3.7+
+inline constexpr std::string_view symbol_interp_head = "interp_head";                     // 2.7, 3.6; static
+inline constexpr std::string_view symbol_thread_state_current = "_PyThreadState_Current";  // 2.7, 3.6
+inline constexpr std::string_view symbol_gil_locked = "gil_locked";                       // 3.2–3.6; static
+inline constexpr std::string_view symbol_gil_last_holder = "gil_last_holder";             // 3.2–3.6; static
+// 3.10+: _PyRuntime alone in its own section.
+inline constexpr std::string_view section_runtime = ".PyRuntime";
+// 2.7 builds differ in the width of Py_UNICODE, which no struct says: a UCS4
+// build exports PyUnicodeUCS4_* functions, a UCS2 build PyUnicodeUCS2_*.
+inline constexpr std::string_view symbol_py2_ucs4_marker = "PyUnicodeUCS4_FromString";
+inline constexpr std::string_view symbol_py2_ucs2_marker = "PyUnicodeUCS2_FromString";
+
+// co_flags bits (the same in 2.7 and every 3.x).
+inline constexpr std::uint32_t co_flag_generator = 0x0020;
+inline constexpr std::uint32_t co_flag_coroutine = 0x0080;            // 3.5+
+inline constexpr std::uint32_t co_flag_iterable_coroutine = 0x0100;   // 3.5+
+inline constexpr std::uint32_t co_flag_async_generator = 0x0200;      // 3.6+
+
+// Where the head of the interpreter list is.
+enum class interpreter_root : std::uint8_t {
+    interp_head_symbol,  // 2.7, 3.6: the static `interp_head` (needs .symtab)
+    runtime,             // 3.7+: _PyRuntime + runtime.interpreters_head
+};
+
+// Where the thread state that holds the GIL (the "current" one) is.
+enum class current_thread_root : std::uint8_t {
+    thread_state_current_symbol,  // 2.7, 3.6: `_PyThreadState_Current` (NULL while nobody holds the GIL)
+    runtime,                      // 3.7–3.11: _PyRuntime + runtime.tstate_current (NULL likewise)
+    thread_local_only,            // 3.12+: a C thread-local; use the GIL's last_holder instead
+};
+
+// Where the GIL state (`struct _gil_runtime_state`: locked, last_holder) is.
+enum class gil_root : std::uint8_t {
+    none,                  // 2.7: a plain lock; only _PyThreadState_Current tells the holder
+    static_symbols,        // 3.6: the statics `gil_locked`, `gil_last_holder` (need .symtab)
+    runtime,               // 3.7–3.11: embedded at _PyRuntime + runtime.gil
+    interpreter_pointer,   // 3.12+: pointer at PyInterpreterState + interpreter.gil_pointer
+};
+
+// What a frame's instruction position counts.
+enum class instruction_position : std::uint8_t {
+    lasti_bytes,       // 2.7–3.9: PyFrameObject.f_lasti, a byte offset into co_code (-1: not started)
+    lasti_code_units,  // 3.10: PyFrameObject.f_lasti in 2-byte code units (byte offset = 2 * f_lasti)
+    pointer,           // 3.11+: _PyInterpreterFrame pointer into the code object's co_code_adaptive;
+                       // byte offset = pointer - (code object address + code.code_adaptive)
+};
+
+// The line table of a code object.
+enum class line_table_format : std::uint8_t {
+    lnotab_unsigned,  // 2.7: co_lnotab, unsigned line increments
+    lnotab_signed,    // 3.6–3.9: co_lnotab, signed line increments
+    linetable_310,    // 3.10: co_linetable (byte-delta, line-delta) pairs
+    location_table,   // 3.11+: co_linetable, the location table (PEP 657)
+};
+
+// _PyRuntimeState (3.7+). Absent on 2.7 and 3.6.
+struct runtime_layout {
+    interpreter_root interpreters_from;
+    current_thread_root current_thread_from;
+    gil_root gil_from;
+    byte_offset interpreters_head;  // _PyRuntimeState.interpreters.head
+    byte_offset tstate_current;     // _PyRuntimeState.gilstate.tstate_current (3.7–3.11)
+    byte_offset gil;                // _PyRuntimeState.ceval.gil (3.7–3.11; a struct _gil_runtime_state)
+
+    friend constexpr bool operator==(const runtime_layout&, const runtime_layout&) = default;
+};
+
+// PyInterpreterState (struct _is).
+struct interpreter_layout {
+    byte_offset next;          // _is.next
+    byte_offset threads_head;  // _is.tstate_head (≤3.10) / _is.threads.head (3.11+)
+    byte_offset id;            // _is.id (3.7+)
+    byte_offset gil_pointer;   // _is.ceval.gil (3.12+: struct _gil_runtime_state *)
+
+    friend constexpr bool operator==(const interpreter_layout&, const interpreter_layout&) = default;
+};
+
+// struct _gil_runtime_state (3.7+; 3.6 keeps the same two values in statics).
+// A thread state holds the GIL when locked == 1 and last_holder is it.
+struct gil_layout {
+    byte_offset last_holder;  // PyThreadState * of the thread that took the GIL last
+    byte_offset locked;       // int: 1 while held, 0 when free, -1 before the GIL exists
+
+    friend constexpr bool operator==(const gil_layout&, const gil_layout&) = default;
+};
+
+// PyThreadState (struct _ts).
+struct thread_state_layout {
+    byte_offset size;                  // sizeof(PyThreadState)
+    byte_offset prev;                  // _ts.prev (3.x)
+    byte_offset next;                  // _ts.next
+    byte_offset interp;                // _ts.interp
+    byte_offset frame;                 // _ts.frame: PyFrameObject * (≤3.10)
+    byte_offset cframe;                // _ts.cframe: _PyCFrame * (3.11, 3.12; 3.10's CFrame has no frame)
+    byte_offset cframe_current_frame;  // _PyCFrame.current_frame: _PyInterpreterFrame * (3.11, 3.12)
+    byte_offset current_frame;         // _ts.current_frame: _PyInterpreterFrame * (3.13+)
+    byte_offset thread_id;             // _ts.thread_id: pthread_t of the thread
+    byte_offset native_thread_id;      // _ts.native_thread_id: the kernel tid (3.11+)
+
+    friend constexpr bool operator==(const thread_state_layout&, const thread_state_layout&) = default;
+};
+
+// PyFrameObject (struct _frame), the frame of 2.7–3.10.
+struct frame_object_layout {
+    byte_offset size;    // sizeof(PyFrameObject) (without the variable part)
+    byte_offset back;    // _frame.f_back
+    byte_offset code;    // _frame.f_code
+    byte_offset lasti;   // _frame.f_lasti (int)
+    byte_offset lineno;  // _frame.f_lineno (int; the current line only while tracing)
+
+    friend constexpr bool operator==(const frame_object_layout&, const frame_object_layout&) = default;
+};
+
+// struct _PyInterpreterFrame, the frame of 3.11+.
+struct interpreter_frame_layout {
+    byte_offset size;          // offsetof(_PyInterpreterFrame, localsplus): the fixed part
+    byte_offset previous;      // previous
+    byte_offset code;          // f_code (3.11, 3.12) / f_executable (3.13+; check it is a code object)
+    byte_offset instr;         // prev_instr (3.11, 3.12: last started) / instr_ptr (3.13+: current)
+    byte_offset is_entry;      // is_entry (3.11 only: first frame of a C-level eval call; a real frame)
+    byte_offset owner;         // owner (char)
+    byte_offset localsplus;    // localsplus
+    std::uint8_t owned_by_generator;  // owner value of a generator's or coroutine's frame
+    std::uint8_t owned_by_cstack;     // owner value of a C-stack shim frame to skip (3.12, 3.13: 3;
+                                      // 0xFF: none; 3.14 renumbers it to 4 after FRAME_OWNED_BY_INTERPRETER)
+
+    friend constexpr bool operator==(const interpreter_frame_layout&, const interpreter_frame_layout&) = default;
+};
+
+// PyCodeObject.
+struct code_layout {
+    line_table_format lines;
+    byte_offset size;              // sizeof(PyCodeObject) (3.11+: the fixed part + 1, padded)
+    byte_offset flags;             // co_flags (int)
+    byte_offset firstlineno;       // co_firstlineno (int)
+    byte_offset filename;          // co_filename (str)
+    byte_offset name;              // co_name (str)
+    byte_offset qualname;          // co_qualname (str, 3.11+)
+    byte_offset lnotab;            // co_lnotab (bytes, ≤3.9)
+    byte_offset linetable;         // co_linetable (bytes, 3.10+)
+    byte_offset code;              // co_code (bytes, ≤3.10)
+    byte_offset code_adaptive;     // co_code_adaptive (3.11+: the instructions, inline)
+    byte_offset firsttraceable;    // _co_firsttraceable (int, 3.11+: frames before it are incomplete)
+
+    friend constexpr bool operator==(const code_layout&, const code_layout&) = default;
+};
+
+// PyObject, PyVarObject, PyTypeObject.
+struct object_layout {
+    byte_offset ob_type;   // PyObject.ob_type
+    byte_offset ob_size;   // PyVarObject.ob_size
+    byte_offset tp_name;   // PyTypeObject.tp_name (const char *)
+    byte_offset tp_flags;  // PyTypeObject.tp_flags (unsigned long)
+
+    friend constexpr bool operator==(const object_layout&, const object_layout&) = default;
+};
+
+// PyBytesObject (3.x) / PyStringObject (2.7 str).
+struct bytes_layout {
+    byte_offset ob_size;  // ob_size (length in bytes)
+    byte_offset ob_sval;  // ob_sval (the bytes, inline, NUL-terminated)
+
+    friend constexpr bool operator==(const bytes_layout&, const bytes_layout&) = default;
+};
+
+// PyUnicodeObject: PEP 393 strings (3.3+) or the 2.7 `unicode`.
+struct unicode_layout {
+    byte_offset length;         // length in code points
+    byte_offset state;          // PyASCIIObject.state, a 32-bit bit field (3.x)
+    std::uint8_t kind_shift;    // state bits: kind (3 bits: 1 UCS1, 2 UCS2, 4 UCS4)
+    std::uint8_t compact_bit;   // state bit: data follows the object
+    std::uint8_t ascii_bit;     // state bit: compact and ASCII: data after PyASCIIObject
+    std::uint8_t ready_bit;     // state bit: the canonical data exists (3.3–3.11); 0xFF: no such bit
+    byte_offset ascii_data;     // sizeof(PyASCIIObject): where compact ASCII data starts
+    byte_offset compact_data;   // sizeof(PyCompactUnicodeObject): where other compact data starts
+    byte_offset legacy_data;    // PyUnicodeObject.data: pointer to a non-compact string's data
+    byte_offset py2_str;        // 2.7: PyUnicodeObject.str (Py_UNICODE *)
+    std::uint8_t py2_char_size; // 2.7: sizeof(Py_UNICODE), 2 or 4 by build; 0 on 3.x
+
+    friend constexpr bool operator==(const unicode_layout&, const unicode_layout&) = default;
+};
+
+// Everything a walker needs for one version.
+struct layout {
+    std::uint8_t major;
+    std::uint8_t minor;
+    instruction_position position;               // how a frame says where it is
+    runtime_layout runtime;
+    interpreter_layout interpreter;
+    gil_layout gil;
+    thread_state_layout thread;
+    frame_object_layout frame_object;            // all offset_none on 3.11+
+    interpreter_frame_layout interpreter_frame;  // all fields offset_none on ≤3.10
+    code_layout code;
+    object_layout object;
+    bytes_layout bytes;
+    unicode_layout unicode;
+
+    friend constexpr bool operator==(const layout&, const layout&) = default;
+};
+
+// True when the version's frames are _PyInterpreterFrame (3.11+).
+[[nodiscard]] constexpr bool uses_interpreter_frames(const layout& l) noexcept {
+    return has(l.interpreter_frame.previous);
+}
+
+} // namespace triage::cpython
+
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::runtime_layout, interpreters_from, current_thread_from, gil_from,
+                        interpreters_head, tstate_current, gil);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::interpreter_layout, next, threads_head, id, gil_pointer);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::gil_layout, last_holder, locked);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::thread_state_layout, size, prev, next, interp, frame, cframe,
+                        cframe_current_frame, current_frame, thread_id, native_thread_id);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::frame_object_layout, size, back, code, lasti, lineno);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::interpreter_frame_layout, size, previous, code, instr, is_entry, owner,
+                        localsplus, owned_by_generator, owned_by_cstack);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::code_layout, lines, size, flags, firstlineno, filename, name, qualname,
+                        lnotab, linetable, code, code_adaptive, firsttraceable);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::object_layout, ob_type, ob_size, tp_name, tp_flags);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::bytes_layout, ob_size, ob_sval);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::unicode_layout, length, state, kind_shift, compact_bit, ascii_bit, ready_bit,
+                        ascii_data, compact_data, legacy_data, py2_str, py2_char_size);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::layout, major, minor, position, runtime, interpreter, gil, thread,
+                        frame_object, interpreter_frame, code, object, bytes, unicode);
+
+namespace triage::cpython {
+
+namespace detail {
+template <class Struct, class F>
+constexpr void for_each_member(const Struct& s, F&& f) {
+    boost::hana::for_each(boost::hana::accessors<Struct>(), [&](auto accessor) {
+        f(boost::hana::to<const char*>(boost::hana::first(accessor)), boost::hana::second(accessor)(s));
+    });
+}
+} // namespace detail
+
+template <class F>
+constexpr void for_each_field(const layout& l, F&& f) {
+    detail::for_each_member(l, [&](const char* name, const auto& value) {
+        using value_type = std::remove_cvref_t<decltype(value)>;
+        if constexpr (std::is_class_v<value_type>) {
+            detail::for_each_member(value, [&](const char* field, const auto& inner) {
+                f(std::string_view{name}, std::string_view{field}, inner);
+            });
+        } else {
+            f(std::string_view{}, std::string_view{name}, value);
+        }
+    });
+}
+
+} // namespace triage::cpython

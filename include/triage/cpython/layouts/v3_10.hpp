@@ -1,0 +1,112 @@
+// triage/cpython/layouts/v3_10.hpp — the CPython 3.10 layout: offsets and
+// sizes a stack walker reads (x86-64 Linux), as `layouts::v3_10`.
+//
+// 3.10: f_lasti counts 2-byte code units (byte offset = 2 * f_lasti);
+// co_lnotab became co_linetable (3.10 format). PyThreadState.cframe exists but
+// its CFrame holds no frame pointer: the frame is still PyThreadState.frame.
+// _PyRuntime has its own ELF section, .PyRuntime.
+// Every offset is checked against the DWARF of a real 3.10 build by
+// tests/cpython/layout_law_test.cpp.
+// Errors: none (data). Thread-safe and signal-safe: a constant.
+// Target process: none touched.
+//
+//   const triage::cpython::layout& l = triage::cpython::layouts::v3_10;
+//   std::uint64_t code = load_u64(frame_bytes + l.frame_object.code);
+#pragma once
+
+#include "triage/cpython/layout.hpp"
+
+namespace triage::cpython::layouts {
+
+inline constexpr layout v3_10 = {
+    .major = 3,
+    .minor = 10,
+    .position = instruction_position::lasti_code_units,
+    .runtime = {
+        .interpreters_from = interpreter_root::runtime,
+        .current_thread_from = current_thread_root::runtime,
+        .gil_from = gil_root::runtime,
+        .interpreters_head = 32,
+        .tstate_current = 568,
+        .gil = 352,
+    },
+    .interpreter = {
+        .next = 0,
+        .threads_head = 8,
+        .id = 24,
+        .gil_pointer = offset_none,
+    },
+    .gil = {
+        .last_holder = 8,
+        .locked = 16,
+    },
+    .thread = {
+        .size = 280,
+        .prev = 0,
+        .next = 8,
+        .interp = 16,
+        .frame = 24,
+        .cframe = offset_none,
+        .cframe_current_frame = offset_none,
+        .current_frame = offset_none,
+        .thread_id = 176,
+        .native_thread_id = offset_none,
+    },
+    .frame_object = {
+        .size = 360,
+        .back = 24,
+        .code = 32,
+        .lasti = 96,
+        .lineno = 100,
+    },
+    .interpreter_frame = {
+        .size = offset_none,
+        .previous = offset_none,
+        .code = offset_none,
+        .instr = offset_none,
+        .is_entry = offset_none,
+        .owner = offset_none,
+        .localsplus = offset_none,
+        .owned_by_generator = 0xFF,
+        .owned_by_cstack = 0xFF,
+    },
+    .code = {
+        .lines = line_table_format::linetable_310,
+        .size = 176,
+        .flags = 36,
+        .firstlineno = 40,
+        .filename = 104,
+        .name = 112,
+        .qualname = offset_none,
+        .lnotab = offset_none,
+        .linetable = 120,
+        .code = 48,
+        .code_adaptive = offset_none,
+        .firsttraceable = offset_none,
+    },
+    .object = {
+        .ob_type = 8,
+        .ob_size = 16,
+        .tp_name = 24,
+        .tp_flags = 168,
+    },
+    .bytes = {
+        .ob_size = 16,
+        .ob_sval = 32,
+    },
+    .unicode = {
+        .length = 16,
+        .state = 32,
+        .kind_shift = 2,
+        .compact_bit = 5,
+        .ascii_bit = 6,
+        .ready_bit = 7,
+        .ascii_data = 48,
+        .compact_data = 72,
+        .legacy_data = 72,
+        .py2_str = offset_none,
+        .py2_char_size = 0,
+    },
+};
+
+} // namespace triage::cpython::layouts

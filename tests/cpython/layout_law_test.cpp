@@ -1,0 +1,747 @@
+// The layout law: every field of every CPython layout header equals what the
+// DWARF of a real interpreter of that version says — the pyenv builds on this
+// machine (libpython, or the python binary of a static build) and Debian's
+// /usr/bin/python3.11 through python3.11-dbg's separate debug file. One law,
+// written once, run for every entry of layouts::known_layouts; each field has
+// a rule naming the C struct and member it stands for, or the member whose
+// absence it records. Where the layout says how to find something (symbols,
+// the GIL, the frame kind, the line table), the ELF symbols and DWARF types
+// of the same file are the oracle. The _Py_DebugOffsets format is checked the
+// same way against 3.13's DWARF.
+//
+// For 3.13+ the layout the target publishes (its _Py_DebugOffsets, read from
+// a running pyenv python3.13 through /proc/PID/mem) must equal the header.
+//
+// Fails when an interpreter on the machine has no layout, when a layout has
+// no interpreter to check it against, and when a layout field has no rule.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/hana/accessors.hpp>
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/pair.hpp>
+#include <boost/hana/string.hpp>
+
+#include "triage/base/read_file.hpp"
+#include "triage/base/text.hpp"
+#include "triage/cpython/debug_offsets.hpp"
+#include "triage/cpython/layout.hpp"
+#include "triage/cpython/layouts/all.hpp"
+#include "triage/elf/build_id.hpp"
+#include "triage/elf/dwarf_types.hpp"
+#include "triage/elf/file.hpp"
+#include "triage/memory/proc_mem.hpp"
+#include "triage/procfs/maps.hpp"
+
+using namespace triage;
+using namespace triage::cpython;
+namespace fs = std::filesystem;
+
+namespace {
+
+// One interpreter to check a layout against.
+struct interpreter_files {
+    std::string label;       // "pyenv 3.11.7"
+    int major = 0;
+    int minor = 0;
+    int micro = 0;
+    std::string dwarf_path;  // the file whose DWARF and symbols describe the interpreter
+    std::string program;     // the python to run
+};
+
+fs::path pyenv_root() {
+    if (const char* root = std::getenv("PYENV_ROOT")) return root;
+    const char* home = std::getenv("HOME");
+    return fs::path(home != nullptr ? home : "/root") / ".pyenv";
+}
+
+struct version {
+    int major = 0;
+    int minor = 0;
+    int micro = 0;
+};
+
+// "3.11.7" → 3.11.7; anything else (e.g. "system", "pypy3.10") → nothing.
+std::optional<version> version_of(std::string_view name) {
+    std::string_view rest = name;
+    auto major = parse_unsigned<unsigned>(next_token(rest, '.'));
+    auto minor = parse_unsigned<unsigned>(next_token(rest, '.'));
+    auto micro = parse_unsigned<unsigned>(rest);
+    if (!major || !minor || !micro) return std::nullopt;
+    return version{static_cast<int>(*major), static_cast<int>(*minor), static_cast<int>(*micro)};
+}
+
+// Every pyenv build: its shared libpython, or its python binary when static.
+std::vector<interpreter_files> pyenv_interpreters() {
+    std::vector<interpreter_files> found;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(pyenv_root() / "versions", ec)) {
+        const std::string name = entry.path().filename().string();
+        auto version = version_of(name);
+        if (!version) continue;
+        const std::string mm = std::to_string(version->major) + "." + std::to_string(version->minor);
+        std::string dwarf_path;
+        for (const char* abi : {"", "m"}) {
+            fs::path lib = entry.path() / "lib" / ("libpython" + mm + abi + ".so.1.0");
+            if (fs::exists(lib)) dwarf_path = lib.string();
+        }
+        if (dwarf_path.empty()) dwarf_path = (entry.path() / "bin" / ("python" + mm)).string();
+        found.push_back({"pyenv " + name, version->major, version->minor, version->micro, dwarf_path,
+                         (entry.path() / "bin" / ("python" + mm)).string()});
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.label < b.label; });
+    return found;
+}
+
+// Debian's stripped python3.11 with its debug file from python3.11-dbg,
+// found by build-id as gdb finds it.
+std::optional<interpreter_files> debian_python311() {
+    const std::string program = "/usr/bin/python3.11";
+    if (!fs::exists(program)) return std::nullopt;
+    auto elf = elf::file::open(program);
+    REQUIRE_MESSAGE(elf.has_value(), elf.error().message());
+    auto id = elf->build_id();
+    REQUIRE_MESSAGE(id.has_value(), program << " has no build-id");
+    const std::string hex_id = elf::build_id_hex(*id);
+    const std::string debug = "/usr/lib/debug/.build-id/" + hex_id.substr(0, 2) + "/" + hex_id.substr(2) + ".debug";
+    REQUIRE_MESSAGE(fs::exists(debug),
+                    program << " is on the machine but its debug file " << debug << " is not: install python3.11-dbg");
+    return interpreter_files{"debian python3.11", 3, 11, 0, debug, program};
+}
+
+// What a field of a layout stands for in the interpreter's C structs.
+struct law {
+    enum kind_t {
+        member,      // == offsetof(type, path)
+        size,        // == sizeof(type)
+        bit,         // == bit position of `path` inside the member `base`
+        enumerator,  // == the enumerator `type` (0xFF when the version has none)
+        absent,      // == offset_none; and, when `type` is given, type has no member `path`
+        missing_bit, // == 0xFF, and type has no member `path`
+        fixed,       // == `value` (fields that do not apply to the version)
+        special,     // checked by check_kinds against symbols and types
+    } kind;
+    std::string type;
+    std::string path;
+    std::string base;
+    std::uint64_t value = 0;
+};
+
+law member_of(std::string type, std::string path) { return {law::member, std::move(type), std::move(path), {}}; }
+law size_of(std::string type) { return {law::size, std::move(type), {}, {}}; }
+law absent_from(std::string type = {}, std::string path = {}) {
+    return {law::absent, std::move(type), std::move(path), {}};
+}
+law fixed_at(std::uint64_t value) { return {law::fixed, {}, {}, {}, value}; }
+
+// The rule for one field in version major.minor, or nothing (a field the law
+// does not know: a new field needs a rule here).
+std::optional<law> law_for(std::string_view section, std::string_view field, int major, int minor) {
+    const int v = major * 100 + minor;
+    const std::string f(field);
+    const std::string runtime = "struct pyruntimestate";
+    const std::string interp = "struct _is";
+    const std::string tstate = "struct _ts";
+    const std::string frame = "struct _frame";
+    const std::string iframe = "struct _PyInterpreterFrame";
+    const std::string code = "PyCodeObject";
+    auto when = [](bool present, law yes, law no) { return present ? std::move(yes) : std::move(no); };
+
+    if (section.empty()) {
+        if (f == "major") return fixed_at(static_cast<std::uint64_t>(major));
+        if (f == "minor") return fixed_at(static_cast<std::uint64_t>(minor));
+        if (f == "position") return law{law::special, {}, {}, {}};
+        return std::nullopt;
+    }
+    if (section == "runtime") {
+        if (f == "interpreters_from" || f == "current_thread_from" || f == "gil_from")
+            return law{law::special, {}, {}, {}};
+        if (f == "interpreters_head") return when(v >= 307, member_of(runtime, "interpreters.head"), absent_from());
+        if (f == "tstate_current") {
+            return when(v >= 307 && v <= 311, member_of(runtime, "gilstate.tstate_current"),
+                        absent_from(runtime, "gilstate.tstate_current"));
+        }
+        if (f == "gil")
+            return when(v >= 307 && v <= 311, member_of(runtime, "ceval.gil"), absent_from(runtime, "ceval.gil"));
+    }
+    if (section == "interpreter") {
+        if (f == "next") return member_of(interp, "next");
+        if (f == "threads_head") {
+            return when(v <= 310, member_of(interp, "tstate_head"), member_of(interp, "threads.head"));
+        }
+        if (f == "id") return when(v >= 307, member_of(interp, "id"), absent_from(interp, "id"));
+        if (f == "gil_pointer") return when(v >= 312, member_of(interp, "ceval.gil"), absent_from(interp, "ceval.gil"));
+    }
+    if (section == "gil") {
+        const std::string gil = "struct _gil_runtime_state";
+        if (f == "last_holder") return when(v >= 307, member_of(gil, "last_holder"), absent_from(gil, "last_holder"));
+        if (f == "locked") return when(v >= 307, member_of(gil, "locked"), absent_from(gil, "locked"));
+    }
+    if (section == "thread") {
+        if (f == "size") return size_of(tstate);
+        if (f == "prev") return when(major >= 3, member_of(tstate, "prev"), absent_from(tstate, "prev"));
+        if (f == "next") return member_of(tstate, "next");
+        if (f == "interp") return member_of(tstate, "interp");
+        if (f == "frame") return when(v <= 310, member_of(tstate, "frame"), absent_from(tstate, "frame"));
+        if (f == "cframe") {
+            // 3.10 has a cframe, but its CFrame holds no frame pointer.
+            if (v == 310) return absent_from();
+            return when(v >= 311 && v <= 312, member_of(tstate, "cframe"), absent_from(tstate, "cframe"));
+        }
+        if (f == "cframe_current_frame") {
+            return when(v >= 311 && v <= 312, member_of("_PyCFrame", "current_frame"), absent_from());
+        }
+        if (f == "current_frame") {
+            return when(v >= 313, member_of(tstate, "current_frame"), absent_from(tstate, "current_frame"));
+        }
+        if (f == "thread_id") return member_of(tstate, "thread_id");
+        if (f == "native_thread_id") {
+            return when(v >= 311, member_of(tstate, "native_thread_id"), absent_from(tstate, "native_thread_id"));
+        }
+    }
+    if (section == "frame_object") {
+        // 3.11+ still has PyFrameObject, but frames are not chained through it.
+        if (v >= 311) return f == "lasti" ? absent_from(frame, "f_lasti") : absent_from();
+        if (f == "size") return size_of(frame);
+        if (f == "back") return member_of(frame, "f_back");
+        if (f == "code") return member_of(frame, "f_code");
+        if (f == "lasti") return member_of(frame, "f_lasti");
+        if (f == "lineno") return member_of(frame, "f_lineno");
+    }
+    if (section == "interpreter_frame") {
+        if (f == "owned_by_generator") return law{law::enumerator, "FRAME_OWNED_BY_GENERATOR", {}, {}};
+        if (f == "owned_by_cstack") return law{law::enumerator, "FRAME_OWNED_BY_CSTACK", {}, {}};
+        if (v <= 310) return absent_from(iframe, "previous");
+        if (f == "size") return member_of(iframe, "localsplus");
+        if (f == "previous") return member_of(iframe, "previous");
+        if (f == "code") return member_of(iframe, v <= 312 ? "f_code" : "f_executable");
+        if (f == "instr") return member_of(iframe, v <= 312 ? "prev_instr" : "instr_ptr");
+        if (f == "is_entry") return when(v == 311, member_of(iframe, "is_entry"), absent_from(iframe, "is_entry"));
+        if (f == "owner") return member_of(iframe, "owner");
+        if (f == "localsplus") return member_of(iframe, "localsplus");
+    }
+    if (section == "code") {
+        if (f == "lines") return law{law::special, {}, {}, {}};
+        if (f == "size") return size_of(code);
+        if (f == "flags") return member_of(code, "co_flags");
+        if (f == "firstlineno") return member_of(code, "co_firstlineno");
+        if (f == "filename") return member_of(code, "co_filename");
+        if (f == "name") return member_of(code, "co_name");
+        if (f == "qualname") return when(v >= 311, member_of(code, "co_qualname"), absent_from(code, "co_qualname"));
+        if (f == "lnotab") return when(v <= 309, member_of(code, "co_lnotab"), absent_from(code, "co_lnotab"));
+        if (f == "linetable") return when(v >= 310, member_of(code, "co_linetable"), absent_from(code, "co_linetable"));
+        if (f == "code") return when(v <= 310, member_of(code, "co_code"), absent_from(code, "co_code"));
+        if (f == "code_adaptive") {
+            return when(v >= 311, member_of(code, "co_code_adaptive"), absent_from(code, "co_code_adaptive"));
+        }
+        if (f == "firsttraceable") {
+            return when(v >= 311, member_of(code, "_co_firsttraceable"), absent_from(code, "_co_firsttraceable"));
+        }
+    }
+    if (section == "object") {
+        if (f == "ob_type") return member_of("PyObject", "ob_type");
+        if (f == "ob_size") return member_of("PyVarObject", "ob_size");
+        if (f == "tp_name") return member_of("PyTypeObject", "tp_name");
+        if (f == "tp_flags") return member_of("PyTypeObject", "tp_flags");
+    }
+    if (section == "bytes") {
+        if (major == 2) {
+            if (f == "ob_size") return member_of("PyStringObject", "ob_size");
+            if (f == "ob_sval") return member_of("PyStringObject", "ob_sval");
+        } else {
+            if (f == "ob_size") return member_of("PyBytesObject", "ob_base.ob_size");
+            if (f == "ob_sval") return member_of("PyBytesObject", "ob_sval");
+        }
+    }
+    if (section == "unicode") {
+        if (major == 2) {
+            if (f == "length") return member_of("PyUnicodeObject", "length");
+            if (f == "py2_str") return member_of("PyUnicodeObject", "str");
+            if (f == "py2_char_size") return size_of("Py_UNICODE");
+            if (f == "kind_shift" || f == "compact_bit" || f == "ascii_bit") return fixed_at(0);
+            if (f == "ready_bit") return fixed_at(0xFF);
+            if (f == "state") return absent_from("PyUnicodeObject", "state");
+            if (f == "ascii_data" || f == "compact_data" || f == "legacy_data") return absent_from();
+        } else {
+            const std::string ascii = "PyASCIIObject";
+            if (f == "length") return member_of(ascii, "length");
+            if (f == "state") return member_of(ascii, "state");
+            if (f == "kind_shift") return law{law::bit, ascii, "state.kind", "state"};
+            if (f == "compact_bit") return law{law::bit, ascii, "state.compact", "state"};
+            if (f == "ascii_bit") return law{law::bit, ascii, "state.ascii", "state"};
+            if (f == "ready_bit") {
+                // 3.12 dropped `ready` (and gave bit 7 to statically_allocated).
+                if (v >= 312) return law{law::missing_bit, ascii, "state.ready", {}, 0xFF};
+                return law{law::bit, ascii, "state.ready", "state"};
+            }
+            if (f == "ascii_data") return size_of(ascii);
+            if (f == "compact_data") return size_of("PyCompactUnicodeObject");
+            if (f == "legacy_data") return member_of("PyUnicodeObject", "data");
+            if (f == "py2_str") return absent_from("PyUnicodeObject", "str");
+            if (f == "py2_char_size") return fixed_at(0);
+        }
+    }
+    return std::nullopt;
+}
+
+template <class T>
+std::uint64_t as_number(const T& value) {
+    if constexpr (std::is_enum_v<T>) {
+        return static_cast<std::uint64_t>(value);
+    } else {
+        return static_cast<std::uint64_t>(value);
+    }
+}
+
+// Checks every field of `l` against the interpreter's DWARF; returns how
+// many fields were checked.
+int check_fields(const layout& l, const interpreter_files& python, const elf::dwarf_types& dwarf) {
+    int checked = 0;
+    for_each_field(l, [&](std::string_view section, std::string_view field, const auto& value) {
+        const std::string name = section.empty() ? std::string(field) : std::string(section) + "." + std::string(field);
+        const std::string where = python.label + ": " + name;
+        const std::uint64_t actual = as_number(value);
+        auto rule = law_for(section, field, l.major, l.minor);
+        if (!rule) {
+            FAIL_CHECK(where << " has no law in layout_law_test.cpp: add one");
+            return;
+        }
+        ++checked;
+        switch (rule->kind) {
+        case law::member: {
+            auto m = dwarf.member(rule->type, rule->path);
+            if (!m) {
+                FAIL_CHECK(where << ": " << m.error().message());
+                break;
+            }
+            CHECK_MESSAGE(actual == m->byte_offset, where << " is " << actual << ", DWARF offsetof(" << rule->type
+                                                          << ", " << rule->path << ") is " << m->byte_offset);
+            break;
+        }
+        case law::size: {
+            auto s = dwarf.size_of(rule->type);
+            if (!s) {
+                FAIL_CHECK(where << ": " << s.error().message());
+                break;
+            }
+            CHECK_MESSAGE(actual == *s, where << " is " << actual << ", DWARF sizeof(" << rule->type << ") is " << *s);
+            break;
+        }
+        case law::bit: {
+            auto m = dwarf.member(rule->type, rule->path);
+            auto b = dwarf.member(rule->type, rule->base);
+            if (!m || !b) {
+                FAIL_CHECK(where << ": " << (!m ? m.error().message() : b.error().message()));
+                break;
+            }
+            CHECK_MESSAGE(m->is_bitfield, where << ": " << rule->path << " is not a bit field");
+            CHECK_MESSAGE(actual == m->bit_offset - b->byte_offset * 8,
+                          where << " is " << actual << ", DWARF puts " << rule->path << " at bit "
+                                << m->bit_offset - b->byte_offset * 8 << " of " << rule->base);
+            break;
+        }
+        case law::enumerator: {
+            auto e = dwarf.enumerator(rule->type);
+            const std::uint64_t expected = e ? static_cast<std::uint64_t>(*e) : 0xFF;
+            CHECK_MESSAGE(actual == expected, where << " is " << actual << ", DWARF " << rule->type << " is "
+                                                    << (e ? std::to_string(*e) : std::string("absent (0xFF)")));
+            break;
+        }
+        case law::absent: {
+            CHECK_MESSAGE(actual == offset_none, where << " should be offset_none, is " << actual);
+            if (!rule->type.empty()) {
+                auto m = dwarf.member(rule->type, rule->path);
+                CHECK_MESSAGE(!m.has_value(), where << " is marked absent but DWARF has " << rule->type << "."
+                                                    << rule->path << " at " << (m ? m->byte_offset : 0));
+            }
+            break;
+        }
+        case law::missing_bit: {
+            CHECK_MESSAGE(actual == 0xFF, where << " should be 0xFF (no such bit), is " << actual);
+            auto m = dwarf.member(rule->type, rule->path);
+            CHECK_MESSAGE(!m.has_value(),
+                          where << " is marked absent but DWARF has " << rule->type << "." << rule->path);
+            break;
+        }
+        case law::fixed:
+            CHECK_MESSAGE(actual == rule->value, where << " is " << actual << ", expected " << rule->value);
+            break;
+        case law::special: break;
+        }
+    });
+    return checked;
+}
+
+// The fields that say how to find things, against the file's symbols and
+// types: what the header claims must be what the build has.
+void check_kinds(const layout& l, const interpreter_files& python, const elf::dwarf_types& dwarf,
+                 const elf::file& elf) {
+    const std::string who = python.label + ": ";
+    auto has_symbol = [&](std::string_view name) { return elf.find_symbol(name).has_value(); };
+    auto has_member = [&](const char* type, const char* path) { return dwarf.member(type, path).has_value(); };
+    auto has_type = [&](const char* type) { return dwarf.size_of(type).has_value(); };
+
+    // Interpreters: _PyRuntime (3.7+) or the static interp_head.
+    if (has_symbol(symbol_runtime)) {
+        CHECK_MESSAGE(l.runtime.interpreters_from == interpreter_root::runtime, who << "has _PyRuntime");
+    } else {
+        CHECK_MESSAGE(l.runtime.interpreters_from == interpreter_root::interp_head_symbol, who << "has no _PyRuntime");
+        CHECK_MESSAGE(has_symbol(symbol_interp_head), who << "has neither _PyRuntime nor interp_head");
+    }
+    // The current thread state.
+    switch (l.runtime.current_thread_from) {
+    case current_thread_root::thread_state_current_symbol:
+        CHECK_MESSAGE(has_symbol(symbol_thread_state_current), who << "has no _PyThreadState_Current");
+        CHECK_MESSAGE(!has_symbol(symbol_runtime), who << "has _PyRuntime: the current thread is in it");
+        break;
+    case current_thread_root::runtime:
+        CHECK_MESSAGE(has_member("struct pyruntimestate", "gilstate.tstate_current"),
+                      who << "no gilstate.tstate_current");
+        break;
+    case current_thread_root::thread_local_only:
+        CHECK_MESSAGE(!has_member("struct pyruntimestate", "gilstate.tstate_current"), who << "has tstate_current");
+        CHECK_MESSAGE(has_symbol("_Py_tss_tstate"), who << "has no thread-local _Py_tss_tstate");
+        break;
+    }
+    // The GIL.
+    const bool static_gil = has_symbol(symbol_gil_locked) && has_symbol(symbol_gil_last_holder);
+    const bool runtime_gil = has_member("struct pyruntimestate", "ceval.gil");
+    const bool interpreter_gil = has_member("struct _is", "ceval.gil");
+    switch (l.runtime.gil_from) {
+    case gil_root::none: CHECK_MESSAGE(!(static_gil || runtime_gil || interpreter_gil), who << "has GIL state"); break;
+    case gil_root::static_symbols: CHECK_MESSAGE(static_gil, who << "has no gil_locked/gil_last_holder"); break;
+    case gil_root::runtime: CHECK_MESSAGE(runtime_gil, who << "has no _PyRuntime.ceval.gil"); break;
+    case gil_root::interpreter_pointer: CHECK_MESSAGE(interpreter_gil, who << "has no interp->ceval.gil"); break;
+    }
+    // Frames: _PyInterpreterFrame (3.11+) or PyFrameObject. f_lasti counts
+    // code units in 3.10 only (bpo-27129); DWARF cannot tell units apart.
+    if (has_type("struct _PyInterpreterFrame")) {
+        CHECK_MESSAGE(l.position == instruction_position::pointer, who << "frames are _PyInterpreterFrame");
+        CHECK(uses_interpreter_frames(l));
+    } else {
+        CHECK_MESSAGE(l.position == (python.major * 100 + python.minor == 310 ? instruction_position::lasti_code_units
+                                                                              : instruction_position::lasti_bytes),
+                      who << "f_lasti units");
+        CHECK_FALSE(uses_interpreter_frames(l));
+    }
+    // Line tables: co_lnotab (signed line steps since 3.6, bpo-26107),
+    // the 3.10 co_linetable, or the 3.11+ location table.
+    if (has_member("PyCodeObject", "co_lnotab")) {
+        CHECK_MESSAGE(l.code.lines == (python.major * 100 + python.minor >= 306 ? line_table_format::lnotab_signed
+                                                                                : line_table_format::lnotab_unsigned),
+                      who << "co_lnotab");
+    } else {
+        REQUIRE_MESSAGE(has_member("PyCodeObject", "co_linetable"), who << "has no line table");
+        CHECK_MESSAGE(l.code.lines == (has_type("struct _PyInterpreterFrame") ? line_table_format::location_table
+                                                                              : line_table_format::linetable_310),
+                      who << "co_linetable");
+    }
+    // Py_UNICODE width of a 2.7 build: the exported functions say it too.
+    if (python.major == 2) {
+        CHECK(has_symbol(l.unicode.py2_char_size == 4 ? symbol_py2_ucs4_marker : symbol_py2_ucs2_marker));
+    }
+}
+
+// Runs the law for one interpreter against the layout of its version.
+void check_interpreter(const layout& l, const interpreter_files& python) {
+    INFO("interpreter: " << python.label << " (" << python.dwarf_path << ")");
+    auto dwarf = elf::dwarf_types::open(python.dwarf_path);
+    REQUIRE_MESSAGE(dwarf.has_value(), dwarf.error().message());
+    auto elf = elf::file::open(python.dwarf_path);
+    REQUIRE_MESSAGE(elf.has_value(), elf.error().message());
+    CHECK(l.major == python.major);
+    CHECK(l.minor == python.minor);
+    const int checked = check_fields(l, python, *dwarf);
+    int fields = 0;
+    for_each_field(l, [&](std::string_view, std::string_view, const auto&) { ++fields; });
+    CHECK(checked == fields);
+    check_kinds(l, python, *dwarf, *elf);
+    MESSAGE(python.label << ": " << checked << " layout fields match its DWARF");
+}
+
+
+// A python started by a test, parked in time.sleep; killed and reaped when
+// the test ends, even on failure.
+class sleeping_python {
+public:
+    explicit sleeping_python(const std::string& program) {
+        int out[2];
+        REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            ::dup2(out[1], STDOUT_FILENO);
+            const char* code = "import sys, time\nsys.stdout.write('ready\\n')\nsys.stdout.flush()\ntime.sleep(60)\n";
+            ::execl(program.c_str(), program.c_str(), "-c", code, static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        ::close(out[1]);
+        std::string said;
+        std::array<char, 64> chunk{};
+        pollfd p{out[0], POLLIN, 0};
+        while (said.find('\n') == std::string::npos && ::poll(&p, 1, 10'000) > 0) {
+            const ssize_t n = ::read(out[0], chunk.data(), chunk.size());
+            if (n <= 0) break;
+            said.append(chunk.data(), static_cast<std::size_t>(n));
+        }
+        ::close(out[0]);
+        REQUIRE_MESSAGE(said == "ready\n", program << " did not start: " << said);
+    }
+    sleeping_python(const sleeping_python&) = delete;
+    sleeping_python& operator=(const sleeping_python&) = delete;
+    ~sleeping_python() {
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+    [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
+    // Alive and not stopped: State is neither t nor T (nor a zombie).
+    [[nodiscard]] std::string state() const {
+        auto status = read_file("/proc/" + std::to_string(pid_) + "/status");
+        if (!status) return "gone";
+        const auto at = status->find("\nState:\t");
+        return at == std::string::npos ? "?" : status->substr(at + 8, 1);
+    }
+
+private:
+    pid_t pid_ = -1;
+};
+
+// Where _PyRuntime is in the running process: its file address in the
+// library (or program) plus the load bias of that file's mapping.
+std::uint64_t runtime_address(pid_t pid, const interpreter_files& python) {
+    auto elf = elf::file::open(python.dwarf_path);
+    REQUIRE_MESSAGE(elf.has_value(), elf.error().message());
+    auto symbol = elf->find_symbol(symbol_runtime);
+    REQUIRE_MESSAGE(symbol.has_value(), python.dwarf_path << " has no _PyRuntime");
+    // 3.13 places _PyRuntime, debug offsets first, alone in .PyRuntime.
+    auto section = elf->section(section_runtime);
+    REQUIRE_MESSAGE(section.has_value(), python.dwarf_path << " has no .PyRuntime section");
+    CHECK(section->address == symbol->value);
+    const auto segments = elf->load_segments();
+    REQUIRE(!segments.empty());
+    const std::uint64_t first_page = segments.front().vaddr & ~std::uint64_t{0xFFF};
+    auto maps = procfs::read_maps(pid);
+    REQUIRE_MESSAGE(maps.has_value(), maps.error().message());
+    const std::string real = fs::canonical(python.dwarf_path).string();
+    for (const auto& m : *maps) {
+        if (m.path == real && m.offset == 0) return m.start - first_page + symbol->value;
+    }
+    FAIL(real << " is not mapped in process " << pid);
+    return 0;
+}
+
+// "section.field" → value, for comparing two layouts field by field.
+std::vector<std::pair<std::string, std::uint64_t>> fields_of(const layout& l) {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    for_each_field(l, [&](std::string_view section, std::string_view field, const auto& value) {
+        out.emplace_back(std::string(section) + "." + std::string(field), as_number(value));
+    });
+    return out;
+}
+
+void poke_u64(std::vector<std::byte>& bytes, std::size_t at, std::uint64_t value) {
+    std::memcpy(bytes.data() + at, &value, sizeof value);
+}
+} // namespace
+
+TEST_CASE("every layout header matches the DWARF of its interpreter on this machine") {
+    const auto pythons = pyenv_interpreters();
+    REQUIRE_MESSAGE(!pythons.empty(), "no pyenv interpreters under " << pyenv_root().string());
+    std::set<std::pair<int, int>> covered;
+    std::vector<std::string> names;
+    for (const auto& python : pythons) {
+        auto l = layouts::find_layout(python.major, python.minor);
+        if (!l) {
+            FAIL_CHECK(python.label << " is on this machine but triage has no layout for it");
+            continue;
+        }
+        check_interpreter(*l, python);
+        covered.insert({python.major, python.minor});
+        names.push_back(python.label);
+    }
+    boost::hana::for_each(layouts::known_layouts, [&]<class Entry>(Entry) {
+        CHECK_MESSAGE(covered.contains({Entry::major, Entry::minor}),
+                      "layout " << Entry::major << "." << Entry::minor
+                                << " has no interpreter on this machine to check it");
+        CHECK(layouts::find_layout(Entry::major, Entry::minor) == Entry::value);
+    });
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    MESSAGE("layout law covered " << names.size() << " of " << pythons.size() << " pyenv interpreters: " << list);
+    CHECK(names.size() == pythons.size());
+}
+
+TEST_CASE("the 3.11 layout holds for Debian's python3.11 (python3.11-dbg DWARF)") {
+    auto debian = debian_python311();
+    REQUIRE_MESSAGE(debian.has_value(), "/usr/bin/python3.11 is not on this machine");
+    check_interpreter(layouts::v3_11, *debian);
+}
+
+TEST_CASE("the 2.7 UCS2 layout differs from the UCS4 one only in Py_UNICODE's width") {
+    layout l = layouts::v2_7_ucs2;
+    CHECK(l.unicode.py2_char_size == 2);
+    CHECK(layouts::v2_7.unicode.py2_char_size == 4);
+    l.unicode.py2_char_size = 4;
+    CHECK(l == layouts::v2_7);
+}
+
+TEST_CASE("no layout for versions triage does not describe") {
+    CHECK_FALSE(layouts::find_layout(3, 5).has_value());
+    CHECK_FALSE(layouts::find_layout(3, 14).has_value());
+    CHECK_FALSE(layouts::find_layout(2, 6).has_value());
+}
+
+TEST_CASE("the _Py_DebugOffsets format matches the DWARF of every 3.13+ interpreter") {
+    int checked_interpreters = 0;
+    for (const auto& python : pyenv_interpreters()) {
+        if (python.major * 100 + python.minor < 313) continue;
+        INFO("interpreter: " << python.label);
+        auto dwarf = elf::dwarf_types::open(python.dwarf_path);
+        REQUIRE_MESSAGE(dwarf.has_value(), dwarf.error().message());
+        const debug_offsets_format& f = debug_offsets_format_3_13;
+        auto total = dwarf->size_of("_Py_DebugOffsets");
+        REQUIRE_MESSAGE(total.has_value(), total.error().message());
+        CHECK(f.total_size == *total);
+        int fields = 0;
+        auto check_position = [&](const std::string& path, std::uint32_t position) {
+            auto m = dwarf->member("_Py_DebugOffsets", path);
+            if (!m) {
+                FAIL_CHECK(m.error().message());
+                return;
+            }
+            CHECK_MESSAGE(position == m->byte_offset, path << " at " << position << ", DWARF says " << m->byte_offset);
+            CHECK_MESSAGE(m->byte_size == 8, path << " is not a uint64_t");
+            ++fields;
+        };
+        boost::hana::for_each(boost::hana::accessors<debug_offsets_format>(), [&](auto accessor) {
+            const std::string section = boost::hana::to<const char*>(boost::hana::first(accessor));
+            const auto& value = boost::hana::second(accessor)(f);
+            using value_type = std::remove_cvref_t<decltype(value)>;
+            if constexpr (std::is_class_v<value_type>) {
+                boost::hana::for_each(boost::hana::accessors<value_type>(), [&](auto inner) {
+                    check_position(section + "." + boost::hana::to<const char*>(boost::hana::first(inner)),
+                                   boost::hana::second(inner)(value));
+                });
+            } else if (section != "total_size") {
+                check_position(section, value);
+            }
+        });
+        MESSAGE(python.label << ": " << fields << " _Py_DebugOffsets positions match its DWARF");
+        ++checked_interpreters;
+    }
+    CHECK_MESSAGE(checked_interpreters > 0, "no 3.13+ interpreter on this machine to check the format against");
+}
+
+TEST_CASE("a running 3.13 publishes, in its _Py_DebugOffsets, the layout of the 3.13 header") {
+    int checked = 0;
+    for (const auto& python : pyenv_interpreters()) {
+        if (python.major * 100 + python.minor < 313) continue;
+        INFO("interpreter: " << python.label);
+        sleeping_python victim{python.program};
+        const std::uint64_t address = runtime_address(victim.pid(), python);
+        auto memory = memory::proc_mem::open(victim.pid());
+        REQUIRE_MESSAGE(memory.has_value(), memory.error().message());
+        auto published = read_debug_offsets(*memory, address);
+        REQUIRE_MESSAGE(published.has_value(), published.error().message());
+        CHECK(published->major() == python.major);
+        CHECK(published->minor() == python.minor);
+        CHECK(published->micro() == python.micro);
+
+        auto header = layouts::find_layout(published->major(), published->minor());
+        REQUIRE_MESSAGE(header.has_value(), "no layout header for " << python.label);
+        const auto from_target = fields_of(published->value);
+        const auto from_header = fields_of(*header);
+        REQUIRE(from_target.size() == from_header.size());
+        for (std::size_t i = 0; i < from_target.size(); ++i) {
+            CHECK_MESSAGE(from_target[i].second == from_header[i].second,
+                          from_target[i].first << ": the target publishes " << from_target[i].second
+                                               << ", the header says " << from_header[i].second);
+        }
+        CHECK(published->value == *header);
+
+        // The same real bytes, damaged: each damage is refused with its reason.
+        std::vector<std::byte> bytes(debug_offsets_format_3_13.total_size);
+        REQUIRE(memory::read_exact(*memory, address, bytes).has_value());
+        REQUIRE(parse_debug_offsets(bytes).has_value());
+        const auto& f = debug_offsets_format_3_13;
+        auto refused = [&](std::vector<std::byte> damaged) {
+            auto r = parse_debug_offsets(damaged);
+            return r.has_value() ? std::optional<errc>{} : std::optional<errc>{r.error().code};
+        };
+        {
+            auto damaged = bytes;
+            damaged[0] = std::byte{'y'};
+            CHECK(refused(damaged) == errc::malformed);
+        }
+        {
+            auto r = parse_debug_offsets(std::span{bytes}.first(f.total_size - 1));
+            REQUIRE_FALSE(r.has_value());
+            CHECK(r.error().code == errc::truncated);
+        }
+        {
+            auto damaged = bytes;
+            poke_u64(damaged, f.version, 0x030C01F0);  // 3.12.1: no debug offsets
+            CHECK(refused(damaged) == errc::malformed);
+        }
+        {
+            auto damaged = bytes;
+            poke_u64(damaged, f.free_threaded, 1);
+            CHECK(refused(damaged) == errc::unsupported);
+        }
+        {
+            auto damaged = bytes;
+            poke_u64(damaged, f.pyobject.size, 32);
+            CHECK(refused(damaged) == errc::malformed);
+        }
+        {
+            auto damaged = bytes;
+            poke_u64(damaged, f.thread_state.native_thread_id, 1 << 20);  // past the thread state
+            CHECK(refused(damaged) == errc::malformed);
+        }
+        {
+            // 3.14 lays the struct out differently: refused, not misread.
+            auto damaged = bytes;
+            poke_u64(damaged, f.version, 0x030E00F0);
+            CHECK(refused(damaged) == errc::unsupported);
+            poke_u64(damaged, f.version, 0x030D00C1);  // 3.13.0rc1: the format before rc2
+            CHECK(refused(damaged) == errc::unsupported);
+        }
+        {
+            // A field inserted before a section shifts everything after it;
+            // the object-header checks catch the misread.
+            auto damaged = bytes;
+            damaged.insert(damaged.begin() + f.interpreter_state.threads_head + 8, 8, std::byte{0});
+            damaged.resize(f.total_size);
+            CHECK(refused(damaged) == errc::malformed);
+        }
+        const std::string state = victim.state();
+        CHECK_MESSAGE((state == "S" || state == "R"), "the victim should be alive and not stopped; State: " << state);
+        MESSAGE(python.label << ": _Py_DebugOffsets at " << hex(address) << " give the 3.13 header's layout");
+        ++checked;
+    }
+    CHECK_MESSAGE(checked > 0, "no 3.13+ interpreter on this machine to read debug offsets from");
+}
