@@ -15,8 +15,9 @@ trap cleanup EXIT INT TERM
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
 
-echo "Starting the stuck service (examples/demo/stuck_service.py) with $(command -v python3)..."
-python3 "$here/stuck_service.py" --ready-file "$work/ready" &
+python=/usr/bin/python3  # the system interpreter, as a service would run
+echo "Starting the stuck service (examples/demo/stuck_service.py) with $python..."
+"$python" "$here/stuck_service.py" --ready-file "$work/ready" &
 service_pid=$!
 for _ in $(seq 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
 [ -s "$work/ready" ] || { echo "the service did not start" >&2; exit 1; }

@@ -1,0 +1,71 @@
+// triage/procfs/hottest.hpp — `| hottest(n)`: the n busiest threads.
+//
+// Offers: `hottest(n)`, a pipeable adaptor for any input range of records
+// with a `cpu_percent` member (std::optional<double> or double; e.g. the
+// `thread_cpu`s of cpu_sample.hpp). It materialises the range and returns a
+// std::vector of at most n records, CPU descending; records without a
+// percentage go last; ties are broken by ascending `stat.pid` (the tid) when
+// the record has one, so the order is stable. `hottest()` keeps them all.
+// Thread-safe: yes. Signal-safe: no (allocates). Target process: none.
+//
+//   auto usage = triage::procfs::cpu_usage(before, after);
+//   for (const auto& t : usage | triage::procfs::hottest(5))
+//       fmt::print("{} {:.1f}%\n", t.stat.pid, t.cpu_percent.value_or(0));
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include <range/v3/range/concepts.hpp>
+#include <range/v3/range/traits.hpp>
+
+namespace triage::procfs {
+
+namespace detail {
+template <class T>
+concept has_cpu_percent = requires(const T& t) { t.cpu_percent; };
+
+template <class T>
+[[nodiscard]] constexpr std::optional<double> cpu_key(const T& record) noexcept {
+    return std::optional<double>{record.cpu_percent};
+}
+
+template <class T>
+[[nodiscard]] constexpr long tid_key(const T& record) noexcept {
+    if constexpr (requires { record.stat.pid; }) return static_cast<long>(record.stat.pid);
+    else return 0;
+}
+
+struct hottest_adaptor {
+    std::size_t count = std::numeric_limits<std::size_t>::max();
+
+    template <class Range>
+        requires ranges::input_range<Range> && has_cpu_percent<ranges::range_value_t<Range>>
+    friend std::vector<ranges::range_value_t<Range>> operator|(Range&& records, hottest_adaptor self) {
+        std::vector<ranges::range_value_t<Range>> out;
+        for (auto&& r : records) out.push_back(r);
+        auto hotter = [](const auto& a, const auto& b) {
+            auto ka = cpu_key(a), kb = cpu_key(b);
+            if (ka.has_value() != kb.has_value()) return ka.has_value();
+            if (ka && *ka != *kb) return *ka > *kb;
+            return tid_key(a) < tid_key(b);
+        };
+        std::size_t keep = std::min(self.count, out.size());
+        std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep), out.end(), hotter);
+        out.resize(keep);
+        return out;
+    }
+};
+
+struct hottest_fn {
+    [[nodiscard]] constexpr hottest_adaptor operator()(std::size_t n) const noexcept { return {n}; }
+    [[nodiscard]] constexpr hottest_adaptor operator()() const noexcept { return {}; }
+};
+} // namespace detail
+
+inline constexpr detail::hottest_fn hottest{};
+
+} // namespace triage::procfs

@@ -1,0 +1,157 @@
+// triage/procfs/stat.hpp — /proc/PID/stat and /proc/PID/task/TID/stat.
+//
+// Offers: `task_stat` (the fields of proc(5) a triage needs: state, ppid,
+// CPU ticks, thread count, start time, last CPU, flags...), `parse_stat(text)`
+// for any stat line (pure, allocation-free, fuzzed), and `read_stat(pid)` /
+// `read_stat(pid, tid)` / `read_stat(dir, tid)`, which read into a stack
+// buffer. The command name may hold spaces, parentheses and even newlines
+// (prctl(PR_SET_NAME) accepts anything), so the parser takes the name up to
+// the LAST ')' of the line.
+// Errors: errc::malformed for text that is not a stat line; readers add
+// no_such_process (the task is gone) and permission_denied.
+// Thread-safe: yes. Signal-safe: parse_stat is; readers are on success.
+// Target process: reads a /proc file only.
+//
+//   auto st = TRIAGE_TRY(triage::procfs::read_stat(pid, tid));
+//   std::uint64_t ticks = st.utime + st.stime;   // clock ticks (sysconf(_SC_CLK_TCK))
+//   if (st.state == 'D') ... uninterruptible sleep
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include "triage/base/result.hpp"
+#include "triage/base/text.hpp"
+#include "triage/procfs/proc_dir.hpp"
+#include "triage/procfs/short_string.hpp"
+
+namespace triage::procfs {
+
+// Linux task flag of kernel threads (PF_KTHREAD in include/linux/sched.h).
+inline constexpr std::uint32_t pf_kthread = 0x00200000;
+
+struct task_stat {
+    pid_t pid = 0;             // (1) the task's id: the pid for /proc/PID/stat, the tid for task/TID/stat
+    short_string<64> comm;     // (2) the command or thread name, as the kernel stores it
+    char state = '?';          // (3) R S D Z T t X I (see proc(5))
+    pid_t ppid = 0;            // (4)
+    pid_t pgrp = 0;            // (5)
+    pid_t session = 0;         // (6)
+    int tty_nr = 0;            // (7)
+    pid_t tpgid = -1;          // (8)
+    std::uint32_t flags = 0;   // (9) PF_* flags
+    std::uint64_t minflt = 0;  // (10)
+    std::uint64_t majflt = 0;  // (12)
+    std::uint64_t utime = 0;   // (14) clock ticks in user mode
+    std::uint64_t stime = 0;   // (15) clock ticks in kernel mode
+    std::int64_t cutime = 0;   // (16)
+    std::int64_t cstime = 0;   // (17)
+    std::int64_t priority = 0; // (18)
+    std::int64_t nice = 0;     // (19)
+    std::int64_t num_threads = 0;   // (20)
+    std::uint64_t starttime = 0;    // (22) clock ticks after boot
+    std::uint64_t vsize = 0;        // (23) bytes
+    std::int64_t rss = 0;           // (24) pages
+    int exit_signal = 0;            // (38)
+    int processor = -1;             // (39) CPU last run on
+    std::uint32_t rt_priority = 0;  // (40)
+    std::uint32_t policy = 0;       // (41)
+    std::uint64_t delayacct_blkio_ticks = 0;  // (42), 0 when the kernel has fewer fields
+
+    [[nodiscard]] std::uint64_t cpu_ticks() const noexcept { return utime + stime; }
+    [[nodiscard]] bool kernel_thread() const noexcept { return (flags & pf_kthread) != 0; }
+};
+
+namespace detail {
+template <class T>
+[[nodiscard]] constexpr bool parse_field(std::string_view token, T& out) noexcept {
+    if constexpr (std::is_signed_v<T>) {
+        auto v = parse_signed<T>(token);
+        if (!v) return false;
+        out = *v;
+    } else {
+        auto v = parse_unsigned<T>(token);
+        if (!v) return false;
+        out = *v;
+    }
+    return true;
+}
+} // namespace detail
+
+// Parses one stat line ("1234 (name) S 1 ..."); a trailing newline is fine.
+[[nodiscard]] inline result<task_stat> parse_stat(std::string_view text) {
+    auto bad = [](const char* what) { return fail(errc::malformed, std::string{"parsing stat: "} + what); };
+    task_stat st;
+    std::size_t open = text.find(" (");
+    std::size_t close = text.rfind(')');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open + 2)
+        return bad("no (command name)");
+    if (!detail::parse_field(text.substr(0, open), st.pid)) return bad("bad pid");
+    st.comm.assign(text.substr(open + 2, close - open - 2));
+    std::string_view rest = text.substr(close + 1);
+    if (rest.empty() || rest.front() != ' ') return bad("no state after the name");
+    rest = trim(rest);
+
+    // Fields 3..52 by number; the ones we keep are copied as they go by.
+    int field = 3;
+    bool ok = true;
+    while (!rest.empty() && ok && field <= 52) {
+        std::string_view token = next_token(rest, ' ');
+        switch (field) {
+        case 3:
+            ok = token.size() == 1;
+            if (ok) st.state = token.front();
+            break;
+        case 4: ok = detail::parse_field(token, st.ppid); break;
+        case 5: ok = detail::parse_field(token, st.pgrp); break;
+        case 6: ok = detail::parse_field(token, st.session); break;
+        case 7: ok = detail::parse_field(token, st.tty_nr); break;
+        case 8: ok = detail::parse_field(token, st.tpgid); break;
+        case 9: ok = detail::parse_field(token, st.flags); break;
+        case 10: ok = detail::parse_field(token, st.minflt); break;
+        case 12: ok = detail::parse_field(token, st.majflt); break;
+        case 14: ok = detail::parse_field(token, st.utime); break;
+        case 15: ok = detail::parse_field(token, st.stime); break;
+        case 16: ok = detail::parse_field(token, st.cutime); break;
+        case 17: ok = detail::parse_field(token, st.cstime); break;
+        case 18: ok = detail::parse_field(token, st.priority); break;
+        case 19: ok = detail::parse_field(token, st.nice); break;
+        case 20: ok = detail::parse_field(token, st.num_threads); break;
+        case 22: ok = detail::parse_field(token, st.starttime); break;
+        case 23: ok = detail::parse_field(token, st.vsize); break;
+        case 24: ok = detail::parse_field(token, st.rss); break;
+        case 38: ok = detail::parse_field(token, st.exit_signal); break;
+        case 39: ok = detail::parse_field(token, st.processor); break;
+        case 40: ok = detail::parse_field(token, st.rt_priority); break;
+        case 41: ok = detail::parse_field(token, st.policy); break;
+        case 42: ok = detail::parse_field(token, st.delayacct_blkio_ticks); break;
+        default: ok = !token.empty(); break;
+        }
+        ++field;
+    }
+    if (!ok) return fail(errc::malformed, "parsing stat: bad field " + std::to_string(field - 1));
+    // Every kernel since 2.6.24 prints at least 44 fields; we need up to 41.
+    if (field <= 41) return fail(errc::malformed, "parsing stat: only " + std::to_string(field - 1) + " fields");
+    return st;
+}
+
+// A stat line is at most a few hundred bytes (64-byte name, 50 numbers).
+inline constexpr std::size_t stat_buffer_size = 2048;
+
+[[nodiscard]] inline result<task_stat> read_stat(const proc_dir& dir, pid_t tid = whole_process) {
+    char buffer[stat_buffer_size];
+    std::string_view text = TRIAGE_TRY(dir.read(tid, "stat", buffer));
+    auto st = parse_stat(text);
+    if (!st) return fail(std::move(st.error()).within("reading " + dir.path(tid, "stat")));
+    return st;
+}
+
+[[nodiscard]] inline result<task_stat> read_stat(pid_t pid, pid_t tid = whole_process) {
+    proc_dir dir = TRIAGE_TRY(proc_dir::open(pid));
+    return read_stat(dir, tid);
+}
+
+} // namespace triage::procfs

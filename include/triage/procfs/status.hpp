@@ -1,0 +1,154 @@
+// triage/procfs/status.hpp — /proc/PID/status and task/TID/status: the
+// human-readable "Key:\tvalue" view of a task.
+//
+// Offers: `task_status` (name, state, ids, tracer, uids/gids, thread count,
+// memory sizes, signal masks, context switches) and `parse_status(text)`
+// (pure, fuzzed; unknown keys are ignored, so newer kernels parse), plus
+// `read_status(pid)`, `read_status(pid, tid)`, `read_status(dir, tid)`.
+// The Name line is unescaped as the kernel escapes it ("\n" → newline,
+// "\\" → backslash). Memory fields are absent for kernel threads.
+// Errors: errc::malformed for lines without ':' or with bad numbers in the
+// fields we keep, or without a Pid line; readers add no_such_process and
+// permission_denied.
+// Thread-safe: yes. Signal-safe: no (the name is a std::string).
+// Target process: reads a /proc file only.
+//
+//   auto s = TRIAGE_TRY(triage::procfs::read_status(pid));
+//   if (s.tracer_pid != 0) fmt::print("traced by {}\n", s.tracer_pid);
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "triage/base/result.hpp"
+#include "triage/base/text.hpp"
+#include "triage/procfs/proc_dir.hpp"
+
+namespace triage::procfs {
+
+struct task_status {
+    std::string name;
+    char state = '?';
+    pid_t tgid = 0;
+    pid_t pid = 0;
+    pid_t ppid = 0;
+    pid_t tracer_pid = 0;
+    std::array<std::uint32_t, 4> uid{};  // real, effective, saved, filesystem
+    std::array<std::uint32_t, 4> gid{};
+    std::uint64_t threads = 0;
+    std::optional<std::uint64_t> vm_peak_kb, vm_size_kb, vm_hwm_kb, vm_rss_kb, vm_swap_kb;
+    std::uint64_t sig_pending = 0, sig_blocked = 0, sig_ignored = 0, sig_caught = 0;
+    std::uint64_t cap_effective = 0;
+    std::uint64_t voluntary_ctxt_switches = 0;
+    std::uint64_t nonvoluntary_ctxt_switches = 0;
+};
+
+namespace detail {
+// "1234 kB" → 1234.
+[[nodiscard]] constexpr std::optional<std::uint64_t> parse_kb(std::string_view value) noexcept {
+    if (value.ends_with(" kB")) value.remove_suffix(3);
+    return parse_unsigned<std::uint64_t>(trim(value));
+}
+
+[[nodiscard]] inline std::string unescape_status_name(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\' && i + 1 < text.size()) {
+            char next = text[i + 1];
+            if (next == 'n') { out += '\n'; ++i; continue; }
+            if (next == '\\') { out += '\\'; ++i; continue; }
+        }
+        out += text[i];
+    }
+    return out;
+}
+
+template <std::size_t N>
+[[nodiscard]] constexpr bool parse_id_list(std::string_view value, std::array<std::uint32_t, N>& out) noexcept {
+    for (auto& id : out) {
+        auto v = parse_unsigned<std::uint32_t>(next_token(value, '\t'));
+        if (!v) return false;
+        id = *v;
+    }
+    return true;
+}
+} // namespace detail
+
+[[nodiscard]] inline result<task_status> parse_status(std::string_view text) {
+    task_status s;
+    bool have_pid = false;
+    std::size_t line_number = 0;
+    while (!text.empty()) {
+        std::size_t nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+        ++line_number;
+        if (line.empty()) continue;
+        std::size_t colon = line.find(':');
+        auto bad = [&] { return fail(errc::malformed, "parsing status line " + std::to_string(line_number)); };
+        if (colon == std::string_view::npos) return bad();
+        std::string_view key = line.substr(0, colon);
+        std::string_view value = line.substr(colon + 1);
+        if (!value.empty() && value.front() == '\t') value.remove_prefix(1);
+        auto number = [&](auto& out) {
+            auto v = parse_unsigned<std::uint64_t>(trim(value));
+            if (v) out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
+            return v.has_value();
+        };
+        auto mask = [&](std::uint64_t& out) {
+            auto v = parse_unsigned<std::uint64_t>(trim(value), 16);
+            if (v) out = *v;
+            return v.has_value();
+        };
+        auto kb = [&](std::optional<std::uint64_t>& out) {
+            out = detail::parse_kb(value);
+            return out.has_value();
+        };
+        bool ok = true;
+        if (key == "Name") s.name = detail::unescape_status_name(value);
+        else if (key == "State") { ok = !value.empty(); if (ok) s.state = value.front(); }
+        else if (key == "Tgid") ok = number(s.tgid);
+        else if (key == "Pid") ok = have_pid = number(s.pid);
+        else if (key == "PPid") ok = number(s.ppid);
+        else if (key == "TracerPid") ok = number(s.tracer_pid);
+        else if (key == "Uid") ok = detail::parse_id_list(value, s.uid);
+        else if (key == "Gid") ok = detail::parse_id_list(value, s.gid);
+        else if (key == "Threads") ok = number(s.threads);
+        else if (key == "VmPeak") ok = kb(s.vm_peak_kb);
+        else if (key == "VmSize") ok = kb(s.vm_size_kb);
+        else if (key == "VmHWM") ok = kb(s.vm_hwm_kb);
+        else if (key == "VmRSS") ok = kb(s.vm_rss_kb);
+        else if (key == "VmSwap") ok = kb(s.vm_swap_kb);
+        else if (key == "SigPnd") ok = mask(s.sig_pending);
+        else if (key == "SigBlk") ok = mask(s.sig_blocked);
+        else if (key == "SigIgn") ok = mask(s.sig_ignored);
+        else if (key == "SigCgt") ok = mask(s.sig_caught);
+        else if (key == "CapEff") ok = mask(s.cap_effective);
+        else if (key == "voluntary_ctxt_switches") ok = number(s.voluntary_ctxt_switches);
+        else if (key == "nonvoluntary_ctxt_switches") ok = number(s.nonvoluntary_ctxt_switches);
+        if (!ok) return bad();
+    }
+    if (!have_pid) return fail(errc::malformed, "parsing status: no Pid line");
+    return s;
+}
+
+[[nodiscard]] inline result<task_status> read_status(const proc_dir& dir, pid_t tid = whole_process) {
+    std::string text = TRIAGE_TRY(dir.read_all(tid, "status"));
+    auto s = parse_status(text);
+    if (!s) return fail(std::move(s.error()).within("reading " + dir.path(tid, "status")));
+    return s;
+}
+
+[[nodiscard]] inline result<task_status> read_status(pid_t pid, pid_t tid = whole_process) {
+    proc_dir dir = TRIAGE_TRY(proc_dir::open(pid));
+    return read_status(dir, tid);
+}
+
+} // namespace triage::procfs
