@@ -1,16 +1,21 @@
 // triage-top — which thread of a process is hot, and what is it doing?
 //
-//   triage-top PID [--interval MS] [--json] [--limit N]
+//   triage-top PID [--interval MS] [--syscalls MS] [--json] [--limit N]
 //
 // Samples every thread's CPU time twice, MS milliseconds apart (default
 // 1000), then prints the threads sorted by CPU (100% = one core) with their
 // state and whether each is running in user space or blocked in a system
 // call (and where in the kernel it sleeps). Nothing is attached to the
 // target: it only reads /proc/PID/task/*/{stat,syscall,wchan}.
+// With --syscalls MS (off by default) it then counts every thread's system
+// calls for MS milliseconds with ptrace (an `strace -c -f`), so "this thread
+// makes no system calls" is measured; that stops each thread at every call
+// it makes in the window, and the report says for how long in total.
 // Exit codes: 0 success, 1 the target could not be read (no such process,
 // no permission), 2 usage error. Errors are one line on stderr.
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -34,6 +39,7 @@
 #include "triage/procfs/hottest.hpp"
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/procfs/thread_activity.hpp"
+#include "triage/ptrace/syscall_watch.hpp"
 
 namespace procfs = triage::procfs;
 
@@ -44,12 +50,14 @@ struct options {
     int interval_ms = 1000;
     bool json = false;
     std::size_t limit = 40;
+    int syscalls_ms = 0;  // 0: do not attach
 };
 
 // One thread, as measured: everything a column or a JSON field shows.
 struct thread_row {
     procfs::thread_cpu cpu;
     procfs::thread_activity activity;
+    const triage::ptrace::thread_syscalls* syscalls = nullptr;  // with --syscalls
 };
 
 struct top_report {
@@ -58,7 +66,29 @@ struct top_report {
     int interval_ms = 0;
     double total_cpu_percent = 0;
     std::vector<thread_row> threads;  // hottest first
+    std::optional<triage::ptrace::syscall_watch_result> watch;  // with --syscalls
 };
+
+// Attaches for `window` and gives each row its system-call counts.
+triage::result<void> count_syscalls(top_report& report, std::chrono::milliseconds window) {
+    report.watch = TRIAGE_TRY(triage::ptrace::watch_syscalls(report.pid, window));
+    for (auto& row : report.threads) {
+        for (const auto& t : report.watch->threads)
+            if (t.tid == row.cpu.stat.pid) row.syscalls = &t;
+    }
+    return {};
+}
+
+std::string syscall_counts(const thread_row& r) {
+    if (r.syscalls == nullptr) return "-";
+    std::string text = std::to_string(r.syscalls->total);
+    std::vector<std::pair<std::uint64_t, std::string_view>> top;
+    for (const auto& [name, count] : r.syscalls->syscalls) top.emplace_back(count, name);
+    std::sort(top.rbegin(), top.rend());
+    for (std::size_t i = 0; i < top.size() && i < 3; ++i)
+        text += fmt::format("{}{} {}", i == 0 ? " (" : ", ", top[i].second, top[i].first);
+    return top.empty() ? text : text + ")";
+}
 
 // Two CPU samples `interval` apart, then what each thread is doing now.
 triage::result<top_report> collect(pid_t pid, std::chrono::milliseconds interval) {
@@ -119,14 +149,16 @@ struct column {
     std::function<std::string(const thread_row&)> cell;
 };
 
-std::vector<column> text_columns() {
-    return {
+std::vector<column> text_columns(bool with_syscalls) {
+    std::vector<column> columns{
         {"TID", 8, [](const thread_row& r) { return std::to_string(r.cpu.stat.pid); }},
         {"NAME", -16, [](const thread_row& r) { return printable(r.cpu.stat.comm.view()); }},
         {"CPU%", 6, [](const thread_row& r) { return percent(r.cpu.cpu_percent); }},
         {"S", 2, [](const thread_row& r) { return std::string(1, r.activity.state); }},
-        {"WHERE", 0, [](const thread_row& r) { return where(r.activity); }},
     };
+    if (with_syscalls) columns.push_back({"SYSCALLS", -28, syscall_counts});
+    columns.push_back({"WHERE", 0, [](const thread_row& r) { return where(r.activity); }});
+    return columns;
 }
 
 // The cells of one line, padded, without trailing blanks.
@@ -144,9 +176,15 @@ std::string join_cells(const std::vector<column>& columns, const std::function<s
 void print_text(const top_report& report, std::size_t limit) {
     std::string command = printable(report.command.size() > 100 ? report.command.substr(0, 97) + "..." : report.command);
     fmt::print("pid {}  {}\n", report.pid, command);
-    fmt::print("{} threads, CPU {:.1f}% (100% = one core, over {} ms)\n\n", report.threads.size(),
+    fmt::print("{} threads, CPU {:.1f}% (100% = one core, over {} ms)\n", report.threads.size(),
                report.total_cpu_percent, report.interval_ms);
-    auto columns = text_columns();
+    if (report.watch) {
+        fmt::print("{} system calls in {} ms; the target was stopped {:.2f} ms in total\n", report.watch->total(),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(report.watch->window).count(),
+                   static_cast<double>(report.watch->stopped().count()) / 1e6);
+    }
+    fmt::print("\n");
+    auto columns = text_columns(report.watch.has_value());
     fmt::print("{}\n", join_cells(columns, [](const column& c) { return std::string{c.header}; }));
     std::size_t shown = 0;
     for (const auto& row : report.threads) {
@@ -162,7 +200,7 @@ nlohmann::ordered_json to_json(const top_report& report) {
     auto threads = nlohmann::ordered_json::array();
     for (const auto& row : report.threads) {
         auto syscall = syscall_of(row.activity);
-        threads.push_back(nlohmann::ordered_json{
+        auto& thread = threads.emplace_back(nlohmann::ordered_json{
             {"tid", row.cpu.stat.pid},
             {"name", std::string{row.cpu.stat.comm.view()}},
             {"cpu_percent", row.cpu.cpu_percent ? nlohmann::ordered_json(*row.cpu.cpu_percent) : nlohmann::ordered_json(nullptr)},
@@ -173,12 +211,18 @@ nlohmann::ordered_json to_json(const top_report& report) {
             {"wchan", row.activity.wchan.empty() ? nlohmann::ordered_json(nullptr)
                                                  : nlohmann::ordered_json(std::string{row.activity.wchan.view()})},
         });
+        if (report.watch) {
+            // A thread that exited before the watch began has no counts.
+            thread["syscall_count"] = row.syscalls ? nlohmann::ordered_json(row.syscalls->total) : nullptr;
+            thread["syscalls"] = row.syscalls ? nlohmann::ordered_json(row.syscalls->syscalls) : nullptr;
+        }
     }
     nlohmann::ordered_json doc;
     doc["pid"] = report.pid;
     doc["command"] = report.command;
     doc["interval_ms"] = report.interval_ms;
     doc["total_cpu_percent"] = report.total_cpu_percent;
+    if (report.watch) doc["stopped_ms"] = static_cast<double>(report.watch->stopped().count()) / 1e6;
     doc["threads"] = std::move(threads);
     return doc;
 }
@@ -190,6 +234,9 @@ int run(int argc, char** argv) {
     app.add_option("--interval", opt.interval_ms, "sampling interval in milliseconds")->check(CLI::Range(0, 3'600'000));
     app.add_flag("--json", opt.json, "print one JSON document");
     app.add_option("--limit", opt.limit, "threads to show in text mode (0: all)");
+    app.add_option("--syscalls", opt.syscalls_ms,
+                   "then count each thread's system calls for MS ms (attaches with ptrace; off by default)")
+        ->check(CLI::Range(1, 60'000));
     try {
         app.parse(argc, argv);
     } catch (const CLI::Success& e) {
@@ -204,6 +251,10 @@ int run(int argc, char** argv) {
         return 2;
     }
     auto report = collect(static_cast<pid_t>(*pid), std::chrono::milliseconds{opt.interval_ms});
+    if (report && opt.syscalls_ms > 0) {
+        if (auto counted = count_syscalls(*report, std::chrono::milliseconds{opt.syscalls_ms}); !counted)
+            report = triage::fail(std::move(counted.error()));
+    }
     if (!report) {
         fmt::print(stderr, "triage-top: {}\n", report.error().message());
         return 1;
