@@ -1,0 +1,690 @@
+// triage/cpython/stack_walker.hpp — the Python stacks of every thread of a
+// CPython process, read from its memory alone.
+//
+// Offers:
+//  - `runtime_roots` (runtime_roots.hpp): where the walk starts, from
+//    runtime_locator.hpp.
+//  - `walk_limits`: the bounds every walk respects (interpreters, threads,
+//    frames per thread, string length, line-table size).
+//  - `python_frame`, `python_thread`, `stack_snapshot`: plain values.
+//  - `stack_walker<M>(mem, layout, roots, limits)` and `snapshot()`: every
+//    interpreter (sub-interpreters too), every thread state, every frame,
+//    innermost first: function (co_qualname on 3.11+, else co_name), file
+//    (co_filename, as Python prints it in tracebacks) and line (from the
+//    version's line table), the thread's pthread_t and kernel tid, and
+//    whether it holds the GIL. Frames of 3.11+ owned by the C stack (shims)
+//    and incomplete frames are skipped, as Python's own tracebacks do.
+// How it reads: each remote struct (interpreter, thread state, frame, code
+// object) is copied once, whole, into a local buffer and its fields are read
+// from there by the layout's offsets. Frames are read level by level across
+// all threads with one batched read per level. A walker keeps, between
+// snapshots, the code objects it decoded (revalidated every time by their
+// name/file/line-table pointers) and the addresses it read last time, which
+// it fetches first in one batch: a warm snapshot of a parked process is a
+// handful of system calls.
+// Torn reads: a snapshot validates as it goes (thread states point back to
+// their interpreter, frames hold code objects, chains are bounded and free of
+// cycles); `recheck(snapshot)` re-reads every thread's innermost frame
+// pointer and marks threads that moved (`consistent = false`). Callers that
+// do not stop the target retry (see `consistent_snapshot`).
+// Errors: snapshot() fails for the process (no_such_process), or when the
+// interpreter list cannot be read (bad_address, inconsistent); a thread whose
+// frames cannot be read keeps the frames read so far and its `error`.
+// Thread-safe: no (caches); one walker per thread. Signal-safe: no.
+// Target process: reads only.
+//
+//   auto mem = TRIAGE_TRY(triage::memory::live_process::open(pid));
+//   triage::cpython::stack_walker walker{mem, layout, roots};
+//   auto snap = TRIAGE_TRY(walker.snapshot());
+//   for (const auto& t : snap.threads)
+//       for (const auto& f : t.frames) fmt::print("{} ({}:{})\n", f.function, f.file, f.line.value_or(0));
+#pragma once
+
+#include <sys/types.h>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "triage/base/result.hpp"
+#include "triage/base/text.hpp"
+#include "triage/cpython/layout.hpp"
+#include "triage/cpython/linetable_310.hpp"
+#include "triage/cpython/lnotab.hpp"
+#include "triage/cpython/location_table.hpp"
+#include "triage/cpython/python_string.hpp"
+#include "triage/cpython/runtime_roots.hpp"
+#include "triage/memory/memory_source.hpp"
+
+namespace triage::cpython {
+
+struct walk_limits {
+    std::size_t max_interpreters = 256;
+    std::size_t max_threads = 4096;
+    std::size_t max_frames = 4096;                  // per thread
+    std::size_t max_string_chars = 1024;            // names and file names
+    std::size_t max_line_table_bytes = 4u << 20;    // a code object's line table
+};
+
+struct python_frame {
+    std::string function;       // co_qualname (3.11+) or co_name
+    std::string name;           // co_name (what faulthandler prints)
+    std::string file;           // co_filename
+    std::optional<int> line;    // the instruction's line (or, when it has none, that of the
+                                // nearest instruction before it); nullopt: none found
+    std::uint64_t code = 0;     // address of the code object
+    std::int64_t instruction = -1;  // what the line table is asked about: f_lasti (bytes, ≤3.9),
+                                    // else the instruction's index in 2-byte code units; -1: not started
+    std::uint32_t flags = 0;    // co_flags (generator, coroutine...)
+};
+
+struct python_thread {
+    std::uint64_t thread_state = 0;         // address of the PyThreadState
+    std::uint64_t interpreter = 0;          // address of its PyInterpreterState
+    std::int64_t interpreter_id = 0;        // 0 for the main interpreter (and on 2.7/3.6)
+    std::uint64_t thread_id = 0;            // pthread_t (threading.get_ident())
+    std::optional<pid_t> native_id;         // kernel tid, when the version records it (3.11+)
+    bool holds_gil = false;
+    bool consistent = true;                 // false: its stack moved while we read it
+    std::vector<python_frame> frames;       // innermost first
+    std::optional<error> failure;           // the walk stopped early; frames hold what was read
+};
+
+struct stack_snapshot {
+    std::size_t interpreters = 0;
+    std::vector<python_thread> threads;
+    [[nodiscard]] bool consistent() const noexcept {
+        return std::ranges::all_of(threads, [](const python_thread& t) { return t.consistent && !t.failure; });
+    }
+};
+
+namespace detail::walker {
+
+template <class T>
+[[nodiscard]] inline T load(std::span<const std::byte> bytes, byte_offset at) {
+    T value{};
+    if (has(at) && std::size_t{at} + sizeof(T) <= bytes.size()) std::memcpy(&value, bytes.data() + at, sizeof(T));
+    return value;
+}
+
+[[nodiscard]] inline std::uint64_t pointer(std::span<const std::byte> bytes, byte_offset at) {
+    return load<std::uint64_t>(bytes, at);
+}
+
+// One past the last byte of the fields named.
+[[nodiscard]] constexpr std::size_t extent(std::initializer_list<byte_offset> fields, std::size_t width = 8) {
+    std::size_t end = 0;
+    for (byte_offset f : fields) {
+        if (has(f)) end = std::max<std::size_t>(end, std::size_t{f} + width);
+    }
+    return end;
+}
+
+// A plausible user-space pointer of an x86-64 process, 8-byte aligned.
+[[nodiscard]] constexpr bool plausible(std::uint64_t address) noexcept {
+    return address >= 0x1000 && address < (std::uint64_t{1} << 47) && address % 8 == 0;
+}
+
+// What the walker remembers of a code object.
+struct code_info {
+    std::vector<std::byte> identity;  // the header fields that pin down the object
+    std::string name;
+    std::string qualname;
+    std::string file;
+    std::int32_t first_line = 0;
+    std::int32_t first_traceable = 0;  // 3.11+: code units before the first real instruction
+    std::uint32_t flags = 0;
+    std::vector<std::byte> line_table;
+};
+
+} // namespace detail::walker
+
+template <memory::memory_source M>
+class stack_walker {
+public:
+    stack_walker(M& mem, const layout& l, runtime_roots roots, walk_limits limits = {})
+        : mem_{&mem}, layout_{l}, roots_{roots}, limits_{limits} {}
+
+    [[nodiscard]] const layout& version_layout() const noexcept { return layout_; }
+    [[nodiscard]] const runtime_roots& roots() const noexcept { return roots_; }
+
+    // Reads every thread's stack once.
+    [[nodiscard]] result<stack_snapshot> snapshot() {
+        namespace w = detail::walker;
+        begin_snapshot();
+        stack_snapshot snap;
+        std::uint64_t current = TRIAGE_TRY(current_thread_state());
+        std::uint64_t interp = TRIAGE_TRY(read_pointer(roots_.interpreters_head, "reading the interpreter list head"));
+        std::unordered_set<std::uint64_t> seen_interpreters;
+        std::vector<cursor> cursors;
+        for (; interp != 0; ++snap.interpreters) {
+            if (snap.interpreters >= limits_.max_interpreters) {
+                return fail(errc::limit_exceeded, "walking the interpreter list (more than " +
+                                                      std::to_string(limits_.max_interpreters) + " interpreters)");
+            }
+            if (!w::plausible(interp) || !seen_interpreters.insert(interp).second) {
+                return fail(errc::inconsistent, "walking the interpreter list: bad or repeated interpreter " + hex(interp));
+            }
+            const auto& il = layout_.interpreter;
+            auto bytes = TRIAGE_TRY(fetch(interp, w::extent({il.next, il.threads_head, il.id, il.gil_pointer}),
+                                          "reading the interpreter state"));
+            std::int64_t id = w::load<std::int64_t>(bytes, il.id);
+            std::uint64_t next_interp = w::pointer(bytes, il.next);
+            std::uint64_t holder = current;
+            if (layout_.runtime.gil_from == gil_root::interpreter_pointer) {
+                holder = TRIAGE_TRY(gil_holder(w::pointer(bytes, il.gil_pointer)));
+            }
+            TRIAGE_TRY(read_threads(interp, id, w::pointer(bytes, il.threads_head), holder, snap, cursors));
+            interp = next_interp;
+        }
+        TRIAGE_TRY(walk_frames(snap, cursors));
+        TRIAGE_TRY(resolve_code(snap));
+        end_snapshot();
+        return snap;
+    }
+
+    // Re-reads each thread's innermost frame pointer; threads whose stack
+    // changed since `snap` was taken are marked inconsistent. Returns whether
+    // all still agree.
+    [[nodiscard]] result<bool> recheck(stack_snapshot& snap) {
+        std::vector<std::vector<std::byte>> buffers(snap.threads.size());
+        std::vector<memory::read_request> requests;
+        for (std::size_t k = 0; k < snap.threads.size(); ++k) {
+            buffers[k].resize(layout_.thread.size);
+            requests.push_back({snap.threads[k].thread_state, buffers[k], 0});
+        }
+        TRIAGE_TRY(mem_->read_batch(requests));
+        bool all = true;
+        for (std::size_t k = 0; k < snap.threads.size(); ++k) {
+            python_thread& t = snap.threads[k];
+            auto it = first_frames_.find(t.thread_state);
+            std::uint64_t before = it == first_frames_.end() ? 0 : it->second;
+            std::uint64_t now = 0;
+            if (requests[k].bytes_read == buffers[k].size()) {
+                auto frame = first_frame(buffers[k]);
+                now = frame ? *frame : ~std::uint64_t{0};
+            } else {
+                now = ~std::uint64_t{0};
+            }
+            if (now != before) {
+                t.consistent = false;
+                all = false;
+            }
+        }
+        return all;
+    }
+
+    // Forgets the code objects and addresses remembered between snapshots.
+    void forget() {
+        codes_.clear();
+        previous_reads_.clear();
+    }
+
+private:
+    struct cursor {
+        std::size_t thread;          // index into the snapshot
+        std::uint64_t frame;         // next frame to read (0: done)
+        std::unordered_set<std::uint64_t> seen;
+    };
+
+    // Bytes copied this snapshot; they live in one of `blocks_`, whose
+    // buffers never move, so views stay valid for the whole snapshot.
+    struct fetched {
+        const std::byte* data;
+        std::size_t size;
+    };
+
+    [[nodiscard]] std::span<std::byte> new_block(std::size_t size) {
+        blocks_.emplace_back(size);
+        return blocks_.back();
+    }
+
+    // ---- reading, with last snapshot's addresses fetched first in one batch
+    void begin_snapshot() {
+        blocks_.clear();
+        fetched_.clear();
+        first_frames_.clear();
+        std::size_t total = 0;
+        for (const auto& r : previous_reads_) total += r.second;
+        if (total == 0 || total > (16u << 20)) {
+            previous_reads_.clear();
+            return;
+        }
+        std::span<std::byte> block = new_block(total);
+        std::vector<memory::read_request> requests;
+        requests.reserve(previous_reads_.size());
+        std::size_t at = 0;
+        for (const auto& [address, size] : previous_reads_) {
+            requests.push_back({address, block.subspan(at, size), 0});
+            at += size;
+        }
+        if (mem_->read_batch(requests)) {
+            for (const auto& r : requests) {
+                if (r.bytes_read == r.into.size()) fetched_[r.address] = fetched{r.into.data(), r.into.size()};
+            }
+        }
+        previous_reads_.clear();
+    }
+
+    void end_snapshot() {
+        // Remember what this snapshot read; the next one fetches it first.
+        for (const auto& [address, f] : fetched_) previous_reads_.emplace_back(address, f.size);
+        std::ranges::sort(previous_reads_);
+    }
+
+    [[nodiscard]] static std::span<const std::byte> view(const fetched& f) { return {f.data, f.size}; }
+
+    // `size` bytes at `address`: from this snapshot's reads, else one read.
+    [[nodiscard]] result<std::span<const std::byte>> fetch(std::uint64_t address, std::size_t size,
+                                                           std::string_view what) {
+        if (auto it = fetched_.find(address); it != fetched_.end() && it->second.size >= size) {
+            return view(it->second).first(size);
+        }
+        std::span<std::byte> block = new_block(size);
+        auto read = memory::read_exact(*mem_, address, block);
+        if (!read) {
+            blocks_.pop_back();
+            return fail(std::move(read.error()).within(std::string(what)));
+        }
+        fetched_[address] = fetched{block.data(), size};
+        return std::span<const std::byte>(block);
+    }
+
+    // Many objects of `size` bytes in one batch; an entry is empty when its
+    // object could not be read whole.
+    [[nodiscard]] result<std::vector<std::span<const std::byte>>> fetch_many(std::span<const std::uint64_t> addresses,
+                                                                             std::size_t size) {
+        std::vector<std::span<const std::byte>> out(addresses.size());
+        std::vector<std::size_t> missing;
+        for (std::size_t k = 0; k < addresses.size(); ++k) {
+            auto it = fetched_.find(addresses[k]);
+            if (it != fetched_.end() && it->second.size >= size) {
+                out[k] = view(it->second).first(size);
+            } else {
+                missing.push_back(k);
+            }
+        }
+        if (missing.empty()) return out;
+        std::span<std::byte> block = new_block(missing.size() * size);
+        std::vector<memory::read_request> requests;
+        requests.reserve(missing.size());
+        for (std::size_t j = 0; j < missing.size(); ++j) {
+            requests.push_back({addresses[missing[j]], block.subspan(j * size, size), 0});
+        }
+        TRIAGE_TRY(mem_->read_batch(requests));
+        for (std::size_t j = 0; j < missing.size(); ++j) {
+            if (requests[j].bytes_read != size) continue;
+            fetched f{requests[j].into.data(), size};
+            fetched_[addresses[missing[j]]] = f;
+            out[missing[j]] = view(f);
+        }
+        return out;
+    }
+
+    [[nodiscard]] result<std::uint64_t> read_pointer(std::uint64_t address, std::string_view what) {
+        if (address == 0) return fail(errc::not_found, std::string(what) + ": no address");
+        auto bytes = TRIAGE_TRY(fetch(address, 8, what));
+        return detail::walker::pointer(bytes, 0);
+    }
+
+    // ---- GIL
+    [[nodiscard]] result<std::uint64_t> current_thread_state() {
+        if (roots_.current_thread != 0) return read_pointer(roots_.current_thread, "reading the GIL holder");
+        if (roots_.gil_locked != 0 && roots_.gil_last_holder != 0) {
+            auto locked = TRIAGE_TRY(fetch(roots_.gil_locked, 4, "reading the GIL state"));
+            if (detail::walker::load<std::int32_t>(locked, 0) != 1) return std::uint64_t{0};
+            return read_pointer(roots_.gil_last_holder, "reading the GIL holder");
+        }
+        return std::uint64_t{0};
+    }
+
+    // 3.12+: the interpreter's GIL, through its pointer.
+    [[nodiscard]] result<std::uint64_t> gil_holder(std::uint64_t gil) {
+        namespace w = detail::walker;
+        if (!w::plausible(gil)) return std::uint64_t{0};
+        const auto& g = layout_.gil;
+        auto bytes = TRIAGE_TRY(fetch(gil, w::extent({g.last_holder, g.locked}), "reading the GIL state"));
+        if (w::load<std::int32_t>(bytes, g.locked) != 1) return std::uint64_t{0};
+        return w::pointer(bytes, g.last_holder);
+    }
+
+    // ---- thread states
+    [[nodiscard]] result<void> read_threads(std::uint64_t interp, std::int64_t id, std::uint64_t tstate,
+                                            std::uint64_t holder, stack_snapshot& snap, std::vector<cursor>& cursors) {
+        namespace w = detail::walker;
+        const auto& tl = layout_.thread;
+        std::unordered_set<std::uint64_t> seen;
+        while (tstate != 0) {
+            if (snap.threads.size() >= limits_.max_threads) {
+                return fail(errc::limit_exceeded, "walking the thread states (more than " +
+                                                      std::to_string(limits_.max_threads) + " threads)");
+            }
+            if (!w::plausible(tstate) || !seen.insert(tstate).second) {
+                return fail(errc::inconsistent, "walking the thread states of interpreter " + hex(interp) +
+                                                    ": bad or repeated thread state " + hex(tstate));
+            }
+            auto bytes = TRIAGE_TRY(fetch(tstate, tl.size, "reading a thread state"));
+            if (w::pointer(bytes, tl.interp) != interp) {
+                return fail(errc::inconsistent, "reading the thread state at " + hex(tstate) +
+                                                    ": it does not point back to its interpreter " + hex(interp));
+            }
+            python_thread t;
+            t.thread_state = tstate;
+            t.interpreter = interp;
+            t.interpreter_id = id;
+            t.thread_id = w::pointer(bytes, tl.thread_id);
+            if (has(tl.native_thread_id)) {
+                auto native = w::load<std::uint64_t>(bytes, tl.native_thread_id);
+                if (native > 0 && native < (1u << 30)) t.native_id = static_cast<pid_t>(native);
+            }
+            t.holds_gil = holder != 0 && holder == tstate;
+            std::uint64_t next = w::pointer(bytes, tl.next);
+            auto frame = first_frame(bytes);
+            snap.threads.push_back(std::move(t));
+            if (!frame) {
+                snap.threads.back().failure = std::move(frame.error());
+            } else {
+                first_frames_[tstate] = *frame;
+                cursors.push_back(cursor{snap.threads.size() - 1, *frame, {}});
+            }
+            tstate = next;
+        }
+        return {};
+    }
+
+    // The innermost frame of a thread state (copied in `bytes`).
+    [[nodiscard]] result<std::uint64_t> first_frame(std::span<const std::byte> bytes) {
+        namespace w = detail::walker;
+        const auto& tl = layout_.thread;
+        if (has(tl.frame)) return w::pointer(bytes, tl.frame);
+        if (has(tl.current_frame)) return w::pointer(bytes, tl.current_frame);
+        std::uint64_t cframe = w::pointer(bytes, tl.cframe);
+        if (cframe == 0) return std::uint64_t{0};
+        if (!w::plausible(cframe)) return fail(errc::inconsistent, "reading a thread's C frame at " + hex(cframe));
+        auto c = TRIAGE_TRY(fetch(cframe, tl.cframe_current_frame + 8, "reading a thread's C frame"));
+        return w::pointer(c, tl.cframe_current_frame);
+    }
+
+    // ---- frames, level by level across all threads
+    [[nodiscard]] result<void> walk_frames(stack_snapshot& snap, std::vector<cursor>& cursors) {
+        namespace w = detail::walker;
+        const bool modern = uses_interpreter_frames(layout_);
+        const std::size_t size = modern ? layout_.interpreter_frame.size : layout_.frame_object.size;
+        std::vector<std::uint64_t> addresses;
+        std::vector<cursor*> active;
+        for (std::size_t level = 0; level <= limits_.max_frames; ++level) {
+            addresses.clear();
+            active.clear();
+            for (auto& c : cursors) {
+                if (c.frame == 0 || snap.threads[c.thread].failure) continue;
+                python_thread& t = snap.threads[c.thread];
+                if (level == limits_.max_frames) {
+                    t.failure = error{errc::limit_exceeded, 0,
+                                      "walking the frames of thread " + std::to_string(t.thread_id) + " (more than " +
+                                          std::to_string(limits_.max_frames) + " frames)", {}};
+                    continue;
+                }
+                if (!w::plausible(c.frame) || !c.seen.insert(c.frame).second) {
+                    t.failure = error{errc::inconsistent, 0, "walking the frames: bad or repeated frame " + hex(c.frame), {}};
+                    continue;
+                }
+                addresses.push_back(c.frame);
+                active.push_back(&c);
+            }
+            if (active.empty()) break;
+            auto frames = TRIAGE_TRY(fetch_many(addresses, size));
+            for (std::size_t k = 0; k < active.size(); ++k) {
+                cursor& c = *active[k];
+                python_thread& t = snap.threads[c.thread];
+                if (frames[k].empty()) {
+                    t.failure = error{errc::bad_address, 0, "reading the frame at " + hex(c.frame), {}};
+                    continue;
+                }
+                take_frame(frames[k], c, t);
+            }
+        }
+        return {};
+    }
+
+    void take_frame(std::span<const std::byte> bytes, cursor& c, python_thread& t) {
+        namespace w = detail::walker;
+        python_frame f;
+        if (uses_interpreter_frames(layout_)) {
+            const auto& fl = layout_.interpreter_frame;
+            c.frame = w::pointer(bytes, fl.previous);
+            std::uint8_t owner = w::load<std::uint8_t>(bytes, fl.owner);
+            if (fl.owned_by_cstack != 0xFF && owner == fl.owned_by_cstack) return;  // a shim
+            f.code = w::pointer(bytes, fl.code);
+            std::uint64_t instr = w::pointer(bytes, fl.instr);
+            std::uint64_t start = f.code + layout_.code.code_adaptive;
+            f.instruction = instr < start ? -1 : static_cast<std::int64_t>((instr - start) / 2);
+            // Generator frames are never incomplete; remember the owner in
+            // the flags' spare high bit until the code object is known.
+            if (owner == fl.owned_by_generator) f.flags = owned_by_generator_mark;
+        } else {
+            const auto& fl = layout_.frame_object;
+            c.frame = w::pointer(bytes, fl.back);
+            f.code = w::pointer(bytes, fl.code);
+            f.instruction = w::load<std::int32_t>(bytes, fl.lasti);
+        }
+        if (!w::plausible(f.code)) {
+            t.failure = error{errc::inconsistent, 0, "reading a frame: bad code object pointer " + hex(f.code), {}};
+            c.frame = 0;
+            return;
+        }
+        t.frames.push_back(std::move(f));
+    }
+
+    static constexpr std::uint32_t owned_by_generator_mark = 0x8000'0000u;
+    static constexpr std::int64_t max_line_lookback = 64;
+
+    // ---- code objects: names, files, line tables; then every frame's line
+    [[nodiscard]] result<void> resolve_code(stack_snapshot& snap) {
+        namespace w = detail::walker;
+        std::vector<std::uint64_t> addresses;
+        std::unordered_set<std::uint64_t> distinct;
+        for (const auto& t : snap.threads) {
+            for (const auto& f : t.frames) {
+                if (distinct.insert(f.code).second) addresses.push_back(f.code);
+            }
+        }
+        auto headers = TRIAGE_TRY(fetch_many(addresses, layout_.code.size));
+        std::unordered_map<std::uint64_t, const w::code_info*> infos;
+        std::unordered_map<std::uint64_t, error> broken;
+        for (std::size_t k = 0; k < addresses.size(); ++k) {
+            if (headers[k].empty()) {
+                broken.emplace(addresses[k], error{errc::bad_address, 0, "reading the code object at " + hex(addresses[k]), {}});
+                continue;
+            }
+            auto info = code(addresses[k], headers[k]);
+            if (!info) {
+                broken.emplace(addresses[k], std::move(info.error()));
+                continue;
+            }
+            infos.emplace(addresses[k], *info);
+        }
+        for (auto& t : snap.threads) {
+            std::vector<python_frame> kept;
+            kept.reserve(t.frames.size());
+            for (std::size_t k = 0; k < t.frames.size(); ++k) {
+                python_frame& f = t.frames[k];
+                if (auto b = broken.find(f.code); b != broken.end()) {
+                    if (!t.failure) t.failure = b->second;
+                    break;
+                }
+                const w::code_info& info = *infos.at(f.code);
+                const bool generator_frame = (f.flags & owned_by_generator_mark) != 0;
+                if (!generator_frame && has(layout_.code.firsttraceable) && f.instruction < info.first_traceable) {
+                    continue;  // an incomplete frame: not started yet
+                }
+                f.flags = info.flags;
+                f.name = info.name;
+                f.function = info.qualname.empty() ? info.name : info.qualname;
+                f.file = info.file;
+                auto line = line_of(info, f.instruction);
+                // An instruction without a line of its own (a jump or cache
+                // entry the compiler gave no location) is shown at the line
+                // of the instruction before it, which is where the thread is.
+                for (std::int64_t back = 1; line && !*line && back <= max_line_lookback && f.instruction - back >= 0; ++back) {
+                    line = line_of(info, f.instruction - back);
+                }
+                if (line) {
+                    f.line = *line;
+                } else if (!t.failure) {
+                    t.failure = std::move(line.error());
+                }
+                kept.push_back(std::move(f));
+            }
+            t.frames = std::move(kept);
+        }
+        return {};
+    }
+
+    [[nodiscard]] result<std::optional<int>> line_of(const detail::walker::code_info& info, std::int64_t unit) const {
+        switch (layout_.code.lines) {
+        case line_table_format::lnotab_unsigned:
+            return std::optional<int>{TRIAGE_TRY(
+                line_for_lnotab(info.line_table, info.first_line, unit, lnotab_line_deltas::unsigned_bytes))};
+        case line_table_format::lnotab_signed:
+            return std::optional<int>{TRIAGE_TRY(
+                line_for_lnotab(info.line_table, info.first_line, unit, lnotab_line_deltas::signed_bytes))};
+        case line_table_format::linetable_310: return line_for_linetable_310(info.line_table, info.first_line, unit);
+        case line_table_format::location_table: return line_for_location_table(info.line_table, info.first_line, unit);
+        }
+        return std::optional<int>{};
+    }
+
+    // The decoded code object at `address` (header copied in `header`),
+    // from the cache when its identity fields are unchanged.
+    [[nodiscard]] result<const detail::walker::code_info*> code(std::uint64_t address, std::span<const std::byte> header) {
+        namespace w = detail::walker;
+        const auto& cl = layout_.code;
+        std::vector<std::byte> identity;
+        for (byte_offset f : {cl.filename, cl.name, cl.qualname, cl.lnotab, cl.linetable, cl.code, cl.firstlineno}) {
+            if (!has(f)) continue;
+            auto piece = header.subspan(f, 8);
+            identity.insert(identity.end(), piece.begin(), piece.end());
+        }
+        if (auto it = codes_.find(address); it != codes_.end() && it->second.identity == identity) return &it->second;
+        TRIAGE_TRY(check_code_type(address, header));
+        w::code_info info;
+        info.identity = std::move(identity);
+        info.first_line = w::load<std::int32_t>(header, cl.firstlineno);
+        info.flags = w::load<std::uint32_t>(header, cl.flags);
+        if (has(cl.firsttraceable)) info.first_traceable = w::load<std::int32_t>(header, cl.firsttraceable);
+        info.name = TRIAGE_TRY(text(w::pointer(header, cl.name), "co_name"));
+        info.file = TRIAGE_TRY(text(w::pointer(header, cl.filename), "co_filename"));
+        if (has(cl.qualname)) info.qualname = TRIAGE_TRY(text(w::pointer(header, cl.qualname), "co_qualname"));
+        byte_offset table = has(cl.linetable) ? cl.linetable : cl.lnotab;
+        info.line_table = TRIAGE_TRY(bytes_object(w::pointer(header, table)));
+        if (codes_.size() > max_cached_codes) codes_.clear();
+        auto [it, inserted] = codes_.insert_or_assign(address, std::move(info));
+        return &it->second;
+    }
+
+    static constexpr std::size_t max_cached_codes = 65536;
+
+    // The object's type must be named "code" (checked once per type address).
+    [[nodiscard]] result<void> check_code_type(std::uint64_t address, std::span<const std::byte> header) {
+        namespace w = detail::walker;
+        std::uint64_t type = w::pointer(header, layout_.object.ob_type);
+        if (code_types_.contains(type)) return {};
+        const std::string where = "checking the code object at " + hex(address);
+        if (!w::plausible(type)) return fail(errc::inconsistent, where + ": bad type pointer " + hex(type));
+        auto type_bytes = TRIAGE_TRY(fetch(type, layout_.object.tp_name + 8, where));
+        std::uint64_t name = w::pointer(type_bytes, layout_.object.tp_name);
+        std::array<char, 5> text{};
+        TRIAGE_TRY(memory::read_exact(*mem_, name, std::as_writable_bytes(std::span{text})));
+        if (std::string_view(text.data(), text.size()) != std::string_view("code\0", 5)) {
+            return fail(errc::inconsistent, where + ": its type is not \"code\"");
+        }
+        code_types_.insert(type);
+        return {};
+    }
+
+    // A str (3.x), or a 2.7 str, as UTF-8.
+    [[nodiscard]] result<std::string> text(std::uint64_t address, std::string_view field) {
+        namespace w = detail::walker;
+        if (!w::plausible(address)) return fail(errc::inconsistent, "reading " + std::string(field) + ": bad pointer " + hex(address));
+        const auto& u = layout_.unicode;
+        if (layout_.major == 2) {
+            py27_string_offsets o{layout_.bytes.ob_size, layout_.bytes.ob_sval};
+            auto s = TRIAGE_TRY(read_py27_str(*mem_, address, o, limits_.max_string_chars));
+            return std::move(s.utf8);
+        }
+        unicode_offsets o;
+        o.length = u.length;
+        o.state = u.state;
+        o.ascii_data = u.ascii_data;
+        o.compact_data = u.compact_data;
+        o.legacy_data = u.legacy_data;
+        o.kind_shift = u.kind_shift;
+        o.compact_bit = u.compact_bit;
+        o.ascii_bit = u.ascii_bit;
+        if (layout_.major == 3 && layout_.minor <= 11) o.ready_bit = 7;
+        auto s = read_unicode(*mem_, address, o, limits_.max_string_chars);
+        if (!s) return fail(std::move(s.error()).within("reading " + std::string(field)));
+        return std::move(s->utf8);
+    }
+
+    // The contents of a bytes object (2.7: a str), bounded.
+    [[nodiscard]] result<std::vector<std::byte>> bytes_object(std::uint64_t address) {
+        namespace w = detail::walker;
+        if (!w::plausible(address)) return fail(errc::inconsistent, "reading a line table: bad pointer " + hex(address));
+        const auto& b = layout_.bytes;
+        auto header = TRIAGE_TRY(fetch(address, std::size_t{b.ob_size} + 8, "reading a line table"));
+        std::int64_t size = w::load<std::int64_t>(header, b.ob_size);
+        if (size < 0 || static_cast<std::uint64_t>(size) > limits_.max_line_table_bytes) {
+            return fail(errc::limit_exceeded, "reading the line table at " + hex(address) + " (" + std::to_string(size) + " bytes)");
+        }
+        std::vector<std::byte> table(static_cast<std::size_t>(size));
+        if (!table.empty()) TRIAGE_TRY(memory::read_exact(*mem_, address + b.ob_sval, table));
+        return table;
+    }
+
+    M* mem_;
+    layout layout_;
+    runtime_roots roots_;
+    walk_limits limits_;
+    std::vector<std::vector<std::byte>> blocks_;
+    std::unordered_map<std::uint64_t, fetched> fetched_;
+    std::vector<std::pair<std::uint64_t, std::size_t>> previous_reads_;
+    std::unordered_map<std::uint64_t, std::uint64_t> first_frames_;  // thread state → innermost frame
+    std::unordered_map<std::uint64_t, detail::walker::code_info> codes_;
+    std::unordered_set<std::uint64_t> code_types_;
+};
+
+// A snapshot taken without stopping the target: walks, re-checks that no
+// thread's stack moved meanwhile, and walks again (up to `attempts` times)
+// while one did, a thread's walk failed, or the whole walk failed with
+// errc::inconsistent or bad_address (a thread state freed under us). The
+// last snapshot is returned; its threads say which are inconsistent.
+template <memory::memory_source M>
+[[nodiscard]] result<stack_snapshot> consistent_snapshot(stack_walker<M>& walker, int attempts = 3) {
+    stack_snapshot snap;
+    for (int attempt = 0;; ++attempt) {
+        const bool last = attempt + 1 >= std::max(attempts, 1);
+        auto taken = walker.snapshot();
+        if (!taken) {
+            // A thread state freed or reused under us: read again.
+            const errc code = taken.error().code;
+            if (last || (code != errc::inconsistent && code != errc::bad_address)) return fail(std::move(taken.error()));
+            continue;
+        }
+        snap = std::move(*taken);
+        bool still = TRIAGE_TRY(walker.recheck(snap));
+        if (last || (still && snap.consistent())) break;
+    }
+    return snap;
+}
+
+} // namespace triage::cpython

@@ -1,0 +1,137 @@
+// triage/cpython/version.hpp — which CPython version a target runs, from its
+// memory and its files, never by running its binary.
+//
+// Offers:
+//  - `python_version{major, minor, micro, release, source}` with `text()`
+//    ("3.11.2", "3.13.0rc1", or "3.9" when only major.minor are known).
+//  - `version_from_hex(PY_VERSION_HEX)`.
+//  - `detect_version(mem, image)`, trying in order:
+//      1. `Py_Version` (3.11+ exports PY_VERSION_HEX as a constant): read
+//         from the target's memory;
+//      2. `_Py_DebugOffsets` (3.13+): the cookie "xdebugpy" and the 64-bit
+//         PY_VERSION_HEX at the start of _PyRuntime (symbol or section);
+//      3. the PY_VERSION string found in the object's .rodata;
+//      4. the object's file name (libpython3.9.so, python3.11): major.minor.
+//    Memory beats files: the file on disk may have been replaced.
+// Errors: errc::unsupported ("cannot tell which Python version ...") when
+// nothing says; a read that fails falls through to the next source.
+// Thread-safe: yes. Signal-safe: no. Target process: reads a few bytes.
+//
+//   auto image = TRIAGE_TRY(triage::cpython::inspect_interpreter(object));
+//   auto version = TRIAGE_TRY(triage::cpython::detect_version(mem, image));
+//   fmt::print("Python {} (from {})\n", version.text(), version.source);
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "triage/base/result.hpp"
+#include "triage/cpython/debug_offsets.hpp"
+#include "triage/cpython/interpreter_image.hpp"
+#include "triage/memory/memory_source.hpp"
+
+namespace triage::cpython {
+
+struct python_version {
+    int major = 0;
+    int minor = 0;
+    std::optional<int> micro;
+    std::string release;      // "", "a1", "b2", "rc1"
+    std::string source;       // what told us: "Py_Version", "_Py_DebugOffsets", ".rodata", "file name"
+
+    [[nodiscard]] std::string text() const {
+        std::string out = std::to_string(major) + "." + std::to_string(minor);
+        if (micro) out += "." + std::to_string(*micro) + release;
+        return out;
+    }
+};
+
+[[nodiscard]] inline std::optional<python_version> version_from_hex(std::uint64_t hex_version) {
+    python_version v;
+    v.major = static_cast<int>((hex_version >> 24) & 0xFF);
+    v.minor = static_cast<int>((hex_version >> 16) & 0xFF);
+    v.micro = static_cast<int>((hex_version >> 8) & 0xFF);
+    unsigned level = (hex_version >> 4) & 0xF;
+    unsigned serial = hex_version & 0xF;
+    if ((v.major != 2 && v.major != 3) || (hex_version >> 32) != 0) return std::nullopt;
+    switch (level) {
+    case 0xA: v.release = "a" + std::to_string(serial); break;
+    case 0xB: v.release = "b" + std::to_string(serial); break;
+    case 0xC: v.release = "rc" + std::to_string(serial); break;
+    case 0xF: break;
+    default: return std::nullopt;
+    }
+    return v;
+}
+
+// Parses a PY_VERSION literal ("3.11.2", "3.13.0rc1").
+[[nodiscard]] inline std::optional<python_version> version_from_string(std::string_view text) {
+    auto head = detail::image::leading_major_minor(text);
+    if (!head || !detail::image::is_version_literal(text)) return std::nullopt;
+    python_version v;
+    v.major = head->first.major;
+    v.minor = head->first.minor;
+    std::string_view rest = text.substr(head->second + 1);
+    std::size_t digits = 0;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+    auto micro = parse_signed<int>(rest.substr(0, digits));
+    if (!micro) return std::nullopt;
+    v.micro = *micro;
+    v.release = std::string(rest.substr(digits));
+    if (!v.release.empty() && v.release.back() == '+') v.release.pop_back();
+    return v;
+}
+
+// Where _PyRuntime starts, by symbol or section.
+[[nodiscard]] inline std::optional<std::uint64_t> runtime_address(const interpreter_image& image) {
+    if (auto s = image.symbol("_PyRuntime")) return s;
+    if (image.py_runtime_section) return image.py_runtime_section->low;
+    return std::nullopt;
+}
+
+template <memory::memory_source M>
+[[nodiscard]] result<python_version> detect_version(M& mem, const interpreter_image& image) {
+    if (auto at = image.symbol("Py_Version")) {
+        if (auto word = memory::read_object<std::uint32_t>(mem, *at)) {
+            if (auto v = version_from_hex(*word)) {
+                v->source = "Py_Version";
+                return *v;
+            }
+        }
+    }
+    if (auto runtime = runtime_address(image)) {
+        std::array<std::byte, 16> head{};
+        if (memory::read_exact(mem, *runtime, head) &&
+            std::memcmp(head.data(), debug_offsets_cookie.data(), debug_offsets_cookie.size()) == 0) {
+            std::uint64_t word = 0;
+            std::memcpy(&word, head.data() + 8, sizeof word);
+            if (auto v = version_from_hex(word)) {
+                v->source = "_Py_DebugOffsets";
+                return *v;
+            }
+        }
+    }
+    auto named = interpreter_file_version(image.path);
+    if (image.version_string) {
+        if (auto v = version_from_string(*image.version_string);
+            v && (!named || (named->major == v->major && named->minor == v->minor))) {
+            v->source = ".rodata";
+            return *v;
+        }
+    }
+    if (named) {
+        python_version v;
+        v.major = named->major;
+        v.minor = named->minor;
+        v.source = "file name";
+        return v;
+    }
+    return fail(errc::unsupported, "telling which Python version " + image.path + " is",
+                "no Py_Version, _Py_DebugOffsets, version string or versioned file name");
+}
+
+} // namespace triage::cpython

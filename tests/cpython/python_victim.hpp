@@ -1,0 +1,275 @@
+// Test support for the CPython walker: the interpreters on this machine, a
+// Python victim (tests/victims/py_parked.py) that is killed when the test
+// ends, the files it loads, its marker comments, and faulthandler dumps.
+#pragma once
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "triage/base/read_file.hpp"
+
+namespace triage::testing {
+
+struct python_interpreter {
+    std::string path;   // the python executable
+    std::string label;  // "pyenv 3.11.7", "/usr/bin/python3.11"
+    int major = 0;
+    int minor = 0;
+};
+
+// Every interpreter on the machine: the pyenv builds and Debian's
+// /usr/bin/pythonX.Y (not debug builds), with their version from the
+// directory or file name.
+inline std::vector<python_interpreter> machine_interpreters() {
+    std::vector<python_interpreter> out;
+    const char* root_env = std::getenv("PYENV_ROOT");
+    std::filesystem::path root = root_env ? root_env : "/root/.pyenv";
+    std::regex pyenv_version(R"((\d)\.(\d+)\.\d+)");
+    std::error_code ec;
+    if (std::filesystem::is_directory(root / "versions", ec)) {
+        for (const auto& entry : std::filesystem::directory_iterator(root / "versions", ec)) {
+            std::smatch m;
+            std::string name = entry.path().filename().string();
+            if (!std::regex_match(name, m, pyenv_version)) continue;
+            auto exe = entry.path() / "bin" / "python";
+            if (!std::filesystem::exists(exe, ec)) continue;
+            out.push_back({exe.string(), "pyenv " + name, std::stoi(m[1]), std::stoi(m[2])});
+        }
+    }
+    std::regex system_name(R"(python(\d)\.(\d+))");
+    for (const auto& entry : std::filesystem::directory_iterator("/usr/bin", ec)) {
+        std::smatch m;
+        std::string name = entry.path().filename().string();
+        if (!std::regex_match(name, m, system_name) || std::filesystem::is_symlink(entry.path(), ec)) continue;
+        out.push_back({entry.path().string(), entry.path().string(), std::stoi(m[1]), std::stoi(m[2])});
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.major, a.minor, a.path) < std::tie(b.major, b.minor, b.path);
+    });
+    return out;
+}
+
+inline std::string source_dir() { return TRIAGE_SOURCE_DIR; }
+inline std::string victim_script(const std::string& name) { return source_dir() + "/tests/victims/" + name; }
+
+// A marker comment of a victim file: "# park: NAME" or "# spin: NAME".
+struct marker {
+    std::string kind;  // "park" or "spin"
+    std::string name;
+    int line = 0;
+};
+
+inline std::vector<marker> read_markers(const std::string& path) {
+    std::vector<marker> out;
+    std::ifstream in(path);
+    std::string text;
+    std::regex pattern(R"(#\s*(park|spin):\s*([A-Za-z0-9_-]+))");
+    for (int line = 1; std::getline(in, text); ++line) {
+        std::smatch m;
+        if (std::regex_search(text, m, pattern)) out.push_back({m[1], m[2], line});
+    }
+    return out;
+}
+
+inline std::set<int> marker_lines(const std::vector<marker>& markers, const std::string& kind, const std::string& name) {
+    std::set<int> lines;
+    for (const auto& m : markers) {
+        if (m.kind == kind && m.name == name) lines.insert(m.line);
+    }
+    return lines;
+}
+
+// A scratch directory removed at the end.
+class scratch_dir {
+public:
+    scratch_dir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "triage-cpython-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~scratch_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    scratch_dir(const scratch_dir&) = delete;
+    scratch_dir& operator=(const scratch_dir&) = delete;
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// The files py_parked.py loads from its extra directory.
+struct extra_files {
+    std::string long_module;     // far_away() parks at `long_line`
+    int long_line = 0;
+    std::string unicode_module;  // a non-ASCII file name
+    int unicode_line = 0;        // where its innermost function parks
+    std::vector<std::string> unicode_functions;  // innermost first
+};
+
+inline extra_files write_extra_files(const std::string& dir, int major) {
+    extra_files out;
+    out.long_module = dir + "/long_module.py";
+    {
+        std::ofstream f(out.long_module);
+        f << "def far_away():\n    mark_parked('long')\n";
+        for (int k = 0; k < 70000; ++k) f << "    # a long function: its line table jumps far\n";
+        f << "    held_lock.acquire()  # park: long\n";
+        out.long_line = 70003;
+    }
+    out.unicode_module = dir + "/\xC3\xBCn\xC3\xAF" "code_\xE5\x90\x8D\xE5\x89\x8D.py";  // ünïcode_名前.py
+    std::ofstream f(out.unicode_module);
+    if (major >= 3) {
+        // Latin-1, BMP and astral names: UCS1, UCS2 and UCS4 strings.
+        out.unicode_functions = {"\xF0\xA0\x80\x80_far", "\xD0\xB6\xD0\xB4\xD0\xB0\xD1\x82\xD1\x8C_\xE5\x90\x8D\xE5\x89\x8D",
+                                 "\xC3\xBCn\xC3\xAF_latin", "entry"};
+    } else {
+        out.unicode_functions = {"far", "bmp", "latin", "entry"};
+    }
+    const auto& n = out.unicode_functions;
+    f << "def " << n[2] << "():\n    return " << n[1] << "()\n\n\n"
+      << "def " << n[1] << "():\n    return " << n[0] << "()\n\n\n"
+      << "def " << n[0] << "():\n    mark_parked(\"unicode\")\n    held_lock.acquire()  # park: unicode\n\n\n"
+      << "def entry():\n    return " << n[2] << "()\n";
+    out.unicode_line = 11;
+    return out;
+}
+
+// A Python victim: started with `args`, ready when `ready_file` exists;
+// killed (SIGKILL) and reaped when destroyed.
+class python_process {
+public:
+    python_process(const python_interpreter& python, std::vector<std::string> args) : python_{python} {
+        pid_ = ::fork();
+        if (pid_ < 0) throw std::runtime_error("fork failed");
+        if (pid_ == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            int null = ::open("/dev/null", O_WRONLY);
+            if (null >= 0) ::dup2(null, STDOUT_FILENO);
+            std::vector<char*> argv;
+            argv.push_back(const_cast<char*>(python.path.c_str()));
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            ::execv(python.path.c_str(), argv.data());
+            ::_exit(127);
+        }
+    }
+    ~python_process() { stop(); }
+    python_process(const python_process&) = delete;
+    python_process& operator=(const python_process&) = delete;
+
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    [[nodiscard]] const python_interpreter& python() const { return python_; }
+
+    // Waits for `file` to exist (the victim renames it into place when done).
+    [[nodiscard]] bool wait_for_file(const std::string& file, std::chrono::seconds limit = std::chrono::seconds(60)) {
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (::access(file.c_str(), F_OK) == 0) return true;
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+
+    // "R", "S", "t"...: the State letter of /proc/PID/status ("" when gone).
+    [[nodiscard]] std::string state() const {
+        auto text = read_file("/proc/" + std::to_string(pid_) + "/status");
+        if (!text) return "";
+        auto at = text->find("State:\t");
+        return at == std::string::npos ? "" : text->substr(at + 7, 1);
+    }
+
+    void stop() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+        }
+    }
+
+private:
+    python_interpreter python_;
+    pid_t pid_ = -1;
+};
+
+// One frame of a faulthandler dump.
+struct dumped_frame {
+    std::string file;
+    int line = 0;
+    std::string function;
+};
+
+// faulthandler's dump: thread id (pthread_t) → frames, innermost first.
+inline std::map<std::uint64_t, std::vector<dumped_frame>> parse_faulthandler(const std::string& text) {
+    std::map<std::uint64_t, std::vector<dumped_frame>> out;
+    std::istringstream in(text);
+    std::string row;
+    std::regex thread_line(R"(^(?:Current thread|Thread) (0x[0-9a-f]+) \(most recent call first\):)");
+    std::regex frame_line(R"re(^  File "(.*)", line (-?\d+) in (.*)$)re");
+    std::vector<dumped_frame>* current = nullptr;
+    while (std::getline(in, row)) {
+        std::smatch m;
+        if (std::regex_search(row, m, thread_line)) {
+            current = &out[std::stoull(m[1], nullptr, 16)];
+        } else if (current != nullptr && std::regex_match(row, m, frame_line)) {
+            current->push_back({m[1], std::stoi(m[2]), m[3]});
+        }
+    }
+    return out;
+}
+
+// Text as faulthandler writes it: non-ASCII code points escaped as \xNN,
+// \uNNNN or \UNNNNNNNN.
+inline std::string faulthandler_escape(const std::string& utf8) {
+    std::string out;
+    for (std::size_t i = 0; i < utf8.size();) {
+        auto c = static_cast<unsigned char>(utf8[i]);
+        char32_t cp = c;
+        std::size_t n = 1;
+        if (c >= 0xF0) { cp = c & 0x07; n = 4; }
+        else if (c >= 0xE0) { cp = c & 0x0F; n = 3; }
+        else if (c >= 0xC0) { cp = c & 0x1F; n = 2; }
+        for (std::size_t k = 1; k < n && i + k < utf8.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+        i += n;
+        char buffer[16];
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+            continue;
+        }
+        if (cp <= 0xFF) std::snprintf(buffer, sizeof buffer, "\\x%02x", static_cast<unsigned>(cp));
+        else if (cp <= 0xFFFF) std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(cp));
+        else std::snprintf(buffer, sizeof buffer, "\\U%08x", static_cast<unsigned>(cp));
+        out += buffer;
+    }
+    return out;
+}
+
+} // namespace triage::testing

@@ -1,0 +1,51 @@
+# A stuck service for the benchmarks: 26 threads, like the incident's.
+#
+# usage: python3 py_stuck_service.py [READY_FILE]
+#
+# One worker spins forever in a `while` loop around enumerate() (the bug of
+# INCIDENT.md), 24 workers wait on a lock that is never released, and the
+# main thread waits for them. Writes READY_FILE ("ready\n") once every
+# worker is parked (Python 2.7 and 3.x syntax).
+import os
+import sys
+import threading
+import time
+
+never_released = threading.Lock()
+never_released.acquire()
+started = threading.Semaphore(0)
+
+
+def find_anchor(anchors, wanted):
+    index = 0
+    while index < len(anchors):  # spin: stuck
+        for position, anchor in enumerate(anchors):  # spin: stuck
+            if anchor == wanted:  # spin: stuck
+                index = position  # spin: stuck
+    return index
+
+
+def spinning_worker():
+    started.release()
+    find_anchor(list(range(8)), 3)
+
+
+def blocked_worker():
+    started.release()
+    never_released.acquire()  # park: blocked
+
+
+threads = [threading.Thread(target=spinning_worker, name="spinner")]
+threads += [threading.Thread(target=blocked_worker, name="worker-%d" % k) for k in range(24)]
+for thread in threads:
+    thread.daemon = True
+    thread.start()
+for _ in threads:
+    started.acquire()
+time.sleep(0.1)
+if len(sys.argv) > 1:
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write("ready\n")
+    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+for thread in threads:
+    thread.join()  # park: main
