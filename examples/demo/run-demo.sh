@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Investigates the bundled stuck service the way INCIDENT.md's engineer
-# wished they could: which thread is hot, and what it is doing.
+# Investigates the bundled stuck service the way the incident's engineer
+# wished they could: which thread is hot, whether it makes system calls,
+# which line of Python it is on, and a core file of the scene.
 #   examples/demo/run-demo.sh BUILD_DIR
 set -euo pipefail
 build=${1:?usage: run-demo.sh BUILD_DIR}
@@ -27,9 +28,22 @@ step "1. Which thread is hot, and is it in a system call? (reads /proc only)" \
      "triage-top $service_pid --interval 500"
 "$build/examples/triage-top" "$service_pid" --interval 500
 
+step "2. Does the hot thread make system calls? (ptrace: counts them for 300 ms)" \
+     "triage-top $service_pid --interval 200 --syscalls 300 --limit 4"
+"$build/examples/triage-top" "$service_pid" --interval 200 --syscalls 300 --limit 4
+
+step "3. Which line of Python is each thread on? (no gdb, no debug symbols)" \
+     "triage-pystack $service_pid"
+"$build/examples/triage-pystack" "$service_pid" | awk '/^Thread/ {n++} n <= 2'
+echo "... (24 more threads: the workers waiting on the dispatch lock, and the main thread)"
+
+step "4. Save the scene: a core file, written gently and sparsely" \
+     "triage-gcore $service_pid -o $work/service.core"
+"$build/examples/triage-gcore" "$service_pid" -o "$work/service.core"
+
 echo
 if kill -0 "$service_pid" 2>/dev/null && ! grep -q '^State:.*[tT]' "/proc/$service_pid/status"; then
-  echo "The service is still running and was never stopped."
+  echo "The service is still running, and was left neither stopped nor traced."
 else
   echo "the service is not running!" >&2; exit 1
 fi
