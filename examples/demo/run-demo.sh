@@ -42,7 +42,7 @@ step "4. Save the scene: a core file, written gently and sparsely" \
 "$build/examples/triage-gcore" "$service_pid" -o "$work/service.core"
 
 echo
-if kill -0 "$service_pid" 2>/dev/null && ! grep -q '^State:.*[tT]' "/proc/$service_pid/status"; then
+if kill -0 "$service_pid" 2>/dev/null && ! grep -qP '^State:\s*[tT]' "/proc/$service_pid/status"; then
   echo "The service is still running, and was left neither stopped nor traced."
 else
   echo "the service is not running!" >&2; exit 1
