@@ -16,19 +16,12 @@
 // no interpreter to check it against, and when a layout field has no rule.
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/types.h>
 
-#include <algorithm>
-#include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -43,7 +36,8 @@
 #include <boost/hana/pair.hpp>
 #include <boost/hana/string.hpp>
 
-#include "triage/base/read_file.hpp"
+#include "support/child_process.hpp"
+#include "support/interpreters.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/debug_offsets.hpp"
 #include "triage/cpython/layout.hpp"
@@ -70,47 +64,13 @@ struct interpreter_files {
     std::string program;     // the python to run
 };
 
-fs::path pyenv_root() {
-    if (const char* root = std::getenv("PYENV_ROOT")) return root;
-    const char* home = std::getenv("HOME");
-    return fs::path(home != nullptr ? home : "/root") / ".pyenv";
-}
-
-struct version {
-    int major = 0;
-    int minor = 0;
-    int micro = 0;
-};
-
-// "3.11.7" → 3.11.7; anything else (e.g. "system", "pypy3.10") → nothing.
-std::optional<version> version_of(std::string_view name) {
-    std::string_view rest = name;
-    auto major = parse_unsigned<unsigned>(next_token(rest, '.'));
-    auto minor = parse_unsigned<unsigned>(next_token(rest, '.'));
-    auto micro = parse_unsigned<unsigned>(rest);
-    if (!major || !minor || !micro) return std::nullopt;
-    return version{static_cast<int>(*major), static_cast<int>(*minor), static_cast<int>(*micro)};
-}
-
 // Every pyenv build: its shared libpython, or its python binary when static.
 std::vector<interpreter_files> pyenv_interpreters() {
     std::vector<interpreter_files> found;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(pyenv_root() / "versions", ec)) {
-        const std::string name = entry.path().filename().string();
-        auto version = version_of(name);
-        if (!version) continue;
-        const std::string mm = std::to_string(version->major) + "." + std::to_string(version->minor);
-        std::string dwarf_path;
-        for (const char* abi : {"", "m"}) {
-            fs::path lib = entry.path() / "lib" / ("libpython" + mm + abi + ".so.1.0");
-            if (fs::exists(lib)) dwarf_path = lib.string();
-        }
-        if (dwarf_path.empty()) dwarf_path = (entry.path() / "bin" / ("python" + mm)).string();
-        found.push_back({"pyenv " + name, version->major, version->minor, version->micro, dwarf_path,
-                         (entry.path() / "bin" / ("python" + mm)).string()});
+    for (const auto& python : test_support::pyenv_interpreters()) {
+        found.push_back({python.label, python.major, python.minor, python.micro.value_or(0),
+                         python.libpython.empty() ? python.path : python.libpython, python.path});
     }
-    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.label < b.label; });
     return found;
 }
 
@@ -480,56 +440,6 @@ void check_interpreter(const layout& l, const interpreter_files& python) {
     MESSAGE(python.label << ": " << checked << " layout fields match its DWARF");
 }
 
-
-// A python started by a test, parked in time.sleep; killed and reaped when
-// the test ends, even on failure.
-class sleeping_python {
-public:
-    explicit sleeping_python(const std::string& program) {
-        int out[2];
-        REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-        pid_ = ::fork();
-        REQUIRE(pid_ >= 0);
-        if (pid_ == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            ::dup2(out[1], STDOUT_FILENO);
-            const char* code = "import sys, time\nsys.stdout.write('ready\\n')\nsys.stdout.flush()\ntime.sleep(60)\n";
-            ::execl(program.c_str(), program.c_str(), "-c", code, static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ::close(out[1]);
-        std::string said;
-        std::array<char, 64> chunk{};
-        pollfd p{out[0], POLLIN, 0};
-        while (said.find('\n') == std::string::npos && ::poll(&p, 1, 10'000) > 0) {
-            const ssize_t n = ::read(out[0], chunk.data(), chunk.size());
-            if (n <= 0) break;
-            said.append(chunk.data(), static_cast<std::size_t>(n));
-        }
-        ::close(out[0]);
-        REQUIRE_MESSAGE(said == "ready\n", program << " did not start: " << said);
-    }
-    sleeping_python(const sleeping_python&) = delete;
-    sleeping_python& operator=(const sleeping_python&) = delete;
-    ~sleeping_python() {
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-    }
-    [[nodiscard]] pid_t pid() const noexcept { return pid_; }
-
-    // Alive and not stopped: State is neither t nor T (nor a zombie).
-    [[nodiscard]] std::string state() const {
-        auto status = read_file("/proc/" + std::to_string(pid_) + "/status");
-        if (!status) return "gone";
-        const auto at = status->find("\nState:\t");
-        return at == std::string::npos ? "?" : status->substr(at + 8, 1);
-    }
-
-private:
-    pid_t pid_ = -1;
-};
-
 // Where _PyRuntime is in the running process: its file address in the
 // library (or program) plus the load bias of that file's mapping.
 std::uint64_t runtime_address(pid_t pid, const interpreter_files& python) {
@@ -570,7 +480,7 @@ void poke_u64(std::vector<std::byte>& bytes, std::size_t at, std::uint64_t value
 
 TEST_CASE("every layout header matches the DWARF of its interpreter on this machine") {
     const auto pythons = pyenv_interpreters();
-    REQUIRE_MESSAGE(!pythons.empty(), "no pyenv interpreters under " << pyenv_root().string());
+    REQUIRE_MESSAGE(!pythons.empty(), "no pyenv interpreters under " << test_support::pyenv_root().string());
     std::set<std::pair<int, int>> covered;
     std::vector<std::string> names;
     for (const auto& python : pythons) {
@@ -661,7 +571,10 @@ TEST_CASE("a running 3.13 publishes, in its _Py_DebugOffsets, the layout of the 
     for (const auto& python : pyenv_interpreters()) {
         if (python.major * 100 + python.minor < 313) continue;
         INFO("interpreter: " << python.label);
-        sleeping_python victim{python.program};
+        // A python that says "ready" and sleeps; killed and reaped at the end.
+        test_support::child_process victim{
+            {python.program, "-c", "import sys, time\nsys.stdout.write('ready\\n')\nsys.stdout.flush()\ntime.sleep(60)\n"}};
+        REQUIRE(victim.read_line(std::chrono::seconds{10}) == "ready");
         const std::uint64_t address = runtime_address(victim.pid(), python);
         auto memory = memory::proc_mem::open(victim.pid());
         REQUIRE_MESSAGE(memory.has_value(), memory.error().message());
@@ -738,8 +651,7 @@ TEST_CASE("a running 3.13 publishes, in its _Py_DebugOffsets, the layout of the 
             damaged.resize(f.total_size);
             CHECK(refused(damaged) == errc::malformed);
         }
-        const std::string state = victim.state();
-        CHECK_MESSAGE((state == "S" || state == "R"), "the victim should be alive and not stopped; State: " << state);
+        CHECK_MESSAGE(victim.running(), "the victim should be alive and not stopped; State: " << victim.state());
         MESSAGE(python.label << ": _Py_DebugOffsets at " << hex(address) << " give the 3.13 header's layout");
         ++checked;
     }

@@ -14,7 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "cpython/python_dump_support.hpp"
+#include "support/interpreters.hpp"
+#include "support/oracle_text.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/linetable_310.hpp"
 #include "triage/cpython/lnotab.hpp"
@@ -110,16 +111,16 @@ void check_record(const code_record& code, int minor, int major, tally& t) {
 } // namespace
 
 TEST_CASE("line tables of every interpreter decode as CPython decodes them") {
-    const auto interpreters = test::discover_python_interpreters();
+    const auto interpreters = test_support::machine_interpreters();
     REQUIRE_MESSAGE(!interpreters.empty(), "no Python interpreter found (pyenv versions or /usr/bin/python3.11)");
-    const std::string script = std::string(TRIAGE_SOURCE_DIR) + "/tests/cpython/dump_line_tables.py";
+    const std::string script = test_support::source_path("tests/cpython/dump_line_tables.py");
     std::vector<std::string> covered;
     std::vector<std::string> kinds_seen;
     for (const auto& python : interpreters) {
         CAPTURE(python.path);
-        auto output = test::run_python_script(python, script);
-        REQUIRE_MESSAGE(output, "running " << python.path << " " << script);
-        std::istringstream in(*output);
+        auto output = test_support::run_python(python, {script});
+        REQUIRE_MESSAGE(output.exit_code == 0, "running " << python.path << " " << script << ": " << output.err);
+        std::istringstream in(output.out);
         std::string line;
         int major = 0, minor = 0;
         std::vector<code_record> records;
@@ -137,7 +138,7 @@ TEST_CASE("line tables of every interpreter decode as CPython decodes them") {
                 code_record r;
                 std::string hex_text;
                 words >> r.path >> r.first_line >> r.kind >> hex_text;
-                r.table = test::bytes_from_hex(hex_text);
+                r.table = test_support::bytes_from_hex(hex_text);
                 records.push_back(std::move(r));
             } else if (tag != "end") {
                 REQUIRE(!records.empty());

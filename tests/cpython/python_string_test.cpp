@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "cpython/python_dump_support.hpp"
+#include "support/interpreters.hpp"
+#include "support/oracle_text.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/python_string.hpp"
 #include "triage/memory/buffer_source.hpp"
@@ -99,15 +100,15 @@ std::vector<std::byte> str_header(std::int64_t length, unsigned kind, bool compa
 } // namespace
 
 TEST_CASE("real string objects of every interpreter decode to the UTF-8 Python gives") {
-    const auto interpreters = test::discover_python_interpreters();
+    const auto interpreters = test_support::machine_interpreters();
     REQUIRE_MESSAGE(!interpreters.empty(), "no Python interpreter found (pyenv versions or /usr/bin/python3.11)");
-    const std::string script = std::string(TRIAGE_SOURCE_DIR) + "/tests/cpython/dump_strings.py";
+    const std::string script = test_support::source_path("tests/cpython/dump_strings.py");
     std::vector<std::string> covered;
     for (const auto& python : interpreters) {
         CAPTURE(python.label);
-        auto output = test::run_python_script(python, script);
-        REQUIRE_MESSAGE(output, "running " << python.path << " " << script);
-        std::istringstream in(*output);
+        auto output = test_support::run_python(python, {script});
+        REQUIRE_MESSAGE(output.exit_code == 0, "running " << python.path << " " << script << ": " << output.err);
+        std::istringstream in(output.out);
         std::string line;
         int minor = -1;
         unicode_offsets offsets3;
@@ -139,8 +140,8 @@ TEST_CASE("real string objects of every interpreter decode to the UTF-8 Python g
                 dumped_object o;
                 std::string bytes_hex, expected_hex;
                 words >> o.label >> o.type >> o.address >> bytes_hex >> expected_hex;
-                o.bytes = test::bytes_from_hex(bytes_hex);
-                auto expected = test::bytes_from_hex(expected_hex);
+                o.bytes = test_support::bytes_from_hex(bytes_hex);
+                auto expected = test_support::bytes_from_hex(expected_hex);
                 o.expected.assign(reinterpret_cast<const char*>(expected.data()), expected.size());
                 objects.push_back(std::move(o));
             } else if (tag == "region") {
@@ -148,7 +149,7 @@ TEST_CASE("real string objects of every interpreter decode to the UTF-8 Python g
                 std::uint64_t address = 0;
                 std::string bytes_hex;
                 words >> address >> bytes_hex;
-                objects.back().regions.emplace_back(address, test::bytes_from_hex(bytes_hex));
+                objects.back().regions.emplace_back(address, test_support::bytes_from_hex(bytes_hex));
             }
         }
         REQUIRE(minor >= 0);

@@ -11,11 +11,16 @@
 #include <string>
 #include <vector>
 
-#include "elf/support.hpp"
+#include "elf/probe_library.hpp"
+#include "support/child_process.hpp"
+#include "support/oracle_text.hpp"
+#include "support/run_command.hpp"
+#include "support/scratch_dir.hpp"
 #include "triage/elf/file.hpp"
 
 namespace elf = triage::elf;
 using namespace triage::elf_testing;
+using namespace triage::test_support;
 
 namespace {
 
@@ -25,8 +30,8 @@ const std::string python_path = "/usr/bin/python3.11";
 
 // "Build ID: <hex>" from readelf -n.
 std::string readelf_build_id(const std::string& path) {
-    const std::string output = run("readelf -nW " + path);
-    for (std::string_view line : lines(output)) {
+    const std::string output = command_output({"readelf", "-nW", path});
+    for (std::string_view line : split_lines(output)) {
         auto at = line.find("Build ID: ");
         if (at != std::string_view::npos) return std::string{triage::trim(line.substr(at + 10))};
     }
@@ -52,8 +57,8 @@ struct nm_symbol {
 std::map<std::string, nm_symbol> nm_dynamic_functions(const std::string& path,
                                                        std::map<std::uint64_t, std::set<std::string>>& names_at) {
     std::map<std::string, nm_symbol> out;
-    const std::string output = run("nm -D -S --defined-only " + path);
-    for (std::string_view line : lines(output)) {
+    const std::string output = command_output({"nm", "-D", "-S", "--defined-only", path});
+    for (std::string_view line : split_lines(output)) {
         std::string_view value = triage::next_token(line, ' ');
         std::string_view size = triage::next_token(line, ' ');
         std::string_view type = triage::next_token(line, ' ');
@@ -62,9 +67,9 @@ std::map<std::string, nm_symbol> nm_dynamic_functions(const std::string& path,
         std::size_t at = name.find('@');
         bool default_version = at == std::string_view::npos || name.substr(at).starts_with("@@");
         std::string bare{name.substr(0, at)};
-        names_at[hex_value(value)].insert(bare);
+        names_at[hex_number(value)].insert(bare);
         if (!default_version || (type != "T" && type != "W" && type != "i")) continue;
-        out[bare] = nm_symbol{hex_value(value), hex_value(size)};
+        out[bare] = nm_symbol{hex_number(value), hex_number(size)};
     }
     return out;
 }
@@ -109,8 +114,8 @@ TEST_CASE("find_symbol finds .symtab-only symbols with readelf -s's values") {
     // Name -> (value, count) over .symtab's defined functions and objects.
     std::map<std::string, std::pair<std::uint64_t, int>> symtab;
     bool in_symtab = false;
-    const std::string output = run("readelf -sW " + libpython_path);
-    for (std::string_view line : lines(output)) {
+    const std::string output = command_output({"readelf", "-sW", libpython_path});
+    for (std::string_view line : split_lines(output)) {
         if (line.starts_with("Symbol table")) in_symtab = line.find("'.symtab'") != std::string_view::npos;
         if (!in_symtab) continue;
         std::string_view rest = triage::trim(line);
@@ -125,7 +130,7 @@ TEST_CASE("find_symbol finds .symtab-only symbols with readelf -s's values") {
         std::string_view name = rest;
         if ((type != "FUNC" && type != "OBJECT") || ndx == "UND" || ndx == "ABS" || name.empty()) continue;
         auto& entry = symtab[std::string{name}];
-        entry.first = hex_value(value);
+        entry.first = hex_number(value);
         ++entry.second;
     }
     std::size_t local_only = 0, checked = 0;
@@ -148,7 +153,7 @@ TEST_CASE("find_symbol reads SysV-hash-only and GNU-hash-only stripped libraries
     for (std::string style : {"sysv", "gnu"}) {
         CAPTURE(style);
         std::string lib = dir / ("lib" + style + ".so");
-        build_probe_library(dir, lib, 7, "-s -Wl,--hash-style=" + style);
+        build_probe_library(dir, lib, 7, {"-s", "-Wl,--hash-style=" + style});
         auto f = elf::file::open(lib);
         REQUIRE(f.has_value());
         CHECK_FALSE(f->section(".symtab").has_value());  // only the hash table can find it
@@ -185,7 +190,7 @@ TEST_CASE("build-ids equal readelf -n, from a path and from bytes") {
         CHECK(*again == *id);
         CHECK(in_memory->type() == f->type());
         // The type as readelf -h names it: "Type: EXEC (Executable file)" or "DYN ...".
-        std::string header = run("readelf -h " + path);
+        std::string header = command_output({"readelf", "-h", path});
         CHECK(header.find(f->type() == ET_EXEC ? "EXEC (" : "DYN (") != std::string::npos);
     }
 }
@@ -195,9 +200,9 @@ TEST_CASE(".gnu_debuglink of python3.11 matches readelf and the debug file's CRC
     REQUIRE(f.has_value());
     auto link = f->gnu_debuglink();
     REQUIRE(link.has_value());
-    std::string dump = run("readelf --string-dump=.gnu_debuglink " + python_path);
+    std::string dump = command_output({"readelf", "--string-dump=.gnu_debuglink", python_path});
     std::string readelf_name;
-    for (std::string_view line : lines(dump)) {
+    for (std::string_view line : split_lines(dump)) {
         auto at = line.find("[     0]");
         if (at != std::string_view::npos) readelf_name = std::string{triage::trim(line.substr(at + 8))};
     }
@@ -209,9 +214,9 @@ TEST_CASE(".gnu_debuglink of python3.11 matches readelf and the debug file's CRC
     REQUIRE_MESSAGE(crc.has_value(), crc.error().message());
     CHECK(*crc == link->crc32);
     // zlib (through Python) agrees that this is the CRC of the debug file.
-    std::string zlib = run("python3 -c 'import sys, zlib; print(zlib.crc32(open(sys.argv[1], \"rb\").read()))' " + debug_file);
+    std::string zlib = command_output({"python3", "-c", "import sys, zlib; print(zlib.crc32(open(sys.argv[1], 'rb').read()))", debug_file});
     CHECK(std::to_string(link->crc32) == std::string{triage::trim(zlib)});
-    bool libc_has_link = run("readelf -SW " + libc_path).find(".gnu_debuglink") != std::string::npos;
+    bool libc_has_link = command_output({"readelf", "-SW", libc_path}).find(".gnu_debuglink") != std::string::npos;
     CHECK(elf::file::open(libc_path)->gnu_debuglink().has_value() == libc_has_link);
 }
 
@@ -219,8 +224,8 @@ TEST_CASE("sections and load segments agree with readelf -S and -l") {
     auto f = elf::file::open(libc_path);
     REQUIRE(f.has_value());
     std::size_t sections_checked = 0;
-    const std::string output = run("readelf -SW " + libc_path);
-    for (std::string_view line : lines(output)) {
+    const std::string output = command_output({"readelf", "-SW", libc_path});
+    for (std::string_view line : split_lines(output)) {
         // "  [16] .text             PROGBITS        0000000000026700 026700 153d2d 00  AX  0   0 64"
         auto close = line.find("] ");
         if (line.find('[') == std::string_view::npos || close == std::string_view::npos) continue;
@@ -233,9 +238,9 @@ TEST_CASE("sections and load segments agree with readelf -S and -l") {
         if (!name.starts_with(".")) continue;
         auto s = f->section(name);
         REQUIRE_MESSAGE(s.has_value(), name);
-        CHECK(s->address == hex_value(address));
-        CHECK(s->offset == hex_value(offset));
-        CHECK(s->size == hex_value(size));
+        CHECK(s->address == hex_number(address));
+        CHECK(s->offset == hex_number(offset));
+        CHECK(s->size == hex_number(size));
         ++sections_checked;
     }
     CHECK(sections_checked > 20);
@@ -249,21 +254,21 @@ TEST_CASE("sections and load segments agree with readelf -S and -l") {
     CHECK(f->section_data(".no_such_section").error().code == triage::errc::not_found);
 
     std::vector<elf::segment> loads;
-    const std::string program_headers = run("readelf -lW " + libc_path);
-    for (std::string_view line : lines(program_headers)) {
+    const std::string program_headers = command_output({"readelf", "-lW", libc_path});
+    for (std::string_view line : split_lines(program_headers)) {
         std::string_view rest = triage::trim(line);
         if (triage::next_token(rest, ' ') != "LOAD") continue;
         elf::segment s;
-        s.offset = hex_value(triage::next_token(rest, ' '));
-        s.vaddr = hex_value(triage::next_token(rest, ' '));
+        s.offset = hex_number(triage::next_token(rest, ' '));
+        s.vaddr = hex_number(triage::next_token(rest, ' '));
         (void)triage::next_token(rest, ' ');  // paddr
-        s.filesz = hex_value(triage::next_token(rest, ' '));
-        s.memsz = hex_value(triage::next_token(rest, ' '));
+        s.filesz = hex_number(triage::next_token(rest, ' '));
+        s.memsz = hex_number(triage::next_token(rest, ' '));
         std::string flags;
         while (rest.find(' ') != std::string_view::npos) flags += triage::next_token(rest, ' ');
         s.flags = (flags.find('R') != std::string::npos ? PF_R : 0) | (flags.find('W') != std::string::npos ? PF_W : 0) |
                   (flags.find('E') != std::string::npos ? PF_X : 0);
-        s.align = hex_value(rest);
+        s.align = hex_number(rest);
         loads.push_back(s);
     }
     REQUIRE(loads.size() >= 2);

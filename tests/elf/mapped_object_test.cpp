@@ -9,11 +9,16 @@
 #include <string>
 #include <vector>
 
-#include "elf/support.hpp"
+#include "elf/probe_library.hpp"
+#include "support/child_process.hpp"
+#include "support/run_command.hpp"
+#include "support/scratch_dir.hpp"
+#include "support/victim.hpp"
 #include "triage/elf/mapped_object.hpp"
 
 namespace elf = triage::elf;
 using namespace triage::elf_testing;
+using namespace triage::test_support;
 
 namespace {
 
@@ -56,12 +61,12 @@ TEST_CASE("load biases of libc and of the program match the victim's own address
     auto libcs = named(objects, "/libc.so.6");
     REQUIRE(libcs.size() == 1);
     CHECK(libcs[0].executable());
-    CHECK(runtime_of(libcs[0], "getpid") == v.value("getpid"));
-    CHECK(libcs[0].contains(v.value("getpid")));
+    CHECK(runtime_of(libcs[0], "getpid") == v.address("getpid"));
+    CHECK(libcs[0].contains(v.address("getpid")));
 
     auto programs = named(objects, "/elf_loader");
     REQUIRE(programs.size() == 1);
-    CHECK(runtime_of(programs[0], "elf_loader_marker") == v.value("marker"));
+    CHECK(runtime_of(programs[0], "elf_loader_marker") == v.address("marker"));
 
     // The runtime address of .text lies in an executable mapping of libc.
     auto libc_file = elf::open_mapped(libcs[0]);
@@ -88,16 +93,16 @@ TEST_CASE("a library also mapped as data, and loaded twice, gives one object per
     REQUIRE(loaded.size() == 2);
     std::vector<std::uint64_t> probes{runtime_of(loaded[0], "triage_probe"), runtime_of(loaded[1], "triage_probe")};
     std::sort(probes.begin(), probes.end());
-    std::vector<std::uint64_t> printed{v.value("probe"), v.value("probe2")};
+    std::vector<std::uint64_t> printed{v.address("probe"), v.address("probe2")};
     std::sort(printed.begin(), printed.end());
     CHECK(probes == printed);
     // The data mappings are not part of either loaded copy.
     for (const auto& o : loaded) {
-        CHECK_FALSE(o.contains(v.value("data_map")));
-        CHECK_FALSE(o.contains(v.value("odd_map")));
+        CHECK_FALSE(o.contains(v.address("data_map")));
+        CHECK_FALSE(o.contains(v.address("odd_map")));
     }
     // The whole-file data mapping is an object of its own, not loaded.
-    auto data = std::find_if(objects.begin(), objects.end(), [&](const auto& o) { return o.low == v.value("data_map"); });
+    auto data = std::find_if(objects.begin(), objects.end(), [&](const auto& o) { return o.low == v.address("data_map"); });
     REQUIRE(data != objects.end());
     CHECK_FALSE(data->executable());
     CHECK(v.running());
@@ -125,7 +130,7 @@ TEST_CASE("a library replaced on disk is detected and still read as mapped") {
     REQUIRE(on_disk.has_value());
     std::string new_id = build_id_of(*on_disk);
     REQUIRE(new_id != original_id);
-    CHECK(new_id == std::string{triage::trim(run("readelf -n " + lib + " | sed -n 's/.*Build ID: //p'"))});
+    CHECK(new_id == std::string{triage::trim(shell_output("readelf -n " + lib + " | sed -n 's/.*Build ID: //p'"))});
 
     auto after = named(objects_of(v), "/libprobe.so");
     REQUIRE(after.size() == 1);
@@ -137,7 +142,7 @@ TEST_CASE("a library replaced on disk is detected and still read as mapped") {
     auto mapped = elf::open_mapped(after[0]);
     REQUIRE_MESSAGE(mapped.has_value(), mapped.error().message());
     CHECK(build_id_of(*mapped) == original_id);
-    CHECK(runtime_of(after[0], "triage_probe") == v.value("probe"));
+    CHECK(runtime_of(after[0], "triage_probe") == v.address("probe"));
 
     // Then deleted outright: still mapped, still readable.
     REQUIRE(::unlink(lib.c_str()) == 0);
@@ -148,26 +153,26 @@ TEST_CASE("a library replaced on disk is detected and still read as mapped") {
     auto still = elf::open_mapped(gone[0]);
     REQUIRE_MESSAGE(still.has_value(), still.error().message());
     CHECK(build_id_of(*still) == original_id);
-    CHECK(runtime_of(gone[0], "triage_probe") == v.value("probe"));
+    CHECK(runtime_of(gone[0], "triage_probe") == v.address("probe"));
     CHECK(v.running());
 }
 
 TEST_CASE("without build-ids, replacement is told by inode") {
     scratch_dir dir;
     std::string lib = dir / "libprobe.so";
-    build_probe_library(dir, lib, 1, "-Wl,--build-id=none");
+    build_probe_library(dir, lib, 1, {"-Wl,--build-id=none"});
     victim v{{victim_path("elf_loader"), lib}};
     auto objects = named(objects_of(v), "/libprobe.so");
     REQUIRE(objects.size() == 1);
     CHECK_FALSE(elf::open_mapped(objects[0])->build_id().has_value());
     CHECK(elf::compare_with_disk(objects[0]) == elf::disk_match::no_build_id);
 
-    build_probe_library(dir, dir / "libprobe.so.new", 2, "-Wl,--build-id=none");
+    build_probe_library(dir, dir / "libprobe.so.new", 2, {"-Wl,--build-id=none"});
     REQUIRE(::rename((dir / "libprobe.so.new").c_str(), lib.c_str()) == 0);
     auto replaced = named(objects_of(v), "/libprobe.so");
     REQUIRE(replaced.size() == 1);
     CHECK(elf::compare_with_disk(replaced[0]) == elf::disk_match::replaced_no_build_id);
-    CHECK(runtime_of(replaced[0], "triage_probe") == v.value("probe"));
+    CHECK(runtime_of(replaced[0], "triage_probe") == v.address("probe"));
     CHECK(v.running());
 }
 

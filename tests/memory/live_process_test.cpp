@@ -14,9 +14,10 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "memory/victim_process.hpp"
+#include "support/victim.hpp"
 #include "triage/memory/caching_source.hpp"
 #include "triage/memory/live_process.hpp"
 #include "triage/memory/proc_mem.hpp"
@@ -24,11 +25,25 @@
 
 using namespace triage;
 using namespace triage::memory;
-using triage::testing::pattern_byte;
-using triage::testing::victim_buffer;
-using triage::testing::victim_process;
 
 namespace {
+
+// One buffer tests/victims/memory_pattern.c announces:
+// "<name> <hex address> <size> <seed>".
+struct victim_buffer {
+    std::uint64_t address = 0;
+    std::size_t size = 0;
+    unsigned seed = 0;
+};
+
+victim_buffer buffer_of(const test_support::victim& v, std::string_view name) {
+    return {v.address(name), static_cast<std::size_t>(v.number(name, 1)), static_cast<unsigned>(v.number(name, 2))};
+}
+
+// The victim's byte formula (tests/victims/memory_pattern.c).
+std::byte pattern_byte(std::uint64_t i, unsigned seed) {
+    return std::byte((i * 131u + (i >> 8) * 7u + seed * 29u) & 0xffu);
+}
 
 constexpr std::uint64_t page = 4096;
 constexpr std::uint64_t wild_address = 0xdeadbeef000;  // checked against /proc/PID/maps below
@@ -63,12 +78,12 @@ bool mapped(pid_t pid, std::uint64_t address) {
 // uses FOLL_FORCE, as for a debugger), so the guard page is readable there and
 // holds the victim's pattern; process_vm_readv honours PROT_NONE.
 template <memory_source M>
-void check_reads_of_victim(M& mem, const victim_process& victim, bool reads_prot_none) {
-    const victim_buffer& small = victim.buffer("small");
-    const victim_buffer& heap = victim.buffer("heap");
-    const victim_buffer& guarded = victim.buffer("guarded");
-    const victim_buffer& guard = victim.buffer("guard");
-    const victim_buffer& hole = victim.buffer("hole");
+void check_reads_of_victim(M& mem, const test_support::victim& victim, bool reads_prot_none) {
+    const victim_buffer small = buffer_of(victim, "small");
+    const victim_buffer heap = buffer_of(victim, "heap");
+    const victim_buffer guarded = buffer_of(victim, "guarded");
+    const victim_buffer guard = buffer_of(victim, "guard");
+    const victim_buffer hole = buffer_of(victim, "hole");
     pid_t pid = victim.pid();
     REQUIRE(guard.address == guarded.address + guarded.size);
     REQUIRE(hole.address == guard.address + page);
@@ -155,7 +170,7 @@ void check_reads_of_victim(M& mem, const victim_process& victim, bool reads_prot
         // guarded (3 pages) | guard (PROT_NONE) | hole (unmapped) | after:
         // ranges close enough to be merged into one remote range, with
         // readable ones after the fault.
-        const victim_buffer& after = victim.buffer("after");
+        const victim_buffer after = buffer_of(victim, "after");
         REQUIRE(after.address == hole.address + page);
         struct readable_span {
             std::uint64_t start, end;
@@ -228,12 +243,12 @@ void check_reads_of_victim(M& mem, const victim_process& victim, bool reads_prot
     CHECK(victim.running());
 }
 
-std::string victim() { return triage::testing::victim_path("memory_pattern"); }
+std::string memory_pattern() { return test_support::victim_path("memory_pattern"); }
 
 } // namespace
 
 TEST_CASE("live_process with process_vm_readv reads the victim's known bytes") {
-    victim_process v{victim()};
+    test_support::victim v{{memory_pattern()}};
     auto mem = live_process::open(v.pid(), access_method::vm_readv);
     REQUIRE(mem);
     CHECK(mem->pid() == v.pid());
@@ -242,7 +257,7 @@ TEST_CASE("live_process with process_vm_readv reads the victim's known bytes") {
 }
 
 TEST_CASE("live_process through /proc/PID/mem reads the victim's known bytes") {
-    victim_process v{victim()};
+    test_support::victim v{{memory_pattern()}};
     auto mem = live_process::open(v.pid(), access_method::proc_mem);
     REQUIRE(mem);
     CHECK(mem->method() == access_method::proc_mem);
@@ -250,7 +265,7 @@ TEST_CASE("live_process through /proc/PID/mem reads the victim's known bytes") {
 }
 
 TEST_CASE("proc_mem on its own reads the victim's known bytes") {
-    victim_process v{victim()};
+    test_support::victim v{{memory_pattern()}};
     auto mem = proc_mem::open(v.pid());
     REQUIRE(mem);
     CHECK(mem->pid() == v.pid());
@@ -258,19 +273,19 @@ TEST_CASE("proc_mem on its own reads the victim's known bytes") {
 }
 
 TEST_CASE("automatic access uses process_vm_readv when it is allowed") {
-    victim_process v{victim()};
+    test_support::victim v{{memory_pattern()}};
     auto mem = live_process::open(v.pid());
     REQUIRE(mem);
     CHECK(mem->method() == access_method::vm_readv);
 }
 
 TEST_CASE("caching_source over a live process reads the victim's known bytes") {
-    victim_process v{victim()};
+    test_support::victim v{{memory_pattern()}};
     auto live = live_process::open(v.pid());
     REQUIRE(live);
     SUBCASE("a cache larger than every read") {
         caching_source mem{std::move(*live), 512};
-        const victim_buffer& heap = v.buffer("heap");
+        const victim_buffer heap = buffer_of(v, "heap");
         std::vector<std::byte> chunk(64 * 1024);
         for (std::uint64_t offset = 0; offset < heap.size; offset += chunk.size()) {  // warm the cache
             REQUIRE(read_exact(mem, heap.address + offset, chunk));
@@ -293,11 +308,11 @@ TEST_CASE("caching_source over a live process reads the victim's known bytes") {
 }
 
 TEST_CASE("the cache answers from its pages until invalidated") {
-    victim_process v{victim()};
+    test_support::victim v{{memory_pattern()}};
     auto live = live_process::open(v.pid());
     REQUIRE(live);
     caching_source<live_process&> mem{*live, 16};
-    const victim_buffer& heap = v.buffer("heap");
+    const victim_buffer heap = buffer_of(v, "heap");
     std::uint64_t address = heap.address + 3 * page + 5;
     REQUIRE(read_object<std::uint64_t>(mem, address));
     auto misses = mem.statistics().misses;
@@ -318,8 +333,8 @@ TEST_CASE("reading a process that has exited fails with no_such_process") {
     // bad_address: every address is gone, not one.
     for (access_method method : {access_method::vm_readv, access_method::proc_mem}) {
         CAPTURE(static_cast<int>(method));
-        victim_process v{victim()};
-        const victim_buffer& small = v.buffer("small");
+        test_support::victim v{{memory_pattern()}};
+        const victim_buffer small = buffer_of(v, "small");
         auto mem = live_process::open(v.pid(), method);
         REQUIRE(mem);
         REQUIRE(read_object<std::uint64_t>(*mem, small.address));
@@ -403,8 +418,8 @@ int with_process_vm_readv_refused(int refusal, pid_t target, const victim_buffer
 } // namespace
 
 TEST_CASE("automatic access falls back to /proc/PID/mem when process_vm_readv is refused or missing") {
-    victim_process v{victim()};
-    CHECK(with_process_vm_readv_refused(EPERM, v.pid(), v.buffer("small")) == 0);
-    CHECK(with_process_vm_readv_refused(ENOSYS, v.pid(), v.buffer("small")) == 0);
+    test_support::victim v{{memory_pattern()}};
+    CHECK(with_process_vm_readv_refused(EPERM, v.pid(), buffer_of(v, "small")) == 0);
+    CHECK(with_process_vm_readv_refused(ENOSYS, v.pid(), buffer_of(v, "small")) == 0);
     CHECK(v.running());
 }

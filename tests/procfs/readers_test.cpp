@@ -7,13 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 #include <string>
 
 #include "procfs/busy_victim.hpp"
-#include "procfs/victim_process.hpp"
+#include "support/run_command.hpp"
 #include "triage/procfs/auxv.hpp"
 #include "triage/procfs/cmdline.hpp"
 #include "triage/procfs/comm.hpp"
@@ -29,17 +27,6 @@
 using namespace triage;
 
 namespace {
-// Output of a shell command (the `ps` oracle).
-std::string shell(const std::string& command) {
-    std::string out;
-    FILE* p = ::popen(command.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::array<char, 4096> buf;
-    while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-    ::pclose(p);
-    return out;
-}
-
 // A thread's syscall line can lag its wake-up or its fall asleep: wait (a
 // bounded number of times) until the thread is parked in the kernel.
 procfs::syscall_info parked_syscall(const procfs::proc_dir& dir, pid_t tid) {
@@ -130,7 +117,7 @@ TEST_CASE("a victim's threads: names with ')' and spaces, syscalls and wait chan
         CHECK(what->kind == procfs::activity::in_syscall);
         CHECK(what->syscall_name() == expected);
         // ps prints the same wait channel, minus prefixes such as "__do_sys_".
-        std::string ps_wchan = shell("ps -L -o tid=,wchan:64= -p " + std::to_string(victim.pid()) +
+        std::string ps_wchan = test_support::shell_output("ps -L -o tid=,wchan:64= -p " + std::to_string(victim.pid()) +
                                      " | awk '$1 == " + std::to_string(tid) + " {print $2}'");
         CHECK_FALSE(procfs::parse_wchan(ps_wchan).empty());
         CHECK(what->wchan.view().ends_with(procfs::parse_wchan(ps_wchan)));

@@ -9,9 +9,9 @@
 
 #include "procfs/busy_victim.hpp"
 #include "procfs/cpu_oracle.hpp"
-#include "procfs/victim_process.hpp"
+#include "support/run_command.hpp"
 
-using triage_test::run_program;
+using triage::test_support::run_command;
 
 namespace {
 std::string triage_top() { return std::string{TRIAGE_EXAMPLE_DIR} + "/triage-top"; }
@@ -28,7 +28,7 @@ TEST_CASE("triage-top --json: the spinner first, in user space; the others in fu
     // sample can read under 50%. Sample again, at most three times.
     nlohmann::json doc;
     for (int attempt = 0; attempt < 3; ++attempt) {
-        auto run = run_program({triage_top(), std::to_string(victim.pid()), "--interval", "300", "--json"});
+        auto run = run_command({triage_top(), std::to_string(victim.pid()), "--interval", "300", "--json"});
         REQUIRE(run.exit_code == 0);
         CHECK(run.err.empty());
         doc = nlohmann::json::parse(run.out);  // throws (fails the test) unless stdout is one document
@@ -74,7 +74,7 @@ TEST_CASE("triage-top --json: the spinner first, in user space; the others in fu
 
 TEST_CASE("triage-top text: header, then the hot thread on the first row") {
     triage_test::busy_victim victim;
-    auto run = run_program({triage_top(), std::to_string(victim.pid()), "--interval", "200"});
+    auto run = run_command({triage_top(), std::to_string(victim.pid()), "--interval", "200"});
     REQUIRE(run.exit_code == 0);
     CHECK(run.out.starts_with("pid " + std::to_string(victim.pid()) + "  "));
     CHECK(run.out.find("10 threads") != std::string::npos);
@@ -102,7 +102,7 @@ TEST_CASE("triage-top on bad input: one line on stderr, exit 2 for usage, 1 for 
                           bad_case{{"4194304"}, 1, "no such process"}}) {
         std::vector<std::string> argv{triage_top()};
         argv.insert(argv.end(), c.args.begin(), c.args.end());
-        auto run = run_program(argv);
+        auto run = run_command(argv);
         CAPTURE(run.err);
         CHECK(run.exit_code == c.exit_code);
         CHECK(run.out.empty());
@@ -113,7 +113,7 @@ TEST_CASE("triage-top on bad input: one line on stderr, exit 2 for usage, 1 for 
 
 TEST_CASE("triage-top without permission: exit 1 and what to do") {
     triage_test::busy_victim victim;
-    auto run = run_program({triage_top(), std::to_string(victim.pid()), "--interval", "0"}, /*as_nobody=*/true);
+    auto run = run_command({triage_top(), std::to_string(victim.pid()), "--interval", "0"}, {.as_nobody = true});
     CAPTURE(run.err);
     CHECK(run.exit_code == 1);
     CHECK(one_line_error(run.err));

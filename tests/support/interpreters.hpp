@@ -1,0 +1,112 @@
+// The Python interpreters on this machine, found in one place: every pyenv
+// build ($PYENV_ROOT, else ~/.pyenv: versions/X.Y.Z/bin/pythonX.Y, with its
+// shared libpython when it has one) and Debian's /usr/bin/pythonX.Y (not
+// symlinks, not the -dbg builds). Tests run their law over all of them,
+// print the list they covered, and fail when they covered fewer than found.
+//
+// Errors: none (a missing directory is no interpreters); run_python throws
+// what run_command throws. Thread safety: reads the file system only.
+//
+//   for (const auto& python : triage::test_support::machine_interpreters()) {
+//       auto run = triage::test_support::run_python(python, {script});
+//       REQUIRE_MESSAGE(run.exit_code == 0, python.label << ": " << run.err);
+//   }
+#pragma once
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <tuple>
+#include <vector>
+
+#include "support/run_command.hpp"
+#include "triage/base/text.hpp"
+
+namespace triage::test_support {
+
+struct python_interpreter {
+    std::string label;        // "pyenv 3.11.7", "debian python3.11"
+    std::string path;         // the python executable
+    int major = 0;
+    int minor = 0;
+    std::optional<int> micro;  // from the pyenv directory name; unknown for Debian's
+    std::string libpython;    // the shared libpython of a pyenv build; empty when static
+};
+
+inline std::filesystem::path pyenv_root() {
+    if (const char* root = std::getenv("PYENV_ROOT")) return root;
+    const char* home = std::getenv("HOME");
+    return std::filesystem::path(home != nullptr ? home : "/root") / ".pyenv";
+}
+
+namespace detail {
+inline bool by_version(const python_interpreter& a, const python_interpreter& b) {
+    return std::tuple(a.major, a.minor, a.micro.value_or(-1), a.label) <
+           std::tuple(b.major, b.minor, b.micro.value_or(-1), b.label);
+}
+} // namespace detail
+
+// pyenv builds named X.Y.Z (others, e.g. "system" or "pypy3.10", are not
+// CPython builds of a known version), oldest first.
+inline std::vector<python_interpreter> pyenv_interpreters() {
+    namespace fs = std::filesystem;
+    std::vector<python_interpreter> found;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(pyenv_root() / "versions", ec)) {
+        const std::string name = entry.path().filename().string();
+        std::string_view rest = name;
+        auto major = parse_unsigned<unsigned>(next_token(rest, '.'));
+        auto minor = parse_unsigned<unsigned>(next_token(rest, '.'));
+        auto micro = parse_unsigned<unsigned>(rest);
+        if (!major || !minor || !micro) continue;
+        const std::string mm = std::to_string(*major) + "." + std::to_string(*minor);
+        const fs::path program = entry.path() / "bin" / ("python" + mm);
+        if (!fs::exists(program, ec)) continue;
+        python_interpreter python{"pyenv " + name, program.string(), int(*major), int(*minor), int(*micro), {}};
+        for (const char* abi : {"", "m"}) {
+            const fs::path lib = entry.path() / "lib" / ("libpython" + mm + abi + ".so.1.0");
+            if (fs::exists(lib, ec)) python.libpython = lib.string();
+        }
+        found.push_back(std::move(python));
+    }
+    std::sort(found.begin(), found.end(), detail::by_version);
+    return found;
+}
+
+// Debian's /usr/bin/pythonX.Y programs.
+inline std::vector<python_interpreter> system_interpreters() {
+    namespace fs = std::filesystem;
+    std::vector<python_interpreter> found;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/usr/bin", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.starts_with("python") || fs::is_symlink(entry.path(), ec)) continue;
+        std::string_view rest = std::string_view{name}.substr(6);
+        auto major = parse_unsigned<unsigned>(next_token(rest, '.'));
+        auto minor = parse_unsigned<unsigned>(rest);
+        if (!major || !minor) continue;
+        found.push_back({"debian " + name, entry.path().string(), int(*major), int(*minor), std::nullopt, {}});
+    }
+    std::sort(found.begin(), found.end(), detail::by_version);
+    return found;
+}
+
+// Every interpreter on the machine: the pyenv builds, then Debian's.
+inline std::vector<python_interpreter> machine_interpreters() {
+    auto all = pyenv_interpreters();
+    for (auto& python : system_interpreters()) all.push_back(std::move(python));
+    return all;
+}
+
+// Runs `python args...` to completion (see run_command).
+inline command_result run_python(const python_interpreter& python, std::vector<std::string> args,
+                                 command_options options = {}) {
+    args.insert(args.begin(), python.path);
+    return run_command(std::move(args), options);
+}
+
+} // namespace triage::test_support
