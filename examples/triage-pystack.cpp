@@ -3,6 +3,7 @@
 // the target.
 //
 //   triage-pystack PID [--nonblocking] [--json] [--cpu-window MS]
+//   triage-pystack --core CORE [--exe PATH] [--json]
 //
 // Blocking (default): every thread is stopped with ptrace for one consistent
 // snapshot, and released at once; the output says for how long it was
@@ -15,6 +16,13 @@
 // window (--cpu-window, 20 ms by default; 0 turns it off) from the
 // nanosecond run times in /proc/PID/task/TID/schedstat, before the target
 // is touched.
+// --core: the same report from a core file (ours, gdb's gcore, the
+// kernel's); "pid" is the pid recorded in the core, the command line is the
+// core's (at most 79 bytes), names are known only for the main thread (the
+// core records the process's comm), "state" is "unknown" (a core records no
+// per-thread scheduler state) and CPU% null. --exe PATH reads the
+// interpreter (python or libpython) from PATH instead of the path the core
+// names; its build-id must match the core's.
 // Exit codes: 0 success; 1 the target is not Python, is an unsupported
 // version, vanished, or cannot be read; 2 usage error.
 //
@@ -23,7 +31,8 @@
 //   roots (cpython) → memory (live_process) → [ptrace session] → snapshot →
 //   tids (TCB) → names, states, CPU (procfs) → report.
 // Everything after "mapped objects" works on any memory_source and list of
-// mapped objects, so a core-file mode only swaps the first two stages.
+// mapped objects, so the core-file mode only swaps the first two stages
+// (cpython/core_target.hpp) and takes tids from the core's threads.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -42,6 +51,7 @@
 
 #include "triage/base/read_file.hpp"
 #include "triage/base/text.hpp"
+#include "triage/cpython/core_target.hpp"
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
 #include "triage/cpython/python_target.hpp"
@@ -64,6 +74,8 @@ struct options {
     bool nonblocking = false;
     bool json = false;
     int cpu_window_ms = 20;
+    std::string core;  // --core: read a core file instead of a process
+    std::optional<std::string> exe;
 };
 
 // On-CPU nanoseconds of every thread (/proc/PID/task/TID/schedstat, first
@@ -102,6 +114,7 @@ struct report {
     std::string python_version;
     bool blocking = true;
     std::optional<double> stopped_ms;
+    std::string core;  // the core file read, empty for a live process
     std::vector<thread_row> threads;
 };
 
@@ -194,10 +207,36 @@ result<report> collect(const options& opt) {
     return out;
 }
 
+result<report> collect_core(const options& opt) {
+    report out;
+    out.core = opt.core;
+    out.blocking = false;
+    auto py = TRIAGE_TRY(cpython::open_python_core(opt.core, opt.exe));
+    const auto& process = py.core.process();
+    out.pid = process ? process->pid : py.core.threads().front().tid;
+    out.command_line = process ? process->psargs : "";
+    while (!out.command_line.empty() && out.command_line.back() == ' ') out.command_line.pop_back();
+    out.executable = py.executable;
+    auto target = TRIAGE_TRY(cpython::open_python(py.core, py.image));
+    out.interpreter = target.image.path;
+    out.python_version = target.version.text();
+    auto snapshot = TRIAGE_TRY(cpython::make_walker(py.core, target).snapshot());
+    TRIAGE_TRY(cpython::assign_core_tids(py, snapshot));
+    for (auto& t : snapshot.threads) {
+        thread_row row;
+        if (process && t.native_id == out.pid) row.name = process->fname;
+        row.python = std::move(t);
+        out.threads.push_back(std::move(row));
+    }
+    return out;
+}
+
 void print_text(const report& r) {
     fmt::print("Process {}: {}\n", r.pid, r.command_line);
     fmt::print("Python {} ({})\n", r.python_version, r.interpreter);
-    if (r.stopped_ms) {
+    if (!r.core.empty()) {
+        fmt::print("Read from the core file {}\n", r.core);
+    } else if (r.stopped_ms) {
         fmt::print("Target stopped for {:.3f} ms for a consistent snapshot\n", *r.stopped_ms);
     } else {
         fmt::print("Target not stopped (--nonblocking)\n");
@@ -245,30 +284,39 @@ void print_json(const report& r) {
                           {"python_version", r.python_version},
                           {"executable", r.executable},
                           {"interpreter", r.interpreter},
-                          {"mode", r.blocking ? "blocking" : "nonblocking"},
+                          {"mode", !r.core.empty() ? "core" : r.blocking ? "blocking" : "nonblocking"},
                           {"stopped_ms", r.stopped_ms ? nlohmann::json(*r.stopped_ms) : nlohmann::json(nullptr)},
                           {"threads", std::move(threads)}};
+    if (!r.core.empty()) doc["core"] = r.core;
     fmt::print("{}\n", doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Python stacks of every thread of a live CPython process (2.7, 3.6-3.13), read from outside",
+    CLI::App app{"Python stacks of every thread of a live CPython process (2.7, 3.6-3.13), read from outside, "
+                 "or of a core file",
                  "triage-pystack"};
     options opt;
-    app.add_option("pid", opt.pid, "process id of the Python process")->required()->check(CLI::PositiveNumber);
-    app.add_flag("--nonblocking", opt.nonblocking, "never stop the target (stacks may be torn; they are re-read)");
+    auto* pid = app.add_option("pid", opt.pid, "process id of the Python process")->check(CLI::PositiveNumber);
+    auto* core = app.add_option("--core", opt.core, "read the stacks from this core file instead of a process")
+                     ->excludes(pid);
+    app.add_option("--exe", opt.exe, "with --core: read the interpreter (python or libpython) from this file")
+        ->needs(core);
+    app.add_flag("--nonblocking", opt.nonblocking, "never stop the target (stacks may be torn; they are re-read)")
+        ->excludes(core);
     app.add_flag("--json", opt.json, "print one JSON document");
     app.add_option("--cpu-window", opt.cpu_window_ms, "milliseconds over which CPU use is measured (0: off)")
-        ->check(CLI::Range(0, 60000));
+        ->check(CLI::Range(0, 60000))
+        ->excludes(core);
     try {
         app.parse(argc, argv);
+        if (pid->count() == 0 && core->count() == 0) throw CLI::RequiredError("pid or --core");
     } catch (const CLI::ParseError& e) {
         int code = app.exit(e);
         return code == 0 ? 0 : 2;
     }
-    auto r = collect(opt);
+    auto r = core->count() > 0 ? collect_core(opt) : collect(opt);
     if (!r) {
         fmt::print(stderr, "triage-pystack: {}\n", r.error().message());
         return 1;

@@ -1,0 +1,280 @@
+// examples/triage-pystack --core as a user runs it: on cores of the 26-thread
+// stuck service (tests/victims/py_stuck_service.py) written by
+// examples/triage-gcore, by gdb's gcore and by the kernel, it must give the
+// threads and frames triage-pystack gave live just before (for the parked
+// threads); and its one-line errors and exit codes.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cpython/python_victim.hpp"
+
+namespace {
+
+using namespace triage::testing;
+
+struct run_result {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+run_result run_program(const scratch_dir& dir, const std::string& program, const std::string& arguments) {
+    const std::string out = dir.path() + "/stdout", err = dir.path() + "/stderr";
+    std::string command = program + " " + arguments + " > " + out + " 2> " + err;
+    int status = std::system(command.c_str());
+    run_result r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = triage::read_file(out).value_or("");
+    r.err = triage::read_file(err).value_or("");
+    return r;
+}
+
+run_result pystack(const scratch_dir& dir, const std::string& arguments) {
+    return run_program(dir, std::string(TRIAGE_EXAMPLE_DIR) + "/triage-pystack", arguments);
+}
+
+using frame_key = std::tuple<std::string, std::string, int>;  // function, file, line (0: none)
+
+// tid → frames, innermost first.
+std::map<int, std::vector<frame_key>> stacks_of(const nlohmann::json& doc) {
+    std::map<int, std::vector<frame_key>> out;
+    for (const auto& t : doc["threads"]) {
+        std::vector<frame_key> frames;
+        for (const auto& f : t["frames"]) {
+            frames.emplace_back(f["function"].get<std::string>(), f["file"].get<std::string>(),
+                                f["line"].is_null() ? 0 : f["line"].get<int>());
+        }
+        out[t["tid"].is_null() ? 0 : t["tid"].get<int>()] = std::move(frames);
+    }
+    return out;
+}
+
+// The core's report has the live report's threads, and the same frames for
+// every thread that was parked (the spinning worker moves between the two).
+void check_same_as_live(const nlohmann::json& live, const nlohmann::json& core, pid_t pid) {
+    CHECK(core["pid"] == pid);
+    CHECK(core["mode"] == "core");
+    CHECK(core["stopped_ms"].is_null());
+    CHECK(core["python_version"] == live["python_version"]);
+    CHECK(core["interpreter"] == live["interpreter"]);
+    CHECK(core["executable"] == live["executable"]);
+    // The core keeps the first 79 bytes of the command line (gdb: up to the
+    // first NUL, the program alone).
+    const std::string command_line = core["command_line"].get<std::string>();
+    CHECK(!command_line.empty());
+    CHECK(live["command_line"].get<std::string>().starts_with(command_line));
+    auto live_stacks = stacks_of(live);
+    auto core_stacks = stacks_of(core);
+    REQUIRE(live_stacks.size() == 26);
+    CHECK(!live_stacks.contains(0));
+    std::vector<int> live_tids, core_tids;
+    for (const auto& [tid, frames] : live_stacks) live_tids.push_back(tid);
+    for (const auto& [tid, frames] : core_stacks) core_tids.push_back(tid);
+    CHECK(core_tids == live_tids);
+    int parked = 0;
+    for (const auto& [tid, frames] : live_stacks) {
+        REQUIRE(!frames.empty());
+        if (std::get<0>(frames.front()) == "find_anchor") continue;
+        CAPTURE(tid);
+        ++parked;
+        auto found = core_stacks.find(tid);
+        REQUIRE(found != core_stacks.end());
+        CHECK(found->second == frames);
+    }
+    CHECK(parked == 25);
+    for (const auto& t : core["threads"]) {
+        CHECK(t["cpu_percent"].is_null());
+        CHECK(t["state"] == "unknown");
+        CHECK(t["holds_gil"].is_boolean());
+    }
+}
+
+python_interpreter interpreter_labelled(const std::string& label) {
+    for (const auto& p : machine_interpreters())
+        if (p.label == label) return p;
+    FAIL("no interpreter " << label);
+    return {};
+}
+
+void check_running(const python_process& victim) {
+    std::string state = victim.state();
+    CHECK(!state.empty());
+    CHECK(state != "t");
+    CHECK(state != "T");
+}
+
+int line_count(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
+} // namespace
+
+TEST_CASE("triage-pystack --core on our core and on gdb's gcore core gives the live stacks") {
+    for (const std::string label : {"/usr/bin/python3.11", "pyenv 3.13.0", "pyenv 3.10.13", "pyenv 2.7.18"}) {
+        CAPTURE(label);
+        scratch_dir dir;
+        python_process service(interpreter_labelled(label), {victim_script("py_stuck_service.py"), dir.path() + "/ready"});
+        REQUIRE(service.wait_for_file(dir.path() + "/ready"));
+        const std::string pid = std::to_string(service.pid());
+
+        auto live = pystack(dir, pid + " --json --cpu-window 0");
+        INFO(live.err);
+        REQUIRE(live.exit_code == 0);
+        auto ours = run_program(dir, std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", pid + " -o " + dir.path() + "/ours");
+        INFO(ours.err);
+        REQUIRE(ours.exit_code == 0);
+        auto gdb = run_program(dir, "gcore", "-o " + dir.path() + "/gdb " + pid);
+        INFO(gdb.err);
+        REQUIRE(gdb.exit_code == 0);
+        check_running(service);
+        const auto live_doc = nlohmann::json::parse(live.out);
+
+        for (const std::string& core : {dir.path() + "/ours", dir.path() + "/gdb." + pid}) {
+            CAPTURE(core);
+            auto r = pystack(dir, "--core " + core + " --json");
+            INFO(r.err);
+            REQUIRE(r.exit_code == 0);
+            auto doc = nlohmann::json::parse(r.out);
+            CHECK(doc["core"] == core);
+            check_same_as_live(live_doc, doc, service.pid());
+            std::filesystem::remove(core);  // gdb's cores are about 1 GB
+        }
+        check_running(service);
+    }
+}
+
+TEST_CASE("triage-pystack --core reads the kernel's core of a crashed Python process") {
+    const std::string pattern = triage::read_file("/proc/sys/kernel/core_pattern").value_or("|");
+    if (!pattern.starts_with("core")) {
+        MESSAGE("kernel core_pattern is '" << pattern << "': kernel cores go elsewhere; not checked");
+        return;
+    }
+    scratch_dir dir;
+    python_interpreter python = interpreter_labelled("pyenv 3.10.13");
+    // A shell that allows cores, then becomes the victim (same pid) in `dir`.
+    python_interpreter shell{"/bin/sh", "sh", 0, 0};
+    python_process service(shell, {"-c", "cd " + dir.path() + " && ulimit -c unlimited && exec " + python.path + " " +
+                                             victim_script("py_stuck_service.py") + " " + dir.path() + "/ready"});
+    REQUIRE(service.wait_for_file(dir.path() + "/ready"));
+    const pid_t pid = service.pid();
+    auto live = pystack(dir, std::to_string(pid) + " --json --cpu-window 0");
+    REQUIRE(live.exit_code == 0);
+    REQUIRE(::kill(pid, SIGABRT) == 0);
+    // Returns once the victim has dumped, died and been reaped.
+    CHECK(!service.wait_for_file(dir.path() + "/never", std::chrono::seconds(30)));
+    REQUIRE(service.pid() == -1);
+    std::string core = dir.path() + "/core";
+    if (!std::filesystem::exists(core)) core += "." + std::to_string(pid);
+    REQUIRE(std::filesystem::exists(core));
+
+    auto r = pystack(dir, "--core " + core + " --json");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    check_same_as_live(nlohmann::json::parse(live.out), nlohmann::json::parse(r.out), pid);
+
+    auto text = pystack(dir, "--core " + core);
+    REQUIRE(text.exit_code == 0);
+    CHECK(text.out.starts_with("Process " + std::to_string(pid) + ": "));
+    CHECK(text.out.find("Read from the core file " + core + "\n") != std::string::npos);
+    CHECK(text.out.find("    blocked_worker (" + victim_script("py_stuck_service.py") + ":") != std::string::npos);
+}
+
+TEST_CASE("triage-pystack --core refuses what it cannot read with one line and exit 1; --exe; usage errors") {
+    scratch_dir dir;
+    const std::string gcore = std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore";
+
+    // Not Python: a core of sleep.
+    python_process sleeper({"/bin/sleep", "/bin/sleep", 0, 0}, {"100"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    REQUIRE(run_program(dir, gcore, std::to_string(sleeper.pid()) + " -o " + dir.path() + "/sleep").exit_code == 0);
+    check_running(sleeper);
+    auto r = pystack(dir, "--core " + dir.path() + "/sleep");
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("not the core of a Python process") != std::string::npos);
+    CHECK(line_count(r.err) == 1);
+
+    // Debian's python3.11 (the interpreter linked into the executable), run
+    // from a copy that is replaced on disk below.
+    python_interpreter python = interpreter_labelled("/usr/bin/python3.11");
+    const std::string original = python.path;
+    python.path = dir.path() + "/python3.11";
+    std::filesystem::copy_file(original, python.path);
+    std::filesystem::permissions(python.path, std::filesystem::perms::owner_all);
+    python_process service(python, {victim_script("py_stuck_service.py"), dir.path() + "/ready"});
+    REQUIRE(service.wait_for_file(dir.path() + "/ready"));
+    const std::string core = dir.path() + "/service";
+    REQUIRE(run_program(dir, gcore, std::to_string(service.pid()) + " -o " + core).exit_code == 0);
+    check_running(service);
+
+    // A truncated copy: the first 40% of the file.
+    const auto size = std::filesystem::file_size(core);
+    std::filesystem::copy_file(core, core + ".truncated");
+    std::filesystem::resize_file(core + ".truncated", size * 2 / 5);
+    r = pystack(dir, "--core " + core + ".truncated --json");
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("truncated") != std::string::npos);
+    CHECK(line_count(r.err) == 1);
+    // Cut inside the notes: the core cannot even be opened.
+    std::filesystem::resize_file(core + ".truncated", 200);
+    r = pystack(dir, "--core " + core + ".truncated");
+    CHECK(r.exit_code == 1);
+    CHECK(line_count(r.err) == 1);
+
+    r = pystack(dir, "--core " + dir.path() + "/no-such-core");
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("no-such-core") != std::string::npos);
+    CHECK(line_count(r.err) == 1);
+
+    // --exe: a copy of the interpreter under another name is read in its
+    // place and reported under the path the process mapped; another build
+    // (here not even Python) is refused.
+    const std::string copy = dir.path() + "/interpreter-copy";
+    std::filesystem::copy_file(original, copy);
+    r = pystack(dir, "--core " + core + " --exe " + copy + " --json");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto doc = nlohmann::json::parse(r.out);
+    CHECK(doc["interpreter"] == python.path);
+    CHECK(doc["threads"].size() == 26);
+    r = pystack(dir, "--core " + core + " --exe /bin/ls");
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("build-id differs") != std::string::npos);
+    CHECK(line_count(r.err) == 1);
+
+    // The interpreter replaced on disk by another build (pyenv's python3.11,
+    // which is not even the interpreter): refused in one line; --exe with
+    // the original reads the core.
+    std::filesystem::remove(python.path);
+    std::filesystem::copy_file(interpreter_labelled("pyenv 3.11.7").path, python.path);
+    r = pystack(dir, "--core " + core);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find(python.path) != std::string::npos);
+    CHECK(r.err.find("another build") != std::string::npos);
+    CHECK(line_count(r.err) == 1);
+    r = pystack(dir, "--core " + core + " --exe " + original + " --json");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    doc = nlohmann::json::parse(r.out);
+    CHECK(doc["interpreter"] == python.path);
+    CHECK(doc["threads"].size() == 26);
+
+    const std::string pid = std::to_string(service.pid());
+    CHECK(pystack(dir, pid + " --core " + core).exit_code == 2);
+    CHECK(pystack(dir, "--core " + core + " --nonblocking").exit_code == 2);
+    CHECK(pystack(dir, "--core " + core + " --cpu-window 5").exit_code == 2);
+    CHECK(pystack(dir, "--exe " + copy + " " + pid).exit_code == 2);
+    CHECK(pystack(dir, "--core").exit_code == 2);
+    check_running(service);
+}
