@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Investigates the bundled stuck service the way the incident's engineer
 # wished they could: which thread is hot, whether it makes system calls,
-# which line of Python it is on, and a core file of the scene.
+# which line of Python it is on, and a core file of the scene, read back.
 #   examples/demo/run-demo.sh BUILD_DIR
 set -euo pipefail
 build=${1:?usage: run-demo.sh BUILD_DIR}
@@ -40,6 +40,10 @@ echo "... (24 more threads: the workers waiting on the dispatch lock, and the ma
 step "4. Save the scene: a core file, written gently and sparsely" \
      "triage-gcore $service_pid -o $work/service.core"
 "$build/examples/triage-gcore" "$service_pid" -o "$work/service.core"
+
+step "5. The same Python stacks, later, from the core alone" \
+     "triage-pystack --core $work/service.core"
+"$build/examples/triage-pystack" --core "$work/service.core" | awk '/^Thread/ {n++} n <= 1'
 
 echo
 if kill -0 "$service_pid" 2>/dev/null && ! grep -qP '^State:\s*[tT]' "/proc/$service_pid/status"; then
