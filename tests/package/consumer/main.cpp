@@ -1,11 +1,12 @@
-// Uses a header of each target: base and procfs (triage::triage) and a libelf
-// call (triage::elf), then checks that it can read its own threads.
+// Includes every installed header through triage/triage.hpp (so a header
+// missing from the install, or two headers that clash, fail here), calls
+// libelf (triage::elf), then checks that it can read its own threads.
 #include <libelf.h>
 #include <unistd.h>
 
 #include <cstdio>
 
-#include "triage/procfs/task_ids.hpp"
+#include "triage/triage.hpp"
 
 int main() {
     if (elf_version(EV_CURRENT) == EV_NONE) return 1;
