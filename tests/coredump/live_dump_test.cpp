@@ -22,7 +22,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "coredump/support.hpp"
+#include "coredump/victim_checks.hpp"
+#include "support/child_process.hpp"
+#include "support/run_command.hpp"
+#include "support/scratch_dir.hpp"
+#include "support/victim.hpp"
 #include "triage/coredump/core_file.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/procfs/maps.hpp"
@@ -30,7 +34,7 @@
 
 using namespace triage;
 using namespace triage::coredump;
-using triage::testing::victim;
+using triage::test_support::victim;
 
 namespace {
 
@@ -80,22 +84,22 @@ dump_options quick() {
 } // namespace
 
 TEST_CASE("gdb and eu-stack read our core of a 26-thread victim as they read the live process") {
-    testing::scratch_dir dir;
-    victim v{"core_threads"};
-    const std::string exe = testing::victim_path("core_threads");
+    test_support::scratch_dir dir{"coredump"};
+    victim v{{test_support::victim_path("core_threads")}};
+    const std::string exe = test_support::victim_path("core_threads");
     const std::set<pid_t> live_tids = tids_of(v.pid());
     REQUIRE(live_tids.size() == 26);
     const pid_t spinner = static_cast<pid_t>(v.number("spinner", 0));
 
-    auto live = testing::run({"eu-stack", "-p", std::to_string(v.pid())});
+    auto live = test_support::run_command({"eu-stack", "-p", std::to_string(v.pid())});
     REQUIRE(live.exit_code == 0);
-    auto live_frames = testing::eu_stack_frames(live.out);
-    CHECK(v.running_freely());
+    auto live_frames = coredump_test::eu_stack_frames(live.out);
+    CHECK(coredump_test::running_freely(v));
 
     std::string path = dir / "threads.core";
     auto report = dump_process(v.pid(), path, quick());
     REQUIRE_MESSAGE(report, report.error().message());
-    CHECK(v.running_freely());
+    CHECK(coredump_test::running_freely(v));
     CHECK(report->threads == 26);
     CHECK(report->first_thread == spinner);
     CHECK(report->stopped > std::chrono::nanoseconds{0});
@@ -104,7 +108,7 @@ TEST_CASE("gdb and eu-stack read our core of a 26-thread victim as they read the
     CHECK(dir.entries() == std::vector<std::string>{"threads.core"});
 
     SUBCASE("gdb lists the same threads and starts on the spinning one") {
-        auto gdb = testing::run({"gdb", "-nx", "-batch", "-ex", "info threads", "-ex", "bt", exe, path});
+        auto gdb = test_support::run_command({"gdb", "-nx", "-batch", "-ex", "info threads", "-ex", "bt", exe, path});
         REQUIRE(gdb.exit_code == 0);
         std::set<pid_t> gdb_tids;
         std::string_view rest = gdb.out;
@@ -128,9 +132,9 @@ TEST_CASE("gdb and eu-stack read our core of a 26-thread victim as they read the
     }
 
     SUBCASE("eu-stack unwinds the parked threads to the same frames") {
-        auto dead = testing::run({"eu-stack", "--core", path, "-e", exe});
+        auto dead = test_support::run_command({"eu-stack", "--core", path, "-e", exe});
         REQUIRE(dead.exit_code == 0);
-        auto core_frames = testing::eu_stack_frames(dead.out);
+        auto core_frames = coredump_test::eu_stack_frames(dead.out);
         CHECK(core_frames.size() == 26);
         std::size_t compared = 0;
         for (const auto& parked : v.all("parked")) {
@@ -189,16 +193,16 @@ TEST_CASE("gdb and eu-stack read our core of a 26-thread victim as they read the
         for (const auto& m : core->maps()) text |= m.path == exe && m.executable && m.inode != 0;
         CHECK(text);
     }
-    CHECK(v.running_freely());
+    CHECK(coredump_test::running_freely(v));
 }
 
 TEST_CASE("the kernel's own core and gdb's gcore of the same process: same segments, readable by our reader") {
-    testing::scratch_dir dir;
+    test_support::scratch_dir dir{"coredump"};
     auto pattern_file = read_file("/proc/sys/kernel/core_pattern");
     REQUIRE(pattern_file);
     std::string core_pattern{trim(*pattern_file)};
     auto uses_pid = read_file("/proc/sys/kernel/core_uses_pid");
-    victim v{"core_threads", {.args = {}, .cwd = dir.path(), .unlimited_core = true}};
+    victim v{{test_support::victim_path("core_threads")}, {.capture_stderr = true, .working_directory = dir.path(), .unlimited_core = true}};
     const std::set<pid_t> live_tids = tids_of(v.pid());
 
     std::string ours_path = dir / "ours.core";
@@ -210,14 +214,14 @@ TEST_CASE("the kernel's own core and gdb's gcore of the same process: same segme
     // gdb's gcore of a second process of the same program (gdb's attach
     // changes what the kernel would dump of the first one: it is kept for
     // the kernel's core below).
-    victim w{"core_threads"};
+    victim w{{test_support::victim_path("core_threads")}};
     auto ours_w = dump_process(w.pid(), dir / "ours-w.core", quick());
     REQUIRE_MESSAGE(ours_w, ours_w.error().message());
     auto ours_again = core_file::open(dir / "ours-w.core");
     REQUIRE(ours_again);
-    auto gcore = testing::run({"gcore", "-o", dir / "gdb", std::to_string(w.pid())});
+    auto gcore = test_support::run_command({"gcore", "-o", dir / "gdb", std::to_string(w.pid())});
     REQUIRE(gcore.exit_code == 0);
-    CHECK(w.running_freely());
+    CHECK(coredump_test::running_freely(w));
     auto theirs = core_file::open(dir / ("gdb." + std::to_string(w.pid())));
     REQUIRE(theirs);
     CHECK(tids_of(*theirs) == tids_of(w.pid()));
@@ -275,8 +279,8 @@ TEST_CASE("the kernel's own core and gdb's gcore of the same process: same segme
 }
 
 TEST_CASE("coredump_filter decides what is dumped") {
-    testing::scratch_dir dir;
-    victim v{"core_threads"};
+    test_support::scratch_dir dir{"coredump"};
+    victim v{{test_support::victim_path("core_threads")}};
     {
         std::ofstream filter("/proc/" + std::to_string(v.pid()) + "/coredump_filter");
         filter << "0x10";  // ELF headers only
@@ -306,12 +310,12 @@ TEST_CASE("coredump_filter decides what is dumped") {
     CHECK(headers >= 3);  // the victim, libc, ld.so at least
     std::vector<std::byte> bytes(16);
     CHECK(!core->read(v.number("pattern", 0, 16), bytes));  // .bss/.data not dumped
-    CHECK(v.running_freely());
+    CHECK(coredump_test::running_freely(v));
 }
 
 TEST_CASE("a 1 GiB mapping with 16 touched pages gives a sparse core") {
-    testing::scratch_dir dir;
-    victim v{"core_sparse"};
+    test_support::scratch_dir dir{"coredump"};
+    victim v{{test_support::victim_path("core_sparse")}};
     std::uint64_t address = v.number("sparse", 0, 16);
     std::uint64_t size = v.number("sparse", 1);
     auto report = dump_process(v.pid(), dir / "sparse.core", quick());
@@ -331,15 +335,15 @@ TEST_CASE("a 1 GiB mapping with 16 touched pages gives a sparse core") {
         CHECK(two[0] == std::byte(0x40 + k));
         CHECK(two[1] == std::byte{0});  // the next page was never touched
     }
-    CHECK(v.running_unstopped());
+    CHECK(coredump_test::running_unstopped(v));
 }
 
 TEST_CASE("triage-gcore: JSON report; SIGINT and SIGTERM mid-dump leave no file and a running target") {
-    testing::scratch_dir dir;
-    const std::string tool = testing::example_path("triage-gcore");
+    test_support::scratch_dir dir{"coredump"};
+    const std::string tool = std::string{TRIAGE_EXAMPLE_DIR} + "/triage-gcore";
 
-    victim small{"core_threads"};
-    auto json = testing::run({tool, std::to_string(small.pid()), "-o", dir / "small.core", "--json", "--sample-ms", "300"});
+    victim small{{test_support::victim_path("core_threads")}};
+    auto json = test_support::run_command({tool, std::to_string(small.pid()), "-o", dir / "small.core", "--json", "--sample-ms", "300"});
     REQUIRE_MESSAGE(json.exit_code == 0, json.err);
     auto doc = nlohmann::json::parse(json.out);
     CHECK(doc["pid"] == small.pid());
@@ -347,45 +351,38 @@ TEST_CASE("triage-gcore: JSON report; SIGINT and SIGTERM mid-dump leave no file 
     CHECK(doc["first_thread"] == small.number("spinner", 0));
     CHECK(doc["allocated_bytes"].get<std::uint64_t>() > 0);
     CHECK(doc["stopped_seconds"].get<double>() > 0);
-    auto usage = testing::run({tool, "not-a-pid"});
+    auto usage = test_support::run_command({tool, "not-a-pid"});
     CHECK(usage.exit_code == 2);
-    auto gone = testing::run({tool, "999999999"});
+    auto gone = test_support::run_command({tool, "999999999"});
     CHECK(gone.exit_code == 1);
     CHECK(gone.err.find("no such process") != std::string::npos);
     CHECK(std::count(gone.err.begin(), gone.err.end(), '\n') == 1);
 
-    victim big{"core_big", {.args = {"1024"}, .cwd = {}, .unlimited_core = false}};
+    victim big{{test_support::victim_path("core_big"), "1024"}};
     for (int signal : {SIGINT, SIGTERM}) {
         CAPTURE(signal);
         std::string target = dir / "big.core";
-        pid_t child = ::fork();
-        if (child == 0) {
-            int null = ::open("/dev/null", O_WRONLY);
-            ::dup2(null, STDOUT_FILENO);
-            ::execl(tool.c_str(), tool.c_str(), std::to_string(big.pid()).c_str(), "-o", target.c_str(), "--sample-ms", "0",
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
+        test_support::child_process gcore{{tool, std::to_string(big.pid()), "-o", target, "--sample-ms", "0"}};
         // Wait until it holds the target (it is copying then), and interrupt it.
         bool attached = false;
         for (int i = 0; i < 20000 && !attached; ++i) {
-            attached = big.tracer() == child;
+            attached = test_support::tracer_pid(big.pid()) == gcore.pid();
             if (!attached) std::this_thread::sleep_for(std::chrono::microseconds(200));
         }
         CHECK(attached);
-        ::kill(child, signal);
-        int status = 0;
-        ::waitpid(child, &status, 0);
-        CHECK(WIFEXITED(status));
-        CHECK(WEXITSTATUS(status) == 1);
+        REQUIRE(::kill(gcore.pid(), signal) == 0);
+        auto status = gcore.wait_for_exit(std::chrono::seconds{60});
+        REQUIRE(status.has_value());
+        CHECK(WIFEXITED(*status));
+        CHECK(WEXITSTATUS(*status) == 1);
         CHECK(dir.entries() == std::vector<std::string>{"small.core"});
-        CHECK(big.running_freely());
+        CHECK(coredump_test::running_freely(big));
     }
 }
 
 TEST_CASE("a full disk and a target that dies mid-dump: no file, a clear error") {
-    testing::scratch_dir dir;
-    victim v{"core_threads"};
+    test_support::scratch_dir dir{"coredump"};
+    victim v{{test_support::victim_path("core_threads")}};
     std::string mount_point = dir / "tiny";
     REQUIRE(::mkdir(mount_point.c_str(), 0755) == 0);
     if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=256k") != 0) {
@@ -400,7 +397,7 @@ TEST_CASE("a full disk and a target that dies mid-dump: no file, a clear error")
         REQUIRE(!early);
         CHECK(early.error().code == errc::no_space);
         CHECK(early.error().message().find(" are free") != std::string::npos);
-        CHECK(v.running_freely());
+        CHECK(coredump_test::running_freely(v));
         // Not checked: the write itself fails with ENOSPC part way.
         dump_options unchecked = quick();
         unchecked.check_free_space = false;
@@ -408,8 +405,8 @@ TEST_CASE("a full disk and a target that dies mid-dump: no file, a clear error")
         REQUIRE(!late);
         CHECK(late.error().code == errc::no_space);
         CHECK(late.error().message().find(mount_point + "/core") != std::string::npos);
-        CHECK(testing::run({"ls", "-A", mount_point}).out.empty());
-        CHECK(v.running_freely());
+        CHECK(test_support::run_command({"ls", "-A", mount_point}).out.empty());
+        CHECK(coredump_test::running_freely(v));
     }
 
     // The target dies while its memory is being copied.

@@ -13,7 +13,8 @@
 #include <fstream>
 #include <vector>
 
-#include "coredump/support.hpp"
+#include "support/run_command.hpp"
+#include "support/scratch_dir.hpp"
 #include "triage/coredump/core_file.hpp"
 #include "triage/coredump/writer.hpp"
 #include "triage/memory/buffer_source.hpp"
@@ -52,7 +53,7 @@ core_layout base_layout() {
 } // namespace
 
 TEST_CASE("a core written from plain data reads back: threads, process, memory, holes, file runs") {
-    testing::scratch_dir dir;
+    test_support::scratch_dir dir{"coredump"};
     // Memory: 64 pages at 0x10000000, of which pages 0-3 and 40-41 have data.
     std::vector<std::byte> image(64 * page);
     auto data = pattern(4 * page, 3);
@@ -118,7 +119,7 @@ TEST_CASE("a core written from plain data reads back: threads, process, memory, 
     CHECK(missing.error().code == errc::bad_address);
 
     // eu-readelf, an independent reader, sees the same program headers.
-    auto readelf = testing::run({"eu-readelf", "-l", "-n", core_path});
+    auto readelf = test_support::run_command({"eu-readelf", "-l", "-n", core_path});
     REQUIRE(readelf.exit_code == 0);
     CHECK(readelf.out.find("NOTE") < readelf.out.find("LOAD"));
     CHECK(readelf.out.find("0x0000000010000000") != std::string::npos);
@@ -127,7 +128,7 @@ TEST_CASE("a core written from plain data reads back: threads, process, memory, 
 }
 
 TEST_CASE("the reader fills what the core lacks from the mapped file only when allowed") {
-    testing::scratch_dir dir;
+    test_support::scratch_dir dir{"coredump"};
     std::string file_path = dir / "lib.bin";
     auto file_bytes = pattern(2 * page, 1);
     std::ofstream(file_path, std::ios::binary).write(reinterpret_cast<const char*>(file_bytes.data()),
@@ -161,7 +162,7 @@ TEST_CASE("the reader fills what the core lacks from the mapped file only when a
 }
 
 TEST_CASE("more than 65534 segments use PN_XNUM, as the kernel does") {
-    testing::scratch_dir dir;
+    test_support::scratch_dir dir{"coredump"};
     memory::buffer_source memory;
     core_layout layout = base_layout();
     const std::size_t count = 70000;
@@ -177,12 +178,12 @@ TEST_CASE("more than 65534 segments use PN_XNUM, as the kernel does") {
     auto core = core_file::open(core_path);
     REQUIRE(core);
     CHECK(core->segments().size() == count);
-    auto readelf = testing::run({"eu-readelf", "-h", core_path});
+    auto readelf = test_support::run_command({"eu-readelf", "-h", core_path});
     CHECK(readelf.out.find("70001") != std::string::npos);  // the real count, from section header 0
 }
 
 TEST_CASE("a cancelled or failed write leaves no file behind") {
-    testing::scratch_dir dir;
+    test_support::scratch_dir dir{"coredump"};
     std::vector<std::byte> image(64 * page, std::byte{1});
     memory::buffer_source memory;
     memory.add_region(0x10000000, image);

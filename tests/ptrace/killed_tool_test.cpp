@@ -15,10 +15,12 @@
 #include <string>
 
 #include "ptrace/parked_victim.hpp"
-#include "ptrace/victim_process.hpp"
+#include "ptrace/shared_victim.hpp"
+#include "support/child_process.hpp"
 #include "triage/ptrace/session.hpp"
 
 using namespace ptrace_test;
+using triage::test_support::any_thread_stopped;
 namespace tp = triage::ptrace;
 
 namespace {
@@ -64,7 +66,7 @@ pid_t start_tool(pid_t target, ending how) {
 }
 
 void tool_dies_victim_runs_on(int signal, ending how) {
-    victim_process victim{"ptrace_parked", sizeof(parked_shared)};
+    shared_victim victim{"ptrace_parked", sizeof(parked_shared)};
     auto* shared = victim.shared<parked_shared>();
     pid_t tool = start_tool(victim.pid(), how);
     if (how == ending::wait_for_signal) {
@@ -90,7 +92,7 @@ TEST_CASE("the tool crashes (SIGSEGV) while attached: the victim runs on") { too
 TEST_CASE("the tool aborts (SIGABRT) while attached: the victim runs on") { tool_dies_victim_runs_on(SIGABRT, ending::abort); }
 
 TEST_CASE("a signal the tool's own handler survives still releases the target first") {
-    victim_process victim{"ptrace_parked", sizeof(parked_shared)};
+    shared_victim victim{"ptrace_parked", sizeof(parked_shared)};
     auto* shared = victim.shared<parked_shared>();
     int report[2];
     REQUIRE(::pipe(report) == 0);

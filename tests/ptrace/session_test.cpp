@@ -18,26 +18,20 @@
 #include <string>
 
 #include "ptrace/parked_victim.hpp"
-#include "ptrace/victim_process.hpp"
+#include "ptrace/shared_victim.hpp"
+#include "support/child_process.hpp"
+#include "support/run_command.hpp"
 #include "triage/procfs/maps.hpp"
+#include "triage/procfs/status.hpp"
 #include "triage/procfs/task_ids.hpp"
 #include "triage/ptrace/session.hpp"
 
 using namespace ptrace_test;
+using triage::test_support::any_thread_stopped;
+using triage::test_support::thread_states;
 namespace tp = triage::ptrace;
 
 namespace {
-
-std::string run(const std::string& command) {
-    std::string out;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-    ::pclose(pipe);
-    return out;
-}
 
 struct symbol_range {
     std::uint64_t start = 0;  // link-time address
@@ -46,7 +40,7 @@ struct symbol_range {
 
 // The symbol's address and size from `nm -S` (an oracle we did not write).
 symbol_range nm_symbol(const std::string& file, const std::string& name) {
-    std::string out = run("nm -S --defined-only " + file);
+    std::string out = triage::test_support::command_output({"nm", "-S", "--defined-only", file});
     std::size_t at = 0;
     while (at < out.size()) {
         std::size_t nl = out.find('\n', at);
@@ -64,7 +58,7 @@ symbol_range nm_symbol(const std::string& file, const std::string& name) {
 
 // The lowest PT_LOAD virtual address, from `readelf -lW`.
 std::uint64_t first_load_vaddr(const std::string& file) {
-    std::string out = run("readelf -lW " + file);
+    std::string out = triage::test_support::command_output({"readelf", "-lW", file});
     std::size_t at = out.find("\n  LOAD");
     REQUIRE(at != std::string::npos);
     unsigned long long offset = 0, vaddr = 0;
@@ -72,12 +66,10 @@ std::uint64_t first_load_vaddr(const std::string& file) {
     return vaddr;
 }
 
-std::string parked_path() { return std::string{TRIAGE_VICTIM_DIR} + "/ptrace_parked"; }
-
 } // namespace
 
 TEST_CASE("a session stops every thread and release lets them all run on") {
-    victim_process victim{"ptrace_parked", sizeof(parked_shared)};
+    shared_victim victim{"ptrace_parked", sizeof(parked_shared)};
     auto* shared = victim.shared<parked_shared>();
     {
         auto s = tp::session::attach(victim.pid());
@@ -108,9 +100,9 @@ TEST_CASE("a session stops every thread and release lets them all run on") {
 }
 
 TEST_CASE("registers read through a session match what the victim records about itself") {
-    victim_process victim{"ptrace_parked", sizeof(parked_shared)};
+    shared_victim victim{"ptrace_parked", sizeof(parked_shared)};
     auto* shared = victim.shared<parked_shared>();
-    const std::string exe = parked_path();
+    const std::string exe = triage::test_support::victim_path("ptrace_parked");
     symbol_range parked = nm_symbol(exe, "parked_in_known_function");
     REQUIRE(parked.size > 0);
 
@@ -176,7 +168,7 @@ TEST_CASE("registers read through a session match what the victim records about 
 }
 
 TEST_CASE("signals sent while the target is stopped are delivered after release") {
-    victim_process victim{"ptrace_parked", sizeof(parked_shared)};
+    shared_victim victim{"ptrace_parked", sizeof(parked_shared)};
     auto* shared = victim.shared<parked_shared>();
     {
         auto s = tp::session::attach(victim.pid());
@@ -206,7 +198,7 @@ struct churn_shared {
 } // namespace
 
 TEST_CASE("200 attach/release cycles on a victim whose threads start and exit all the time") {
-    victim_process victim{"ptrace_churn", sizeof(churn_shared)};
+    shared_victim victim{"ptrace_churn", sizeof(churn_shared)};
     auto* shared = victim.shared<churn_shared>();
     int complete_sets = 0;
     int exiting_seen = 0;
@@ -251,30 +243,24 @@ TEST_CASE("200 attach/release cycles on a victim whose threads start and exit al
 }
 
 TEST_CASE("a second tracer gets already_traced naming the first (strace)") {
-    victim_process victim{"ptrace_parked", sizeof(parked_shared)};
+    shared_victim victim{"ptrace_parked", sizeof(parked_shared)};
     auto* shared = victim.shared<parked_shared>();
-    pid_t strace = ::fork();
-    if (strace == 0) {
-        std::string target = std::to_string(victim.pid());
-        ::execlp("strace", "strace", "-q", "-f", "-o", "/dev/null", "-p", target.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    REQUIRE(strace > 0);
+    triage::test_support::child_process strace{
+        {"strace", "-q", "-f", "-o", "/dev/null", "-p", std::to_string(victim.pid())}};
     bool traced = eventually([&] {
         auto st = triage::procfs::read_status(victim.pid());
-        return st && st->tracer_pid == strace;
+        return st && st->tracer_pid == strace.pid();
     });
     if (traced) {
         auto s = tp::session::attach(victim.pid());
         REQUIRE_FALSE(s.has_value());
         CHECK(s.error().code == triage::errc::already_traced);
         std::string message = s.error().message();
-        CHECK_MESSAGE(message.find("pid " + std::to_string(strace) + " (strace) is already tracing it") != std::string::npos,
+        CHECK_MESSAGE(message.find("pid " + std::to_string(strace.pid()) + " (strace) is already tracing it") != std::string::npos,
                       message);
     }
-    ::kill(strace, SIGTERM);  // strace detaches on SIGTERM
-    int status = 0;
-    ::waitpid(strace, &status, 0);
+    ::kill(strace.pid(), SIGTERM);  // strace detaches on SIGTERM
+    CHECK(strace.wait_for_exit(std::chrono::seconds{20}).has_value());
     REQUIRE(traced);
     CHECK(eventually([&] {
         auto st = triage::procfs::read_status(victim.pid());
@@ -284,7 +270,7 @@ TEST_CASE("a second tracer gets already_traced naming the first (strace)") {
 }
 
 TEST_CASE("without permission the error says what to do") {
-    victim_process victim{"ptrace_parked", sizeof(parked_shared)};
+    shared_victim victim{"ptrace_parked", sizeof(parked_shared)};
     auto* shared = victim.shared<parked_shared>();
     int report[2];
     REQUIRE(::pipe(report) == 0);
@@ -319,7 +305,7 @@ TEST_CASE("without permission the error says what to do") {
 }
 
 TEST_CASE("a target the user stopped (SIGSTOP) stays stopped after release, and runs on SIGCONT") {
-    victim_process victim{"ptrace_parked", sizeof(parked_shared)};
+    shared_victim victim{"ptrace_parked", sizeof(parked_shared)};
     auto* shared = victim.shared<parked_shared>();
     REQUIRE(::kill(victim.pid(), SIGSTOP) == 0);
     REQUIRE(eventually([&] {
@@ -348,7 +334,7 @@ TEST_CASE("a target the user stopped (SIGSTOP) stays stopped after release, and 
 }
 
 TEST_CASE("an exception unwinding through a session releases the target") {
-    victim_process victim{"ptrace_parked", sizeof(parked_shared)};
+    shared_victim victim{"ptrace_parked", sizeof(parked_shared)};
     auto* shared = victim.shared<parked_shared>();
     bool stopped_inside = false;
     try {
@@ -376,7 +362,7 @@ TEST_CASE("attach errors: bad pid, gone process, a thread id") {
     REQUIRE_FALSE(missing.has_value());
     CHECK(missing.error().code == triage::errc::no_such_process);
 
-    victim_process victim{"ptrace_parked", sizeof(parked_shared)};
+    shared_victim victim{"ptrace_parked", sizeof(parked_shared)};
     auto* shared = victim.shared<parked_shared>();
     auto thread = tp::session::attach(shared->sleeper_tid);
     REQUIRE_FALSE(thread.has_value());

@@ -5,13 +5,17 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 
-#include "ptrace/victim_process.hpp"
+#include "ptrace/shared_victim.hpp"
+#include "ptrace/syscalls_victim.hpp"
+#include "triage/base/read_file.hpp"
+#include "triage/procfs/status.hpp"
 #include "triage/procfs/syscall_names.hpp"
 #include "triage/ptrace/syscall_watch.hpp"
 
@@ -19,15 +23,6 @@ using namespace ptrace_test;
 namespace tp = triage::ptrace;
 
 namespace {
-// Mirrors tests/victims/ptrace_syscalls.c.
-struct syscalls_shared {
-    std::uint64_t spins;
-    std::uint64_t getppid_calls;
-    std::int32_t spinner_tid;
-    std::int32_t caller_tid;
-    std::int32_t main_tid;
-    std::int32_t pad;
-};
 
 const tp::thread_syscalls* find(const tp::syscall_watch_result& r, pid_t tid) {
     for (const auto& t : r.threads)
@@ -42,7 +37,7 @@ std::uint64_t count_of(const tp::thread_syscalls& t, std::string_view name) {
 } // namespace
 
 TEST_CASE("syscall watch: a user-space spinner makes 0 calls, a getppid loop makes getppid calls") {
-    victim_process victim{"ptrace_syscalls", sizeof(syscalls_shared)};
+    shared_victim victim{"ptrace_syscalls", sizeof(syscalls_shared)};
     auto* shared = victim.shared<syscalls_shared>();
     // "ready" is printed just before pause(): wait until the kernel shows
     // the main thread inside it (34 = pause in /proc/PID/syscall).
@@ -96,7 +91,7 @@ TEST_CASE("syscall watch: a user-space spinner makes 0 calls, a getppid loop mak
 }
 
 TEST_CASE("syscall watch: a signal sent during the window is delivered, not swallowed") {
-    victim_process victim{"ptrace_syscalls", sizeof(syscalls_shared)};
+    shared_victim victim{"ptrace_syscalls", sizeof(syscalls_shared)};
     auto* shared = victim.shared<syscalls_shared>();
     // SIGSTOP during the window: the victim ends up stopped, as it would
     // have without us; SIGCONT lets it run on.

@@ -1,7 +1,10 @@
 // A child process owned by a test: started from an argv with stdin on
-// /dev/null and stdout (optionally stderr) on pipes, read line by line with a
-// timeout, asked about its State in /proc, and SIGKILLed and reaped when the
-// object goes — also when a REQUIRE fails or the test throws.
+// /dev/null and stdout (optionally stderr) on pipes (close-on-exec: other
+// descriptors of the test, e.g. a memfd, pass to the child), optionally in
+// another working directory or with RLIMIT_CORE unlimited; read line by line
+// with a timeout, asked about its State and TracerPid in /proc (also per
+// thread: thread_states, any_thread_stopped), and SIGKILLed and reaped when
+// the object goes — also when a REQUIRE fails or the test throws.
 //
 // Errors: std::runtime_error (a test helper, not library code): when the
 // program cannot be started (exec's errno), and when a line does not come in
@@ -22,19 +25,23 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace triage::test_support {
@@ -60,9 +67,38 @@ inline char thread_state(pid_t pid, pid_t tid) {
 // The State letter of a process (its main thread); '?' when it is gone.
 inline char process_state(pid_t pid) { return thread_state(pid, pid); }
 
+// The State letter of every thread of `pid` (listed from /proc/PID/task),
+// '?' for one that vanished meanwhile; empty when the process is gone.
+inline std::vector<char> thread_states(pid_t pid) {
+    std::vector<char> states;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        const std::string name = entry.path().filename().string();
+        states.push_back(thread_state(pid, static_cast<pid_t>(std::stol(name))));
+    }
+    return states;
+}
+
+// Some thread of `pid` is stopped by a signal ('T') or by a tracer ('t').
+inline bool any_thread_stopped(pid_t pid) {
+    for (char s : thread_states(pid))
+        if (s == 't' || s == 'T') return true;
+    return false;
+}
+
+// The TracerPid of /proc/PID/status: 0 when not traced, -1 when gone.
+inline long tracer_pid(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.starts_with("TracerPid:")) return std::stol(line.substr(10));
+    return -1;
+}
+
 struct spawn_options {
     bool capture_stderr = false;  // stderr on a pipe (else the test's own stderr)
     bool as_nobody = false;       // run as user and group 65534: an unprivileged user
+    std::string working_directory{};  // empty: the test's own
+    bool unlimited_core = false;  // RLIMIT_CORE unlimited, so that the kernel may write its core
 };
 
 class child_process {
@@ -85,6 +121,11 @@ public:
             int null = ::open("/dev/null", O_RDONLY);
             bool ok = null >= 0 && ::dup2(null, STDIN_FILENO) >= 0 && ::dup2(out[1], STDOUT_FILENO) >= 0 &&
                       (err[1] < 0 || ::dup2(err[1], STDERR_FILENO) >= 0);
+            if (ok && !options.working_directory.empty()) ok = ::chdir(options.working_directory.c_str()) == 0;
+            if (ok && options.unlimited_core) {
+                const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+                ok = ::setrlimit(RLIMIT_CORE, &unlimited) == 0;
+            }
             if (ok && options.as_nobody) ok = ::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0;
             if (ok) ::execvp(args[0], args.data());
             int code = errno;
@@ -191,6 +232,18 @@ public:
         return s == 'R' || s == 'S';
     }
 
+    // Sends `signal` and reaps the child: its wait status (a signal that does
+    // not end the child blocks until something else does).
+    int kill_and_wait(int signal) {
+        if (pid_ <= 0 || reaped_) throw std::logic_error(name_ + " was already reaped");
+        ::kill(pid_, signal);
+        int status = 0;
+        while (::waitpid(pid_, &status, __WALL) < 0)
+            if (errno != EINTR) throw std::runtime_error("cannot wait for " + name_ + ": " + std::strerror(errno));
+        reaped_ = true;
+        return status;
+    }
+
     // SIGKILL, and wait until it is a zombie: not reaped, so the pid stays ours.
     void kill_leaving_zombie() {
         if (pid_ <= 0 || reaped_) return;
@@ -202,16 +255,32 @@ public:
 
     // SIGKILL and reap (a stopped or traced child too). Idempotent; pid()
     // still returns the old, now free, process id.
+    // A thread of the child that this test traced and left a zombie (its
+    // tracer died with it unreaped) holds the main thread back: those are
+    // reaped here too.
     void stop() noexcept {
         if (pid_ <= 0 || reaped_) return;
         ::kill(pid_, SIGKILL);
-        int status = 0;
-        while (::waitpid(pid_, &status, __WALL) < 0 && errno == EINTR) {
+        for (;;) {
+            int status = 0;
+            const pid_t got = ::waitpid(pid_, &status, __WALL | WNOHANG);
+            if (got == pid_ || (got < 0 && errno != EINTR)) break;
+            reap_traced_threads();
+            ::usleep(1000);
         }
         reaped_ = true;
     }
 
 private:
+    void reap_traced_threads() const noexcept {
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid_) + "/task", ec)) {
+            const pid_t tid = static_cast<pid_t>(std::strtol(entry.path().filename().c_str(), nullptr, 10));
+            int status = 0;
+            if (tid > 0 && tid != pid_) ::waitpid(tid, &status, __WALL | WNOHANG);
+        }
+    }
+
     // Waits (until `deadline`) for output on the open pipes and appends it;
     // closes a pipe at end of file. False when the deadline passed first.
     bool pump(std::chrono::steady_clock::time_point deadline) {

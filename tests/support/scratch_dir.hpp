@@ -10,12 +10,14 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace triage::test_support {
 
@@ -38,6 +40,14 @@ public:
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
     // The path of `name` inside the directory.
     [[nodiscard]] std::string operator/(std::string_view name) const { return path_ + "/" + std::string{name}; }
+
+    // The names of the entries in the directory (not recursive), sorted.
+    [[nodiscard]] std::vector<std::string> entries() const {
+        std::vector<std::string> names;
+        for (const auto& entry : std::filesystem::directory_iterator(path_)) names.push_back(entry.path().filename().string());
+        std::sort(names.begin(), names.end());
+        return names;
+    }
 
 private:
     std::string path_;

@@ -32,7 +32,13 @@ class victim : public child_process {
 public:
     // Starts argv and reads its stdout up to a line "ready" (or "ready ...").
     explicit victim(std::vector<std::string> argv, std::chrono::milliseconds ready_within = std::chrono::seconds{20})
-        : child_process{std::move(argv), spawn_options{.capture_stderr = true}} {
+        : victim{std::move(argv), spawn_options{.capture_stderr = true}, ready_within} {}
+
+    // The same, started with `options` (a working directory, an unlimited
+    // core size ...).
+    victim(std::vector<std::string> argv, spawn_options options,
+           std::chrono::milliseconds ready_within = std::chrono::seconds{20})
+        : child_process{std::move(argv), std::move(options)} {
         announced_ = read_until("ready", ready_within);
         for (const std::string& text : announced_) {
             std::string_view rest = text;
@@ -49,6 +55,16 @@ public:
         auto it = lines_.find(key);
         if (it == lines_.end()) throw std::runtime_error("the victim printed no '" + std::string{key} + "' line");
         return it->second;
+    }
+
+    // The rest of every line that starts with `key`, in the order printed.
+    [[nodiscard]] std::vector<std::string> all(std::string_view key) const {
+        std::vector<std::string> found;
+        for (const std::string& text : announced_) {
+            std::string_view rest = text;
+            if (next_token(rest, ' ') == key) found.emplace_back(rest);
+        }
+        return found;
     }
 
     // Field `index` (0-based, space-separated) after `key`, as a number in

@@ -1,0 +1,83 @@
+// Checks the core-file tests run on their victims and their oracles: a victim
+// still runs after a dump (alive, not stopped, not traced, and for one that
+// spins, still getting CPU), and eu-stack's output read as frames per thread.
+// Spawning, readiness, reaping and running the oracles come from
+// tests/support.
+//
+// Errors: none (a victim that is gone is not running). Thread safety: reads
+// /proc and text only. What it does to the victim: nothing (reads /proc).
+//
+//   triage::test_support::victim v{{triage::test_support::victim_path("core_threads")}};
+//   ... dump it ...
+//   CHECK(coredump_test::running_freely(v));
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "support/child_process.hpp"
+#include "triage/base/text.hpp"
+
+namespace coredump_test {
+
+// CPU ticks (utime + stime, fields 14 and 15 of /proc/PID/stat) of the whole process; 0 when gone.
+inline std::uint64_t cpu_ticks(pid_t pid) {
+    std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+    std::string text{std::istreambuf_iterator<char>{file}, std::istreambuf_iterator<char>{}};
+    const auto paren = text.rfind(')');
+    if (paren == std::string::npos || paren + 2 > text.size()) return 0;
+    std::string_view rest = std::string_view{text}.substr(paren + 2);
+    std::uint64_t ticks = 0;
+    for (int field = 3; field <= 15; ++field) {
+        std::string_view value = triage::next_token(rest, ' ');
+        if (field == 14 || field == 15) ticks += triage::parse_unsigned<std::uint64_t>(value).value_or(0);
+    }
+    return ticks;
+}
+
+// Alive, not stopped, not traced (for victims that do not spin).
+inline bool running_unstopped(const triage::test_support::child_process& victim) {
+    const char s = triage::test_support::process_state(victim.pid());
+    return s != '?' && s != 't' && s != 'T' && s != 'Z' && triage::test_support::tracer_pid(victim.pid()) == 0;
+}
+
+// Alive, not stopped, not traced, and its spinning thread still gets CPU
+// (polled for up to 2 s: a bound against hanging, not a timing assertion).
+inline bool running_freely(const triage::test_support::child_process& victim) {
+    if (!running_unstopped(victim)) return false;
+    const std::uint64_t before = cpu_ticks(victim.pid());
+    for (int i = 0; i < 100; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (cpu_ticks(victim.pid()) > before) return true;
+    }
+    return false;
+}
+
+// eu-stack output → frames (function names, "??" when unknown) per TID.
+inline std::map<long, std::vector<std::string>> eu_stack_frames(std::string_view text) {
+    std::map<long, std::vector<std::string>> out;
+    long tid = -1;
+    while (!text.empty()) {
+        std::string_view line = triage::next_token(text, '\n');
+        if (line.starts_with("TID ")) {
+            line.remove_prefix(4);
+            tid = static_cast<long>(triage::parse_unsigned<std::uint64_t>(triage::next_token(line, ':')).value_or(0));
+            out[tid];
+        } else if (line.starts_with("#") && tid >= 0) {
+            (void)triage::next_token(line, ' ');  // #N
+            (void)triage::next_token(line, ' ');  // address
+            std::string_view name = triage::trim(line);
+            out[tid].emplace_back(name.empty() ? "??" : std::string{triage::next_token(name, ' ')});
+        }
+    }
+    return out;
+}
+
+} // namespace coredump_test
