@@ -61,6 +61,12 @@ std::map<int, std::vector<frame_key>> stacks_of(const nlohmann::json& doc) {
     return out;
 }
 
+std::string describe(const std::vector<frame_key>& frames) {
+    std::string out;
+    for (const auto& [function, file, line] : frames) out += function + " (" + file + ":" + std::to_string(line) + ") ";
+    return out;
+}
+
 // The core's report has the live report's threads, and the same frames for
 // every thread that was parked (the spinning worker moves between the two).
 void check_same_as_live(const nlohmann::json& live, const nlohmann::json& core, pid_t pid) {
@@ -91,6 +97,7 @@ void check_same_as_live(const nlohmann::json& live, const nlohmann::json& core, 
         ++parked;
         auto found = core_stacks.find(tid);
         REQUIRE(found != core_stacks.end());
+        INFO("live: " << describe(frames) << "\ncore: " << describe(found->second));
         CHECK(found->second == frames);
     }
     CHECK(parked == 25);
@@ -99,6 +106,21 @@ void check_same_as_live(const nlohmann::json& live, const nlohmann::json& core, 
         CHECK(t["state"] == "unknown");
         CHECK(t["holds_gil"].is_boolean());
     }
+}
+
+// The live report of the stuck service once it has settled (every parked
+// thread at its park line), so that a core taken next holds the same stacks.
+nlohmann::json settled_live_report(const scratch_dir& dir, pid_t pid) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto live = pystack(dir, std::to_string(pid) + " --json --cpu-window 0");
+        INFO(live.err);
+        REQUIRE(live.exit_code == 0);
+        auto doc = nlohmann::json::parse(live.out);
+        if (stuck_service_settled(doc)) return doc;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL("the stuck service did not settle in 10 s");
+    return {};
 }
 
 python_interpreter interpreter_labelled(const std::string& label) {
@@ -127,9 +149,7 @@ TEST_CASE("triage-pystack --core on our core and on gdb's gcore core gives the l
         REQUIRE(service.wait_for_file(dir.path() + "/ready"));
         const std::string pid = std::to_string(service.pid());
 
-        auto live = pystack(dir, pid + " --json --cpu-window 0");
-        INFO(live.err);
-        REQUIRE(live.exit_code == 0);
+        const auto live_doc = settled_live_report(dir, service.pid());
         auto ours = run_program(dir, std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", pid + " -o " + dir.path() + "/ours");
         INFO(ours.err);
         REQUIRE(ours.exit_code == 0);
@@ -137,7 +157,6 @@ TEST_CASE("triage-pystack --core on our core and on gdb's gcore core gives the l
         INFO(gdb.err);
         REQUIRE(gdb.exit_code == 0);
         check_running(service);
-        const auto live_doc = nlohmann::json::parse(live.out);
 
         for (const std::string& core : {dir.path() + "/ours", dir.path() + "/gdb." + pid}) {
             CAPTURE(core);
@@ -167,8 +186,7 @@ TEST_CASE("triage-pystack --core reads the kernel's core of a crashed Python pro
                                              victim_script("py_stuck_service.py") + " " + dir.path() + "/ready"});
     REQUIRE(service.wait_for_file(dir.path() + "/ready"));
     const pid_t pid = service.pid();
-    auto live = pystack(dir, std::to_string(pid) + " --json --cpu-window 0");
-    REQUIRE(live.exit_code == 0);
+    const auto live = settled_live_report(dir, pid);
     REQUIRE(::kill(pid, SIGABRT) == 0);
     // Returns once the victim has dumped, died and been reaped.
     CHECK(!service.wait_for_file(dir.path() + "/never", std::chrono::seconds(30)));
@@ -180,7 +198,7 @@ TEST_CASE("triage-pystack --core reads the kernel's core of a crashed Python pro
     auto r = pystack(dir, "--core " + core + " --json");
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
-    check_same_as_live(nlohmann::json::parse(live.out), nlohmann::json::parse(r.out), pid);
+    check_same_as_live(live, nlohmann::json::parse(r.out), pid);
 
     auto text = pystack(dir, "--core " + core);
     REQUIRE(text.exit_code == 0);

@@ -101,6 +101,26 @@ inline std::set<int> marker_lines(const std::vector<marker>& markers, const std:
     return lines;
 }
 
+// Whether a triage-pystack JSON report (any JSON type with nlohmann's
+// interface) of tests/victims/py_stuck_service.py shows it settled: the 24
+// workers at their park line and the main thread inside Thread.join. The
+// service writes its ready file just before the main thread reaches join,
+// and with the spinner holding the GIL that can take a few switch intervals.
+template <class Json>
+bool stuck_service_settled(const Json& report) {
+    const auto markers = read_markers(victim_script("py_stuck_service.py"));
+    const int blocked_line = *marker_lines(markers, "park", "blocked").begin();
+    const int main_line = *marker_lines(markers, "park", "main").begin();
+    int blocked = 0, main_thread = 0;
+    for (const auto& t : report["threads"]) {
+        const auto& frames = t["frames"];
+        if (frames.empty()) return false;
+        if (frames.front()["function"] == "blocked_worker" && frames.front()["line"] == blocked_line) ++blocked;
+        if (frames.back()["function"] == "<module>" && frames.back()["line"] == main_line) ++main_thread;
+    }
+    return blocked == 24 && main_thread == 1;
+}
+
 // A scratch directory removed at the end.
 class scratch_dir {
 public:

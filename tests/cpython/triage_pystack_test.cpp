@@ -57,6 +57,14 @@ TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text
     python_process service(python, {script, dir.path() + "/ready"});
     REQUIRE(service.wait_for_file(dir.path() + "/ready"));
     const std::string pid = std::to_string(service.pid());
+    bool settled = false;
+    for (int attempt = 0; attempt < 100 && !settled; ++attempt) {
+        auto r = run(dir, pid + " --json --cpu-window 0");
+        REQUIRE(r.exit_code == 0);
+        settled = stuck_service_settled(nlohmann::json::parse(r.out));
+        if (!settled) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE(settled);
     auto tids = triage::procfs::task_ids(service.pid());
     REQUIRE(tids);
 

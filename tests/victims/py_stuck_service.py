@@ -35,14 +35,20 @@ def blocked_worker():
     never_released.acquire()  # park: blocked
 
 
-threads = [threading.Thread(target=spinning_worker, name="spinner")]
-threads += [threading.Thread(target=blocked_worker, name="worker-%d" % k) for k in range(24)]
-for thread in threads:
-    thread.daemon = True
-    thread.start()
-for _ in threads:
-    started.acquire()
-time.sleep(0.1)
+# The blocked workers park first, while nothing competes for the GIL; the
+# spinner starts last. (Started the other way round, a worker can still be
+# between `started.release()` and its `acquire()` a long time later: the
+# spinner hands the GIL to one of 25 waiters every 5 ms.)
+blocked = [threading.Thread(target=blocked_worker, name="worker-%d" % k) for k in range(24)]
+spinner = threading.Thread(target=spinning_worker, name="spinner")
+threads = [spinner] + blocked
+for group in (blocked, [spinner]):
+    for thread in group:
+        thread.daemon = True
+        thread.start()
+    for _ in group:
+        started.acquire()
+    time.sleep(0.1)
 if len(sys.argv) > 1:
     with open(sys.argv[1] + ".tmp", "w") as f:
         f.write("ready\n")
