@@ -2,7 +2,10 @@
 // stuck service (tests/victims/py_stuck_service.py) written by
 // examples/triage-gcore, by gdb's gcore and by the kernel, it must give the
 // threads and frames triage-pystack gave live just before (for the parked
-// threads); and its one-line errors and exit codes.
+// threads); and its one-line errors and exit codes. Also the oracles on our
+// core of that Python service: gdb lists the same threads and unwinds the
+// spinning one into the eval loop; eu-stack gives the parked threads the
+// native frames it gave them live.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -12,13 +15,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <regex>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "coredump/victim_checks.hpp"
 #include "cpython/python_victim.hpp"
+#include "support/run_command.hpp"
 
 namespace {
 
@@ -170,6 +177,66 @@ TEST_CASE("triage-pystack --core on our core and on gdb's gcore core gives the l
         }
         check_running(service);
     }
+}
+
+TEST_CASE("gdb and eu-stack read our core of the Python service as they read it live") {
+    scratch_dir dir;
+    python_interpreter python = interpreter_labelled("/usr/bin/python3.11");
+    python_process service(python, {victim_script("py_stuck_service.py"), dir.path() + "/ready"});
+    REQUIRE(service.wait_for_file(dir.path() + "/ready"));
+    const std::string pid = std::to_string(service.pid());
+    const auto live = settled_live_report(dir, service.pid());
+    int spinner = 0;
+    std::set<int> live_tids;
+    for (const auto& t : live["threads"]) {
+        live_tids.insert(t["tid"].get<int>());
+        if (t["frames"][0]["function"] == "find_anchor") spinner = t["tid"].get<int>();
+    }
+    REQUIRE(live_tids.size() == 26);
+    REQUIRE(spinner != 0);
+    auto live_native = triage::test_support::run_command({"eu-stack", "-p", pid});
+    REQUIRE(live_native.exit_code == 0);
+    check_running(service);
+    const std::string core = dir.path() + "/ours";
+    auto dumped = run_program(dir, std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", pid + " -o " + core);
+    INFO(dumped.err);
+    REQUIRE(dumped.exit_code == 0);
+    check_running(service);
+
+    // gdb: the same threads, the spinner first, unwound into the eval loop.
+    auto gdb = triage::test_support::run_command({"gdb", "-nx", "-batch", "-ex", "info threads", "-ex", "bt", python.path, core});
+    INFO(gdb.out);
+    REQUIRE(gdb.exit_code == 0);
+    std::set<int> gdb_tids;
+    static const std::regex lwp(R"(\(LWP (\d+)\))");
+    for (auto it = std::sregex_iterator(gdb.out.begin(), gdb.out.end(), lwp); it != std::sregex_iterator(); ++it)
+        gdb_tids.insert(std::stoi((*it)[1]));
+    CHECK(gdb_tids == live_tids);
+    const auto current = gdb.out.find("\n* 1 ");
+    REQUIRE(current != std::string::npos);
+    const std::string current_line = gdb.out.substr(current + 1, gdb.out.find('\n', current + 1) - current - 1);
+    CHECK(current_line.find("(LWP " + std::to_string(spinner) + ")") != std::string::npos);
+    const auto backtrace = gdb.out.find("\n#0 ");
+    REQUIRE(backtrace != std::string::npos);
+    CHECK(gdb.out.find("_PyEval_EvalFrameDefault", backtrace) != std::string::npos);
+
+    // eu-stack: every parked thread has the native frames it had live.
+    auto dead_native = triage::test_support::run_command({"eu-stack", "--core", core, "-e", python.path});
+    REQUIRE(dead_native.exit_code == 0);
+    auto live_frames = coredump_test::eu_stack_frames(live_native.out);
+    auto core_frames = coredump_test::eu_stack_frames(dead_native.out);
+    CHECK(core_frames.size() == 26);
+    int compared = 0;
+    for (int tid : live_tids) {
+        if (tid == spinner) continue;
+        CAPTURE(tid);
+        REQUIRE(core_frames.contains(tid));
+        CHECK(core_frames[tid] == live_frames[tid]);
+        const auto& frames = core_frames[tid];
+        CHECK(std::find(frames.begin(), frames.end(), "_PyEval_EvalFrameDefault") != frames.end());
+        ++compared;
+    }
+    CHECK(compared == 25);
 }
 
 TEST_CASE("triage-pystack --core reads the kernel's core of a crashed Python process") {
