@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # gcore_vs_gdb.sh — triage-gcore against gdb's gcore, on the same process, in
-# the same run: a 26-thread C victim (tests/victims/core_big.c: 24 threads
-# parked in nanosleep, one spinning, main in pause) with MIB MiB resident
-# (default 1024) of non-zero anonymous memory. A C victim, not Python: the
-# dump's cost is the resident memory and the thread count, which this one
-# has; the interpreter adds nothing a core writer sees.
+# the same run: the 26-thread stuck Python service of the incident
+# (tests/victims/py_stuck_service.py under the system python3: one thread
+# spinning, 24 parked on a lock, main in join) holding MIB MiB (default
+# 1024) of non-zero heap. triage-gcore runs twice: with its default
+# strategy (copy to memory while the service is stopped, write after
+# releasing it) and with --copy file (write while stopped, no extra memory).
 #
 #   benchmarks/gcore_vs_gdb.sh [BUILD_DIR]      (env: MIB=1024 RUNS=5 WORK=/var/tmp)
 #
@@ -21,9 +22,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
 mib=${MIB:-1024}
 runs=${RUNS:-5}
-victim=$build/tests/victims/core_big
+victim=$here/../tests/victims/py_stuck_service.py
 tool=$build/examples/triage-gcore
-for need in "$victim" "$tool"; do
+for need in "$tool"; do
   [[ -x $need ]] || { echo "missing $need: build the victims and examples first" >&2; exit 2; }
 done
 for cmd in hyperfine gcore python3; do
@@ -38,19 +39,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$victim" "$mib" >"$work/victim.out" &
+python3 "$victim" "$work/ready" "$mib" &
 vpid=$!
-for _ in $(seq 600); do grep -q '^ready' "$work/victim.out" && break; sleep 0.1; done
-grep -q '^ready' "$work/victim.out" || { echo "victim did not start" >&2; exit 1; }
+for _ in $(seq 600); do [[ -e $work/ready ]] && break; sleep 0.1; done
+[[ -e $work/ready ]] || { echo "victim did not start" >&2; exit 1; }
 echo "victim: pid $vpid, $(ls /proc/$vpid/task | wc -l) threads, $(awk '/VmRSS/ {print $2, $3}' /proc/$vpid/status) resident"
 
 hyperfine --warmup 1 --runs "$runs" --export-json "$work/times.json" \
-  --prepare "rm -f '$work/ours.core' '$work/gdb.$vpid'" \
+  --prepare "rm -f '$work/ours.core' '$work/gdb.$vpid'; sync" \
   -n triage-gcore "$tool $vpid -o $work/ours.core" \
+  -n "triage-gcore --copy file" "$tool $vpid -o $work/ours.core --copy file" \
   -n gcore "gcore -o $work/gdb $vpid"
 
 # One more of each, kept, for the file figures and our stop time.
 rm -f "$work/ours.core" "$work/gdb.$vpid"
+"$tool" "$vpid" -o "$work/ours.core" --copy file --json >"$work/file.json"
+rm -f "$work/ours.core"; sync
 "$tool" "$vpid" -o "$work/ours.core" --json >"$work/ours.json"
 gcore -o "$work/gdb" "$vpid" >/dev/null 2>&1
 state=$(awk '/^State/ {print $2}' "/proc/$vpid/status")
@@ -60,6 +64,7 @@ import json, os, sys
 work, pid, state = sys.argv[1], sys.argv[2], sys.argv[3]
 times = {r["command"]: r for r in json.load(open(f"{work}/times.json"))["results"]}
 ours = json.load(open(f"{work}/ours.json"))
+to_file = json.load(open(f"{work}/file.json"))
 ours_st, gdb_st = os.stat(f"{work}/ours.core"), os.stat(f"{work}/gdb.{pid}")
 t_ours, t_gdb = times["triage-gcore"]["mean"], times["gcore"]["mean"]
 needed = ours["bytes_to_copy"]
@@ -69,6 +74,9 @@ print(f"wall time        triage-gcore {t_ours:.3f} s, gcore {t_gdb:.3f} s: {t_gd
 print(f"disk allocated   triage-gcore {mib(ours_st.st_blocks * 512)} (file {mib(ours_st.st_size)}), "
       f"gcore {mib(gdb_st.st_blocks * 512)} (file {mib(gdb_st.st_size)})")
 print(f"                 memory to dump {mib(needed)}: allocated / needed = {ours_st.st_blocks * 512 / needed:.3f}x (goal <= 1.1x)")
-print(f"target stopped   triage-gcore {ours['stopped_seconds']:.3f} s (goal < 1.5 s); gcore holds it for its whole run, ~{t_gdb:.2f} s")
+t_file = times["triage-gcore --copy file"]["mean"]
+print(f"  --copy file    triage-gcore {t_file:.3f} s: {t_gdb / t_file:.1f}x faster")
+print(f"target stopped   triage-gcore {ours['stopped_seconds']:.3f} s (copied to memory: {ours['copied_to_memory']}; goal < 1.5 s); "
+      f"--copy file {to_file['stopped_seconds']:.3f} s; gcore holds it for its whole run, ~{t_gdb:.2f} s")
 print(f"victim after     State {state} (must not be t/T)")
 PY

@@ -1,10 +1,11 @@
 // triage-gcore — write a core file of a running process, fast and gently.
 //
-//   triage-gcore PID [-o FILE] [--json] [--sample-ms N] [--filter HEX]
+//   triage-gcore PID [-o FILE] [--json] [--sample-ms N] [--filter HEX] [--copy auto|memory|file]
 //
 // The process is stopped only while its memory is copied (the report says
-// for how long); only resident pages are read and the rest are holes in a
-// sparse file; the file appears under its name only when it is complete.
+// for how long): into our memory when it fits (then the file is written
+// with the process running again), else straight to the file. Only
+// resident pages are read and the rest are holes in a sparse file; the file appears under its name only when it is complete.
 // Ctrl-C or SIGTERM mid-dump releases the process and leaves no file.
 // gdb, eu-stack and triage's own core reader open the result; the busiest
 // thread comes first, so `gdb EXE CORE` starts on it.
@@ -77,12 +78,18 @@ int main(int argc, char** argv) {
     bool json = false;
     int sample_ms = 100;
     std::string filter_text;
+    std::string copy = "auto";
     app.add_option("pid", pid, "process to dump")->required()->check(CLI::PositiveNumber);
     app.add_option("-o,--output", output, "core file to write (default: core.PID in the current directory)");
     app.add_flag("--json", json, "print one JSON document instead of text");
     app.add_option("--sample-ms", sample_ms, "CPU sampling window to find the busiest thread (0: by state only)")
         ->check(CLI::Range(0, 10000));
     app.add_option("--filter", filter_text, "coredump_filter bits in hex (default: the process's own, see core(5))");
+    app.add_option("--copy", copy,
+                   "where memory goes while the process is stopped: memory (then the file is written with it "
+                   "running), file (no extra memory, stopped longer), auto (memory when it fits in half of "
+                   "MemAvailable; the default)")
+        ->check(CLI::IsMember({"auto", "memory", "file"}));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -93,6 +100,9 @@ int main(int argc, char** argv) {
 
     triage::coredump::dump_options options;
     options.sample = std::chrono::milliseconds{sample_ms};
+    options.strategy = copy == "memory" ? triage::coredump::copy_strategy::to_memory
+                       : copy == "file" ? triage::coredump::copy_strategy::to_file
+                                        : triage::coredump::copy_strategy::automatic;
     if (!filter_text.empty()) {
         auto bits = triage::parse_unsigned<std::uint32_t>(filter_text.starts_with("0x") ? filter_text.substr(2) : filter_text, 16);
         if (!bits) {
@@ -136,6 +146,7 @@ int main(int argc, char** argv) {
             {"bytes_written", r.bytes_written},
             {"file_size", r.file_size},
             {"allocated_bytes", r.allocated},
+            {"copied_to_memory", r.copied_to_memory},
             {"stopped_seconds", stopped},
             {"elapsed_seconds", elapsed},
         };
@@ -150,6 +161,7 @@ int main(int argc, char** argv) {
     fmt::print("  mappings:  {}, {} dumped (coredump_filter {:#x})\n", r.mappings, r.mappings_dumped, r.filter.bits);
     fmt::print("  written:   {} of data; file {} ({} allocated on disk)\n", human_bytes(r.bytes_written),
                human_bytes(r.file_size), human_bytes(r.allocated));
-    fmt::print("  stopped:   {:.3f} s (total {:.3f} s)\n", stopped, elapsed);
+    fmt::print("  stopped:   {:.3f} s, {} (total {:.3f} s)\n", stopped,
+               r.copied_to_memory ? "copying to memory" : "writing the file", elapsed);
     return 0;
 }

@@ -338,6 +338,59 @@ TEST_CASE("a 1 GiB mapping with 16 touched pages gives a sparse core") {
     CHECK(coredump_test::running_unstopped(v));
 }
 
+TEST_CASE("copied to memory first or written while stopped: the same core, and only the copy stops the target") {
+    test_support::scratch_dir dir{"coredump"};
+    victim v{{test_support::victim_path("core_sparse")}};
+    dump_options to_memory = quick(), to_file = quick();
+    to_memory.strategy = copy_strategy::to_memory;
+    to_file.strategy = copy_strategy::to_file;
+    auto first = dump_process(v.pid(), dir / "memory.core", to_memory);
+    REQUIRE_MESSAGE(first, first.error().message());
+    auto second = dump_process(v.pid(), dir / "file.core", to_file);
+    REQUIRE_MESSAGE(second, second.error().message());
+    CHECK(first->copied_to_memory);
+    CHECK_FALSE(second->copied_to_memory);
+    CHECK(first->bytes_written == second->bytes_written);
+    CHECK(first->allocated == second->allocated);
+    CHECK(coredump_test::running_unstopped(v));
+
+    // Every segment of the sleeping victim holds the same bytes in both,
+    // except the kernel's clock pages, which move on their own.
+    auto a = core_file::open(dir / "memory.core", core_file_options{.read_mapped_files = false, .substitutes = {}});
+    auto b = core_file::open(dir / "file.core", core_file_options{.read_mapped_files = false, .substitutes = {}});
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(loads_of(*a) == loads_of(*b));
+    auto maps = procfs::read_maps(v.pid());
+    REQUIRE(maps);
+    std::size_t compared = 0;
+    for (const auto& s : a->segments()) {
+        if (s.file_size == 0) continue;
+        bool clock = false;
+        for (const auto& m : *maps) clock |= m.start == s.start && m.path.starts_with("[vvar");
+        if (clock) continue;
+        CAPTURE(hex(s.start));
+        std::vector<std::byte> x(1 << 20), y(1 << 20);
+        std::size_t differing = 0;
+        for (std::uint64_t at = s.start; at < s.start + s.file_size; at += x.size()) {
+            const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(x.size(), s.start + s.file_size - at));
+            auto nx = a->read(at, std::span{x}.first(n)), ny = b->read(at, std::span{y}.first(n));
+            differing += nx.value_or(0) != ny.value_or(0) || !std::equal(x.begin(), x.begin() + n, y.begin());
+        }
+        CHECK(differing == 0);
+        ++compared;
+    }
+    CHECK(compared > 10);
+
+    // Killed once the copy is taken: the core is still written, whole.
+    dump_options killing = to_memory;
+    pid_t pid = v.pid();
+    killing.write.progress = [pid](std::uint64_t, std::uint64_t) { ::kill(pid, SIGKILL); };
+    auto after = dump_process(pid, dir / "after.core", killing);
+    REQUIRE_MESSAGE(after, after.error().message());
+    CHECK(after->bytes_written == first->bytes_written);
+}
+
 TEST_CASE("triage-gcore: JSON report; SIGINT and SIGTERM mid-dump leave no file and a running target") {
     test_support::scratch_dir dir{"coredump"};
     const std::string tool = std::string{TRIAGE_EXAMPLE_DIR} + "/triage-gcore";
@@ -409,8 +462,9 @@ TEST_CASE("a full disk and a target that dies mid-dump: no file, a clear error")
         CHECK(coredump_test::running_freely(v));
     }
 
-    // The target dies while its memory is being copied.
+    // The target dies while its memory is being written out, held stopped.
     dump_options killing = quick();
+    killing.strategy = copy_strategy::to_file;
     killing.write.chunk_bytes = 64 * 1024;
     pid_t pid = v.pid();
     killing.write.progress = [pid](std::uint64_t, std::uint64_t) { ::kill(pid, SIGKILL); };

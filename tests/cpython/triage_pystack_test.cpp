@@ -57,9 +57,11 @@ TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text
     python_process service(python, {script, dir.path() + "/ready"});
     REQUIRE(service.wait_for_file(dir.path() + "/ready"));
     const std::string pid = std::to_string(service.pid());
+    // Waiting without stopping it: a thread just released from a ptrace
+    // stop is briefly running again on its way back into its futex wait.
     bool settled = false;
     for (int attempt = 0; attempt < 100 && !settled; ++attempt) {
-        auto r = run(dir, pid + " --json --cpu-window 0");
+        auto r = run(dir, pid + " --json --nonblocking --cpu-window 0");
         REQUIRE(r.exit_code == 0);
         settled = stuck_service_settled(nlohmann::json::parse(r.out));
         if (!settled) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -68,7 +70,7 @@ TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text
     auto tids = triage::procfs::task_ids(service.pid());
     REQUIRE(tids);
 
-    for (const std::string mode : {"", "--nonblocking"}) {
+    for (const std::string mode : {"--nonblocking", ""}) {
         CAPTURE(mode);
         auto r = run(dir, pid + " --json " + mode);
         INFO(r.err);

@@ -1,15 +1,21 @@
 # A stuck service for the benchmarks: 26 threads, like the incident's.
 #
-# usage: python3 py_stuck_service.py [READY_FILE]
+# usage: python3 py_stuck_service.py [READY_FILE [RESIDENT_MIB]]
 #
 # One worker spins forever in a `while` loop around enumerate() (the bug of
 # INCIDENT.md), 24 workers wait on a lock that is never released, and the
 # main thread waits for them. Writes READY_FILE ("ready\n") once every
-# worker is parked (Python 2.7 and 3.x syntax).
+# worker is parked (Python 2.7 and 3.x syntax). With RESIDENT_MIB, it first
+# fills that many MiB of heap with non-zero bytes (a service's caches, for
+# the core-file benchmark).
 import os
 import sys
 import threading
 import time
+
+resident_mib = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+block = bytearray(os.urandom(1 << 20))
+cache = [bytearray(block) for _ in range(resident_mib)]
 
 never_released = threading.Lock()
 never_released.acquire()

@@ -17,10 +17,16 @@
 //      CPU times, the mappings and their VmFlags (smaps), the decision per
 //      mapping (dump_filter.hpp), resident pages (pagemap); free space is
 //      checked against the bytes to copy; memory is copied; released.
+//      Where it is copied is `options.strategy`: by default (automatic)
+//      into our own memory (memory::snapshot) when that fits in half of
+//      MemAvailable, so the target is stopped only for a memory-to-memory
+//      copy; otherwise straight into the file, the target stopped until the
+//      last byte is written (the report says which: copied_to_memory).
 //      Pages of dumped file mappings that are not resident are read from
 //      the mapped file (/proc/PID/map_files, else the path when it is the
 //      same inode), not faulted into the target.
-//   3. running again: the file is given its name.
+//   3. running again: the core is written (from the copy), and the file is
+//      given its name.
 // Errors: every failure releases the target and removes the partial file
 // (the file has no name until step 3); the error names what happened:
 // no_such_process (gone before or during the dump: "the process exited
@@ -57,6 +63,7 @@
 #include <thread>
 #include <vector>
 
+#include "triage/base/read_file.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/base/unique_fd.hpp"
@@ -66,6 +73,7 @@
 #include "triage/coredump/records.hpp"
 #include "triage/coredump/writer.hpp"
 #include "triage/memory/live_process.hpp"
+#include "triage/memory/snapshot.hpp"
 #include "triage/procfs/cpu_sample.hpp"
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/procfs/stat.hpp"
@@ -74,10 +82,18 @@
 
 namespace triage::coredump {
 
+// Where the target's memory goes while the target is stopped.
+enum class copy_strategy : std::uint8_t {
+    automatic,      // to_memory when the copy fits in half of MemAvailable, else to_file
+    to_memory,      // copy into our own memory, release the target, then write the file
+    to_file,        // write the file while the target is stopped (no extra memory)
+};
+
 struct dump_options {
     std::chrono::milliseconds sample{100};  // CPU sampling window for the hottest thread (0: state only)
     std::optional<dump_filter> filter;      // default: the target's /proc/PID/coredump_filter
     bool check_free_space = true;
+    copy_strategy strategy = copy_strategy::automatic;
     write_options write;  // chunk size, cancel flag, progress callback
 };
 
@@ -94,6 +110,7 @@ struct dump_report {
     std::uint64_t file_size = 0;
     std::uint64_t allocated = 0;  // st_blocks × 512
     dump_filter filter;
+    bool copied_to_memory = false;  // the strategy used: to_memory (true) or to_file
     std::chrono::nanoseconds stopped{0};
     std::chrono::nanoseconds elapsed{0};
 };
@@ -144,6 +161,26 @@ struct thread_order {
     if (::fstat(fd, &st) != 0 || st.st_ino != m.inode || major(st.st_dev) != m.dev_major || minor(st.st_dev) != m.dev_minor)
         return {};
     return file;
+}
+
+// MemAvailable of /proc/meminfo in bytes, 0 when unknown.
+[[nodiscard]] inline std::uint64_t memory_available() {
+    auto text = read_file("/proc/meminfo");
+    if (!text) return 0;
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+        std::string_view line = next_token(rest, '\n');
+        if (!line.starts_with("MemAvailable:")) continue;
+        line.remove_prefix(sizeof "MemAvailable:" - 1);
+        line = trim(line);
+        return parse_unsigned<std::uint64_t>(next_token(line, ' ')).value_or(0) * 1024;
+    }
+    return 0;
+}
+
+[[nodiscard]] inline bool copy_to_memory(copy_strategy strategy, std::uint64_t bytes) {
+    if (strategy != copy_strategy::automatic) return strategy == copy_strategy::to_memory;
+    return bytes <= memory_available() / 2;
 }
 
 [[nodiscard]] inline std::uint32_t segment_flags(const procfs::mapping& m) noexcept {
@@ -292,10 +329,27 @@ inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint6
             return fail(errc::no_space, "writing " + path + ": the core needs up to " + std::to_string(report.bytes_to_copy) +
                                             " bytes and " + std::to_string(free) + " are free");
     }
-    auto stats = write_core(layout, memory, out, options.write);
-    if (!stats) return gone(std::move(stats.error()));
-    TRIAGE_TRY(session.release());
-    report.stopped = session.stopped_duration();
+    std::vector<memory::address_range> from_memory;
+    for (const auto& segment : layout.segments)
+        for (const auto& run : segment.content)
+            if (run.fd < 0) from_memory.push_back({run.address, run.size});
+    std::uint64_t memory_bytes = 0;
+    for (const auto& r : from_memory) memory_bytes += r.size;
+    report.copied_to_memory = detail::copy_to_memory(options.strategy, memory_bytes);
+    result<write_stats> stats;
+    if (report.copied_to_memory) {
+        auto copy = memory::snapshot::capture(memory, from_memory, {options.write.chunk_bytes, options.write.cancel});
+        if (!copy) return gone(std::move(copy.error()));
+        TRIAGE_TRY(session.release());
+        report.stopped = session.stopped_duration();
+        stats = write_core(layout, *copy, out, options.write);
+        if (!stats) return gone(std::move(stats.error()));
+    } else {
+        stats = write_core(layout, memory, out, options.write);
+        if (!stats) return gone(std::move(stats.error()));
+        TRIAGE_TRY(session.release());
+        report.stopped = session.stopped_duration();
+    }
 
     // 3. Running again.
     TRIAGE_TRY(out.commit());
