@@ -11,12 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
 #include "ptrace/parked_victim.hpp"
 #include "ptrace/shared_victim.hpp"
 #include "support/child_process.hpp"
+#include "support/victim.hpp"
 #include "triage/ptrace/session.hpp"
 
 using namespace ptrace_test;
@@ -124,4 +126,40 @@ TEST_CASE("a signal the tool's own handler survives still releases the target fi
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
     check_runs_on(victim, shared->progress);
+}
+
+TEST_CASE("the target killed while a tool holds it: once released, its parent can reap it while the tool lives on") {
+    // A traced thread that is still dying when the tool detaches stays a
+    // zombie only its tracer can reap; until then the parent cannot reap
+    // the process. release() must wait for those threads.
+    triage::test_support::victim target{{triage::test_support::victim_path("core_threads")}};
+    int to_tool[2], from_tool[2];
+    REQUIRE(::pipe(to_tool) == 0);
+    REQUIRE(::pipe(from_tool) == 0);
+    pid_t tool = ::fork();
+    REQUIRE(tool >= 0);
+    if (tool == 0) {
+        auto s = tp::session::attach(target.pid());
+        if (!s) ::_exit(3);
+        char go = 0;
+        (void)!::write(from_tool[1], "A", 1);
+        (void)!::read(to_tool[0], &go, 1);
+        (void)s->release();
+        (void)!::write(from_tool[1], "R", 1);
+        for (;;) ::pause();
+    }
+    char got = 0;
+    REQUIRE(::read(from_tool[0], &got, 1) == 1);
+    REQUIRE(got == 'A');
+    REQUIRE(::kill(target.pid(), SIGKILL) == 0);
+    REQUIRE(::write(to_tool[1], "g", 1) == 1);
+    REQUIRE(::read(from_tool[0], &got, 1) == 1);
+    CHECK(got == 'R');
+    auto status = target.wait_for_exit(std::chrono::seconds{10});
+    CHECK(status.has_value());
+    if (status) CHECK((WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL));
+    ::kill(tool, SIGKILL);
+    int tool_status = 0;
+    ::waitpid(tool, &tool_status, 0);
+    for (int fd : {to_tool[0], to_tool[1], from_tool[0], from_tool[1]}) ::close(fd);
 }

@@ -42,7 +42,9 @@
 // process gets SIGINT, SIGTERM, SIGHUP, SIGQUIT or crashes (SIGSEGV,
 // SIGBUS, SIGABRT, SIGFPE, SIGILL): see ptrace/release_on_signal.hpp. If
 // our process is killed with SIGKILL, the kernel detaches and resumes every
-// thread.
+// thread. A target killed while held: release reaps the threads that were
+// dying when it detached (as their tracer, only we can; until then the
+// target's parent cannot reap the process), waiting up to 2 s for them.
 //
 // Errors: invalid_argument (pid ≤ 0; a call from another thread than the one
 // that attached; a tid that is not a held thread); no_such_process (gone, or
@@ -292,13 +294,15 @@ public:
         if (released_) return {};
         if (!awaiting_.empty()) (void)wait_for_stops(std::nullopt);
         std::optional<error> first_error;
+        std::vector<pid_t> exiting;
         for (detail::tracee& t : tracees_) {
             int e = t.slot->detach();
             if (e != 0 && e != ESRCH && !first_error)
                 first_error = error::from_errno(e, "detaching from thread " + std::to_string(t.tid) + " of pid " + std::to_string(pid_));
-            if (e == ESRCH) reap_if_dead(t.tid);
+            if (e == ESRCH) exiting.push_back(t.tid);
             tracee_registry::unclaim(*t.slot);
         }
+        reap_exiting(exiting);
         released_at_ = std::chrono::steady_clock::now();
         released_ = true;
         tracees_.clear();
@@ -478,10 +482,26 @@ private:
         return {};
     }
 
-    // A thread that vanished under us may be a zombie only we can reap.
-    static void reap_if_dead(pid_t tid) noexcept {
-        int status = 0;
-        (void)::waitpid(tid, &status, __WALL | WNOHANG);
+    // Threads that were no longer in a stop when we detached are exiting
+    // (the process was killed under us). Until their tracer reaps them they
+    // stay zombies, and the process's parent cannot reap the process: wait
+    // for each (bounded: one that is stuck exiting is left to the kernel,
+    // which reaps it when we exit), detaching any that stops once more.
+    static void reap_exiting(std::vector<pid_t> tids) noexcept {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{2};
+        while (!tids.empty()) {
+            std::erase_if(tids, [](pid_t tid) {
+                int status = 0;
+                const pid_t r = ::waitpid(tid, &status, __WALL | WNOHANG);
+                if (r == tid && WIFSTOPPED(status)) {
+                    const int signal = (status >> 16) == 0 ? WSTOPSIG(status) : 0;  // re-inject a dequeued signal
+                    return ::ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal))) == 0;
+                }
+                return r == tid || (r < 0 && errno != EINTR);  // reaped, or not ours to wait for
+            });
+            if (tids.empty() || std::chrono::steady_clock::now() >= deadline) return;
+            ::usleep(500);
+        }
     }
 
     pid_t pid_ = 0;
