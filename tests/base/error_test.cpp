@@ -74,6 +74,21 @@ TEST_CASE("text helpers parse whole numbers and tokens without allocating") {
     CHECK(hex(0) == "0x0");
 }
 
+TEST_CASE("text helpers split /proc's key-value lines, blank lines counted") {
+    std::string_view text = "Name:\tsh (x)\n\nVmRSS:\t  1234 kB\nno colon";
+    CHECK(next_line(text) == "Name:\tsh (x)");
+    CHECK(next_line(text).empty());
+    auto rss = split_key_value(next_line(text));
+    REQUIRE(rss);
+    CHECK(rss->key == "VmRSS");
+    CHECK(rss->value == "\t  1234 kB");
+    CHECK(parse_kb(rss->value) == 1234u);
+    CHECK(parse_kb("77") == 77u);
+    CHECK_FALSE(parse_kb("x kB"));
+    CHECK_FALSE(split_key_value(next_line(text)));
+    CHECK(text.empty());
+}
+
 TEST_CASE("read_file reads /proc files, which report size 0, whole") {
     auto maps = read_file("/proc/self/smaps");
     REQUIRE(maps);

@@ -2,8 +2,10 @@
 //
 // Offers: `parse_unsigned<T>(text, base)` and `parse_signed<T>(text)` (whole
 // text must be a number, std::from_chars underneath), `next_token(text, sep)`
-// which splits off a token and skips runs of `sep`, `trim`, and `hex(value)`
-// ("0x7f00", for error messages; allocates).
+// which splits off a token and skips runs of `sep`, `next_line(text)` which
+// splits off one line (empty ones too), `split_key_value(line)` for the
+// "Key:\tvalue" lines of /proc, `parse_kb(value)` for their "123 kB"
+// values, `trim`, and `hex(value)` ("0x7f00", for error messages; allocates).
 // Thread-safe: yes. Signal-safe: yes. Target process: none touched.
 //
 //   std::string_view line = "7f00-7f10 r-xp";
@@ -57,6 +59,34 @@ template <std::signed_integral T>
     if (b == std::string_view::npos) return {};
     std::size_t e = text.find_last_not_of(space);
     return text.substr(b, e - b + 1);
+}
+
+// Returns the text up to the first '\n' (without it) and advances `text`
+// past it; an empty line is returned as such, so callers can count lines.
+[[nodiscard]] constexpr std::string_view next_line(std::string_view& text) noexcept {
+    std::size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    return line;
+}
+
+// "VmRSS:\t  1234 kB" → key "VmRSS", value "\t  1234 kB" (as it stands after
+// the first `sep`); nullopt when the line has no `sep`.
+struct key_value {
+    std::string_view key;
+    std::string_view value;
+};
+[[nodiscard]] constexpr std::optional<key_value> split_key_value(std::string_view line, char sep = ':') noexcept {
+    std::size_t at = line.find(sep);
+    if (at == std::string_view::npos) return std::nullopt;
+    return key_value{line.substr(0, at), line.substr(at + 1)};
+}
+
+// "  1234 kB" (or a bare "1234") → 1234; nullopt when it is not a number.
+[[nodiscard]] constexpr std::optional<std::uint64_t> parse_kb(std::string_view value) noexcept {
+    value = trim(value);
+    if (value.ends_with(" kB")) value.remove_suffix(3);
+    return parse_unsigned<std::uint64_t>(trim(value));
 }
 
 // "0x7f3a00" — addresses in messages.

@@ -102,20 +102,13 @@ namespace detail {
            parse_unsigned<std::uint64_t>(line.substr(0, dash), 16).has_value();
 }
 
-[[nodiscard]] inline std::uint64_t kb_value(std::string_view value) noexcept {
-    value = trim(value);
-    if (value.ends_with(" kB")) value.remove_suffix(3);
-    return parse_unsigned<std::uint64_t>(trim(value)).value_or(0);
-}
 } // namespace detail
 
 [[nodiscard]] inline result<std::vector<region>> parse_smaps(std::string_view text) {
     std::vector<region> out;
     std::size_t line_number = 0;
     while (!text.empty()) {
-        std::size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+        std::string_view line = next_line(text);
         ++line_number;
         if (line.empty()) continue;
         if (detail::is_smaps_header(line)) {
@@ -126,11 +119,9 @@ namespace detail {
             continue;
         }
         if (out.empty()) return fail(errc::malformed, "parsing smaps line " + std::to_string(line_number) + ": no mapping yet");
-        std::size_t colon = line.find(':');
-        if (colon == std::string_view::npos)
-            return fail(errc::malformed, "parsing smaps line " + std::to_string(line_number));
-        std::string_view key = line.substr(0, colon);
-        std::string_view value = line.substr(colon + 1);
+        auto pair = split_key_value(line);
+        if (!pair) return fail(errc::malformed, "parsing smaps line " + std::to_string(line_number));
+        auto [key, value] = *pair;
         region& r = out.back();
         if (key == "VmFlags") {
             value = trim(value);
@@ -142,9 +133,9 @@ namespace detail {
                 else if (flag == "sh") r.vm_shared = true;
             }
         } else if (key == "Anonymous" || key == "Swap") {
-            if (detail::kb_value(value) > 0) r.has_anonymous = true;
+            if (parse_kb(value).value_or(0) > 0) r.has_anonymous = true;
         } else if (key == "Rss") {
-            r.rss_kb = detail::kb_value(value);
+            r.rss_kb = parse_kb(value).value_or(0);
         }
     }
     return out;

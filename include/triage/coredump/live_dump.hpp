@@ -169,11 +169,8 @@ struct thread_order {
     if (!text) return 0;
     std::string_view rest = *text;
     while (!rest.empty()) {
-        std::string_view line = next_token(rest, '\n');
-        if (!line.starts_with("MemAvailable:")) continue;
-        line.remove_prefix(sizeof "MemAvailable:" - 1);
-        line = trim(line);
-        return parse_unsigned<std::uint64_t>(next_token(line, ' ')).value_or(0) * 1024;
+        auto pair = split_key_value(next_line(rest));
+        if (pair && pair->key == "MemAvailable") return parse_kb(pair->value).value_or(0) * 1024;
     }
     return 0;
 }

@@ -90,9 +90,7 @@ namespace detail {
     std::vector<mapping> out;
     std::size_t line_number = 0;
     while (!text.empty()) {
-        std::size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+        std::string_view line = next_line(text);
         ++line_number;
         if (line.empty()) continue;
         out.push_back(TRIAGE_TRY(detail::parse_maps_line(line, line_number)));

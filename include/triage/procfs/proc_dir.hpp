@@ -92,6 +92,18 @@ struct relative_path {
     if (err.code == errc::permission_denied) err.hint = std::string{ptrace_access_hint};
     return err;
 }
+
+// The numeric entries (pids, tids) of an open /proc directory, sorted;
+// closes `d`.
+[[nodiscard]] inline std::vector<pid_t> numeric_entries(DIR* d) {
+    std::vector<pid_t> ids;
+    while (const dirent* entry = ::readdir(d)) {
+        if (auto id = parse_unsigned<unsigned>(entry->d_name)) ids.push_back(static_cast<pid_t>(*id));
+    }
+    ::closedir(d);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
 } // namespace detail
 
 class proc_dir {
@@ -180,13 +192,7 @@ public:
             ::close(fd);
             return std::unexpected(detail::proc_error(e, "listing " + path(whole_process, "task")));
         }
-        std::vector<pid_t> ids;
-        while (const dirent* entry = ::readdir(d)) {
-            if (auto id = parse_unsigned<unsigned>(entry->d_name)) ids.push_back(static_cast<pid_t>(*id));
-        }
-        ::closedir(d);
-        std::sort(ids.begin(), ids.end());
-        return ids;
+        return detail::numeric_entries(d);
     }
 
 private:

@@ -52,18 +52,13 @@ struct memory_rollup {
     memory_rollup m;
     std::size_t line_number = 0;
     while (!text.empty()) {
-        std::size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+        std::string_view line = next_line(text);
         ++line_number;
         if (line.empty() || line.ends_with("[rollup]")) continue;
-        std::size_t colon = line.find(':');
-        std::string_view value = colon == std::string_view::npos ? std::string_view{} : trim(line.substr(colon + 1));
-        if (!value.ends_with(" kB"))
-            return fail(errc::malformed, "parsing smaps_rollup line " + std::to_string(line_number));
-        auto kb = parse_unsigned<std::uint64_t>(trim(value.substr(0, value.size() - 3)));
+        auto pair = split_key_value(line);
+        auto kb = pair && trim(pair->value).ends_with(" kB") ? parse_kb(pair->value) : std::nullopt;
         if (!kb) return fail(errc::malformed, "parsing smaps_rollup line " + std::to_string(line_number));
-        std::string_view key = line.substr(0, colon);
+        const std::string_view key = pair->key;
         if (key == "Rss") m.rss_kb = *kb;
         else if (key == "Pss") m.pss_kb = *kb;
         else if (key == "Pss_Dirty") m.pss_dirty_kb = *kb;

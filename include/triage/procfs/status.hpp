@@ -51,11 +51,6 @@ struct task_status {
 
 namespace detail {
 // "1234 kB" → 1234.
-[[nodiscard]] constexpr std::optional<std::uint64_t> parse_kb(std::string_view value) noexcept {
-    if (value.ends_with(" kB")) value.remove_suffix(3);
-    return parse_unsigned<std::uint64_t>(trim(value));
-}
-
 [[nodiscard]] inline std::string unescape_status_name(std::string_view text) {
     std::string out;
     out.reserve(text.size());
@@ -86,16 +81,13 @@ template <std::size_t N>
     bool have_pid = false;
     std::size_t line_number = 0;
     while (!text.empty()) {
-        std::size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+        std::string_view line = next_line(text);
         ++line_number;
         if (line.empty()) continue;
-        std::size_t colon = line.find(':');
         auto bad = [&] { return fail(errc::malformed, "parsing status line " + std::to_string(line_number)); };
-        if (colon == std::string_view::npos) return bad();
-        std::string_view key = line.substr(0, colon);
-        std::string_view value = line.substr(colon + 1);
+        auto pair = split_key_value(line);
+        if (!pair) return bad();
+        auto [key, value] = *pair;
         if (!value.empty() && value.front() == '\t') value.remove_prefix(1);
         auto number = [&](auto& out) {
             auto v = parse_unsigned<std::uint64_t>(trim(value));
@@ -108,7 +100,7 @@ template <std::size_t N>
             return v.has_value();
         };
         auto kb = [&](std::optional<std::uint64_t>& out) {
-            out = detail::parse_kb(value);
+            out = parse_kb(value);
             return out.has_value();
         };
         bool ok = true;

@@ -13,18 +13,17 @@
 #include <dirent.h>
 #include <sys/types.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "triage/base/result.hpp"
-#include "triage/base/text.hpp"
+#include "triage/procfs/proc_dir.hpp"
 
 namespace triage::procfs {
 
 namespace detail {
 // Numeric entries of a /proc directory, sorted.
-[[nodiscard]] inline result<std::vector<pid_t>> numeric_entries(const std::string& dir, pid_t owner) {
+[[nodiscard]] inline result<std::vector<pid_t>> list_numeric_entries(const std::string& dir, pid_t owner) {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) {
         int e = errno;
@@ -32,20 +31,14 @@ namespace detail {
         if (e == ENOENT && owner > 0) err.code = errc::no_such_process;
         return fail(std::move(err));
     }
-    std::vector<pid_t> ids;
-    while (const dirent* entry = ::readdir(d)) {
-        if (auto id = parse_unsigned<unsigned>(entry->d_name)) ids.push_back(static_cast<pid_t>(*id));
-    }
-    ::closedir(d);
-    std::sort(ids.begin(), ids.end());
-    return ids;
+    return numeric_entries(d);
 }
 } // namespace detail
 
 [[nodiscard]] inline result<std::vector<pid_t>> task_ids(pid_t pid) {
-    return detail::numeric_entries("/proc/" + std::to_string(pid) + "/task", pid);
+    return detail::list_numeric_entries("/proc/" + std::to_string(pid) + "/task", pid);
 }
 
-[[nodiscard]] inline result<std::vector<pid_t>> process_ids() { return detail::numeric_entries("/proc", 0); }
+[[nodiscard]] inline result<std::vector<pid_t>> process_ids() { return detail::list_numeric_entries("/proc", 0); }
 
 } // namespace triage::procfs
