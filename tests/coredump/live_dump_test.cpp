@@ -30,6 +30,7 @@
 #include "triage/coredump/core_file.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/procfs/maps.hpp"
+#include "triage/procfs/syscall.hpp"
 #include "triage/procfs/task_ids.hpp"
 
 using namespace triage;
@@ -340,7 +341,18 @@ TEST_CASE("a 1 GiB mapping with 16 touched pages gives a sparse core") {
 
 TEST_CASE("copied to memory first or written while stopped: the same core, and only the copy stops the target") {
     test_support::scratch_dir dir{"coredump"};
-    victim v{{test_support::victim_path("core_sparse")}};
+    // Without rseq: the kernel rewrites a thread's rseq area (cpu_id) when
+    // it runs on another CPU, so that memory is not still between dumps.
+    victim v{{"env", "GLIBC_TUNABLES=glibc.pthread.rseq=0", test_support::victim_path("core_sparse")}};
+    // Still: parked in pause(), past the lazy binding of its first call
+    // (which writes the GOT) that follows its "ready".
+    bool paused = false;
+    for (int i = 0; i < 5000 && !paused; ++i) {
+        auto call = procfs::read_syscall(v.pid());
+        paused = call && call->name() == "pause";
+        if (!paused) std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    }
+    REQUIRE(paused);
     dump_options to_memory = quick(), to_file = quick();
     to_memory.strategy = copy_strategy::to_memory;
     to_file.strategy = copy_strategy::to_file;
@@ -366,16 +378,23 @@ TEST_CASE("copied to memory first or written while stopped: the same core, and o
     std::size_t compared = 0;
     for (const auto& s : a->segments()) {
         if (s.file_size == 0) continue;
-        bool clock = false;
-        for (const auto& m : *maps) clock |= m.start == s.start && m.path.starts_with("[vvar");
-        if (clock) continue;
+        std::string path;
+        for (const auto& m : *maps)
+            if (m.start == s.start) path = m.path;
+        if (path.starts_with("[vvar")) continue;
         CAPTURE(hex(s.start));
+        CAPTURE(path);
         std::vector<std::byte> x(1 << 20), y(1 << 20);
         std::size_t differing = 0;
         for (std::uint64_t at = s.start; at < s.start + s.file_size; at += x.size()) {
             const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(x.size(), s.start + s.file_size - at));
             auto nx = a->read(at, std::span{x}.first(n)), ny = b->read(at, std::span{y}.first(n));
-            differing += nx.value_or(0) != ny.value_or(0) || !std::equal(x.begin(), x.begin() + n, y.begin());
+            const bool differs = nx.value_or(0) != ny.value_or(0) || !std::equal(x.begin(), x.begin() + n, y.begin());
+            if (differs) {
+                auto [p, q] = std::mismatch(x.begin(), x.begin() + n, y.begin());
+                MESSAGE("first difference at " << hex(at + static_cast<std::uint64_t>(p - x.begin())));
+            }
+            differing += differs;
         }
         CHECK(differing == 0);
         ++compared;
