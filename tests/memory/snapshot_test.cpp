@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <vector>
@@ -100,4 +101,33 @@ TEST_CASE("a capture stops on the cancel flag and on a source that fails as a wh
     auto empty = snapshot::capture(source, std::span<const address_range>{});
     REQUIRE(empty);
     CHECK(empty->captured() == 0);
+}
+
+TEST_CASE("a reserved snapshot takes more than it reserved, and hands out what it holds without a copy") {
+    const auto low = pattern(0x3000, 4), high = pattern(0x1000, 6);
+    buffer_source source;
+    source.add_region(0x40000, low);
+    source.add_region(0x50000, high);
+    auto copy = snapshot::reserve(0x1000);  // short: take grows it
+    REQUIRE(copy);
+    const std::array ranges{address_range{0x40000, 0x3000}, address_range{0x50000, 0x1000}};
+    REQUIRE(copy->take(source, ranges, capture_options{0x2000, nullptr}));
+    CHECK(copy->captured() == 0x4000);
+
+    // The first range was taken in two chunks: two views.
+    auto first = copy->view(0x40000, 0x3000);
+    CHECK(first.size() == 0x2000);
+    CHECK(std::equal(first.begin(), first.end(), low.begin()));
+    auto second = copy->view(0x42000, 0x3000);
+    CHECK(second.size() == 0x1000);
+    CHECK(std::equal(second.begin(), second.end(), low.begin() + 0x2000));
+    CHECK(copy->view(0x50010, 8).size() == 8);
+    CHECK(copy->view(0x50010, 8)[0] == high[0x10]);
+    CHECK(copy->view(0x43000, 8).empty());
+
+    // Taking again starts over.
+    const std::array only_high{address_range{0x50000, 0x1000}};
+    REQUIRE(copy->take(source, only_high));
+    CHECK(copy->captured() == 0x1000);
+    CHECK(copy->view(0x40000, 8).empty());
 }

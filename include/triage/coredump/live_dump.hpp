@@ -11,17 +11,19 @@
 //      thread — goes first in the core, so gdb opens on it; the others
 //      follow by tid. Process facts for NT_PRPSINFO (stat, status, comm,
 //      cmdline), NT_AUXV (/proc/PID/auxv), coredump_filter. The output file
-//      is created (unnamed until complete).
+//      is created (unnamed until complete), and the room for the copy
+//      reserved (see below), during the sampling window.
 //   2. stopped (ptrace::session::attach): registers of every thread
 //      (NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE), per-thread signal masks and
 //      CPU times, the mappings and their VmFlags (smaps), the decision per
 //      mapping (dump_filter.hpp), resident pages (pagemap); free space is
 //      checked against the bytes to copy; memory is copied; released.
 //      Where it is copied is `options.strategy`: by default (automatic)
-//      into our own memory (memory::snapshot) when that fits in half of
-//      MemAvailable, so the target is stopped only for a memory-to-memory
-//      copy; otherwise straight into the file, the target stopped until the
-//      last byte is written (the report says which: copied_to_memory).
+//      into our own memory (memory::snapshot, reserved and faulted in at
+//      step 1, sized by VmRSS) when that fits in half of MemAvailable, so
+//      the target is stopped only for a memory-to-memory copy; otherwise
+//      straight into the file, the target stopped until the last byte is
+//      written (the report says which: copied_to_memory).
 //      Pages of dumped file mappings that are not resident are read from
 //      the mapped file (/proc/PID/map_files, else the path when it is the
 //      same inode), not faulted into the target.
@@ -121,25 +123,22 @@ struct thread_order {
     std::optional<double> cpu;
 };
 
-[[nodiscard]] inline result<thread_order> hottest_thread(const procfs::proc_dir& dir, std::chrono::milliseconds sample) {
-    thread_order order{dir.pid(), std::nullopt};
-    if (sample.count() <= 0) {
-        procfs::cpu_sample now = TRIAGE_TRY(procfs::sample_cpu(dir));
-        for (const auto& t : now.threads)
-            if (t.state == 'R') return thread_order{t.pid, std::nullopt};
-        return order;
-    }
-    procfs::cpu_sample before = TRIAGE_TRY(procfs::sample_cpu(dir));
-    std::this_thread::sleep_for(sample);
+// The hottest thread over a sampling window that began with `before` (no
+// window: `before` is empty, and a thread in state R is taken).
+[[nodiscard]] inline result<thread_order> hottest_thread(const procfs::proc_dir& dir,
+                                                         const std::optional<procfs::cpu_sample>& before) {
     procfs::cpu_sample after = TRIAGE_TRY(procfs::sample_cpu(dir));
-    auto usage = procfs::cpu_usage(before, after);
-    const procfs::thread_cpu* hottest = nullptr;
-    for (const auto& t : usage)
-        if (t.cpu_percent && *t.cpu_percent > 0 && (hottest == nullptr || *t.cpu_percent > *hottest->cpu_percent)) hottest = &t;
-    if (hottest != nullptr) return thread_order{hottest->stat.pid, hottest->cpu_percent};
+    if (before) {
+        auto usage = procfs::cpu_usage(*before, after);
+        const procfs::thread_cpu* hottest = nullptr;
+        for (const auto& t : usage)
+            if (t.cpu_percent && *t.cpu_percent > 0 && (hottest == nullptr || *t.cpu_percent > *hottest->cpu_percent))
+                hottest = &t;
+        if (hottest != nullptr) return thread_order{hottest->stat.pid, hottest->cpu_percent};
+    }
     for (const auto& t : after.threads)
         if (t.state == 'R') return thread_order{t.pid, std::nullopt};
-    return order;
+    return thread_order{dir.pid(), std::nullopt};
 }
 
 [[nodiscard]] inline std::chrono::microseconds ticks_to_us(std::uint64_t ticks) {
@@ -213,7 +212,10 @@ inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint6
 
     // 1. While it runs.
     report.filter = options.filter ? *options.filter : TRIAGE_TRY(read_dump_filter(dir));
-    detail::thread_order order = TRIAGE_TRY(detail::hottest_thread(dir, options.sample));
+    // The CPU sampling window runs while the rest of step 1 is done.
+    std::optional<procfs::cpu_sample> window_start;
+    if (options.sample.count() > 0) window_start = TRIAGE_TRY(procfs::sample_cpu(dir));
+    const auto window_end = std::chrono::steady_clock::now() + options.sample;
     core_layout layout;
     procfs::task_stat leader = TRIAGE_TRY(procfs::read_stat(dir));
     procfs::task_status status = TRIAGE_TRY(procfs::read_status(dir));
@@ -237,6 +239,15 @@ inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint6
     memory::live_process memory = TRIAGE_TRY(memory::live_process::open(pid));
     output_file out = TRIAGE_TRY(output_file::create(path));
     page_map pages = TRIAGE_TRY(page_map::open(pid));
+    // Room for the copy, its pages faulted in while the target still runs
+    // (sized by its resident set; the copy grows it if that falls short).
+    memory::snapshot copy;
+    const std::uint64_t rss = status.vm_rss_kb.value_or(0) * 1024;
+    if (detail::copy_to_memory(options.strategy, rss)) {
+        if (auto reserved = memory::snapshot::reserve(rss)) copy = std::move(*reserved);
+    }
+    std::this_thread::sleep_until(window_end);
+    detail::thread_order order = TRIAGE_TRY(detail::hottest_thread(dir, window_start));
 
     // 2. Stopped.
     ptrace::session session = TRIAGE_TRY(ptrace::session::attach(pid));
@@ -335,13 +346,14 @@ inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint6
     report.copied_to_memory = detail::copy_to_memory(options.strategy, memory_bytes);
     result<write_stats> stats;
     if (report.copied_to_memory) {
-        auto copy = memory::snapshot::capture(memory, from_memory, {options.write.chunk_bytes, options.write.cancel});
-        if (!copy) return gone(std::move(copy.error()));
+        auto taken = copy.take(memory, from_memory, {options.write.chunk_bytes, options.write.cancel});
+        if (!taken) return gone(std::move(taken.error()));
         TRIAGE_TRY(session.release());
         report.stopped = session.stopped_duration();
-        stats = write_core(layout, *copy, out, options.write);
+        stats = write_core(layout, copy, out, options.write);
         if (!stats) return gone(std::move(stats.error()));
     } else {
+        copy = memory::snapshot{};  // the reservation, if any, is not needed
         stats = write_core(layout, memory, out, options.write);
         if (!stats) return gone(std::move(stats.error()));
         TRIAGE_TRY(session.release());

@@ -26,7 +26,9 @@
 //    segment (p_align 4096), the notes, and the segment data from the next
 //    page boundary on, segment after segment. Memory runs are read with
 //    read_batch in chunks of `options.chunk_bytes` (one batched call per
-//    chunk); a page that reads as all zeros or fails to read is left a hole;
+//    chunk), or, from a source that holds its bytes (`view(address, size)`,
+//    e.g. memory::snapshot), written from where they are; a page that reads
+//    as all zeros or fails to read is left a hole;
 //    the file gets its full size with ftruncate, so it is sparse.
 //    Between chunks it checks `options.cancel` (a flag a signal handler
 //    sets: errc::interrupted) and reports progress.
@@ -49,6 +51,7 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <concepts>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -149,6 +152,12 @@ struct file_plan {
     if (p.program_headers >= PN_XNUM) p.total_size += sizeof(Elf64_Shdr);
     return p;
 }
+
+// A source that can hand out the bytes it holds without a copy.
+template <class M>
+concept holds_bytes = requires(const M& m, std::uint64_t address) {
+    { m.view(address, address) } -> std::same_as<std::span<const std::byte>>;
+};
 
 [[nodiscard]] inline bool all_zero(const std::byte* p, std::size_t n) noexcept {
     std::uint64_t acc = 0;
@@ -311,6 +320,25 @@ template <memory::memory_source Memory>
                 return fail(errc::invalid_argument, "writing " + out.path() + ": a run at " + hex(run.address) +
                                                         " lies outside its segment's dump range");
             std::uint64_t core_offset = segment_offset[i] + (run.address - s.start);
+            if constexpr (detail::holds_bytes<Memory>) {
+                if (run.fd < 0) {
+                    // Bytes the source holds (a snapshot): written from where they are.
+                    for (std::uint64_t at = 0; at < run.size;) {
+                        auto held = memory.view(run.address + at, std::min<std::uint64_t>(run.size - at, buffer.size()));
+                        const std::uint64_t n = !held.empty() ? held.size()
+                                                              : std::min(page_size - (run.address + at) % page_size, run.size - at);
+                        if (!held.empty()) TRIAGE_TRY(write_out(held, core_offset + at));
+                        at += n;
+                        batched += n;
+                        if (batched >= buffer.size()) {
+                            TRIAGE_TRY(checkpoint(batched));
+                            batched = 0;
+                        }
+                    }
+                    segment_has_data[i] = 1;
+                    continue;
+                }
+            }
             for (std::uint64_t at = 0; at < run.size;) {
                 if (used == buffer.size()) {
                     TRIAGE_TRY(flush());

@@ -2,7 +2,9 @@
 // regions of (address, bytes), for tests, recorded images and fuzzing.
 //
 // Offers: `buffer_source` with `add_region(address, bytes)` (the bytes are
-// borrowed, not copied: keep them alive) and the memory_source operations.
+// borrowed, not copied: keep them alive), the memory_source operations, and
+// `view(address, size)`: the held bytes from `address` to the end of their
+// region, as a span (no copy).
 // Reads never cross from one region into another unless they are adjacent.
 // Thread-safe: concurrent reads yes. Signal-safe: reads yes.
 // Target process: none.
@@ -45,6 +47,15 @@ public:
         }
         if (done == 0 && !into.empty()) return fail(errc::bad_address, "reading " + hex(address));
         return done;
+    }
+
+    // The bytes from `address` to the end of its region (at most `size`),
+    // without a copy; empty when no region holds `address`.
+    [[nodiscard]] std::span<const std::byte> view(std::uint64_t address, std::uint64_t size) const noexcept {
+        const region* r = find(address);
+        if (r == nullptr) return {};
+        const std::uint64_t offset = address - r->address;
+        return r->bytes.subspan(offset, static_cast<std::size_t>(std::min<std::uint64_t>(size, r->bytes.size() - offset)));
     }
 
     [[nodiscard]] result<void> read_batch(std::span<read_request> requests) const {
