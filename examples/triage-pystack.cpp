@@ -15,7 +15,7 @@
 // innermost first, as `function (file:line)`. CPU% is measured over a short
 // window (--cpu-window, 20 ms by default; 0 turns it off) from the
 // nanosecond run times in /proc/PID/task/TID/schedstat, before the target
-// is touched.
+// is touched; running or idle is the thread's state as the window ends.
 // --core: the same report from a core file (ours, gdb's gcore, the
 // kernel's); "pid" is the pid recorded in the core, the command line is the
 // core's (at most 79 bytes), names are known only for the main thread (the
@@ -163,6 +163,12 @@ result<report> collect(const options& opt) {
         auto until = window_start.at + std::chrono::milliseconds(opt.cpu_window_ms);
         std::this_thread::sleep_until(until);
         window_end = TRIAGE_TRY(sample_run_times(opt.pid));
+        // States as the window ends: a thread that another tool (or our
+        // previous run) just released from a ptrace stop reads R for a
+        // moment on its way back into its wait.
+        for (auto& [tid, st] : stats) {
+            if (auto now = procfs::read_stat(opt.pid, tid)) st = *now;
+        }
     }
 
     auto walker = cpython::make_walker(mem, target);
