@@ -9,10 +9,8 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -30,27 +28,6 @@
 namespace {
 
 using namespace triage::testing;
-
-struct run_result {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-run_result run_program(const scratch_dir& dir, const std::string& program, const std::string& arguments) {
-    const std::string out = dir.path() + "/stdout", err = dir.path() + "/stderr";
-    std::string command = program + " " + arguments + " > " + out + " 2> " + err;
-    int status = std::system(command.c_str());
-    run_result r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = triage::read_file(out).value_or("");
-    r.err = triage::read_file(err).value_or("");
-    return r;
-}
-
-run_result pystack(const scratch_dir& dir, const std::string& arguments) {
-    return run_program(dir, std::string(TRIAGE_EXAMPLE_DIR) + "/triage-pystack", arguments);
-}
 
 using frame_key = std::tuple<std::string, std::string, int>;  // function, file, line (0: none)
 
@@ -117,9 +94,9 @@ void check_same_as_live(const nlohmann::json& live, const nlohmann::json& core, 
 
 // The live report of the stuck service once it has settled (every parked
 // thread at its park line), so that a core taken next holds the same stacks.
-nlohmann::json settled_live_report(const scratch_dir& dir, pid_t pid) {
+nlohmann::json settled_live_report(pid_t pid) {
     for (int attempt = 0; attempt < 100; ++attempt) {
-        auto live = pystack(dir, std::to_string(pid) + " --json --cpu-window 0");
+        auto live = run_pystack(std::to_string(pid) + " --json --cpu-window 0");
         INFO(live.err);
         REQUIRE(live.exit_code == 0);
         auto doc = nlohmann::json::parse(live.out);
@@ -156,18 +133,18 @@ TEST_CASE("triage-pystack --core on our core and on gdb's gcore core gives the l
         REQUIRE(service.wait_for_file(dir.path() + "/ready"));
         const std::string pid = std::to_string(service.pid());
 
-        const auto live_doc = settled_live_report(dir, service.pid());
-        auto ours = run_program(dir, std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", pid + " -o " + dir.path() + "/ours");
+        const auto live_doc = settled_live_report(service.pid());
+        auto ours = run_tool(std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", pid + " -o " + dir.path() + "/ours");
         INFO(ours.err);
         REQUIRE(ours.exit_code == 0);
-        auto gdb = run_program(dir, "gcore", "-o " + dir.path() + "/gdb " + pid);
+        auto gdb = run_tool("gcore", "-o " + dir.path() + "/gdb " + pid);
         INFO(gdb.err);
         REQUIRE(gdb.exit_code == 0);
         check_running(service);
 
         for (const std::string& core : {dir.path() + "/ours", dir.path() + "/gdb." + pid}) {
             CAPTURE(core);
-            auto r = pystack(dir, "--core " + core + " --json");
+            auto r = run_pystack("--core " + core + " --json");
             INFO(r.err);
             REQUIRE(r.exit_code == 0);
             auto doc = nlohmann::json::parse(r.out);
@@ -185,7 +162,7 @@ TEST_CASE("gdb and eu-stack read our core of the Python service as they read it 
     python_process service(python, {victim_script("py_stuck_service.py"), dir.path() + "/ready"});
     REQUIRE(service.wait_for_file(dir.path() + "/ready"));
     const std::string pid = std::to_string(service.pid());
-    const auto live = settled_live_report(dir, service.pid());
+    const auto live = settled_live_report(service.pid());
     int spinner = 0;
     std::set<int> live_tids;
     for (const auto& t : live["threads"]) {
@@ -198,7 +175,7 @@ TEST_CASE("gdb and eu-stack read our core of the Python service as they read it 
     REQUIRE(live_native.exit_code == 0);
     check_running(service);
     const std::string core = dir.path() + "/ours";
-    auto dumped = run_program(dir, std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", pid + " -o " + core);
+    auto dumped = run_tool(std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", pid + " -o " + core);
     INFO(dumped.err);
     REQUIRE(dumped.exit_code == 0);
     check_running(service);
@@ -253,7 +230,7 @@ TEST_CASE("triage-pystack --core reads the kernel's core of a crashed Python pro
                                              victim_script("py_stuck_service.py") + " " + dir.path() + "/ready"});
     REQUIRE(service.wait_for_file(dir.path() + "/ready"));
     const pid_t pid = service.pid();
-    const auto live = settled_live_report(dir, pid);
+    const auto live = settled_live_report(pid);
     REQUIRE(::kill(pid, SIGABRT) == 0);
     // Returns once the victim has dumped, died and been reaped.
     CHECK(!service.wait_for_file(dir.path() + "/never", std::chrono::seconds(30)));
@@ -262,12 +239,12 @@ TEST_CASE("triage-pystack --core reads the kernel's core of a crashed Python pro
     if (!std::filesystem::exists(core)) core += "." + std::to_string(pid);
     REQUIRE(std::filesystem::exists(core));
 
-    auto r = pystack(dir, "--core " + core + " --json");
+    auto r = run_pystack("--core " + core + " --json");
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     check_same_as_live(live, nlohmann::json::parse(r.out), pid);
 
-    auto text = pystack(dir, "--core " + core);
+    auto text = run_pystack("--core " + core);
     REQUIRE(text.exit_code == 0);
     CHECK(text.out.starts_with("Process " + std::to_string(pid) + ": "));
     CHECK(text.out.find("Read from the core file " + core + "\n") != std::string::npos);
@@ -281,9 +258,9 @@ TEST_CASE("triage-pystack --core refuses what it cannot read with one line and e
     // Not Python: a core of sleep.
     python_process sleeper({"/bin/sleep", "/bin/sleep", 0, 0}, {"100"});
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    REQUIRE(run_program(dir, gcore, std::to_string(sleeper.pid()) + " -o " + dir.path() + "/sleep").exit_code == 0);
+    REQUIRE(run_tool(gcore, std::to_string(sleeper.pid()) + " -o " + dir.path() + "/sleep").exit_code == 0);
     check_running(sleeper);
-    auto r = pystack(dir, "--core " + dir.path() + "/sleep");
+    auto r = run_pystack("--core " + dir.path() + "/sleep");
     CHECK(r.exit_code == 1);
     CHECK(r.out.empty());
     CHECK(r.err.find("not the core of a Python process") != std::string::npos);
@@ -299,25 +276,25 @@ TEST_CASE("triage-pystack --core refuses what it cannot read with one line and e
     python_process service(python, {victim_script("py_stuck_service.py"), dir.path() + "/ready"});
     REQUIRE(service.wait_for_file(dir.path() + "/ready"));
     const std::string core = dir.path() + "/service";
-    REQUIRE(run_program(dir, gcore, std::to_string(service.pid()) + " -o " + core).exit_code == 0);
+    REQUIRE(run_tool(gcore, std::to_string(service.pid()) + " -o " + core).exit_code == 0);
     check_running(service);
 
     // A truncated copy: the first 40% of the file.
     const auto size = std::filesystem::file_size(core);
     std::filesystem::copy_file(core, core + ".truncated");
     std::filesystem::resize_file(core + ".truncated", size * 2 / 5);
-    r = pystack(dir, "--core " + core + ".truncated --json");
+    r = run_pystack("--core " + core + ".truncated --json");
     CHECK(r.exit_code == 1);
     CHECK(r.out.empty());
     CHECK(r.err.find("truncated") != std::string::npos);
     CHECK(line_count(r.err) == 1);
     // Cut inside the notes: the core cannot even be opened.
     std::filesystem::resize_file(core + ".truncated", 200);
-    r = pystack(dir, "--core " + core + ".truncated");
+    r = run_pystack("--core " + core + ".truncated");
     CHECK(r.exit_code == 1);
     CHECK(line_count(r.err) == 1);
 
-    r = pystack(dir, "--core " + dir.path() + "/no-such-core");
+    r = run_pystack("--core " + dir.path() + "/no-such-core");
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("no-such-core") != std::string::npos);
     CHECK(line_count(r.err) == 1);
@@ -327,13 +304,13 @@ TEST_CASE("triage-pystack --core refuses what it cannot read with one line and e
     // (here not even Python) is refused.
     const std::string copy = dir.path() + "/interpreter-copy";
     std::filesystem::copy_file(original, copy);
-    r = pystack(dir, "--core " + core + " --exe " + copy + " --json");
+    r = run_pystack("--core " + core + " --exe " + copy + " --json");
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto doc = nlohmann::json::parse(r.out);
     CHECK(doc["interpreter"] == python.path);
     CHECK(doc["threads"].size() == 26);
-    r = pystack(dir, "--core " + core + " --exe /bin/ls");
+    r = run_pystack("--core " + core + " --exe /bin/ls");
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("build-id differs") != std::string::npos);
     CHECK(line_count(r.err) == 1);
@@ -343,12 +320,12 @@ TEST_CASE("triage-pystack --core refuses what it cannot read with one line and e
     // the original reads the core.
     std::filesystem::remove(python.path);
     std::filesystem::copy_file(interpreter_labelled("pyenv 3.11.7").path, python.path);
-    r = pystack(dir, "--core " + core);
+    r = run_pystack("--core " + core);
     CHECK(r.exit_code == 1);
     CHECK(r.err.find(python.path) != std::string::npos);
     CHECK(r.err.find("another build") != std::string::npos);
     CHECK(line_count(r.err) == 1);
-    r = pystack(dir, "--core " + core + " --exe " + original + " --json");
+    r = run_pystack("--core " + core + " --exe " + original + " --json");
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     doc = nlohmann::json::parse(r.out);
@@ -356,10 +333,10 @@ TEST_CASE("triage-pystack --core refuses what it cannot read with one line and e
     CHECK(doc["threads"].size() == 26);
 
     const std::string pid = std::to_string(service.pid());
-    CHECK(pystack(dir, pid + " --core " + core).exit_code == 2);
-    CHECK(pystack(dir, "--core " + core + " --nonblocking").exit_code == 2);
-    CHECK(pystack(dir, "--core " + core + " --cpu-window 5").exit_code == 2);
-    CHECK(pystack(dir, "--exe " + copy + " " + pid).exit_code == 2);
-    CHECK(pystack(dir, "--core").exit_code == 2);
+    CHECK(run_pystack(pid + " --core " + core).exit_code == 2);
+    CHECK(run_pystack("--core " + core + " --nonblocking").exit_code == 2);
+    CHECK(run_pystack("--core " + core + " --cpu-window 5").exit_code == 2);
+    CHECK(run_pystack("--exe " + copy + " " + pid).exit_code == 2);
+    CHECK(run_pystack("--core").exit_code == 2);
     check_running(service);
 }

@@ -1,6 +1,7 @@
 // Test support for the CPython walker: the interpreters on this machine, a
 // Python victim (tests/victims/py_parked.py) that is killed when the test
-// ends, the files it loads, its marker comments, and faulthandler dumps.
+// ends, the files it loads, its marker comments, faulthandler dumps, and
+// running our examples on them.
 #pragma once
 
 #include <dirent.h>
@@ -28,9 +29,24 @@
 #include <utility>
 #include <vector>
 
+#include "support/run_command.hpp"
 #include "triage/base/read_file.hpp"
 
 namespace triage::testing {
+
+// Runs `program` with `arguments` split at spaces (no shell): its exit code
+// and what it printed.
+inline test_support::command_result run_tool(const std::string& program, const std::string& arguments) {
+    std::vector<std::string> argv{program};
+    std::istringstream words(arguments);
+    for (std::string word; words >> word;) argv.push_back(word);
+    return test_support::run_command(std::move(argv));
+}
+
+// examples/triage-pystack with `arguments`.
+inline test_support::command_result run_pystack(const std::string& arguments) {
+    return run_tool(std::string(TRIAGE_EXAMPLE_DIR) + "/triage-pystack", arguments);
+}
 
 struct python_interpreter {
     std::string path;   // the python executable

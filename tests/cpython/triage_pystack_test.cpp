@@ -3,10 +3,8 @@
 // and its one-line errors and exit codes.
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <set>
 #include <string>
 
@@ -18,23 +16,6 @@
 namespace {
 
 using namespace triage::testing;
-
-struct run_result {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-run_result run(const scratch_dir& dir, const std::string& arguments) {
-    const std::string out = dir.path() + "/stdout", err = dir.path() + "/stderr";
-    std::string command = std::string(TRIAGE_EXAMPLE_DIR) + "/triage-pystack " + arguments + " > " + out + " 2> " + err;
-    int status = std::system(command.c_str());
-    run_result r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = triage::read_file(out).value_or("");
-    r.err = triage::read_file(err).value_or("");
-    return r;
-}
 
 python_interpreter service_python() {
     auto all = machine_interpreters();
@@ -61,7 +42,7 @@ TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text
     // stop is briefly running again on its way back into its futex wait.
     bool settled = false;
     for (int attempt = 0; attempt < 100 && !settled; ++attempt) {
-        auto r = run(dir, pid + " --json --nonblocking --cpu-window 0");
+        auto r = run_pystack(pid + " --json --nonblocking --cpu-window 0");
         REQUIRE(r.exit_code == 0);
         settled = stuck_service_settled(nlohmann::json::parse(r.out));
         if (!settled) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -72,7 +53,7 @@ TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text
 
     for (const std::string mode : {"--nonblocking", ""}) {
         CAPTURE(mode);
-        auto r = run(dir, pid + " --json " + mode);
+        auto r = run_pystack(pid + " --json " + mode);
         INFO(r.err);
         REQUIRE(r.exit_code == 0);
         auto doc = nlohmann::json::parse(r.out);
@@ -115,7 +96,7 @@ TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text
         CHECK(main_thread == 1);
     }
 
-    auto text = run(dir, pid);
+    auto text = run_pystack(pid);
     REQUIRE(text.exit_code == 0);
     CHECK(text.out.starts_with("Process " + pid + ": "));
     CHECK(text.out.find("Python " + std::to_string(python.major) + "." + std::to_string(python.minor)) != std::string::npos);
@@ -137,7 +118,7 @@ TEST_CASE("triage-pystack refuses what it cannot read with one line and exit 1, 
     scratch_dir dir;
     python_process not_python({"/bin/sleep", "/bin/sleep", 0, 0}, {"60"});
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    auto r = run(dir, std::to_string(not_python.pid()));
+    auto r = run_pystack(std::to_string(not_python.pid()));
     CHECK(r.exit_code == 1);
     CHECK(r.out.empty());
     CHECK(r.err.find("not a Python process") != std::string::npos);
@@ -145,12 +126,12 @@ TEST_CASE("triage-pystack refuses what it cannot read with one line and exit 1, 
 
     pid_t gone = not_python.pid();
     not_python.stop();
-    r = run(dir, std::to_string(gone));
+    r = run_pystack(std::to_string(gone));
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("no such process") != std::string::npos);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 
-    CHECK(run(dir, "").exit_code == 2);
-    CHECK(run(dir, "12 --no-such-option").exit_code == 2);
-    CHECK(run(dir, "not-a-pid").exit_code == 2);
+    CHECK(run_pystack("").exit_code == 2);
+    CHECK(run_pystack("12 --no-such-option").exit_code == 2);
+    CHECK(run_pystack("not-a-pid").exit_code == 2);
 }

@@ -41,6 +41,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <time.h>
 
 #include <algorithm>
 #include <array>
@@ -664,25 +665,30 @@ private:
 };
 
 // A snapshot taken without stopping the target: walks, re-checks that no
-// thread's stack moved meanwhile, and walks again (up to `attempts` times)
-// while one did, a thread's walk failed, or the whole walk failed with
-// errc::inconsistent or bad_address (a thread state freed under us). The
-// last snapshot is returned; its threads say which are inconsistent.
+// thread's stack moved meanwhile, and walks again (up to `attempts` walks)
+// while one did or a thread's walk failed. A whole walk that fails with
+// errc::inconsistent or bad_address (a thread state freed under us) is
+// retried apart from those, up to 10 times, each after a millisecond's
+// pause: on a fresh time slice, so that a loaded machine does not preempt
+// every walk at the same place. The last snapshot is returned; its threads
+// say which are inconsistent.
 template <memory::memory_source M>
 [[nodiscard]] result<stack_snapshot> consistent_snapshot(stack_walker<M>& walker, int attempts = 3) {
+    constexpr int max_failed_walks = 10;
     stack_snapshot snap;
-    for (int attempt = 0;; ++attempt) {
-        const bool last = attempt + 1 >= std::max(attempts, 1);
+    for (int walks = 0, failed = 0;;) {
         auto taken = walker.snapshot();
         if (!taken) {
-            // A thread state freed or reused under us: read again.
             const errc code = taken.error().code;
-            if (last || (code != errc::inconsistent && code != errc::bad_address)) return fail(std::move(taken.error()));
+            if (++failed >= max_failed_walks || (code != errc::inconsistent && code != errc::bad_address))
+                return fail(std::move(taken.error()));
+            const timespec pause{0, 1'000'000};
+            ::nanosleep(&pause, nullptr);
             continue;
         }
         snap = std::move(*taken);
         bool still = TRIAGE_TRY(walker.recheck(snap));
-        if (last || (still && snap.consistent())) break;
+        if (++walks >= std::max(attempts, 1) || (still && snap.consistent())) break;
     }
     return snap;
 }
