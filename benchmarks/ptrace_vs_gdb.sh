@@ -12,7 +12,7 @@ bench=$build/benchmarks/bench_ptrace_stop_release
 command -v hyperfine >/dev/null && command -v gdb >/dev/null || { echo "needs hyperfine and gdb" >&2; exit 2; }
 work=$(mktemp -d)
 victim=
-cleanup() { [[ -n $victim ]] && kill -9 "$victim" 2>/dev/null; rm -rf "$work"; }
+cleanup() { [[ -n $victim ]] && { kill -9 "$victim"; wait "$victim"; } 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 for threads in 26 1000; do

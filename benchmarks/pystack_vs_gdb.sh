@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Python stacks of a 26-thread stuck service (tests/victims/py_stuck_service.py
 # on Debian's /usr/bin/python3.11): `triage-pystack PID` (blocking and
-# --nonblocking, default 20 ms CPU window, and with --cpu-window 0) against
+# --nonblocking, default 10 ms CPU window, and with --cpu-window 0) against
 # `gdb -p PID -batch -ex "thread apply all py-bt"` (python3.11-dbg's
 # libpython extension), whole process to whole process, timed with hyperfine
 # in the same run on the same victim; prints the ratios of mean wall times
@@ -17,7 +17,7 @@ python=/usr/bin/python3.11
 command -v hyperfine >/dev/null && command -v gdb >/dev/null || { echo "needs hyperfine and gdb" >&2; exit 2; }
 work=$(mktemp -d)
 victim=
-cleanup() { [[ -n $victim ]] && kill -9 "$victim" 2>/dev/null; rm -rf "$work"; }
+cleanup() { [[ -n $victim ]] && { kill -9 "$victim"; wait "$victim"; } 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 "$python" "$here/tests/victims/py_stuck_service.py" "$work/ready" &

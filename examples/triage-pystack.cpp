@@ -13,7 +13,7 @@
 // Each thread: its kernel tid, name, whether it holds the GIL, whether it
 // was running or idle, and its CPU use, hottest first; then its frames,
 // innermost first, as `function (file:line)`. CPU% is measured over a short
-// window (--cpu-window, 20 ms by default; 0 turns it off) from the
+// window (--cpu-window, 10 ms by default; 0 turns it off) from the
 // nanosecond run times in /proc/PID/task/TID/schedstat, before the target
 // is touched; running or idle is the thread's state as the window ends.
 // --core: the same report from a core file (ours, gdb's gcore, the
@@ -73,7 +73,7 @@ struct options {
     pid_t pid = 0;
     bool nonblocking = false;
     bool json = false;
-    int cpu_window_ms = 20;
+    int cpu_window_ms = 10;
     std::string core;  // --core: read a core file instead of a process
     std::optional<std::string> exe;
 };

@@ -145,6 +145,9 @@ struct code_info {
     std::int32_t first_traceable = 0;  // 3.11+: code units before the first real instruction
     std::uint32_t flags = 0;
     std::vector<std::byte> line_table;
+    // Lines already decoded, by instruction offset: a warm walker meets the
+    // same few offsets again and again (parked threads, a spinning loop).
+    mutable std::unordered_map<std::int64_t, std::optional<int>> lines;
 };
 
 } // namespace detail::walker
@@ -260,7 +263,11 @@ private:
             previous_reads_.clear();
             return;
         }
-        std::span<std::byte> block = new_block(total);
+        // The buffer is kept from one snapshot to the next (this snapshot's
+        // views into the last one's are gone by now).
+        if (prefetched_.size() < total) prefetched_.resize(total);
+        std::span<std::byte> block{prefetched_.data(), total};
+        fetched_.reserve(previous_reads_.size() * 2);
         std::vector<memory::read_request> requests;
         requests.reserve(previous_reads_.size());
         std::size_t at = 0;
@@ -390,6 +397,7 @@ private:
             t.holds_gil = holder != 0 && holder == tstate;
             std::uint64_t next = w::pointer(bytes, tl.next);
             auto frame = first_frame(bytes);
+            t.frames.reserve(16);
             snap.threads.push_back(std::move(t));
             if (!frame) {
                 snap.threads.back().failure = std::move(frame.error());
@@ -531,6 +539,11 @@ private:
                 f.name = info.name;
                 f.function = info.qualname.empty() ? info.name : info.qualname;
                 f.file = info.file;
+                if (auto known = info.lines.find(f.instruction); known != info.lines.end()) {
+                    f.line = known->second;
+                    kept.push_back(std::move(f));
+                    continue;
+                }
                 auto line = line_of(info, f.instruction);
                 // An instruction without a line of its own (a jump or cache
                 // entry the compiler gave no location) is shown at the line
@@ -540,6 +553,7 @@ private:
                 }
                 if (line) {
                     f.line = *line;
+                    info.lines.emplace(f.instruction, *line);
                 } else if (!t.failure) {
                     t.failure = std::move(line.error());
                 }
@@ -657,6 +671,7 @@ private:
     runtime_roots roots_;
     walk_limits limits_;
     std::vector<std::vector<std::byte>> blocks_;
+    std::vector<std::byte> prefetched_;  // last snapshot's addresses, read first
     std::unordered_map<std::uint64_t, fetched> fetched_;
     std::vector<std::pair<std::uint64_t, std::size_t>> previous_reads_;
     std::unordered_map<std::uint64_t, std::uint64_t> first_frames_;  // thread state → innermost frame
