@@ -85,6 +85,9 @@ TEST_CASE("parse_stat of a kernel thread (kthreadd) sees PF_KTHREAD") {
 
 TEST_CASE("parse_stat rejects what is not a stat line") {
     for (std::string_view text : {"", "12", "12 (x", "x (y) S 1", "12 (x)S 1", "12 (x) SS 1 1 1",
+                                  // a state letter the kernel never writes (found by fuzzing)
+                                  "12 (x) ? 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0 0 0 0 0 0 0 "
+                                  "0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0",
                                   "12 (x) S 1 2 3", "12 (x) S a 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0 0 0 0 0 0 0 "
                                                     "0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0"}) {
         CAPTURE(text);

@@ -101,8 +101,8 @@ template <class T>
     while (!rest.empty() && ok && field <= 52) {
         std::string_view token = next_token(rest, ' ');
         switch (field) {
-        case 3:
-            ok = token.size() == 1;
+        case 3:  // one of the letters of fs/proc/array.c's task_state_array (W, x, K, P: older kernels)
+            ok = token.size() == 1 && std::string_view{"RSDTtXZPIWxK"}.find(token.front()) != std::string_view::npos;
             if (ok) st.state = token.front();
             break;
         case 4: ok = detail::parse_field(token, st.ppid); break;
