@@ -111,8 +111,10 @@ TEST_CASE("a reserved snapshot takes more than it reserved, and hands out what i
     auto copy = snapshot::reserve(0x1000);  // short: take grows it
     REQUIRE(copy);
     const std::array ranges{address_range{0x40000, 0x3000}, address_range{0x50000, 0x1000}};
+    CHECK(copy->reserved() == 0x1000);
     REQUIRE(copy->take(source, ranges, capture_options{0x2000, nullptr}));
     CHECK(copy->captured() == 0x4000);
+    CHECK(copy->reserved() == 0x4000);
 
     // The first range was taken in two chunks: two views.
     auto first = copy->view(0x40000, 0x3000);

@@ -174,9 +174,11 @@ struct thread_order {
     return 0;
 }
 
-[[nodiscard]] inline bool copy_to_memory(copy_strategy strategy, std::uint64_t bytes) {
+// Whether `bytes` go to memory first; `reserved` bytes of room are held
+// already (and no longer counted in MemAvailable).
+[[nodiscard]] inline bool copy_to_memory(copy_strategy strategy, std::uint64_t bytes, std::uint64_t reserved = 0) {
     if (strategy != copy_strategy::automatic) return strategy == copy_strategy::to_memory;
-    return bytes <= memory_available() / 2;
+    return bytes <= reserved || bytes - reserved <= memory_available() / 2;
 }
 
 [[nodiscard]] inline std::uint32_t segment_flags(const procfs::mapping& m) noexcept {
@@ -343,7 +345,7 @@ inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint6
             if (run.fd < 0) from_memory.push_back({run.address, run.size});
     std::uint64_t memory_bytes = 0;
     for (const auto& r : from_memory) memory_bytes += r.size;
-    report.copied_to_memory = detail::copy_to_memory(options.strategy, memory_bytes);
+    report.copied_to_memory = detail::copy_to_memory(options.strategy, memory_bytes, copy.reserved());
     result<write_stats> stats;
     if (report.copied_to_memory) {
         auto taken = copy.take(memory, from_memory, {options.write.chunk_bytes, options.write.cancel});

@@ -15,7 +15,8 @@
 //  - the memory_source operations over what was copied; `captured()`, the
 //    bytes held; `view(address, size)`, the held bytes from `address` on
 //    as one span, without a copy (at most `size`; empty when `address` is
-//    not held; shorter where the copy has a hole or a chunk boundary).
+//    not held; shorter where the copy has a hole or a chunk boundary);
+//    `reserved()`, the bytes of storage it holds.
 // The copy keeps the source's answers: a byte the source could not read is
 // not in the snapshot either (a read of it is bad_address, or a short read),
 // so a reader sees the readable prefixes it would have seen at capture time.
@@ -147,6 +148,7 @@ public:
         return held_.view(address, size);
     }
     [[nodiscard]] std::uint64_t captured() const noexcept { return captured_; }
+    [[nodiscard]] std::uint64_t reserved() const noexcept { return storage_size_; }
 
 private:
     void swap(snapshot& other) noexcept {
