@@ -19,6 +19,7 @@
 #include "ptrace/shared_victim.hpp"
 #include "support/child_process.hpp"
 #include "support/victim.hpp"
+#include "triage/base/scope_exit.hpp"
 #include "triage/ptrace/session.hpp"
 
 using namespace ptrace_test;
@@ -148,6 +149,12 @@ TEST_CASE("the target killed while a tool holds it: once released, its parent ca
         (void)!::write(from_tool[1], "R", 1);
         for (;;) ::pause();
     }
+    // The tool and the pipes go on every exit, a failed REQUIRE too.
+    auto end_tool = triage::scope_exit{[&] {
+        ::kill(tool, SIGKILL);
+        ::waitpid(tool, nullptr, 0);
+        for (int fd : {to_tool[0], to_tool[1], from_tool[0], from_tool[1]}) ::close(fd);
+    }};
     char got = 0;
     REQUIRE(::read(from_tool[0], &got, 1) == 1);
     REQUIRE(got == 'A');
@@ -158,8 +165,4 @@ TEST_CASE("the target killed while a tool holds it: once released, its parent ca
     auto status = target.wait_for_exit(std::chrono::seconds{10});
     CHECK(status.has_value());
     if (status) CHECK((WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL));
-    ::kill(tool, SIGKILL);
-    int tool_status = 0;
-    ::waitpid(tool, &tool_status, 0);
-    for (int fd : {to_tool[0], to_tool[1], from_tool[0], from_tool[1]}) ::close(fd);
 }

@@ -249,7 +249,8 @@ template <memory::memory_source Memory>
     for (const auto& s : layout.segments)
         for (const auto& r : s.content) total += r.size;
     std::uint64_t done = 0;
-    std::vector<std::byte> buffer(std::max<std::size_t>(options.chunk_bytes, page_size));
+    const std::size_t chunk = std::max<std::size_t>(options.chunk_bytes, page_size);
+    std::vector<std::byte> buffer;  // for what must be read: allocated on first use
     struct pending {
         std::uint64_t file_offset;  // in the core
         memory::read_request request;
@@ -324,13 +325,13 @@ template <memory::memory_source Memory>
                 if (run.fd < 0) {
                     // Bytes the source holds (a snapshot): written from where they are.
                     for (std::uint64_t at = 0; at < run.size;) {
-                        auto held = memory.view(run.address + at, std::min<std::uint64_t>(run.size - at, buffer.size()));
+                        auto held = memory.view(run.address + at, std::min<std::uint64_t>(run.size - at, chunk));
                         const std::uint64_t n = !held.empty() ? held.size()
                                                               : std::min(page_size - (run.address + at) % page_size, run.size - at);
                         if (!held.empty()) TRIAGE_TRY(write_out(held, core_offset + at));
                         at += n;
                         batched += n;
-                        if (batched >= buffer.size()) {
+                        if (batched >= chunk) {
                             TRIAGE_TRY(checkpoint(batched));
                             batched = 0;
                         }
@@ -340,6 +341,7 @@ template <memory::memory_source Memory>
                 }
             }
             for (std::uint64_t at = 0; at < run.size;) {
+                if (buffer.empty()) buffer.resize(chunk);
                 if (used == buffer.size()) {
                     TRIAGE_TRY(flush());
                     TRIAGE_TRY(checkpoint(batched));
