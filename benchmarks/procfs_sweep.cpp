@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
             if (!activity) continue;  // exited since the listing
             what = *activity;
         } else if (t.state != 'R') {
-            auto wchan = procfs::read_wchan(*dir, t.pid);
+            auto wchan = procfs::read_wchan(*dir, t.tid);
             if (!wchan) continue;
             what.wchan = *wchan;
         }
@@ -61,10 +61,10 @@ int main(int argc, char** argv) {
         double pcpu = life > 0 ? 100.0 * static_cast<double>(t.cpu_ticks()) / life : 0.0;
         std::string_view call = what.syscall_name().empty() ? "-" : what.syscall_name();
         std::string_view wchan = what.wchan.empty() ? "-" : what.wchan.view();
-        int n = with_syscall ? std::snprintf(line, sizeof line, "%d %.1f %c %.*s %.*s\n", t.pid, pcpu, t.state,
+        int n = with_syscall ? std::snprintf(line, sizeof line, "%d %.1f %c %.*s %.*s\n", t.tid, pcpu, t.state,
                                              static_cast<int>(call.size()), call.data(),
                                              static_cast<int>(wchan.size()), wchan.data())
-                             : std::snprintf(line, sizeof line, "%d %.1f %c %.*s\n", t.pid, pcpu, t.state,
+                             : std::snprintf(line, sizeof line, "%d %.1f %c %.*s\n", t.tid, pcpu, t.state,
                                              static_cast<int>(wchan.size()), wchan.data());
         out.append(line, static_cast<std::size_t>(n > 0 ? std::min<int>(n, sizeof line - 1) : 0));
     }

@@ -185,12 +185,12 @@ result<report> collect(const options& opt) {
     }
     std::vector<pid_t> tids;
     for (const auto& [tid, st] : stats) tids.push_back(tid);
-    TRIAGE_TRY(cpython::find_native_ids(mem, snapshot, tids));
+    TRIAGE_TRY(cpython::assign_tids(mem, snapshot, tids));
 
     for (auto& t : snapshot.threads) {
         thread_row row;
-        if (t.native_id) {
-            pid_t tid = *t.native_id;
+        if (t.tid) {
+            pid_t tid = *t.tid;
             if (auto st = stats.find(tid); st != stats.end()) {
                 row.name = std::string(st->second.comm.view());
                 row.state = state_word(st->second.state);
@@ -230,7 +230,7 @@ result<report> collect_core(const options& opt) {
     TRIAGE_TRY(cpython::assign_core_tids(py, snapshot));
     for (auto& t : snapshot.threads) {
         thread_row row;
-        if (process && t.native_id == out.pid) row.name = process->fname;
+        if (process && t.tid == out.pid) row.name = process->fname;
         row.python = std::move(t);
         out.threads.push_back(std::move(row));
     }
@@ -248,7 +248,7 @@ void print_text(const report& r) {
         fmt::print("Target not stopped (--nonblocking)\n");
     }
     for (const auto& t : r.threads) {
-        fmt::print("\nThread {} \"{}\"{} {}", t.python.native_id.value_or(0), t.name,
+        fmt::print("\nThread {} \"{}\"{} {}", t.python.tid.value_or(0), t.name,
                    t.python.holds_gil ? " holds GIL" : "", t.state);
         if (t.cpu_percent) fmt::print(" {:.1f}%", *t.cpu_percent);
         fmt::print("\n");
@@ -274,8 +274,8 @@ void print_json(const report& r) {
                               {"file", f.file},
                               {"line", f.line ? nlohmann::json(*f.line) : nlohmann::json(nullptr)}});
         }
-        nlohmann::json row = {{"tid", t.python.native_id ? nlohmann::json(*t.python.native_id) : nlohmann::json(nullptr)},
-                              {"thread_id", t.python.thread_id},
+        nlohmann::json row = {{"tid", t.python.tid ? nlohmann::json(*t.python.tid) : nlohmann::json(nullptr)},
+                              {"thread_id", t.python.python_ident},
                               {"name", t.name},
                               {"holds_gil", t.python.holds_gil},
                               {"state", t.state},

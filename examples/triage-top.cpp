@@ -74,7 +74,7 @@ triage::result<void> count_syscalls(top_report& report, std::chrono::millisecond
     report.watch = TRIAGE_TRY(triage::ptrace::watch_syscalls(report.pid, window));
     for (auto& row : report.threads) {
         for (const auto& t : report.watch->threads)
-            if (t.tid == row.cpu.stat.pid) row.syscalls = &t;
+            if (t.tid == row.cpu.stat.tid) row.syscalls = &t;
     }
     return {};
 }
@@ -151,7 +151,7 @@ struct column {
 
 std::vector<column> text_columns(bool with_syscalls) {
     std::vector<column> columns{
-        {"TID", 8, [](const thread_row& r) { return std::to_string(r.cpu.stat.pid); }},
+        {"TID", 8, [](const thread_row& r) { return std::to_string(r.cpu.stat.tid); }},
         {"NAME", -16, [](const thread_row& r) { return printable(r.cpu.stat.comm.view()); }},
         {"CPU%", 6, [](const thread_row& r) { return percent(r.cpu.cpu_percent); }},
         {"S", 2, [](const thread_row& r) { return std::string(1, r.activity.state); }},
@@ -201,7 +201,7 @@ nlohmann::ordered_json to_json(const top_report& report) {
     for (const auto& row : report.threads) {
         auto syscall = syscall_of(row.activity);
         auto& thread = threads.emplace_back(nlohmann::ordered_json{
-            {"tid", row.cpu.stat.pid},
+            {"tid", row.cpu.stat.tid},
             {"name", std::string{row.cpu.stat.comm.view()}},
             {"cpu_percent", row.cpu.cpu_percent ? nlohmann::ordered_json(*row.cpu.cpu_percent) : nlohmann::ordered_json(nullptr)},
             {"state", std::string(1, row.activity.state)},

@@ -91,19 +91,19 @@ cpython::stack_snapshot take(reader& r, bool blocking, pid_t pid) {
         snap = std::move(*s);
         auto tids = procfs::task_ids(pid);
         REQUIRE(tids);
-        REQUIRE(cpython::find_native_ids(r.mem, snap, *tids));
+        REQUIRE(cpython::assign_tids(r.mem, snap, *tids));
         // An independent oracle for the tids: on x86-64 glibc a thread's
         // fs_base register is its pthread_t.
         for (const auto& t : snap.threads) {
-            if (!t.native_id) {
+            if (!t.tid) {
                 // A thread state created for a thread that has not started
                 // running yet (3.12+ create it in the parent) has no tid.
                 CHECK(t.frames.empty());
                 continue;
             }
-            auto regs = session->registers(*t.native_id);
+            auto regs = session->registers(*t.tid);
             REQUIRE_MESSAGE(regs, regs.error().message());
-            CHECK(regs->general.fs_base == t.thread_id);
+            CHECK(regs->general.fs_base == t.python_ident);
         }
         REQUIRE(session->release());
     } else {
@@ -113,7 +113,7 @@ cpython::stack_snapshot take(reader& r, bool blocking, pid_t pid) {
     }
     auto tids = procfs::task_ids(pid);
     REQUIRE(tids);
-    REQUIRE(cpython::find_native_ids(r.mem, snap, *tids));
+    REQUIRE(cpython::assign_tids(r.mem, snap, *tids));
     return snap;
 }
 
@@ -136,7 +136,7 @@ bool has_frame_at(const cpython::python_thread& t, std::size_t index, const std:
 std::string describe(const cpython::stack_snapshot& snap) {
     std::string out;
     for (const auto& t : snap.threads) {
-        out += "thread " + std::to_string(t.thread_id) + (t.failure ? " error: " + t.failure->message() : "") + "\n";
+        out += "thread " + std::to_string(t.python_ident) + (t.failure ? " error: " + t.failure->message() : "") + "\n";
         for (std::size_t k = 0; k < t.frames.size() && k < 8; ++k) {
             const auto& f = t.frames[k];
             out += "  " + f.function + " (" + f.file + ":" + std::to_string(f.line.value_or(-1)) + ")\n";
@@ -232,12 +232,12 @@ void check_parked_threads(const parked_victim& v, const cpython::stack_snapshot&
     REQUIRE(tids);
     std::set<pid_t> seen;
     for (const auto& t : snap.threads) {
-        REQUIRE(t.native_id);
-        CHECK(std::find(tids->begin(), tids->end(), *t.native_id) != tids->end());
-        CHECK(seen.insert(*t.native_id).second);
+        REQUIRE(t.tid);
+        CHECK(std::find(tids->begin(), tids->end(), *t.tid) != tids->end());
+        CHECK(seen.insert(*t.tid).second);
     }
     auto main_by_tid = std::find_if(snap.threads.begin(), snap.threads.end(), [&](const auto& t) {
-        return t.native_id == v.process->pid();
+        return t.tid == v.process->pid();
     });
     REQUIRE(main_by_tid != snap.threads.end());
     CHECK(main_by_tid->thread_state == main_thread->thread_state);
@@ -258,12 +258,12 @@ void check_spinner_identity(const parked_victim& v, reader& r) {
         auto snap = take(r, true, v.process->pid());
         const auto* spinner = innermost_at(snap, script, spin_lines);
         REQUIRE(spinner);
-        REQUIRE(spinner->native_id);
+        REQUIRE(spinner->tid);
         std::size_t holders = 0;
         for (const auto& t : snap.threads) holders += t.holds_gil ? 1 : 0;
         CHECK(holders <= 1);
         gil_seen = spinner->holds_gil;
-        pid_t tid = *spinner->native_id;
+        pid_t tid = *spinner->tid;
         // It runs (on a busy machine it may wait a while for a CPU).
         std::uint64_t before = run_time(v.process->pid(), tid);
         bool ran = false;
@@ -298,7 +298,7 @@ void check_against_faulthandler(const parked_victim& v, reader& r) {
     INFO(describe(snap));
     REQUIRE(dump.size() == snap.threads.size());
     for (const auto& [id, frames] : dump) {
-        auto ours = std::find_if(snap.threads.begin(), snap.threads.end(), [&](const auto& t) { return t.thread_id == id; });
+        auto ours = std::find_if(snap.threads.begin(), snap.threads.end(), [&](const auto& t) { return t.python_ident == id; });
         REQUIRE_MESSAGE(ours != snap.threads.end(), "faulthandler shows thread " << id << " that we did not find");
         // faulthandler prints at most 100 frames of a thread.
         REQUIRE(ours->frames.size() >= frames.size());

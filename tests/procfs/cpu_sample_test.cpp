@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 namespace {
 procfs::task_stat thread(pid_t tid, std::uint64_t utime, std::uint64_t stime, std::uint64_t starttime) {
     procfs::task_stat t;
-    t.pid = tid;
+    t.tid = tid;
     t.utime = utime;
     t.stime = stime;
     t.starttime = starttime;
@@ -43,25 +43,25 @@ TEST_CASE("cpu_usage: deltas over the monotonic window; new, gone and reused thr
     // 12 is gone: dropped.
     auto usage = procfs::cpu_usage(before, after, 100);
     REQUIRE(usage.size() == 4);
-    CHECK(usage[0].stat.pid == 10);
+    CHECK(usage[0].stat.tid == 10);
     CHECK(usage[0].ticks == 200);
     CHECK(usage[0].cpu_percent.value() == doctest::Approx(100.0));
     CHECK(usage[1].cpu_percent.value() == doctest::Approx(0.5));
-    CHECK(usage[2].stat.pid == 13);
+    CHECK(usage[2].stat.tid == 13);
     CHECK_FALSE(usage[2].cpu_percent);
-    CHECK(usage[3].stat.pid == 14);
+    CHECK(usage[3].stat.tid == 14);
     CHECK(usage[3].cpu_percent.value() == doctest::Approx(50.0));
     CHECK(procfs::total_cpu_percent(usage) == doctest::Approx(150.5));
 
     auto top = usage | procfs::hottest(2);
     static_assert(std::same_as<decltype(top), std::vector<procfs::thread_cpu>>);
     REQUIRE(top.size() == 2);
-    CHECK(top[0].stat.pid == 10);
-    CHECK(top[1].stat.pid == 14);
+    CHECK(top[0].stat.tid == 10);
+    CHECK(top[1].stat.tid == 14);
     auto all = usage | procfs::hottest();
     REQUIRE(all.size() == 4);
-    CHECK(all[2].stat.pid == 11);
-    CHECK(all[3].stat.pid == 13);  // no percentage: last
+    CHECK(all[2].stat.tid == 11);
+    CHECK(all[3].stat.tid == 13);  // no percentage: last
 }
 
 TEST_CASE("a spinning thread samples as the kernel's CPU clock says; sleeping ones near 0") {
@@ -85,7 +85,7 @@ TEST_CASE("a spinning thread samples as the kernel's CPU clock says; sleeping on
         if (hot[0].cpu_percent.value_or(0) > 50.0) break;
     }
     CAPTURE(oracle);
-    CHECK(hot[0].stat.pid == victim.tid("spinner"));
+    CHECK(hot[0].stat.tid == victim.tid("spinner"));
     // Clock ticks (10 ms) against the scheduler's nanoseconds, over 0.5 s.
     CHECK(std::abs(hot[0].cpu_percent.value() - oracle) < 10.0);
     // The brief's bar, whenever the machine gave the spinner that much.

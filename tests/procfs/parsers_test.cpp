@@ -27,7 +27,7 @@ TEST_CASE("parse_stat reads a captured process line field by field") {
     // 9734 (procfs_busy) S 9729 9729 3484 0 -1 4194304 141 0 0 0 51 0 0 0 20 0 10 0 109154 ...
     auto st = procfs::parse_stat(corpus_file("procfs_stat/process"));
     REQUIRE(st);
-    CHECK(st->pid == 9734);
+    CHECK(st->tid == 9734);
     CHECK(st->comm == "procfs_busy");
     CHECK(st->state == 'S');
     CHECK(st->ppid == 9729);
@@ -76,7 +76,7 @@ TEST_CASE("parse_stat takes the name up to the last ')' (spaces and parentheses 
 TEST_CASE("parse_stat of a kernel thread (kthreadd) sees PF_KTHREAD") {
     auto st = procfs::parse_stat(corpus_file("procfs_stat/kthreadd"));
     REQUIRE(st);
-    CHECK(st->pid == 2);
+    CHECK(st->tid == 2);
     CHECK(st->comm == "kthreadd");
     CHECK(st->ppid == 0);
     CHECK(st->kernel_thread());

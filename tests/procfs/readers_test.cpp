@@ -46,7 +46,7 @@ TEST_CASE("our own stat, status, cmdline, exe and auxv agree with the C library"
     REQUIRE(dir);
     auto st = procfs::read_stat(*dir);
     REQUIRE(st);
-    CHECK(st->pid == ::getpid());
+    CHECK(st->tid == ::getpid());
     CHECK(st->ppid == ::getppid());
     CHECK(st->state == 'R');
     auto status = procfs::read_status(*dir);
@@ -81,7 +81,7 @@ TEST_CASE("a victim's threads: names with ')' and spaces, syscalls and wait chan
     pid_t odd = victim.tid("a) b (c");
     auto st = procfs::read_stat(*dir, odd);
     REQUIRE(st);
-    CHECK(st->pid == odd);
+    CHECK(st->tid == odd);
     CHECK(st->comm == "a) b (c");
     CHECK(st->state == 'S');
     CHECK(st->num_threads == 10);
@@ -99,7 +99,7 @@ TEST_CASE("a victim's threads: names with ')' and spaces, syscalls and wait chan
     auto whole = procfs::read_stat(*dir);
     REQUIRE(whole);
     CHECK(whole->comm == "procfs_busy");
-    CHECK(whole->pid == victim.pid());
+    CHECK(whole->tid == victim.pid());
 
     struct expectation {
         const char* thread;

@@ -40,7 +40,7 @@ TEST_CASE("tasks(pid) yields every thread of a victim, names intact, and compose
     auto again = procfs::tasks(victim.pid());
     REQUIRE(again);
     auto sleeping = *again | ranges::views::filter([](const procfs::task_stat& t) { return t.state == 'S'; }) |
-                    ranges::views::transform([](const procfs::task_stat& t) { return t.pid; });
+                    ranges::views::transform([](const procfs::task_stat& t) { return t.tid; });
     std::set<pid_t> sleeping_tids;
     for (pid_t tid : sleeping) sleeping_tids.insert(tid);
     CHECK(sleeping_tids.count(victim.tid("waiter-2")) == 1);
@@ -55,9 +55,9 @@ TEST_CASE("processes() holds us, init and kernel threads") {
     std::size_t count = 0;
     for (const auto& p : *all) {
         ++count;
-        self |= p.pid == ::getpid();
-        init |= p.pid == 1 && !p.kernel_thread();
-        kthreadd |= p.pid == 2 && p.kernel_thread() && p.comm == "kthreadd";
+        self |= p.tid == ::getpid();
+        init |= p.tid == 1 && !p.kernel_thread();
+        kthreadd |= p.tid == 2 && p.kernel_thread() && p.comm == "kthreadd";
     }
     CHECK(self);
     CHECK(init);
@@ -74,7 +74,7 @@ TEST_CASE("tasks of a process whose threads come and go: skipped, never an error
         auto threads = procfs::tasks(churn.pid());
         REQUIRE(threads);
         for (const auto& t : *threads) {
-            REQUIRE(t.pid > 0);
+            REQUIRE(t.tid > 0);
             ++yielded;
         }
         CHECK(threads->failed() == 0);

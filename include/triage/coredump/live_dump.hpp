@@ -134,10 +134,10 @@ struct thread_order {
         for (const auto& t : usage)
             if (t.cpu_percent && *t.cpu_percent > 0 && (hottest == nullptr || *t.cpu_percent > *hottest->cpu_percent))
                 hottest = &t;
-        if (hottest != nullptr) return thread_order{hottest->stat.pid, hottest->cpu_percent};
+        if (hottest != nullptr) return thread_order{hottest->stat.tid, hottest->cpu_percent};
     }
     for (const auto& t : after.threads)
-        if (t.state == 'R') return thread_order{t.pid, std::nullopt};
+        if (t.state == 'R') return thread_order{t.tid, std::nullopt};
     return thread_order{dir.pid(), std::nullopt};
 }
 

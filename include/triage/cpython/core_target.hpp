@@ -20,10 +20,10 @@
 //    the core's.
 //  - `python_core{core, image, executable, objects}`: `image.path` is the
 //    path as the process mapped it, even when read from `exe`.
-//  - `assign_core_tids(pycore, snapshot)`: fills the missing `native_id`s
+//  - `assign_core_tids(pycore, snapshot)`: fills the missing `tid`s
 //    (2.7–3.10 record only the pthread_t): a pthread_t is the thread's TCB
 //    address, which x86-64 glibc keeps in fs_base, recorded per thread in
-//    NT_PRSTATUS; threads no fs_base matches go through find_native_ids
+//    NT_PRSTATUS; threads no fs_base matches go through assign_tids
 //    (the tid inside the TCB), with the core's thread ids.
 // Errors: core_file::open's (not_found, truncated, malformed, unsupported);
 // errc::truncated when PT_LOADs lie past the end of the file; errc::not_found
@@ -227,15 +227,15 @@ namespace detail::core_target {
     std::vector<pid_t> tids;
     for (const coredump::core_thread& t : py.core.threads()) tids.push_back(t.tid);
     for (python_thread& t : snapshot.threads) {
-        if (t.native_id || t.thread_id == 0) continue;
+        if (t.tid || t.python_ident == 0) continue;
         for (const coredump::core_thread& c : py.core.threads()) {
-            if (c.general.fs_base == t.thread_id) {
-                t.native_id = c.tid;
+            if (c.general.fs_base == t.python_ident) {
+                t.tid = c.tid;
                 break;
             }
         }
     }
-    return find_native_ids(py.core, snapshot, tids);
+    return assign_tids(py.core, snapshot, tids);
 }
 
 } // namespace triage::cpython

@@ -2,7 +2,7 @@
 // thread on versions that record only its pthread_t (2.7–3.10), found in the
 // target's memory without stopping it.
 //
-// Offers: `find_native_ids(mem, snapshot, tids)`: fills `native_id` of every
+// Offers: `assign_tids(mem, snapshot, tids)`: fills `tid` of every
 // thread of the snapshot that lacks one. How: on x86-64 glibc a pthread_t is
 // the address of the thread's `struct pthread` (its TCB), which holds the
 // thread's kernel tid at a fixed offset (0x2d0 in glibc 2.28–2.38). Rather
@@ -17,7 +17,7 @@
 // Thread-safe: yes. Signal-safe: no. Target process: reads only.
 //
 //   auto tids = TRIAGE_TRY(triage::procfs::task_ids(pid));
-//   TRIAGE_TRY(triage::cpython::find_native_ids(mem, snapshot, tids));
+//   TRIAGE_TRY(triage::cpython::assign_tids(mem, snapshot, tids));
 #pragma once
 
 #include <sys/types.h>
@@ -42,17 +42,17 @@ inline constexpr std::size_t glibc_tid_offset = 0x2d0;
 } // namespace detail::native_ids
 
 template <memory::memory_source M>
-[[nodiscard]] result<void> find_native_ids(M& mem, stack_snapshot& snapshot, std::span<const pid_t> tids) {
+[[nodiscard]] result<void> assign_tids(M& mem, stack_snapshot& snapshot, std::span<const pid_t> tids) {
     namespace d = detail::native_ids;
     std::vector<python_thread*> unknown;
     for (auto& t : snapshot.threads) {
-        if (!t.native_id && t.thread_id != 0) unknown.push_back(&t);
+        if (!t.tid && t.python_ident != 0) unknown.push_back(&t);
     }
     if (unknown.empty() || tids.empty()) return {};
     std::vector<std::byte> bytes(unknown.size() * d::tcb_bytes);
     std::vector<memory::read_request> requests;
     for (std::size_t k = 0; k < unknown.size(); ++k) {
-        requests.push_back({unknown[k]->thread_id, std::span(bytes).subspan(k * d::tcb_bytes, d::tcb_bytes), 0});
+        requests.push_back({unknown[k]->python_ident, std::span(bytes).subspan(k * d::tcb_bytes, d::tcb_bytes), 0});
     }
     TRIAGE_TRY(mem.read_batch(requests));
     const std::unordered_set<pid_t> live(tids.begin(), tids.end());
@@ -78,7 +78,7 @@ template <memory::memory_source M>
         }
     }
     if (best_count == 0) return {};
-    for (std::size_t k = 0; k < unknown.size(); ++k) unknown[k]->native_id = tid_at(k, best_offset);
+    for (std::size_t k = 0; k < unknown.size(); ++k) unknown[k]->tid = tid_at(k, best_offset);
     return {};
 }
 

@@ -92,8 +92,8 @@ struct python_thread {
     std::uint64_t thread_state = 0;         // address of the PyThreadState
     std::uint64_t interpreter = 0;          // address of its PyInterpreterState
     std::int64_t interpreter_id = 0;        // 0 for the main interpreter (and on 2.7/3.6)
-    std::uint64_t thread_id = 0;            // pthread_t (threading.get_ident())
-    std::optional<pid_t> native_id;         // kernel tid, when the version records it (3.11+)
+    std::uint64_t python_ident = 0;         // threading.get_ident(): the pthread_t, not a tid
+    std::optional<pid_t> tid;               // kernel tid, when the version records it (3.11+)
     bool holds_gil = false;
     bool consistent = true;                 // false: its stack moved while we read it
     std::vector<python_frame> frames;       // innermost first
@@ -389,10 +389,10 @@ private:
             t.thread_state = tstate;
             t.interpreter = interp;
             t.interpreter_id = id;
-            t.thread_id = w::pointer(bytes, tl.thread_id);
+            t.python_ident = w::pointer(bytes, tl.thread_id);
             if (has(tl.native_thread_id)) {
                 auto native = w::load<std::uint64_t>(bytes, tl.native_thread_id);
-                if (native > 0 && native < (1u << 30)) t.native_id = static_cast<pid_t>(native);
+                if (native > 0 && native < (1u << 30)) t.tid = static_cast<pid_t>(native);
             }
             t.holds_gil = holder != 0 && holder == tstate;
             std::uint64_t next = w::pointer(bytes, tl.next);
@@ -438,7 +438,7 @@ private:
                 python_thread& t = snap.threads[c.thread];
                 if (level == limits_.max_frames) {
                     t.failure = error{errc::limit_exceeded, 0,
-                                      "walking the frames of thread " + std::to_string(t.thread_id) + " (more than " +
+                                      "walking the frames of thread " + std::to_string(t.python_ident) + " (more than " +
                                           std::to_string(limits_.max_frames) + " frames)", {}};
                     continue;
                 }

@@ -106,10 +106,10 @@ namespace detail {
     std::vector<thread_cpu> out;
     out.reserve(after.threads.size());
     for (const task_stat& now : after.threads) {
-        auto it = std::lower_bound(before.threads.begin(), before.threads.end(), now.pid,
-                                   [](const task_stat& t, pid_t tid) { return t.pid < tid; });
+        auto it = std::lower_bound(before.threads.begin(), before.threads.end(), now.tid,
+                                   [](const task_stat& t, pid_t tid) { return t.tid < tid; });
         thread_cpu row{now, std::nullopt, 0};
-        if (it != before.threads.end() && it->pid == now.pid && it->starttime == now.starttime) {
+        if (it != before.threads.end() && it->tid == now.tid && it->starttime == now.starttime) {
             row.ticks = now.cpu_ticks() >= it->cpu_ticks() ? now.cpu_ticks() - it->cpu_ticks() : 0;
             row.cpu_percent = percent(row.ticks);
         } else if (static_cast<double>(now.starttime) >= before_boot_ticks) {

@@ -4,13 +4,13 @@
 // with a `cpu_percent` member (std::optional<double> or double; e.g. the
 // `thread_cpu`s of cpu_sample.hpp). It materialises the range and returns a
 // std::vector of at most n records, CPU descending; records without a
-// percentage go last; ties are broken by ascending `stat.pid` (the tid) when
+// percentage go last; ties are broken by ascending `stat.tid` (the tid) when
 // the record has one, so the order is stable. `hottest()` keeps them all.
 // Thread-safe: yes. Signal-safe: no (allocates). Target process: none.
 //
 //   auto usage = triage::procfs::cpu_usage(before, after);
 //   for (const auto& t : usage | triage::procfs::hottest(5))
-//       fmt::print("{} {:.1f}%\n", t.stat.pid, t.cpu_percent.value_or(0));
+//       fmt::print("{} {:.1f}%\n", t.stat.tid, t.cpu_percent.value_or(0));
 #pragma once
 
 #include <algorithm>
@@ -35,7 +35,7 @@ template <class T>
 
 template <class T>
 [[nodiscard]] constexpr long tid_key(const T& record) noexcept {
-    if constexpr (requires { record.stat.pid; }) return static_cast<long>(record.stat.pid);
+    if constexpr (requires { record.stat.tid; }) return static_cast<long>(record.stat.tid);
     else return 0;
 }
 

@@ -34,7 +34,7 @@ namespace triage::procfs {
 inline constexpr std::uint32_t pf_kthread = 0x00200000;
 
 struct task_stat {
-    pid_t pid = 0;             // (1) the task's id: the pid for /proc/PID/stat, the tid for task/TID/stat
+    pid_t tid = 0;             // (1) the task's id: the pid for /proc/PID/stat (the leader's tid), the tid for task/TID/stat
     short_string<64> comm;     // (2) the command or thread name, as the kernel stores it
     char state = '?';          // (3) R S D Z T t X I (see proc(5))
     pid_t ppid = 0;            // (4)
@@ -89,7 +89,7 @@ template <class T>
     std::size_t close = text.rfind(')');
     if (open == std::string_view::npos || close == std::string_view::npos || close < open + 2)
         return bad("no (command name)");
-    if (!detail::parse_field(text.substr(0, open), st.pid)) return bad("bad pid");
+    if (!detail::parse_field(text.substr(0, open), st.tid)) return bad("bad pid");
     st.comm.assign(text.substr(open + 2, close - open - 2));
     std::string_view rest = text.substr(close + 1);
     if (rest.empty() || rest.front() != ' ') return bad("no state after the name");

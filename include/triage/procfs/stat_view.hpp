@@ -15,7 +15,7 @@
 // Signal-safe: no. Target process: reads /proc files only.
 //
 //   auto threads = TRIAGE_TRY(triage::procfs::tasks(pid));
-//   for (const triage::procfs::task_stat& t : threads) fmt::print("{} {}\n", t.pid, t.comm.view());
+//   for (const triage::procfs::task_stat& t : threads) fmt::print("{} {}\n", t.tid, t.comm.view());
 //   if (auto e = threads.first_error()) ... e->message()
 #pragma once
 

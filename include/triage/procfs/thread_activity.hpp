@@ -109,9 +109,9 @@ struct thread_activity {
     return out;
 }
 
-// Reads syscall and wchan of thread `stat.pid` (a tid) of `dir`'s process.
+// Reads syscall and wchan of thread `stat.tid` (a tid) of `dir`'s process.
 [[nodiscard]] inline result<thread_activity> read_activity(const proc_dir& dir, const task_stat& stat) {
-    pid_t tid = stat.pid;
+    pid_t tid = stat.tid;
     // Zombies and the dead have no syscall; a runnable thread's syscall file
     // says "running" and its wchan "0" whatever it does, so neither is read.
     if (stat.state == 'Z' || stat.state == 'X' || stat.state == 'x' || stat.state == 'R')
