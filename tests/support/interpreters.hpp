@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -105,8 +106,9 @@ inline std::vector<python_interpreter> machine_interpreters() {
 // Runs `python args...` to completion (see run_command).
 inline command_result run_python(const python_interpreter& python, std::vector<std::string> args,
                                  command_options options = {}) {
-    args.insert(args.begin(), python.path);
-    return run_command(std::move(args), options);
+    std::vector<std::string> argv{python.path};
+    argv.insert(argv.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
+    return run_command(std::move(argv), options);
 }
 
 } // namespace triage::test_support
