@@ -10,6 +10,7 @@
 #pragma once
 
 #include "triage/base/error.hpp"
+#include "triage/base/ptrace_permission.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/scope_exit.hpp"

@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 
+#include "triage/base/ptrace_permission.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/scope_exit.hpp"
@@ -10,10 +13,11 @@
 using namespace triage;
 
 TEST_CASE("an errno becomes an error whose message says what to do") {
-    error e = error::from_errno(EACCES, "reading /proc/1/mem");
+    error e = error::from_errno(EACCES, "creating /var/crash/core.12");
     CHECK(e.code == errc::permission_denied);
     CHECK(e.sys_errno == EACCES);
-    CHECK(e.message().starts_with("permission denied reading /proc/1/mem: run as root or grant CAP_SYS_PTRACE"));
+    // A refused file is not a ptrace problem: no advice about capabilities.
+    CHECK(e.message() == "permission denied creating /var/crash/core.12");
 
     error gone = error::from_errno(ESRCH, "attaching to 4242");
     CHECK(gone.code == errc::no_such_process);
@@ -22,6 +26,20 @@ TEST_CASE("an errno becomes an error whose message says what to do") {
     error other = error::from_errno(EMFILE, "opening /proc/self/maps");
     CHECK(other.code == errc::system);
     CHECK(other.message().find("Too many open files") != std::string::npos);
+}
+
+TEST_CASE("the ptrace permission hint says what applies to this machine") {
+    std::string hint = ptrace_permission_hint();
+    // Root (as the suite runs, with root's capabilities) is not told to become root.
+    if (::geteuid() == 0) {
+        CHECK(hint.find("run as root") == std::string::npos);
+        CHECK(hint.find("we hold CAP_SYS_PTRACE") != std::string::npos);
+    } else {
+        CHECK(hint.starts_with("run as root or grant CAP_SYS_PTRACE"));
+    }
+    auto scope = read_file("/proc/sys/kernel/yama/ptrace_scope");
+    bool yama_restricts = scope && trim(*scope) != "0";
+    CHECK((hint.find("Yama") != std::string::npos) == yama_restricts);
 }
 
 TEST_CASE("a specific hint replaces the default, and context nests") {

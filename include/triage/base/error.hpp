@@ -2,13 +2,17 @@
 //
 // Offers: `errc` (what kind of failure), `error` (code + errno + context +
 // optional hint) and `error::message()`, a line a person can act on:
-//   "permission denied reading /proc/1/mem: run as root or grant CAP_SYS_PTRACE"
+//   "no space left on device writing core.12: free some disk space or write elsewhere"
+// A code's default advice is given only where it holds whatever failed:
+// permission_denied has none, because a refused file and a refused ptrace
+// call need different advice (ptrace's comes from base/ptrace_permission.hpp,
+// given by whoever attaches or reads another process).
 // Thread-safe: values only. Signal-safe: no (allocates).
 // Target process: none touched.
 //
-//   auto e = triage::error::from_errno(EACCES, "reading /proc/1/mem");
+//   auto e = triage::error::from_errno(ESRCH, "attaching to 4242");
 //   std::cerr << e.message() << '\n';
-//   // permission denied reading /proc/1/mem: run as root or grant CAP_SYS_PTRACE ...
+//   // no such process attaching to 4242: check the pid; the process may have exited
 #pragma once
 
 #include <cerrno>
@@ -62,9 +66,6 @@ enum class errc : std::uint8_t {
 // The default advice for a code; an error may carry a more specific hint.
 [[nodiscard]] constexpr std::string_view default_hint(errc code) noexcept {
     switch (code) {
-    case errc::permission_denied:
-        return "run as root or grant CAP_SYS_PTRACE (and check "
-               "/proc/sys/kernel/yama/ptrace_scope)";
     case errc::no_such_process: return "check the pid; the process may have exited";
     case errc::no_space: return "free some disk space or write elsewhere";
     default: return {};

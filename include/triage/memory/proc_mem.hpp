@@ -45,7 +45,7 @@ public:
             int e = errno;
             if (e == ENOENT) return fail(errc::no_such_process, "opening " + path);
             if (e == EPERM || e == EACCES) {
-                return fail(error{errc::permission_denied, e, "opening " + path, detail::refused_read_hint});
+                return fail(error{errc::permission_denied, e, "opening " + path, detail::refused_read_hint()});
             }
             return fail_errno(e, "opening " + path);
         }

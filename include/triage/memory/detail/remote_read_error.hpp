@@ -14,17 +14,19 @@
 #include <cstdint>
 #include <string>
 
+#include "triage/base/ptrace_permission.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 
 namespace triage::memory::detail {
 
-// The hint for a refused read: the usual ptrace advice, plus the seccomp case
-// where only one of the two mechanisms is refused.
-inline constexpr const char* refused_read_hint =
-    "run as root or grant CAP_SYS_PTRACE (and check /proc/sys/kernel/yama/ptrace_scope); "
-    "in a container a seccomp filter may refuse process_vm_readv while /proc/PID/mem works "
-    "(access_method::proc_mem, or automatic, which tries both)";
+// The hint for a refused read: the ptrace advice for this machine, plus the
+// seccomp case where only one of the two mechanisms is refused.
+[[nodiscard]] inline std::string refused_read_hint() {
+    return ptrace_permission_hint() +
+           "; in a container a seccomp filter may refuse process_vm_readv while /proc/PID/mem works "
+           "(access_method::proc_mem, or automatic, which tries both)";
+}
 
 [[nodiscard]] inline std::string process_context(pid_t pid, std::string_view how) {
     std::string context = "reading memory of process " + std::to_string(pid);
@@ -44,7 +46,7 @@ inline constexpr const char* refused_read_hint =
         return error{errc::bad_address, e, "reading " + hex(address) + " in process " + std::to_string(pid), {}};
     case ESRCH: return error{errc::no_such_process, e, process_context(pid, {}), {}};
     case EPERM:
-    case EACCES: return error{errc::permission_denied, e, process_context(pid, how), refused_read_hint};
+    case EACCES: return error{errc::permission_denied, e, process_context(pid, how), refused_read_hint()};
     default: return error::from_errno(e, process_context(pid, how) + " at " + hex(address));
     }
 }
