@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cerrno>
 
 #include "triage/base/read_file.hpp"
@@ -13,7 +16,16 @@ TEST_CASE("an errno becomes an error whose message says what to do") {
     error e = error::from_errno(EACCES, "reading /proc/1/mem");
     CHECK(e.code == errc::permission_denied);
     CHECK(e.sys_errno == EACCES);
-    CHECK(e.message().starts_with("permission denied reading /proc/1/mem: run as root or grant CAP_SYS_PTRACE"));
+    if (::geteuid() == 0) {
+        // Root is told what else refuses, not to become root.
+        CHECK(e.message().starts_with("permission denied reading /proc/1/mem: we are root, so something else refuses"));
+        CHECK(e.message().find("CAP_SYS_PTRACE") == std::string::npos);
+    } else {
+        CHECK(e.message().starts_with("permission denied reading /proc/1/mem: run as root or grant CAP_SYS_PTRACE"));
+    }
+    // Yama is named only where it is active.
+    const bool yama = ::access("/proc/sys/kernel/yama/ptrace_scope", F_OK) == 0;
+    CHECK((e.message().find("yama") != std::string::npos) == (yama && ::geteuid() != 0));
 
     error gone = error::from_errno(ESRCH, "attaching to 4242");
     CHECK(gone.code == errc::no_such_process);
@@ -22,6 +34,24 @@ TEST_CASE("an errno becomes an error whose message says what to do") {
     error other = error::from_errno(EMFILE, "opening /proc/self/maps");
     CHECK(other.code == errc::system);
     CHECK(other.message().find("Too many open files") != std::string::npos);
+}
+
+TEST_CASE("an unprivileged user is told to run as root or grant CAP_SYS_PTRACE") {
+    if (::geteuid() != 0) {
+        CHECK(error::from_errno(EPERM, "attaching").message().find("run as root or grant CAP_SYS_PTRACE") != std::string::npos);
+        return;
+    }
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(10);
+        const std::string message = error::from_errno(EPERM, "attaching to 1234").message();
+        ::_exit(message.starts_with("permission denied attaching to 1234: run as root or grant CAP_SYS_PTRACE") ? 0 : 11);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("a specific hint replaces the default, and context nests") {

@@ -3,6 +3,7 @@
 // Offers: `errc` (what kind of failure), `error` (code + errno + context +
 // optional hint) and `error::message()`, a line a person can act on:
 //   "permission denied reading /proc/1/mem: run as root or grant CAP_SYS_PTRACE"
+// (that advice only when we are not root; see default_hint).
 // Thread-safe: values only. Signal-safe: no (allocates).
 // Target process: none touched.
 //
@@ -10,6 +11,8 @@
 //   std::cerr << e.message() << '\n';
 //   // permission denied reading /proc/1/mem: run as root or grant CAP_SYS_PTRACE ...
 #pragma once
+
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -60,11 +63,19 @@ enum class errc : std::uint8_t {
 }
 
 // The default advice for a code; an error may carry a more specific hint.
-[[nodiscard]] constexpr std::string_view default_hint(errc code) noexcept {
+// For permission_denied it depends on who we are: as root, running as root
+// is no advice (something else refuses: a security module, a user
+// namespace, a file's attributes); Yama is named only where it is active.
+[[nodiscard]] inline std::string default_hint(errc code) {
     switch (code) {
-    case errc::permission_denied:
-        return "run as root or grant CAP_SYS_PTRACE (and check "
-               "/proc/sys/kernel/yama/ptrace_scope)";
+    case errc::permission_denied: {
+        if (::geteuid() == 0)
+            return "we are root, so something else refuses: a security module (SELinux, AppArmor), a user namespace "
+                   "we do not own, or the file's attributes";
+        std::string hint = "run as root or grant CAP_SYS_PTRACE";
+        if (::access("/proc/sys/kernel/yama/ptrace_scope", F_OK) == 0) hint += " (and check /proc/sys/kernel/yama/ptrace_scope)";
+        return hint;
+    }
     case errc::no_such_process: return "check the pid; the process may have exited";
     case errc::no_space: return "free some disk space or write elsewhere";
     default: return {};
@@ -114,7 +125,7 @@ struct error {
             out += std::strerror(sys_errno);
             out += ')';
         }
-        std::string_view advice = hint.empty() ? default_hint(code) : std::string_view{hint};
+        const std::string advice = hint.empty() ? default_hint(code) : hint;
         if (!advice.empty()) {
             out += ": ";
             out += advice;
