@@ -33,9 +33,11 @@
 //  - `segments()`: the PT_LOADs; `truncated_segments()`.
 // Options: `read_mapped_files` (default true), `substitutes`: {path in the
 // core, local path} pairs (an --exe override, a sysroot copy).
-// Errors: open: not_found/permission_denied opening the file, and
-// parse_core_header / parse_core_notes errors (malformed, unsupported,
-// truncated, limit_exceeded); a core without threads is errc::malformed.
+// Errors: open: not_found/permission_denied opening the file,
+// invalid_argument for a path that is not a regular file ("it is a
+// directory"), and parse_core_header / parse_core_notes errors (malformed,
+// unsupported, truncated, limit_exceeded); a core without threads is
+// errc::malformed.
 // Reads: errc::bad_address. Never reads outside the mapped file; a core
 // file truncated by someone else *after* open can still raise SIGBUS (it is
 // memory-mapped).
@@ -126,7 +128,7 @@ template <class Read>
 class core_file {
 public:
     [[nodiscard]] static result<core_file> open(const std::string& path, core_file_options options = {}) {
-        unique_fd fd = TRIAGE_TRY(open_file(path));
+        unique_fd fd = TRIAGE_TRY(open_regular_file(path));
         struct ::stat st{};
         if (::fstat(fd.get(), &st) != 0) return fail_errno(errno, "reading " + path);
         if (st.st_size == 0) return fail(errc::truncated, "reading " + path + ": the file is empty");
