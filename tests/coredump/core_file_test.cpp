@@ -1,7 +1,8 @@
 // Reading cores that are not whole or not there: a core cut short (a few
 // bytes, or inside its notes) is read as far as it goes, with a warning,
 // and bytes it lost are never made up from the mapped file; a directory is
-// refused by name.
+// refused by name; a core whose executable was deleted or replaced says so
+// and suggests --exe (triage-pystack over the library).
 #include <doctest/doctest.h>
 
 #include <elf.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "coredump/victim_checks.hpp"
+#include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
 #include "triage/coredump/core_file.hpp"
@@ -149,4 +151,36 @@ TEST_CASE("a directory given as a core or an executable is refused by name") {
     auto pipe = core_file::open(fifo);  // would wait for a writer if opened
     REQUIRE(!pipe);
     CHECK(pipe.error().message().find("it is a FIFO") != std::string::npos);
+}
+
+TEST_CASE("triage-pystack --core: a deleted or replaced executable is named, with --exe as the way out") {
+    test_support::scratch_dir dir{"coredump-core-file"};
+    const std::string pystack = std::string{TRIAGE_EXAMPLE_DIR} + "/triage-pystack";
+    // Debian's python3.11 holds the interpreter in the executable itself.
+    const std::string python = dir / "python3.11";
+    std::filesystem::copy_file("/usr/bin/python3.11", python);
+    std::filesystem::permissions(python, std::filesystem::perms::owner_all);
+    victim v{{python, "-c", "print('ready', flush=True)\nimport time\ntime.sleep(1000)"}};
+    const std::string core = dir / "python.core";
+    auto report = dump_process(v.pid(), core, no_sampling());
+    REQUIRE_MESSAGE(report, report.error().message());
+    CHECK(coredump_test::running_unstopped(v));
+    REQUIRE(test_support::run_command({pystack, "--core", core}).exit_code == 0);
+
+    // One line, exit 1, naming what is wrong.
+    auto refused = [&](std::vector<std::string> args, const std::string& says) {
+        auto r = test_support::run_command(std::move(args));
+        CAPTURE(r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(coredump_test::one_line(r.err));
+        CHECK(r.err.find(says) != std::string::npos);
+        return r.err;
+    };
+    std::filesystem::remove(python);
+    CHECK(refused({pystack, "--core", core}, python + " was deleted or moved").find("--exe") != std::string::npos);
+    std::filesystem::copy_file("/bin/ls", python);
+    CHECK(refused({pystack, "--core", core}, python + " was replaced").find("--exe") != std::string::npos);
+    CHECK(test_support::run_command({pystack, "--core", core, "--exe", "/usr/bin/python3.11"}).exit_code == 0);
+    refused({pystack, "--core", dir.path()}, "is a directory");
+    refused({pystack, "--core", core, "--exe", dir.path()}, "is a directory");
 }

@@ -29,11 +29,13 @@
 // invalid_argument when `core_path` or `exe` is not a regular file: "it is
 // a directory"); errc::truncated when the end of the file cut its notes or
 // memory segments (core_file reads such a core; stacks from it would not be
-// trusted); errc::not_found
-// "not a Python process" when no mapped object defines an interpreter (with
-// a hint naming a python/libpython file that is missing on disk or another
-// build); errc::inconsistent when the interpreter file (or `exe`) is another
-// build than the core's.
+// trusted); errc::not_found "not a Python process" when no mapped object
+// defines an interpreter (with a hint naming a python/libpython file that is
+// missing on disk or another build), but first, without `exe`, when the
+// executable the core names is gone (not_found: "was deleted or moved") or
+// another build (inconsistent: "was replaced"), that, with "pass --exe";
+// errc::inconsistent when the interpreter file (or `exe`) is another build
+// than the core's.
 // Thread-safe: yes (distinct objects). Signal-safe: no. Target process: none
 // (reads the core and the files it names).
 //
@@ -192,6 +194,18 @@ namespace detail::core_target {
     };
     auto image = find_interpreter(out.objects);
     if (!image) {
+        // The executable may hold the interpreter (a static python): if it
+        // is gone or another build, say so rather than "not Python".
+        if (!exe && !out.executable.empty()) {
+            auto check = check_of(out.executable);
+            if (check == coredump::file_check::missing || check == coredump::file_check::mismatch) {
+                return fail(check == coredump::file_check::missing ? errc::not_found : errc::inconsistent,
+                            "reading Python stacks from " + core_path + ": the executable " + out.executable +
+                                (check == coredump::file_check::missing ? " was deleted or moved since the process ran"
+                                                                        : " was replaced by another build since the process ran"),
+                            "pass --exe with the very file the process ran");
+            }
+        }
         for (const coredump::mapped_file& f : out.core.mapped_files()) {
             std::string path = d::without_deleted(f.path);
             std::string_view name = d::file_name(path);
