@@ -130,14 +130,14 @@ int main(int argc, char** argv) {
         return 1;
     }
     const auto& r = *report;
-    double stopped = std::chrono::duration<double>(r.stopped).count();
+    double stopped = std::chrono::duration<double>(r.stopped_for).count();
     double elapsed = std::chrono::duration<double>(r.elapsed).count();
     if (json) {
         nlohmann::json doc{
             {"pid", r.pid},
             {"path", r.path},
             {"threads", r.threads},
-            {"first_thread", r.first_thread},
+            {"first_thread", r.first_tid},
             {"first_thread_cpu_percent", r.first_thread_cpu ? nlohmann::json(*r.first_thread_cpu) : nlohmann::json(nullptr)},
             {"mappings", r.mappings},
             {"mappings_dumped", r.mappings_dumped},
@@ -155,9 +155,9 @@ int main(int argc, char** argv) {
     }
     fmt::print("wrote {} for process {}\n", r.path, r.pid);
     if (r.first_thread_cpu)
-        fmt::print("  threads:   {} (first: {}, {:.1f}% CPU)\n", r.threads, r.first_thread, *r.first_thread_cpu);
+        fmt::print("  threads:   {} (first: {}, {:.1f}% CPU)\n", r.threads, r.first_tid, *r.first_thread_cpu);
     else
-        fmt::print("  threads:   {} (first: {})\n", r.threads, r.first_thread);
+        fmt::print("  threads:   {} (first: {})\n", r.threads, r.first_tid);
     fmt::print("  mappings:  {}, {} dumped (coredump_filter {:#x})\n", r.mappings, r.mappings_dumped, r.filter.bits);
     fmt::print("  written:   {} of data; file {} ({} allocated on disk)\n", human_bytes(r.bytes_written),
                human_bytes(r.file_size), human_bytes(r.allocated));

@@ -1,15 +1,16 @@
 // Where a core may go: never over a device, a FIFO, a link or a directory
 // (/dev/null stays /dev/null), over a regular file only when asked, private
 // (0600) whatever the umask, never wider than the file it replaces; the
-// path is checked before the target is stopped (the tests hold the target
-// themselves, so a dump that tried to stop it would fail with "already
-// traced" instead of the refusal); permission errors on files speak of the
-// directory, not of ptrace.
+// path and the free space are checked before the target is stopped (the
+// tests hold the target themselves, so a dump that tried to stop it would
+// fail with "already traced" instead of the refusal); permission errors on
+// files speak of the directory, not of ptrace.
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -170,6 +172,31 @@ TEST_CASE("cores are private: 0600 whatever the umask; a replaced file keeps or 
     CHECK(is_null_device("/dev/null"));
     CHECK(S_ISLNK(mode_of(dir / "link")));
     CHECK(contents(dir / "shared.core") == "core bytes");
+}
+
+TEST_CASE("the free space is checked before the target is stopped") {
+    test_support::scratch_dir dir{"coredump-output"};
+    const std::string mount_point = dir / "tiny";
+    REQUIRE(::mkdir(mount_point.c_str(), 0755) == 0);
+    REQUIRE_MESSAGE(::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=256k") == 0,
+                    "mounting a 256 KiB tmpfs failed (", std::strerror(errno), "); this test runs as root");
+    struct unmount_at_end {
+        std::string path;
+        ~unmount_at_end() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{mount_point};
+    victim v{{test_support::victim_path("core_threads")}};
+    {
+        auto held = ptrace::session::attach(v.pid());
+        REQUIRE_MESSAGE(held, held.error().message());
+        auto r = dump_process(v.pid(), mount_point + "/core", no_sampling());
+        REQUIRE(!r);
+        CAPTURE(r.error().message());
+        CHECK(r.error().code == errc::no_space);
+        CHECK(r.error().message().find(" are free") != std::string::npos);
+        CHECK(held->release());
+    }
+    CHECK(std::filesystem::is_empty(mount_point));
+    CHECK(coredump_test::running_freely(v));
 }
 
 TEST_CASE("a file that may not be created: the advice is about the directory, not about ptrace or root") {
