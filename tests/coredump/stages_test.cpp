@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -207,5 +208,45 @@ TEST_CASE("a stop request during the sampling window ends the dump before the ta
     }
     CHECK(held->release());
     CHECK(dir.entries().empty());
+    CHECK(coredump_test::running_freely(v));
+}
+
+TEST_CASE("triage-gcore -o: an empty name is a usage error; an existing file needs --force; a directory is refused up front") {
+    test_support::scratch_dir dir{"coredump-stages"};
+    victim v{{test_support::victim_path("core_threads")}};
+    const std::string pid = std::to_string(v.pid());
+
+    auto empty = test_support::run_command({gcore_tool, pid, "-o", ""});
+    CHECK(empty.exit_code == 2);
+    CHECK(coredump_test::one_line(empty.err));
+    CHECK(empty.err.starts_with("triage-gcore: "));
+
+    for (const std::string& path : {dir.path(), dir.path() + "/"}) {
+        auto r = test_support::run_command({gcore_tool, pid, "-o", path, "--sample-ms", "0"});
+        CAPTURE(r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(coredump_test::one_line(r.err));
+        CHECK(r.err.find("it is a directory") != std::string::npos);
+    }
+
+    const std::string core = dir / "again.core";
+    REQUIRE(test_support::run_command({gcore_tool, pid, "-o", core, "--sample-ms", "0"}).exit_code == 0);
+    struct ::stat first{};
+    REQUIRE(::stat(core.c_str(), &first) == 0);
+    auto twice = test_support::run_command({gcore_tool, pid, "-o", core, "--sample-ms", "0"});
+    CAPTURE(twice.err);
+    CHECK(twice.exit_code == 1);
+    CHECK(coredump_test::one_line(twice.err));
+    CHECK(twice.err.find("pass --force") != std::string::npos);
+    struct ::stat kept{};
+    REQUIRE(::stat(core.c_str(), &kept) == 0);
+    CHECK(kept.st_ino == first.st_ino);
+    auto forced = test_support::run_command({gcore_tool, pid, "-o", core, "--sample-ms", "0", "--force"});
+    CHECK(forced.exit_code == 0);
+    struct ::stat replaced{};
+    REQUIRE(::stat(core.c_str(), &replaced) == 0);
+    CHECK(replaced.st_ino != first.st_ino);
+    CHECK((replaced.st_mode & 07777) == 0600);
+    CHECK(dir.entries() == std::vector<std::string>{"again.core"});
     CHECK(coredump_test::running_freely(v));
 }
