@@ -1,24 +1,28 @@
 // triage-gcore — write a core file of a running process, fast and gently.
 //
-//   triage-gcore PID [-o FILE] [--json] [--sample-ms N] [--filter HEX] [--copy auto|memory|file]
+//   triage-gcore PID [-o FILE] [--force] [--json] [--sample-ms N] [--filter HEX] [--copy auto|memory|file]
 //
 // The process is stopped only while its memory is copied (the report says
 // for how long): into our memory when it fits (then the file is written
 // with the process running again), else straight to the file. Only
-// resident pages are read and the rest are holes in a sparse file; the file appears under its name only when it is complete.
-// Ctrl-C or SIGTERM mid-dump releases the process and leaves no file.
+// resident pages are read and the rest are holes in a sparse file; the file appears under its name only when it is complete,
+// private (0600). -o names a new file; --force lets it replace a regular file, never anything else (a device, a FIFO,
+// a link). The path and the free space are checked before the process is stopped.
+// Ctrl-C or SIGTERM ends it at once during the sampling window (nothing stopped yet) and, mid-dump, releases the
+// process; no file is left either way.
 // gdb, eu-stack and triage's own core reader open the result; the busiest
 // thread comes first, so `gdb EXE CORE` starts on it.
 // Exit codes: 0 written; 1 target-side failure (no such process, no
 // permission, disk full, interrupted); 2 usage error.
 #include <unistd.h>
 
-#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -75,12 +79,14 @@ int main(int argc, char** argv) {
     CLI::App app{"Write a core file of a running process, stopping it only while its memory is copied."};
     pid_t pid = 0;
     std::string output;
+    bool force = false;
     bool json = false;
     int sample_ms = 100;
     std::string filter_text;
     std::string copy = "auto";
     app.add_option("pid", pid, "process to dump")->required()->check(CLI::PositiveNumber);
-    app.add_option("-o,--output", output, "core file to write (default: core.PID in the current directory)");
+    auto* output_option = app.add_option("-o,--output", output, "core file to write (default: core.PID in the current directory)");
+    app.add_flag("--force", force, "replace FILE if it is an existing regular file (keeping its mode, at most 0600)");
     app.add_flag("--json", json, "print one JSON document instead of text");
     app.add_option("--sample-ms", sample_ms, "CPU sampling window to find the busiest thread (0: by state only)")
         ->check(CLI::Range(0, 10000));
@@ -96,10 +102,15 @@ int main(int argc, char** argv) {
         int code = app.exit(e);
         return code == 0 ? 0 : 2;
     }
+    if (output_option->count() > 0 && output.empty()) {
+        fmt::print(stderr, "triage-gcore: -o needs a file name\n");
+        return 2;
+    }
     if (output.empty()) output = "core." + std::to_string(pid);
 
     triage::coredump::dump_options options;
     options.sample = std::chrono::milliseconds{sample_ms};
+    options.output.replace = force;
     options.strategy = copy == "memory" ? triage::coredump::copy_strategy::to_memory
                        : copy == "file" ? triage::coredump::copy_strategy::to_file
                                         : triage::coredump::copy_strategy::automatic;
@@ -112,9 +123,10 @@ int main(int argc, char** argv) {
         options.filter = triage::coredump::dump_filter{*bits};
     }
 
-    // Our handler only sets a flag; the ptrace session's guard, which runs
-    // first while the process is held, releases it before passing the
-    // signal on to us. The copy loop sees the flag between chunks.
+    // Our handler only sets a flag; the sampling window and the copy loop
+    // see it (the window at once, the copy between chunks). While the
+    // process is held, the ptrace session's guard runs first and releases
+    // it before passing the signal on to us.
     struct sigaction on_stop {};
     on_stop.sa_handler = request_stop;
     sigemptyset(&on_stop.sa_mask);
@@ -126,18 +138,21 @@ int main(int argc, char** argv) {
 
     auto report = triage::coredump::dump_process(pid, output, options);
     if (!report) {
-        fmt::print(stderr, "triage-gcore: {}\n", report.error().message());
+        triage::error e = std::move(report.error());
+        if (e.sys_errno == EEXIST && e.code == triage::errc::invalid_argument && !force)
+            e.hint = "it already exists; pass --force to replace it";
+        fmt::print(stderr, "triage-gcore: {}\n", e.message());
         return 1;
     }
     const auto& r = *report;
-    double stopped = std::chrono::duration<double>(r.stopped).count();
+    double stopped = std::chrono::duration<double>(r.stopped_for).count();
     double elapsed = std::chrono::duration<double>(r.elapsed).count();
     if (json) {
         nlohmann::json doc{
             {"pid", r.pid},
             {"path", r.path},
             {"threads", r.threads},
-            {"first_thread", r.first_thread},
+            {"first_thread", r.first_tid},
             {"first_thread_cpu_percent", r.first_thread_cpu ? nlohmann::json(*r.first_thread_cpu) : nlohmann::json(nullptr)},
             {"mappings", r.mappings},
             {"mappings_dumped", r.mappings_dumped},
@@ -155,9 +170,9 @@ int main(int argc, char** argv) {
     }
     fmt::print("wrote {} for process {}\n", r.path, r.pid);
     if (r.first_thread_cpu)
-        fmt::print("  threads:   {} (first: {}, {:.1f}% CPU)\n", r.threads, r.first_thread, *r.first_thread_cpu);
+        fmt::print("  threads:   {} (first: {}, {:.1f}% CPU)\n", r.threads, r.first_tid, *r.first_thread_cpu);
     else
-        fmt::print("  threads:   {} (first: {})\n", r.threads, r.first_thread);
+        fmt::print("  threads:   {} (first: {})\n", r.threads, r.first_tid);
     fmt::print("  mappings:  {}, {} dumped (coredump_filter {:#x})\n", r.mappings, r.mappings_dumped, r.filter.bits);
     fmt::print("  written:   {} of data; file {} ({} allocated on disk)\n", human_bytes(r.bytes_written),
                human_bytes(r.file_size), human_bytes(r.allocated));

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,6 +41,23 @@ TEST_CASE("the ptrace permission hint says what applies to this machine") {
     auto scope = read_file("/proc/sys/kernel/yama/ptrace_scope");
     bool yama_restricts = scope && trim(*scope) != "0";
     CHECK((hint.find("Yama") != std::string::npos) == yama_restricts);
+}
+
+TEST_CASE("an unprivileged user is told to run as root or grant CAP_SYS_PTRACE") {
+    if (::geteuid() != 0) {
+        CHECK(ptrace_permission_hint().starts_with("run as root or grant CAP_SYS_PTRACE"));
+        return;
+    }
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(10);
+        ::_exit(ptrace_permission_hint().starts_with("run as root or grant CAP_SYS_PTRACE") ? 0 : 11);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("a specific hint replaces the default, and context nests") {

@@ -102,9 +102,9 @@ TEST_CASE("gdb and eu-stack read our core of a 26-thread victim as they read the
     REQUIRE_MESSAGE(report, report.error().message());
     CHECK(coredump_test::running_freely(v));
     CHECK(report->threads == 26);
-    CHECK(report->first_thread == spinner);
-    CHECK(report->stopped > std::chrono::nanoseconds{0});
-    CHECK(report->stopped < report->elapsed);
+    CHECK(report->first_tid == spinner);
+    CHECK(report->stopped_for > std::chrono::nanoseconds{0});
+    CHECK(report->stopped_for < report->elapsed);
     CHECK(report->allocated <= report->bytes_to_copy + 64 * 1024);
     CHECK(dir.entries() == std::vector<std::string>{"threads.core"});
 

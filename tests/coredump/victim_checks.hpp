@@ -1,6 +1,7 @@
 // Checks the core-file tests run on their victims and their oracles: a victim
 // still runs after a dump (alive, not stopped, not traced, and for one that
-// spins, still getting CPU), and eu-stack's output read as frames per thread.
+// spins, still getting CPU), eu-stack's output read as frames per thread,
+// and a tool's error being one line.
 // Spawning, readiness, reaping and running the oracles come from
 // tests/support.
 //
@@ -12,6 +13,7 @@
 //   CHECK(coredump_test::running_freely(v));
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -58,6 +60,11 @@ inline bool running_freely(const triage::test_support::child_process& victim) {
         if (cpu_ticks(victim.pid()) > before) return true;
     }
     return false;
+}
+
+// A tool's error output: one line, ending with its newline.
+inline bool one_line(const std::string& text) {
+    return !text.empty() && text.back() == '\n' && std::count(text.begin(), text.end(), '\n') == 1;
 }
 
 // eu-stack output → frames (function names, "??" when unknown) per TID.

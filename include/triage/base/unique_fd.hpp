@@ -2,7 +2,12 @@
 //
 // Offers: `unique_fd` (move-only, closes on destruction), `open_file(path,
 // flags)` and `open_at(dirfd, name, flags)` returning result<unique_fd> with
-// the path in the error ("not found opening /proc/12/maps").
+// the path in the error ("not found opening /proc/12/maps");
+// `open_regular_file(path)` for files a user names (a core, an executable):
+// read-only, and only a regular file — a directory, FIFO, socket or device
+// is refused by name ("it is a directory"), without being opened, so that
+// a FIFO cannot block us and a device is never touched; `file_kind(mode)`
+// names what a mode is ("a directory", "a FIFO", ...).
 // Thread-safe: distinct objects yes. Signal-safe: the destructor is (close).
 // Target process: none touched.
 //
@@ -11,9 +16,12 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "triage/base/result.hpp"
@@ -59,6 +67,37 @@ private:
     int fd = ::openat(dirfd, name, flags | O_CLOEXEC);
     if (fd < 0) return fail_errno(errno, "opening " + shown_path);
     return unique_fd{fd};
+}
+
+// What a file of mode `mode` is, with its article: "a directory".
+[[nodiscard]] constexpr std::string_view file_kind(mode_t mode) noexcept {
+    switch (mode & S_IFMT) {
+    case S_IFREG: return "a regular file";
+    case S_IFDIR: return "a directory";
+    case S_IFLNK: return "a symbolic link";
+    case S_IFIFO: return "a FIFO";
+    case S_IFSOCK: return "a socket";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    }
+    return "a special file";
+}
+
+// Opens a regular file for reading. Anything else is errc::invalid_argument
+// ("reading /tmp: it is a directory, not a regular file"), refused before it
+// is opened; a file swapped in between is refused after (O_NONBLOCK keeps a
+// FIFO's open from waiting for a writer).
+[[nodiscard]] inline result<unique_fd> open_regular_file(const std::string& path) {
+    auto refuse = [&](mode_t mode) {
+        return fail(errc::invalid_argument, "reading " + path, "it is " + std::string{file_kind(mode)} + ", not a regular file");
+    };
+    struct ::stat st{};
+    if (::stat(path.c_str(), &st) != 0) return fail_errno(errno, "opening " + path);
+    if (!S_ISREG(st.st_mode)) return refuse(st.st_mode);
+    unique_fd fd = TRIAGE_TRY(open_file(path, O_RDONLY | O_NONBLOCK));
+    if (::fstat(fd.get(), &st) != 0) return fail_errno(errno, "reading " + path);
+    if (!S_ISREG(st.st_mode)) return refuse(st.st_mode);
+    return fd;
 }
 
 } // namespace triage

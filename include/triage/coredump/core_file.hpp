@@ -7,11 +7,13 @@
 //  - memory_source: `read(address, into)` / `read_batch(requests)`. A byte
 //    comes from the core when a PT_LOAD holds it (p_filesz part, within the
 //    file: holes of a sparse core read as zeros, as the kernel meant them);
-//    otherwise from the file that NT_FILE says was mapped there (offset =
-//    entry offset + address - entry start), if `options.read_mapped_files`,
-//    the file opens, and its check passed (see `file_check`); otherwise the
-//    read stops there (partial read; errc::bad_address when not even the
-//    first byte is readable).
+//    otherwise, past the PT_LOAD's p_filesz, from the file that NT_FILE
+//    says was mapped there (offset = entry offset + address - entry start),
+//    if `options.read_mapped_files`, the file opens, and its check passed
+//    (see `file_check`); otherwise the read stops there (partial read;
+//    errc::bad_address when not even the first byte is readable). Bytes a
+//    PT_LOAD held but the end of a truncated file cut off are not read from
+//    the mapped file (the core held them because they differed from it).
 //  - `threads()`: one `core_thread` per NT_PRSTATUS, in the core's order
 //    (the first is where gdb starts): tid, general registers, FP registers
 //    and XSAVE area when present, signal, masks, times.
@@ -30,12 +32,19 @@
 //  - `maps()`: the NT_FILE entries as procfs::mapping records (stand-in
 //    inodes per path), for code written against /proc/PID/maps, such as
 //    elf::group_mapped_objects(core.maps(), 0).
-//  - `segments()`: the PT_LOADs; `truncated_segments()`.
+//  - `segments()`: the PT_LOADs.
+//  - A core file that ends early (an interrupted dump or copy, a core size
+//    limit) is read as far as it goes: `truncated_segments()` (PT_LOADs cut
+//    short), `truncated_notes()` (notes after the cut lost), and
+//    `warnings()`, one line per fact a caller should show ("the core file
+//    is truncated: ...").
 // Options: `read_mapped_files` (default true), `substitutes`: {path in the
 // core, local path} pairs (an --exe override, a sysroot copy).
-// Errors: open: not_found/permission_denied opening the file, and
-// parse_core_header / parse_core_notes errors (malformed, unsupported,
-// truncated, limit_exceeded); a core without threads is errc::malformed.
+// Errors: open: not_found/permission_denied opening the file,
+// invalid_argument for a path that is not a regular file ("it is a
+// directory"), and parse_core_header / parse_core_notes errors (malformed,
+// unsupported, truncated, limit_exceeded); a core without threads is
+// errc::malformed, or errc::truncated when the cut took them.
 // Reads: errc::bad_address. Never reads outside the mapped file; a core
 // file truncated by someone else *after* open can still raise SIGBUS (it is
 // memory-mapped).
@@ -126,7 +135,7 @@ template <class Read>
 class core_file {
 public:
     [[nodiscard]] static result<core_file> open(const std::string& path, core_file_options options = {}) {
-        unique_fd fd = TRIAGE_TRY(open_file(path));
+        unique_fd fd = TRIAGE_TRY(open_regular_file(path));
         struct ::stat st{};
         if (::fstat(fd.get(), &st) != 0) return fail_errno(errno, "reading " + path);
         if (st.st_size == 0) return fail(errc::truncated, "reading " + path + ": the file is empty");
@@ -144,10 +153,15 @@ public:
     [[nodiscard]] static result<core_file> from_bytes(std::span<const std::byte> bytes, core_file_options options = {}) {
         core_header header = TRIAGE_TRY(parse_core_header(bytes));
         core_notes notes = TRIAGE_TRY(parse_core_notes(header.notes));
-        if (notes.threads.empty()) return fail(errc::malformed, "reading a core file: no NT_PRSTATUS note, so no threads");
+        if (notes.threads.empty()) {
+            if (header.truncated_notes)
+                return fail(errc::truncated, "reading a core file", "the file ends inside its notes, before the first thread's");
+            return fail(errc::malformed, "reading a core file: no NT_PRSTATUS note, so no threads");
+        }
         core_file core{bytes, std::move(header), std::move(notes), std::move(options)};
         auto auxv = procfs::parse_auxv(core.notes_.auxv);
         if (auxv) core.auxv_ = std::move(*auxv);
+        core.warn_of_truncation();
         return core;
     }
 
@@ -192,6 +206,9 @@ public:
         return out;
     }
     [[nodiscard]] std::size_t truncated_segments() const noexcept { return header_.truncated_segments; }
+    [[nodiscard]] bool truncated_notes() const noexcept { return header_.truncated_notes; }
+    // What a reader of this core should be told (empty for a whole core).
+    [[nodiscard]] const std::vector<std::string>& warnings() const noexcept { return warnings_; }
 
     // Runs the check of mapped file `index` if it has not run yet.
     [[nodiscard]] file_check file_check_of(std::size_t index) const {
@@ -208,12 +225,13 @@ public:
             if (at < address) break;  // wrapped around
             std::span<std::byte> rest = into.subspan(done);
             std::size_t n = read_held(at, rest);
-            if (n == 0) n = read_mapped(at, rest);
+            if (n == 0 && !cut_off(at)) n = read_mapped(at, rest);
             if (n == 0) break;
             done += n;
         }
         if (done == 0 && !into.empty())
-            return fail(errc::bad_address, "reading " + hex(address) + " in the core", "the core holds no bytes there");
+            return fail(errc::bad_address, "reading " + hex(address) + " in the core",
+                        cut_off(address) ? "the core file is truncated before these bytes" : "the core holds no bytes there");
         return done;
     }
 
@@ -250,6 +268,24 @@ private:
         if (it == loads.begin()) return nullptr;
         --it;
         return address < it->end ? &*it : nullptr;
+    }
+
+    // A byte the core held, but past the end of the truncated file.
+    [[nodiscard]] bool cut_off(std::uint64_t address) const noexcept {
+        const load_segment* s = segment_at(address);
+        return s != nullptr && address - s->start >= s->held && address - s->start < s->file_size;
+    }
+
+    void warn_of_truncation() {
+        if (header_.truncated_notes)
+            warnings_.push_back("the core file is truncated inside its notes: only the " + std::to_string(notes_.threads.size()) +
+                                " threads and the facts recorded before the cut were read");
+        if (header_.truncated_segments == 0) return;
+        std::uint64_t missing = 0;
+        for (const load_segment& s : header_.loads) missing += s.file_size - s.held;
+        warnings_.push_back("the core file is truncated: " + std::to_string(header_.truncated_segments) + " of its " +
+                            std::to_string(header_.loads.size()) + " memory segments end past the end of the file (" +
+                            std::to_string(missing) + " bytes missing); memory there reads as unavailable");
     }
 
     // Bytes the core itself holds at `address`.
@@ -326,6 +362,7 @@ private:
     std::vector<procfs::auxv_entry> auxv_;
     std::vector<std::unique_ptr<file_backing>> backings_;
     std::vector<std::size_t> by_start_;
+    std::vector<std::string> warnings_;
 };
 
 static_assert(memory::memory_source<core_file>);

@@ -6,19 +6,23 @@
 //    file ([file_offset, file_offset + held)), PF_* flags; `held` is p_filesz
 //    clipped to the end of the file (a truncated core holds less).
 //  - `parse_core_header(bytes)` → `core_header` (PT_LOADs sorted by
-//    address, the PT_NOTE segments' bytes, the count of truncated segments).
-//    Checks: ELF magic, 64-bit little-endian, ET_CORE, EM_X86_64,
-//    e_phentsize, the program header table and every PT_NOTE inside the
-//    file, PN_XNUM extended numbering through section header 0, at most
-//    `max_segments` program headers, overlapping PT_LOADs rejected.
+//    address, the PT_NOTE segments' bytes, what the end of the file cut
+//    off). Checks: ELF magic, 64-bit little-endian, ET_CORE, EM_X86_64,
+//    e_phentsize, the program header table inside the file, PN_XNUM
+//    extended numbering through section header 0, at most `max_segments`
+//    program headers, overlapping PT_LOADs rejected. A file that ends early
+//    (an interrupted dump or copy, a core size limit) is read as far as it
+//    goes: a PT_NOTE segment past the end keeps its whole notes before the
+//    cut (`truncated_notes`), a PT_LOAD its bytes before it (`held`,
+//    `truncated_segments`).
 //  - `parse_core_notes(note_segments)` → `core_notes`: threads from
 //    NT_PRSTATUS (each followed by its NT_PRFPREG / NT_X86_XSTATE), process
 //    facts from NT_PRPSINFO, the raw auxv (NT_AUXV), NT_FILE entries, the
 //    NT_SIGINFO signal. At most `max_notes` notes and `max_threads` threads.
 // Errors: errc::malformed (not an ELF core, bad table), errc::unsupported
-// (another machine or class), errc::truncated (tables or notes past the end
-// of the file), errc::limit_exceeded (counts past the bounds). Never reads
-// outside `bytes`.
+// (another machine or class), errc::truncated (the header or program header
+// table past the end of the file), errc::limit_exceeded (counts past the
+// bounds). Never reads outside `bytes`.
 // Thread-safe: yes (pure). Signal-safe: no (allocates).
 // Target process: none (reads a file's bytes).
 //
@@ -62,7 +66,25 @@ struct core_header {
     std::vector<load_segment> loads;  // sorted by start, not overlapping
     std::vector<std::span<const std::byte>> notes;
     std::size_t truncated_segments = 0;  // PT_LOADs whose bytes run past the end of the file
+    bool truncated_notes = false;        // a PT_NOTE segment runs past it: the notes after the cut are lost
 };
+
+namespace detail {
+// The longest prefix of `bytes` made of whole notes (4-byte aligned, as in
+// cores); a last note whose padding alone is missing counts as whole.
+[[nodiscard]] inline std::span<const std::byte> whole_notes(std::span<const std::byte> bytes) noexcept {
+    std::size_t at = 0;
+    Elf64_Nhdr h;
+    while (bytes.size() - at >= sizeof h) {
+        std::memcpy(&h, bytes.data() + at, sizeof h);
+        const std::uint64_t name_end = sizeof h + note_align(h.n_namesz);
+        const std::uint64_t left = bytes.size() - at;
+        if (name_end > left || h.n_descsz > left - name_end) break;
+        at += static_cast<std::size_t>(std::min<std::uint64_t>(name_end + note_align(h.n_descsz), left));
+    }
+    return bytes.first(at);
+}
+} // namespace detail
 
 struct core_notes {
     std::vector<core_thread> threads;  // in the order of the core (the first is the "current" one)
@@ -102,9 +124,12 @@ struct core_notes {
         Elf64_Phdr ph;
         std::memcpy(&ph, bytes.data() + eh.e_phoff + i * sizeof ph, sizeof ph);
         if (ph.p_type == PT_NOTE) {
-            if (ph.p_offset > bytes.size() || bytes.size() - ph.p_offset < ph.p_filesz)
-                return fail(errc::truncated, "reading a core file: its notes lie past the end");
-            out.notes.push_back(bytes.subspan(ph.p_offset, ph.p_filesz));
+            if (ph.p_offset > bytes.size() || bytes.size() - ph.p_offset < ph.p_filesz) {
+                out.truncated_notes = true;
+                if (ph.p_offset < bytes.size()) out.notes.push_back(detail::whole_notes(bytes.subspan(ph.p_offset)));
+            } else {
+                out.notes.push_back(bytes.subspan(ph.p_offset, ph.p_filesz));
+            }
         } else if (ph.p_type == PT_LOAD) {
             if (ph.p_vaddr + ph.p_memsz < ph.p_vaddr || ph.p_filesz > ph.p_memsz)
                 return bad("PT_LOAD " + std::to_string(i) + " has impossible sizes");

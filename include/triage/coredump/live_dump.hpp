@@ -1,68 +1,86 @@
 // triage/coredump/live_dump.hpp — write a core file of a running process,
-// stopping it only while its memory is copied.
+// stopping it only while its memory is copied, in stages a caller can
+// recombine with other readers of the same stop.
 //
-// Offers: `dump_process(pid, path, options)` → `dump_report`. It composes
-// procfs (facts, CPU sample, smaps, coredump_filter), ptrace::session (stop,
-// registers), page_map (what is resident), memory::live_process (batched
-// process_vm_readv) and write_core (writer.hpp) into output_file
-// (output_file.hpp). In order:
-//   1. running: the hottest thread — most CPU over `options.sample` (two
-//      sweeps of /proc/PID/task/*/stat), else one in state R, else the main
-//      thread — goes first in the core, so gdb opens on it; the others
-//      follow by tid. Process facts for NT_PRPSINFO (stat, status, comm,
-//      cmdline), NT_AUXV (/proc/PID/auxv), coredump_filter. The output file
-//      is created (unnamed until complete), and the room for the copy
-//      reserved (see below), during the sampling window.
-//   2. stopped (ptrace::session::attach): registers of every thread
-//      (NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE), per-thread signal masks and
-//      CPU times, the mappings and their VmFlags (smaps), the decision per
-//      mapping (dump_filter.hpp), resident pages (pagemap); free space is
-//      checked against the bytes to copy; memory is copied; released.
-//      Where it is copied is `options.strategy`: by default (automatic)
-//      into our own memory (memory::snapshot, reserved and faulted in at
-//      step 1, sized by VmRSS) when that fits in half of MemAvailable, so
-//      the target is stopped only for a memory-to-memory copy; otherwise
-//      straight into the file, the target stopped until the last byte is
-//      written (the report says which: copied_to_memory).
-//      Pages of dumped file mappings that are not resident are read from
-//      the mapped file (/proc/PID/map_files, else the path when it is the
-//      same inode), not faulted into the target.
-//   3. running again: the core is written (from the copy), and the file is
-//      given its name.
-// Errors: every failure releases the target and removes the partial file
-// (the file has no name until step 3); the error names what happened:
-// no_such_process (gone before or during the dump: "the process exited
-// during the dump"), permission_denied, already_traced, no_space (before:
-// "need N bytes, M free"; during: the write that failed), interrupted
-// (options.write.cancel was set, e.g. by the caller's SIGINT handler; a
-// SIGINT/SIGTERM without a handler of the caller's is caught by the ptrace
-// session's guard, which releases the target before the program dies, and
-// the unnamed file vanishes with it).
-// Thread-safe: call from one thread (ptrace ties the target to it).
-// Signal-safe: no.
-// Target process: every thread is stopped from the attach to the end of
-// the copy (`dump_report::stopped`); nothing is written to it; its pages
-// are read, and only those present or swapped (swapped ones are swapped
-// in by the read, as for the kernel's own dump).
+// Offers, in the order they run:
+//  1. `plan_dump(pid, path, options)` → `dump_plan`, while the target runs:
+//     refuses a kernel thread and a zombie; reads the process facts
+//     (NT_PRPSINFO: stat, status, comm, cmdline; NT_AUXV) and
+//     coredump_filter; checks and creates the output file (output_file.hpp:
+//     a new path or, with `options.output.replace`, a regular file; created
+//     unnamed and private); lays the core out once from smaps and pagemap to
+//     estimate its size (`estimated_bytes`, of which `estimated_memory_bytes`
+//     come from memory) and checks the free space against it.
+//  2. `reserve_copy(plan)`, while it runs: room in our own memory for the
+//     copy (memory::snapshot), faulted in now, when the strategy copies to
+//     memory (automatic: the estimate fits in half of MemAvailable).
+//  3. `copy_dump(std::move(plan), session, first_tid)`, while the CALLER
+//     holds the target stopped with `session` (borrowed: it is neither
+//     attached nor released here, so the same stop can serve other
+//     readers): registers of every thread (NT_PRSTATUS, NT_PRFPREG,
+//     NT_X86_XSTATE), per-thread signal masks and CPU times, the mappings
+//     (smaps) and the decision per mapping (dump_filter.hpp), the resident
+//     pages (pagemap); the exact size is checked against the free space;
+//     then the memory is copied into the reserved room (to_memory) or
+//     written straight into the file (to_file). `first_tid`, when given and
+//     a thread of the session, goes first in the core (gdb opens on it),
+//     else the main thread; the others follow by tid. Pages of dumped file
+//     mappings that are not resident are read from the mapped file
+//     (/proc/PID/map_files, else the path when it is the same inode), not
+//     faulted into the target.
+//  4. `write_dump(std::move(copy), session)`, once the caller released the
+//     session: writes the file from the copy (unless it was written while
+//     stopped), gives it its name, and returns the `dump_report`, with the
+//     session's stop time as `stopped_for`.
+// `busiest_thread(before, after)` picks a first thread from two CPU samples
+// (procfs/cpu_sample.hpp): the busiest, else one in state R, else the main
+// thread. `dump_process(pid, path, options)` composes it all: it samples CPU
+// over `options.sample` while planning and reserving (unless
+// `options.first_tid` names the thread), attaches, copies, releases, writes.
+// Errors: plan: no_such_process (gone; a zombie: "it is a zombie"),
+// unsupported (a kernel thread), invalid_argument / not_found for an output
+// path that is refused (output_file.hpp), no_space ("the core needs about N
+// bytes and M are free"), permission_denied; copy: invalid_argument (the
+// session is not held, or holds another process), no_such_process ("the
+// process exited during the dump"), no_space (exact size, or a write while
+// stopped), interrupted (options.write.cancel was set, e.g. by the caller's
+// SIGINT handler); write: invalid_argument (the session is still held),
+// no_space, interrupted. Every failure removes the partial file (it has no
+// name until write_dump succeeds). dump_process also returns interrupted
+// when the cancel flag is set during its sampling window, before anything
+// is stopped; a SIGINT/SIGTERM without a handler of the caller's while the
+// target is held is caught by the ptrace session's guard, which releases
+// the target before the program dies, and the unnamed file vanishes with it.
+// Thread-safe: call copy_dump from the thread that holds the session
+// (ptrace ties the target to it). Signal-safe: no.
+// Target process: plan, reserve and write read /proc only; copy_dump reads
+// registers and memory while the caller holds every thread stopped (the
+// stop is the caller's: `dump_report::stopped_for` is the session's whole
+// stop); nothing is written to it; only pages present or swapped are read
+// (swapped ones are swapped in, as for the kernel's own dump).
 //
-//   triage::coredump::dump_options options;
-//   auto report = TRIAGE_TRY(triage::coredump::dump_process(pid, "core." + std::to_string(pid), options));
-//   fmt::print("{} threads, {} bytes, stopped {} ms\n", report.threads, report.bytes_written,
-//              report.stopped.count() / 1000000);
+//   auto plan = TRIAGE_TRY(triage::coredump::plan_dump(pid, "core." + std::to_string(pid)));
+//   triage::coredump::reserve_copy(plan);
+//   auto session = TRIAGE_TRY(triage::ptrace::session::attach(pid));
+//   auto regs = TRIAGE_TRY(session.registers(hot_tid));               // another reader, same stop
+//   auto copy = TRIAGE_TRY(triage::coredump::copy_dump(std::move(plan), session, hot_tid));
+//   TRIAGE_TRY(session.release());
+//   auto report = TRIAGE_TRY(triage::coredump::write_dump(std::move(copy), session));
 #pragma once
 
 #include <elf.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "triage/base/read_file.hpp"
@@ -77,9 +95,11 @@
 #include "triage/memory/live_process.hpp"
 #include "triage/memory/snapshot.hpp"
 #include "triage/procfs/cpu_sample.hpp"
+#include "triage/procfs/hottest.hpp"
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/procfs/stat.hpp"
 #include "triage/procfs/status.hpp"
+#include "triage/ptrace/registers.hpp"
 #include "triage/ptrace/session.hpp"
 
 namespace triage::coredump {
@@ -92,9 +112,11 @@ enum class copy_strategy : std::uint8_t {
 };
 
 struct dump_options {
-    std::chrono::milliseconds sample{100};  // CPU sampling window for the hottest thread (0: state only)
+    std::optional<pid_t> first_tid;         // dump_process: the thread to put first; none: the busiest over `sample`
+    std::chrono::milliseconds sample{100};  // dump_process's CPU window when no first_tid (0: state only)
     std::optional<dump_filter> filter;      // default: the target's /proc/PID/coredump_filter
     bool check_free_space = true;
+    output_options output;                  // replace an existing regular file?
     copy_strategy strategy = copy_strategy::automatic;
     write_options write;  // chunk size, cancel flag, progress callback
 };
@@ -103,9 +125,9 @@ struct dump_report {
     pid_t pid = 0;
     std::string path;
     std::size_t threads = 0;
-    pid_t first_thread = 0;         // the thread gdb opens on
-    std::optional<double> first_thread_cpu;  // its CPU% over the sample
-    std::size_t mappings = 0;       // PT_LOAD segments
+    pid_t first_tid = 0;                     // the thread gdb opens on
+    std::optional<double> first_thread_cpu;  // its CPU% over dump_process's sample
+    std::size_t mappings = 0;         // PT_LOAD segments
     std::size_t mappings_dumped = 0;  // with p_filesz > 0
     std::uint64_t bytes_to_copy = 0;  // headers + resident pages of dumped ranges (the free-space check)
     std::uint64_t bytes_written = 0;  // non-zero bytes written
@@ -113,36 +135,83 @@ struct dump_report {
     std::uint64_t allocated = 0;  // st_blocks × 512
     dump_filter filter;
     bool copied_to_memory = false;  // the strategy used: to_memory (true) or to_file
-    std::chrono::nanoseconds stopped{0};
+    std::chrono::nanoseconds stopped_for{0};
     std::chrono::nanoseconds elapsed{0};
 };
 
 namespace detail {
-struct thread_order {
-    pid_t first = 0;
-    std::optional<double> cpu;
+// What plan_dump holds for the later stages.
+struct planned_core {
+    procfs::proc_dir dir;
+    memory::live_process memory;
+    page_map pages;
+    output_file out;
+    memory::snapshot room;
+    dump_options options;
+    std::chrono::steady_clock::time_point started;
 };
 
-// The hottest thread over a sampling window that began with `before` (no
-// window: `before` is empty, and a thread in state R is taken).
-[[nodiscard]] inline result<thread_order> hottest_thread(const procfs::proc_dir& dir,
-                                                         const std::optional<procfs::cpu_sample>& before) {
-    procfs::cpu_sample after = TRIAGE_TRY(procfs::sample_cpu(dir));
+// What copy_dump holds for write_dump.
+struct copied_core {
+    core_layout layout;
+    std::vector<unique_fd> files;  // the mapped files the layout's runs read
+    memory::snapshot copy;
+    output_file out;
+    std::optional<write_stats> written;  // to_file: written while stopped
+    write_options write;
+    std::chrono::steady_clock::time_point started;
+};
+} // namespace detail
+
+struct dump_plan {
+    pid_t pid = 0;
+    std::string path;
+    dump_filter filter;
+    core_process process;     // NT_PRPSINFO and NT_AUXV, read while it ran
+    std::size_t threads = 0;  // when planned
+    std::uint64_t estimated_bytes = 0;         // the file's headers and data as the process looked while running
+    std::uint64_t estimated_memory_bytes = 0;  // of which read from memory: the room reserve_copy takes
+    detail::planned_core held;
+};
+
+struct dump_copy {
+    dump_report report;  // filled but for bytes_written, file_size, allocated, stopped_for, elapsed
+    detail::copied_core held;
+};
+
+struct hot_thread {
+    pid_t tid = 0;
+    std::optional<double> cpu_percent;  // over the window; nullopt when chosen by state
+};
+
+// The thread a core should open on: the busiest with CPU over the window
+// from `before` to `after`, else a thread in state R in `after`, else the
+// main thread. No window: `before` is empty.
+[[nodiscard]] inline hot_thread busiest_thread(const std::optional<procfs::cpu_sample>& before, const procfs::cpu_sample& after) {
     if (before) {
-        auto usage = procfs::cpu_usage(*before, after);
-        const procfs::thread_cpu* hottest = nullptr;
-        for (const auto& t : usage)
-            if (t.cpu_percent && *t.cpu_percent > 0 && (hottest == nullptr || *t.cpu_percent > *hottest->cpu_percent))
-                hottest = &t;
-        if (hottest != nullptr) return thread_order{hottest->stat.tid, hottest->cpu_percent};
+        auto top = procfs::cpu_usage(*before, after) | procfs::hottest(1);
+        if (!top.empty() && top.front().cpu_percent.value_or(0) > 0) return {top.front().stat.tid, top.front().cpu_percent};
     }
     for (const auto& t : after.threads)
-        if (t.state == 'R') return thread_order{t.tid, std::nullopt};
-    return thread_order{dir.pid(), std::nullopt};
+        if (t.state == 'R') return {t.tid, std::nullopt};
+    return {after.pid, std::nullopt};
 }
 
+namespace detail {
 [[nodiscard]] inline std::chrono::microseconds ticks_to_us(std::uint64_t ticks) {
     return std::chrono::microseconds{static_cast<std::int64_t>(ticks * 1000000 / static_cast<std::uint64_t>(procfs::clock_ticks_per_second()))};
+}
+
+[[nodiscard]] inline bool cancelled(const volatile std::sig_atomic_t* cancel) noexcept { return cancel != nullptr && *cancel != 0; }
+
+// Sleeps until `deadline` in slices of at most 10 ms, so that a signal
+// handler's flag ends the wait at once.
+inline void wait_until(std::chrono::steady_clock::time_point deadline, const volatile std::sig_atomic_t* cancel) {
+    for (auto now = std::chrono::steady_clock::now(); now < deadline && !cancelled(cancel); now = std::chrono::steady_clock::now()) {
+        const auto slice = std::min<std::chrono::nanoseconds>(deadline - now, std::chrono::milliseconds{10});
+        const timespec ts{static_cast<time_t>(slice.count() / 1'000'000'000), static_cast<long>(slice.count() % 1'000'000'000)};
+        ::nanosleep(&ts, nullptr);  // EINTR: a handler ran; the loop looks at the flag
+    }
 }
 
 // The file behind a mapping, without going through the target: its
@@ -203,27 +272,90 @@ inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint6
     }
     file_gap(at, end);
 }
+
+// The PT_LOADs (and NT_FILE entries) of the process's mappings, as the
+// kernel would dump them under `filter`, into `layout`; the mapped files
+// the runs read stay open in `files`. Returns how many segments hold data.
+[[nodiscard]] inline std::size_t lay_out_segments(pid_t pid, const std::vector<region>& regions, dump_filter filter,
+                                                  page_map& pages, core_layout& layout, std::vector<unique_fd>& files) {
+    std::size_t dumped = 0;
+    std::vector<page_run> resident;
+    for (const region& r : regions) {
+        const procfs::mapping& m = r.map;
+        core_segment segment{m.start, m.end, segment_flags(m), 0, {}};
+        if (m.is_file()) layout.files.push_back(mapped_file{m.start, m.end, m.offset, m.path + (m.deleted ? " (deleted)" : "")});
+        bool file_backed = m.inode != 0 && !m.path.empty() && m.path.front() == '/';
+        unique_fd file;
+        bool executable = false;
+        if (file_backed && m.offset == 0 && m.readable) {
+            file = open_mapped_file(pid, m);
+            struct ::stat st{};
+            executable = file && ::fstat(file.get(), &st) == 0 && (st.st_mode & 0111) != 0;
+        }
+        extent e = decide(r, filter, executable);
+        if (e == extent::first_page_if_elf) {
+            char magic[SELFMAG]{};
+            bool elf = file && ::pread(file.get(), magic, sizeof magic, 0) == SELFMAG && std::memcmp(magic, ELFMAG, SELFMAG) == 0;
+            e = elf ? extent::first_page : extent::nothing;
+        }
+        if (e != extent::nothing) {
+            segment.dump_size = e == extent::whole ? m.size() : std::min(page_size, m.size());
+            std::uint64_t end = m.start + segment.dump_size;
+            if (r.special()) {
+                segment.content.push_back(content_run{m.start, segment.dump_size, -1, 0});
+            } else {
+                resident.clear();
+                if (!pages.resident_runs(m.start, end, resident)) resident.assign(1, page_run{m.start, end - m.start});
+                if (file_backed && !file) file = open_mapped_file(pid, m);
+                add_runs(segment, m, end, resident, file_backed ? file.get() : -1);
+            }
+            ++dumped;
+        }
+        if (file) files.push_back(std::move(file));
+        layout.segments.push_back(std::move(segment));
+    }
+    return dumped;
+}
+
+// The ranges the layout reads from the target's memory.
+[[nodiscard]] inline std::vector<memory::address_range> memory_ranges(const core_layout& layout) {
+    std::vector<memory::address_range> out;
+    for (const auto& segment : layout.segments)
+        for (const auto& run : segment.content)
+            if (run.fd < 0) out.push_back({run.address, run.size});
+    return out;
+}
+
+[[nodiscard]] inline std::uint64_t total_size(const std::vector<memory::address_range>& ranges) noexcept {
+    std::uint64_t total = 0;
+    for (const auto& r : ranges) total += r.size;
+    return total;
+}
+
+[[nodiscard]] inline result<void> check_free_space(const output_file& out, std::uint64_t needed, std::string_view how) {
+    const std::uint64_t free = TRIAGE_TRY(out.free_space());
+    if (free < needed)
+        return fail(errc::no_space, "writing " + out.path() + ": the core needs " + std::string{how} + " " + std::to_string(needed) +
+                                        " bytes and " + std::to_string(free) + " are free");
+    return {};
+}
 } // namespace detail
 
-[[nodiscard]] inline result<dump_report> dump_process(pid_t pid, const std::string& path, const dump_options& options = {}) {
+[[nodiscard]] inline result<dump_plan> plan_dump(pid_t pid, std::string path, const dump_options& options = {}) {
     const auto started = std::chrono::steady_clock::now();
-    dump_report report;
-    report.pid = pid;
-    report.path = path;
     procfs::proc_dir dir = TRIAGE_TRY(procfs::proc_dir::open(pid));
-
-    // 1. While it runs.
-    report.filter = options.filter ? *options.filter : TRIAGE_TRY(read_dump_filter(dir));
-    // The CPU sampling window runs while the rest of step 1 is done.
-    std::optional<procfs::cpu_sample> window_start;
-    if (options.sample.count() > 0) window_start = TRIAGE_TRY(procfs::sample_cpu(dir));
-    const auto window_end = std::chrono::steady_clock::now() + options.sample;
-    core_layout layout;
     procfs::task_stat leader = TRIAGE_TRY(procfs::read_stat(dir));
     procfs::task_status status = TRIAGE_TRY(procfs::read_status(dir));
+    const std::string who = "dumping pid " + std::to_string(pid) + " (" + std::string{leader.comm.view()} + ")";
+    if (leader.kernel_thread()) return fail(errc::unsupported, who, "it is a kernel thread, which has no user memory to dump");
+    if ((leader.state == 'Z' || leader.state == 'X') && status.threads <= 1)
+        return fail(errc::no_such_process, who,
+                    "it is a zombie: it has exited and holds no memory any more; its parent, pid " + std::to_string(leader.ppid) +
+                        ", has not reaped it yet");
+    dump_filter filter = options.filter ? *options.filter : TRIAGE_TRY(read_dump_filter(dir));
     std::string cmdline = TRIAGE_TRY(dir.read_all(procfs::whole_process, "cmdline"));
     std::string auxv = TRIAGE_TRY(dir.read_all(procfs::whole_process, "auxv"));
-    core_process& process = layout.process;
+    core_process process;
     process.pid = pid;
     process.ppid = leader.ppid;
     process.pgrp = leader.pgrp;
@@ -239,35 +371,72 @@ inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint6
     auto auxv_bytes = std::as_bytes(std::span{auxv.data(), auxv.size()});
     process.auxv.assign(auxv_bytes.begin(), auxv_bytes.end());
     memory::live_process memory = TRIAGE_TRY(memory::live_process::open(pid));
-    output_file out = TRIAGE_TRY(output_file::create(path));
+    output_file out = TRIAGE_TRY(output_file::create(path, options.output));
     page_map pages = TRIAGE_TRY(page_map::open(pid));
-    // Room for the copy, its pages faulted in while the target still runs
-    // (sized by its resident set; the copy grows it if that falls short).
-    memory::snapshot copy;
-    const std::uint64_t rss = status.vm_rss_kb.value_or(0) * 1024;
-    if (detail::copy_to_memory(options.strategy, rss)) {
-        if (auto reserved = memory::snapshot::reserve(rss)) copy = std::move(*reserved);
-    }
-    std::this_thread::sleep_until(window_end);
-    detail::thread_order order = TRIAGE_TRY(detail::hottest_thread(dir, window_start));
 
-    // 2. Stopped.
-    ptrace::session session = TRIAGE_TRY(ptrace::session::attach(pid));
+    // The core as it would be now: its size before anything is stopped.
+    core_layout estimate;
+    estimate.process = process;
+    core_thread sized;
+    sized.fp = user_fpregs_struct{};
+    sized.xstate.resize(ptrace::detail::xstate_capacity());
+    estimate.threads.assign(std::max<std::uint64_t>(status.threads, 1), sized);
+    std::vector<unique_fd> files;
+    (void)detail::lay_out_segments(pid, TRIAGE_TRY(read_regions(dir)), filter, pages, estimate, files);
+    dump_plan plan{pid,
+                   std::move(path),
+                   filter,
+                   std::move(process),
+                   estimate.threads.size(),
+                   expected_bytes(estimate),
+                   detail::total_size(detail::memory_ranges(estimate)),
+                   {std::move(dir), std::move(memory), std::move(pages), std::move(out), {}, options, started}};
+    if (options.check_free_space) TRIAGE_TRY(detail::check_free_space(plan.held.out, plan.estimated_bytes, "about"));
+    return plan;
+}
+
+// Room for the copy in our memory, faulted in while the target still runs
+// (the copy grows it if the process grew). Returns the bytes reserved: 0
+// when the strategy writes to the file or the memory cannot be had.
+inline std::uint64_t reserve_copy(dump_plan& plan) {
+    const std::uint64_t bytes = plan.estimated_memory_bytes;
+    if (!detail::copy_to_memory(plan.held.options.strategy, bytes)) return 0;
+    auto room = memory::snapshot::reserve(bytes);
+    if (!room) return 0;
+    plan.held.room = std::move(*room);
+    return plan.held.room.reserved();
+}
+
+[[nodiscard]] inline result<dump_copy> copy_dump(dump_plan&& plan, const ptrace::session& session,
+                                                 std::optional<pid_t> first_tid = std::nullopt) {
+    const pid_t pid = plan.pid;
+    const std::string what = "dumping process " + std::to_string(pid);
+    if (!session.held() || session.pid() != pid)
+        return fail(errc::invalid_argument, what, "copy_dump needs a held ptrace::session of that process");
+    detail::planned_core& held = plan.held;
+    const dump_options& options = held.options;
     auto gone = [&](error e) {
-        if (options.write.cancel != nullptr && *options.write.cancel != 0)
-            return fail(errc::interrupted, "dumping process " + std::to_string(pid),
-                        "stopped by a signal; the target was released and no core was written");
-        if (e.code == errc::no_such_process || !dir.alive())
-            return fail(errc::no_such_process, "dumping process " + std::to_string(pid),
-                        "the process exited during the dump; no core was written");
+        if (detail::cancelled(options.write.cancel))
+            return fail(errc::interrupted, what, "stopped by a signal; no core was written");
+        if (e.code == errc::no_such_process || !held.dir.alive())
+            return fail(errc::no_such_process, what, "the process exited during the dump; no core was written");
         return fail(std::move(e));
     };
+    dump_copy out{{}, {{}, {}, {}, std::move(held.out), std::nullopt, options.write, held.started}};
+    dump_report& report = out.report;
+    report.pid = pid;
+    report.path = plan.path;
+    report.filter = plan.filter;
+    core_layout& layout = out.held.layout;
+    layout.process = std::move(plan.process);
+
     std::vector<pid_t> tids = session.threads();
-    auto first = std::find(tids.begin(), tids.end(), order.first);
+    auto first = std::find(tids.begin(), tids.end(), first_tid.value_or(pid));
     if (first == tids.end()) first = std::find(tids.begin(), tids.end(), pid);
     if (first != tids.end()) std::rotate(tids.begin(), first, first + 1);
-    report.first_thread = tids.empty() ? pid : tids.front();
-    report.first_thread_cpu = order.first == report.first_thread ? order.cpu : std::nullopt;
+    report.first_tid = tids.empty() ? pid : tids.front();
+    auto leader = procfs::read_stat(held.dir);
+    if (!leader) return gone(std::move(leader.error()));
     for (pid_t tid : tids) {
         auto regs = session.registers(tid);
         if (!regs) return gone(std::move(regs.error()));
@@ -276,97 +445,88 @@ inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint6
         t.general = regs->general;
         t.fp = regs->fp;
         t.xstate = std::move(regs->xstate);
-        t.ppid = leader.ppid;
-        t.pgrp = leader.pgrp;
-        t.sid = leader.session;
-        auto st = procfs::read_stat(dir, tid);
-        auto ts = procfs::read_status(dir, tid);
+        t.ppid = leader->ppid;
+        t.pgrp = leader->pgrp;
+        t.sid = leader->session;
+        auto st = procfs::read_stat(held.dir, tid);
+        auto ts = procfs::read_status(held.dir, tid);
         if (!st || !ts) return gone(st ? std::move(ts.error()) : std::move(st.error()));
         t.sig_pending = ts->sig_pending;
         t.sig_blocked = ts->sig_blocked;
         // The leader's record carries the process totals, as fill_prstatus() does.
-        const procfs::task_stat& times = tid == pid ? leader : *st;
+        const procfs::task_stat& times = tid == pid ? *leader : *st;
         t.user_time = detail::ticks_to_us(times.utime);
         t.system_time = detail::ticks_to_us(times.stime);
-        t.children_user_time = detail::ticks_to_us(static_cast<std::uint64_t>(std::max<std::int64_t>(leader.cutime, 0)));
-        t.children_system_time = detail::ticks_to_us(static_cast<std::uint64_t>(std::max<std::int64_t>(leader.cstime, 0)));
+        t.children_user_time = detail::ticks_to_us(static_cast<std::uint64_t>(std::max<std::int64_t>(leader->cutime, 0)));
+        t.children_system_time = detail::ticks_to_us(static_cast<std::uint64_t>(std::max<std::int64_t>(leader->cstime, 0)));
         layout.threads.push_back(std::move(t));
     }
-    auto regions = read_regions(dir);
+    auto regions = read_regions(held.dir);
     if (!regions) return gone(std::move(regions.error()));
-    std::vector<unique_fd> files;
-    std::vector<page_run> resident;
-    for (const region& r : *regions) {
-        const procfs::mapping& m = r.map;
-        core_segment segment{m.start, m.end, detail::segment_flags(m), 0, {}};
-        if (m.is_file()) layout.files.push_back(mapped_file{m.start, m.end, m.offset, m.path + (m.deleted ? " (deleted)" : "")});
-        bool file_backed = m.inode != 0 && !m.path.empty() && m.path.front() == '/';
-        unique_fd file;
-        bool executable = false;
-        if (file_backed && m.offset == 0 && m.readable) {
-            file = detail::open_mapped_file(pid, m);
-            struct ::stat st{};
-            executable = file && ::fstat(file.get(), &st) == 0 && (st.st_mode & 0111) != 0;
-        }
-        extent e = decide(r, report.filter, executable);
-        if (e == extent::first_page_if_elf) {
-            char magic[SELFMAG]{};
-            bool elf = file && ::pread(file.get(), magic, sizeof magic, 0) == SELFMAG && std::memcmp(magic, ELFMAG, SELFMAG) == 0;
-            e = elf ? extent::first_page : extent::nothing;
-        }
-        if (e != extent::nothing) {
-            segment.dump_size = e == extent::whole ? m.size() : std::min(page_size, m.size());
-            std::uint64_t end = m.start + segment.dump_size;
-            if (r.special()) {
-                segment.content.push_back(content_run{m.start, segment.dump_size, -1, 0});
-            } else {
-                resident.clear();
-                if (!pages.resident_runs(m.start, end, resident)) resident.assign(1, page_run{m.start, end - m.start});
-                if (file_backed && !file) file = detail::open_mapped_file(pid, m);
-                detail::add_runs(segment, m, end, resident, file_backed ? file.get() : -1);
-            }
-            ++report.mappings_dumped;
-        }
-        if (file) files.push_back(std::move(file));
-        layout.segments.push_back(std::move(segment));
-    }
+    report.mappings_dumped = detail::lay_out_segments(pid, *regions, plan.filter, held.pages, layout, out.held.files);
     report.threads = layout.threads.size();
     report.mappings = layout.segments.size();
     report.bytes_to_copy = expected_bytes(layout);
-    if (options.check_free_space) {
-        std::uint64_t free = TRIAGE_TRY(out.free_space());
-        if (free < report.bytes_to_copy)
-            return fail(errc::no_space, "writing " + path + ": the core needs up to " + std::to_string(report.bytes_to_copy) +
-                                            " bytes and " + std::to_string(free) + " are free");
-    }
-    std::vector<memory::address_range> from_memory;
-    for (const auto& segment : layout.segments)
-        for (const auto& run : segment.content)
-            if (run.fd < 0) from_memory.push_back({run.address, run.size});
-    std::uint64_t memory_bytes = 0;
-    for (const auto& r : from_memory) memory_bytes += r.size;
-    report.copied_to_memory = detail::copy_to_memory(options.strategy, memory_bytes, copy.reserved());
-    result<write_stats> stats;
+    output_file& file = out.held.out;
+    if (options.check_free_space) TRIAGE_TRY(detail::check_free_space(file, report.bytes_to_copy, "up to"));
+    const std::vector<memory::address_range> from_memory = detail::memory_ranges(layout);
+    report.copied_to_memory = detail::copy_to_memory(options.strategy, detail::total_size(from_memory), held.room.reserved());
     if (report.copied_to_memory) {
-        auto taken = copy.take(memory, from_memory, {options.write.chunk_bytes, options.write.cancel});
+        out.held.copy = std::move(held.room);
+        auto taken = out.held.copy.take(held.memory, from_memory, {options.write.chunk_bytes, options.write.cancel});
         if (!taken) return gone(std::move(taken.error()));
-        TRIAGE_TRY(session.release());
-        report.stopped = session.stopped_duration();
-        stats = write_core(layout, copy, out, options.write);
-        if (!stats) return gone(std::move(stats.error()));
     } else {
-        copy = memory::snapshot{};  // the reservation, if any, is not needed
-        stats = write_core(layout, memory, out, options.write);
-        if (!stats) return gone(std::move(stats.error()));
-        TRIAGE_TRY(session.release());
-        report.stopped = session.stopped_duration();
+        auto written = write_core(layout, held.memory, file, options.write);
+        if (!written) return gone(std::move(written.error()));
+        out.held.written = *written;
     }
+    return out;
+}
 
-    // 3. Running again.
-    TRIAGE_TRY(out.commit());
-    report.bytes_written = stats->bytes_written;
-    report.file_size = stats->file_size;
-    report.allocated = stats->allocated;
+[[nodiscard]] inline result<dump_report> write_dump(dump_copy&& copy, const ptrace::session& session) {
+    dump_report& report = copy.report;
+    detail::copied_core& held = copy.held;
+    if (session.held() || session.pid() != report.pid)
+        return fail(errc::invalid_argument, "writing the core of process " + std::to_string(report.pid),
+                    "write_dump takes the released session of that process (the file is written while it runs)");
+    report.stopped_for = session.stopped_duration();
+    if (!held.written) {
+        auto written = write_core(held.layout, held.copy, held.out, held.write);
+        if (!written) {
+            if (detail::cancelled(held.write.cancel))
+                return fail(errc::interrupted, "writing " + report.path, "stopped by a signal; no core was written");
+            return fail(std::move(written.error()));
+        }
+        held.written = *written;
+    }
+    TRIAGE_TRY(held.out.commit());
+    report.bytes_written = held.written->bytes_written;
+    report.file_size = held.written->file_size;
+    report.allocated = held.written->allocated;
+    report.elapsed = std::chrono::steady_clock::now() - held.started;
+    return std::move(report);
+}
+
+[[nodiscard]] inline result<dump_report> dump_process(pid_t pid, const std::string& path, const dump_options& options = {}) {
+    const auto started = std::chrono::steady_clock::now();
+    // The CPU sampling window runs while the plan is made and the room reserved.
+    const bool sampling = !options.first_tid && options.sample.count() > 0;
+    std::optional<procfs::cpu_sample> window_start;
+    if (sampling) window_start = TRIAGE_TRY(procfs::sample_cpu(pid));
+    dump_plan plan = TRIAGE_TRY(plan_dump(pid, path, options));
+    reserve_copy(plan);
+    if (sampling) detail::wait_until(started + options.sample, options.write.cancel);
+    if (detail::cancelled(options.write.cancel))
+        return fail(errc::interrupted, "dumping process " + std::to_string(pid),
+                    "stopped by a signal before the process was stopped; no core was written");
+    hot_thread first{options.first_tid.value_or(pid), std::nullopt};
+    if (!options.first_tid) first = busiest_thread(window_start, TRIAGE_TRY(procfs::sample_cpu(plan.held.dir)));
+
+    ptrace::session session = TRIAGE_TRY(ptrace::session::attach(pid));
+    dump_copy copy = TRIAGE_TRY(copy_dump(std::move(plan), session, first.tid));
+    TRIAGE_TRY(session.release());
+    dump_report report = TRIAGE_TRY(write_dump(std::move(copy), session));
+    if (report.first_tid == first.tid) report.first_thread_cpu = first.cpu_percent;
     report.elapsed = std::chrono::steady_clock::now() - started;
     return report;
 }

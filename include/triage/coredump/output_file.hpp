@@ -1,19 +1,34 @@
 // triage/coredump/output_file.hpp — a file that appears under its name only
-// when it is complete: the core writer's destination.
+// when it is complete, is private, and never takes the place of anything
+// that is not a core: the core writer's destination.
 //
-// Offers: `output_file::create(path)` opens an unnamed file (O_TMPFILE) in
-// the destination's directory, or, where the file system has no O_TMPFILE,
-// "PATH.partial-PID" (O_EXCL); `write_at(offset, bytes)` (pwrite, whole or an
+// Offers: `output_file::create(path, options)` checks the path, then opens
+// an unnamed file (O_TMPFILE) in the destination's directory, or, where the
+// file system has no O_TMPFILE, "PATH.partial-PID" (O_EXCL). The path must
+// name a new file, or an existing regular file when `options.replace`; a
+// directory ("DIR" or "DIR/"), a symbolic link (never followed, even with
+// `replace`), a device, a FIFO or a socket is refused, as is a directory
+// that does not exist. Then `write_at(offset, bytes)` (pwrite, whole or an
 // error), `set_size(n)` (ftruncate: a sparse tail), `free_space()` (statvfs
 // of the destination's file system, bytes available to us), `allocated()`
 // (st_blocks × 512) and `size()`, and `commit()`, which gives the file its
-// name: linkat to a unique sibling name, then rename over PATH (atomic; an
-// existing PATH is replaced). Until commit the destructor discards the file.
-// An unnamed file leaves nothing behind even when we are killed (SIGKILL);
-// a named partial file is registered for `remove_partial_file()`, which is
-// async-signal-safe, for a fatal-signal path.
-// Errors: errc::no_space (ENOSPC, EDQUOT) and other errno-based errors, all
-// with the path in the context ("writing core.12 at offset 4096").
+// name: without `replace`, a link that cannot replace anything (linkat, or
+// renameat2 RENAME_NOREPLACE); with it, once PATH is checked again to be a
+// regular file, a link to a unique sibling name and a rename over PATH.
+// Until commit the destructor discards the file. An unnamed file leaves
+// nothing behind even when we are killed (SIGKILL); a named partial file is
+// registered for `remove_partial_file()`, which is async-signal-safe, for a
+// fatal-signal path.
+// The file is private: mode 0600 whatever the umask (a core holds the
+// process's keys and tokens), set before it has a name; replacing a file
+// keeps its mode or narrows it, never widens it (its mode & 0600).
+// Errors: errc::invalid_argument for a path that is refused (sys_errno says
+// why: EISDIR, ELOOP for a link, EEXIST for an existing file without
+// `replace`, ENODEV for a device, FIFO or socket, ENOTDIR), errc::not_found
+// for a missing directory, errc::no_space (ENOSPC, EDQUOT), permission and
+// other errno-based errors, all with the path in the context ("writing
+// core.12 at offset 4096") and, for permissions, what to check on the
+// directory.
 // Thread-safe: distinct objects. Signal-safe: only remove_partial_file().
 // Target process: none touched.
 //
@@ -25,6 +40,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>  // renameat2, RENAME_NOREPLACE
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -43,10 +59,71 @@
 
 namespace triage::coredump {
 
+struct output_options {
+    bool replace = false;  // an existing regular file may be replaced (triage-gcore --force)
+};
+
 namespace detail {
 // The named partial file of the output in progress, for a signal handler.
 inline char partial_path[PATH_MAX]{};
 inline std::atomic<bool> partial_registered{false};
+
+inline constexpr mode_t private_mode = 0600;
+
+// An error about the path itself, not about writing: EISDIR, ELOOP, ...
+[[nodiscard]] inline std::unexpected<error> refuse_path(int why, const std::string& path, std::string hint) {
+    return fail(error{errc::invalid_argument, why, "writing a core to " + path, std::move(hint)});
+}
+
+// The advice for EACCES/EPERM on a file we create: about the directory, not about ptrace.
+[[nodiscard]] inline std::string directory_hint(const std::string& directory) {
+    return "check that " + directory + " is writable by this user (its mode, owner, and attributes such as immutable)";
+}
+
+// A failure to create a file in `directory`; permissions are about the directory.
+[[nodiscard]] inline std::unexpected<error> creation_error(int e, std::string context, const std::string& directory) {
+    if (e == EACCES || e == EPERM) return fail_errno(e, std::move(context), directory_hint(directory));
+    return fail_errno(e, std::move(context));
+}
+
+// Whether `path` may be written, by what is there now: the mode the file
+// must have (0600, or narrower to match an existing file it replaces).
+[[nodiscard]] inline result<mode_t> check_destination(const std::string& path, const std::string& directory,
+                                                      const output_options& options) {
+    if (path.empty()) return fail(errc::invalid_argument, "writing a core file", "the file name is empty");
+    std::string bare = path;
+    while (bare.size() > 1 && bare.back() == '/') bare.pop_back();
+    struct ::stat st{};
+    if (bare != path) {
+        if (::stat(bare.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            return refuse_path(EISDIR, path, "it is a directory; name a file inside it");
+        return refuse_path(EISDIR, path, "a name ending in '/' is a directory; name a file");
+    }
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno != ENOENT) return creation_error(errno, "checking " + path, directory);
+        struct ::stat dir{};
+        if (::stat(directory.c_str(), &dir) != 0) {
+            if (errno == ENOENT || errno == ENOTDIR)
+                return fail(errc::not_found, "writing a core to " + path, "the directory " + directory + " does not exist");
+            return fail_errno(errno, "checking the directory " + directory + " for " + path, directory_hint(directory));
+        }
+        if (!S_ISDIR(dir.st_mode))
+            return refuse_path(ENOTDIR, path, directory + " is " + std::string{file_kind(dir.st_mode)} + ", not a directory");
+        return private_mode;
+    }
+    if (S_ISDIR(st.st_mode)) return refuse_path(EISDIR, path, "it is a directory; name a file inside it");
+    if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX]{};
+        ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+        std::string to = n > 0 ? " to " + std::string(target, static_cast<std::size_t>(n)) : std::string{};
+        return refuse_path(ELOOP, path, "it is a symbolic link" + to + "; a core is never written through a link: name the file itself");
+    }
+    if (!S_ISREG(st.st_mode))
+        return refuse_path(ENODEV, path,
+                           "it is " + std::string{file_kind(st.st_mode)} + "; a core is written only to a new file or over a regular file");
+    if (!options.replace) return refuse_path(EEXIST, path, "it already exists; choose a new name, or ask for it to be replaced");
+    return static_cast<mode_t>(st.st_mode & private_mode);
+}
 } // namespace detail
 
 // Unlinks the named partial file of the output in progress, if any.
@@ -57,28 +134,35 @@ inline void remove_partial_file() noexcept {
 
 class output_file {
 public:
-    [[nodiscard]] static result<output_file> create(std::string path) {
-        if (path.empty()) return fail(errc::invalid_argument, "creating a core file with an empty name");
+    [[nodiscard]] static result<output_file> create(std::string path, output_options options = {}) {
         std::string directory = ".";
-        if (auto slash = path.rfind('/'); slash != std::string::npos) directory = slash == 0 ? "/" : path.substr(0, slash);
-        int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-        if (fd >= 0) return output_file{unique_fd{fd}, std::move(path), std::move(directory), {}};
-        int e = errno;
-        if (e != EOPNOTSUPP && e != EISDIR && e != EINVAL)
-            return fail_errno(e, "creating a file in " + directory + " for " + path);
+        if (auto slash = path.find_last_of('/', path.find_last_not_of('/')); slash != std::string::npos)
+            directory = slash == 0 ? "/" : path.substr(0, slash);
+        const mode_t mode = TRIAGE_TRY(detail::check_destination(path, directory, options));
+        int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, detail::private_mode);
+        if (fd >= 0) {
+            output_file out{unique_fd{fd}, std::move(path), std::move(directory), {}, options};
+            TRIAGE_TRY(out.set_mode(mode));
+            return out;
+        }
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+            return detail::creation_error(errno, "creating a file in " + directory + " for " + path, directory);
         // No O_TMPFILE here: a named partial file, removed on every exit path.
         std::string partial = path + ".partial-" + std::to_string(::getpid());
         if (partial.size() >= PATH_MAX) return fail(errc::invalid_argument, "creating " + partial, "the path is too long");
-        fd = ::open(partial.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
-        if (fd < 0) return fail_errno(errno, "creating " + partial);
+        fd = ::open(partial.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, detail::private_mode);
+        if (fd < 0) return detail::creation_error(errno, "creating " + partial, directory);
         std::memcpy(detail::partial_path, partial.c_str(), partial.size() + 1);
         detail::partial_registered.store(true);
-        return output_file{unique_fd{fd}, std::move(path), std::move(directory), std::move(partial)};
+        output_file out{unique_fd{fd}, std::move(path), std::move(directory), std::move(partial), options};
+        TRIAGE_TRY(out.set_mode(mode));
+        return out;
     }
 
     output_file(output_file&& other) noexcept
         : fd_{std::move(other.fd_)}, path_{std::move(other.path_)}, directory_{std::move(other.directory_)},
-          partial_{std::move(other.partial_)}, committed_{std::exchange(other.committed_, true)} {}
+          partial_{std::move(other.partial_)}, options_{other.options_}, mode_{other.mode_},
+          committed_{std::exchange(other.committed_, true)} {}
     output_file& operator=(output_file&&) = delete;
     output_file(const output_file&) = delete;
     output_file& operator=(const output_file&) = delete;
@@ -121,19 +205,11 @@ public:
 
     [[nodiscard]] result<void> commit() {
         if (committed_) return fail(errc::invalid_argument, "committing " + path_ + " twice");
-        std::string sibling = path_ + ".new-" + std::to_string(::getpid());
-        if (partial_.empty()) {
-            std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
-            ::unlink(sibling.c_str());  // a leftover from a killed run of the same pid
-            if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, sibling.c_str(), AT_SYMLINK_FOLLOW) != 0)
-                return fail_errno(errno, "naming the finished core " + sibling);
+        if (options_.replace) {
+            TRIAGE_TRY(recheck_replaced());
+            TRIAGE_TRY(replace_path());
         } else {
-            sibling = partial_;
-        }
-        if (::rename(sibling.c_str(), path_.c_str()) != 0) {
-            int e = errno;
-            ::unlink(sibling.c_str());
-            return fail_errno(e, "renaming the finished core to " + path_);
+            TRIAGE_TRY(link_new_path());
         }
         if (!partial_.empty()) detail::partial_registered.store(false);
         committed_ = true;
@@ -141,14 +217,77 @@ public:
     }
 
 private:
-    output_file(unique_fd fd, std::string path, std::string directory, std::string partial)
-        : fd_{std::move(fd)}, path_{std::move(path)}, directory_{std::move(directory)}, partial_{std::move(partial)} {}
+    output_file(unique_fd fd, std::string path, std::string directory, std::string partial, output_options options)
+        : fd_{std::move(fd)}, path_{std::move(path)}, directory_{std::move(directory)}, partial_{std::move(partial)},
+          options_{options} {}
 
     [[nodiscard]] result<struct ::stat> stat() const {
         struct ::stat st{};
         if (::fstat(fd_.get(), &st) != 0) return fail_errno(errno, "checking " + path_);
         return st;
     }
+
+    // Applied before the file has a name, so it never has a wider one.
+    [[nodiscard]] result<void> set_mode(mode_t mode) {
+        if (::fchmod(fd_.get(), mode) != 0) return fail_errno(errno, "making " + path_ + " private");
+        mode_ = mode;
+        return {};
+    }
+
+    // What is at PATH now must still be a regular file; the core takes the
+    // narrower of the two modes.
+    [[nodiscard]] result<void> recheck_replaced() {
+        struct ::stat st{};
+        if (::lstat(path_.c_str(), &st) != 0) {
+            if (errno == ENOENT) return {};
+            return fail_errno(errno, "checking " + path_ + " before replacing it");
+        }
+        if (!S_ISREG(st.st_mode))
+            return detail::refuse_path(ENODEV, path_,
+                                       "it became " + std::string{file_kind(st.st_mode)} + " while the core was written; not replaced");
+        const mode_t narrower = mode_ & st.st_mode;
+        if (narrower != mode_) TRIAGE_TRY(set_mode(narrower));
+        return {};
+    }
+
+    // Gives the file the name PATH, which must not exist.
+    [[nodiscard]] result<void> link_new_path() {
+        int r = 0;
+        if (partial_.empty()) {
+            r = ::linkat(AT_FDCWD, self_path().c_str(), AT_FDCWD, path_.c_str(), AT_SYMLINK_FOLLOW);
+        } else {
+            r = ::renameat2(AT_FDCWD, partial_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE);
+            if (r != 0 && errno == EINVAL) {  // no RENAME_NOREPLACE on this file system: link, which never replaces
+                r = ::link(partial_.c_str(), path_.c_str());
+                if (r == 0) ::unlink(partial_.c_str());
+            }
+        }
+        if (r == 0) return {};
+        if (errno == EEXIST)
+            return detail::refuse_path(EEXIST, path_, "something was created under that name while the core was written; not replaced");
+        return fail_errno(errno, "naming the finished core " + path_);
+    }
+
+    // Renames the file over PATH, through a sibling name of our own.
+    [[nodiscard]] result<void> replace_path() {
+        std::string sibling = partial_;
+        for (int attempt = 0; sibling.empty(); ++attempt) {
+            std::string name = path_ + ".new-" + std::to_string(::getpid()) + "-" + std::to_string(attempt);
+            if (::linkat(AT_FDCWD, self_path().c_str(), AT_FDCWD, name.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+                sibling = std::move(name);
+            } else if (errno != EEXIST || attempt == 99) {
+                return fail_errno(errno, "naming the finished core " + name);
+            }
+        }
+        if (::rename(sibling.c_str(), path_.c_str()) != 0) {
+            int e = errno;
+            ::unlink(sibling.c_str());
+            return fail_errno(e, "renaming the finished core to " + path_);
+        }
+        return {};
+    }
+
+    [[nodiscard]] std::string self_path() const { return "/proc/self/fd/" + std::to_string(fd_.get()); }
 
     void discard() noexcept {
         if (committed_) return;
@@ -164,6 +303,8 @@ private:
     std::string path_;
     std::string directory_;
     std::string partial_;  // empty for an unnamed (O_TMPFILE) file
+    output_options options_;
+    mode_t mode_ = detail::private_mode;
     bool committed_ = false;
 };
 

@@ -25,12 +25,17 @@
 //    address, which x86-64 glibc keeps in fs_base, recorded per thread in
 //    NT_PRSTATUS; threads no fs_base matches go through assign_tids
 //    (the tid inside the TCB), with the core's thread ids.
-// Errors: core_file::open's (not_found, truncated, malformed, unsupported);
-// errc::truncated when PT_LOADs lie past the end of the file; errc::not_found
-// "not a Python process" when no mapped object defines an interpreter (with
-// a hint naming a python/libpython file that is missing on disk or another
-// build); errc::inconsistent when the interpreter file (or `exe`) is another
-// build than the core's.
+// Errors: core_file::open's (not_found, truncated, malformed, unsupported,
+// invalid_argument when `core_path` or `exe` is not a regular file: "it is
+// a directory"); errc::truncated when the end of the file cut its notes or
+// memory segments (core_file reads such a core; stacks from it would not be
+// trusted); errc::not_found "not a Python process" when no mapped object
+// defines an interpreter (with a hint naming a python/libpython file that is
+// missing on disk or another build), but first, without `exe`, when the
+// executable the core names is gone (not_found: "was deleted or moved") or
+// another build (inconsistent: "was replaced"), that, with "pass --exe";
+// errc::inconsistent when the interpreter file (or `exe`) is another build
+// than the core's.
 // Thread-safe: yes (distinct objects). Signal-safe: no. Target process: none
 // (reads the core and the files it names).
 //
@@ -160,10 +165,13 @@ namespace detail::core_target {
         if (clean != f.path && !listed) options.substitutes.emplace_back(f.path, std::move(clean));
     }
     auto core = TRIAGE_TRY(coredump::core_file::open(core_path, std::move(options)));
-    if (core.truncated_segments() > 0) {
+    if (core.truncated_segments() > 0 || core.truncated_notes()) {
         return fail(errc::truncated,
-                    "reading " + core_path + ": " + std::to_string(core.truncated_segments()) + " of its " +
-                        std::to_string(core.segments().size()) + " memory segments lie past the end of the file",
+                    "reading " + core_path + ": " +
+                        (core.truncated_notes() ? std::string{"its notes run"}
+                                                : std::to_string(core.truncated_segments()) + " of its " +
+                                                      std::to_string(core.segments().size()) + " memory segments lie") +
+                        " past the end of the file",
                     "the core is truncated (an interrupted dump or copy, or a core size limit)");
     }
     // maps() strips " (deleted)"; the substitute is keyed by the NT_FILE path.
@@ -186,6 +194,18 @@ namespace detail::core_target {
     };
     auto image = find_interpreter(out.objects);
     if (!image) {
+        // The executable may hold the interpreter (a static python): if it
+        // is gone or another build, say so rather than "not Python".
+        if (!exe && !out.executable.empty()) {
+            auto check = check_of(out.executable);
+            if (check == coredump::file_check::missing || check == coredump::file_check::mismatch) {
+                return fail(check == coredump::file_check::missing ? errc::not_found : errc::inconsistent,
+                            "reading Python stacks from " + core_path + ": the executable " + out.executable +
+                                (check == coredump::file_check::missing ? " was deleted or moved since the process ran"
+                                                                        : " was replaced by another build since the process ran"),
+                            "pass --exe with the very file the process ran");
+            }
+        }
         for (const coredump::mapped_file& f : out.core.mapped_files()) {
             std::string path = d::without_deleted(f.path);
             std::string_view name = d::file_name(path);

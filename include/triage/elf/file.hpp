@@ -14,7 +14,9 @@
 //    object containing it (elf/symbol.hpp has the rule), from an index of
 //    both tables built on first use.
 // Errors: opening names the path or the name given to from_bytes (errc::
-// not_found, permission_denied, malformed for "not an ELF file"); a missing
+// not_found, permission_denied, malformed for "not an ELF file",
+// invalid_argument for a path that is not a regular file: "it is a
+// directory, not a regular file"); a missing
 // section is errc::not_found, a section without file bytes (SHT_NOBITS) or
 // whose bytes lie outside the file is errc::malformed. Hostile files are
 // safe: every table is read through libelf's bounds-checked accessors or
@@ -68,7 +70,7 @@ struct section_info {
 class file {
 public:
     [[nodiscard]] static result<file> open(const std::string& path) {
-        unique_fd fd = TRIAGE_TRY(open_file(path));
+        unique_fd fd = TRIAGE_TRY(open_regular_file(path));
         return from_fd(std::move(fd), path);
     }
 
