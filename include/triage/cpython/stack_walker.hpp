@@ -23,10 +23,35 @@
 // it fetches first in one batch: a warm snapshot of a parked process is a
 // handful of system calls.
 // Torn reads: a snapshot validates as it goes (thread states point back to
-// their interpreter, frames hold code objects, chains are bounded and free of
-// cycles); `recheck(snapshot)` re-reads every thread's innermost frame
-// pointer and marks threads that moved (`consistent = false`). Callers that
-// do not stop the target retry (see `consistent_snapshot`).
+// their interpreter, frames hold code objects, 2.7–3.10 frame objects are
+// referenced — a frame on a free list or kept as its code's zombie frame
+// has none —, chains are bounded and free of cycles), and remembers, per
+// thread, everything its walk acted on: the thread state's identity and
+// innermost frame pointer (3.11, 3.12: through the C frame) and, for every
+// frame of the chain (shims and incomplete frames too), its address, the
+// next frame's, the code object, the instruction position (f_lasti /
+// prev_instr / instr_ptr), its first local (localsplus[0]) and, 3.11+, its
+// owner. `recheck(snapshot)` reads all of it again in one batch and marks
+// threads whose values differ (`consistent = false`); `retry(snapshot)`
+// walks such threads again, and threads whose walk failed on memory that
+// changed under it (inconsistent, bad_address), then rechecks them.
+// `consistent_snapshot` does both; callers that do not stop the target use it.
+// What `consistent` then guarantees: the walk and `confirmations` (2)
+// rechecks, each made after the one before was complete, agree on every
+// value the reported stack was built from, and (2.7–3.10) every frame was
+// referenced at each read. Why that is enough to catch recycling: before
+// 3.11 frame objects come back from free lists and zombie frames, and from
+// 3.11 frames are slots of the thread's data stack, so one address holds
+// different frames over time; a frame read at one moment stitched onto
+// frames of another changes, between the reads, some caller's link, code,
+// position or first local, or (before 3.11) shows a frame without
+// references. What it does not guarantee: that nothing changed between the
+// reads and changed back (the same frames rebuilt at the same addresses
+// with the same positions and first locals, torn the same way in every
+// read); that the innermost frame's line is still current (a running thread
+// moves on: its position and locals are not compared); code objects are
+// not read again (a live frame holds a reference to its code object).
+// A snapshot taken while the target is stopped needs none of this.
 // Errors: snapshot() fails for the process (no_such_process), or when the
 // interpreter list cannot be read (bad_address, inconsistent); a thread whose
 // frames cannot be read keeps the frames read so far and its `error`.
@@ -49,6 +74,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <ranges>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -95,7 +121,7 @@ struct python_thread {
     std::uint64_t python_ident = 0;         // threading.get_ident(): the pthread_t, not a tid
     std::optional<pid_t> tid;               // kernel tid, when the version records it (3.11+)
     bool holds_gil = false;
-    bool consistent = true;                 // false: its stack moved while we read it
+    bool consistent = true;                 // false: a second read of its stack disagreed with the first
     std::vector<python_frame> frames;       // innermost first
     std::optional<error> failure;           // the walk stopped early; frames hold what was read
 };
@@ -150,6 +176,37 @@ struct code_info {
     mutable std::unordered_map<std::int64_t, std::optional<int>> lines;
 };
 
+// The fields of one frame that a walk acts on.
+struct frame_fields {
+    std::uint64_t next = 0;      // f_back / previous
+    std::uint64_t code = 0;      // f_code / f_executable
+    std::int64_t position = 0;   // f_lasti (≤3.10) or prev_instr / instr_ptr (3.11+)
+    std::uint64_t first_local = 0;  // localsplus[0]: the first argument or local (else the
+                                    // bottom of the value stack); tells apart frames of one
+                                    // function at one address and position
+    std::uint8_t owner = 0;      // 3.11+
+    bool live = true;            // ≤3.10: ob_refcnt > 0 (a free or zombie frame has none)
+};
+
+// What a walk read of one frame, to be read again by a recheck.
+struct frame_read {
+    std::size_t thread;      // index into the snapshot
+    std::uint64_t address;
+    bool innermost;          // the thread state's own frame: it runs, so its position and
+                             // locals are not compared
+    frame_fields fields;
+};
+
+// What a walk read of one thread state, to be read again by a recheck.
+struct thread_read {
+    std::uint64_t thread_state = 0;
+    std::uint64_t interpreter = 0;
+    std::uint64_t ident = 0;
+    std::uint64_t native_id = 0;
+    std::uint64_t cframe = 0;       // 3.11, 3.12: the _PyCFrame it pointed at
+    std::uint64_t first_frame = 0;  // its innermost frame (~0: not read)
+};
+
 } // namespace detail::walker
 
 template <memory::memory_source M>
@@ -191,40 +248,84 @@ public:
             interp = next_interp;
         }
         TRIAGE_TRY(walk_frames(snap, cursors));
-        TRIAGE_TRY(resolve_code(snap));
-        end_snapshot();
+        TRIAGE_TRY(resolve_code(snap, std::views::iota(std::size_t{0}, snap.threads.size())));
+        remember_reads();
         return snap;
     }
 
-    // Re-reads each thread's innermost frame pointer; threads whose stack
-    // changed since `snap` was taken are marked inconsistent. Returns whether
-    // all still agree.
+    // Reads again, in one batch, everything the walk of each thread of
+    // `snap` (this walker's last snapshot) acted on; threads whose values
+    // differ are marked inconsistent (threads already so are not read).
+    // Returns whether all still agree.
     [[nodiscard]] result<bool> recheck(stack_snapshot& snap) {
-        std::vector<std::vector<std::byte>> buffers(snap.threads.size());
-        std::vector<memory::read_request> requests;
+        return recheck_threads(snap, std::views::iota(std::size_t{0}, snap.threads.size()));
+    }
+
+    // How many rechecks must agree with a walk before `retry` and
+    // `consistent_snapshot` leave a thread consistent. One batched read
+    // sweeps the addresses in order, and a thread that pops and pushes a
+    // frame between the sweep's read of its thread state and of its frames
+    // is read torn; a walk and one recheck torn at the same place were seen
+    // about once in 16,000 reads of a recursing thread on a CPU of its own;
+    // a second recheck must be torn there too.
+    static constexpr int confirmations = 2;
+
+    // Walks again, from its thread state, every thread of `snap` (this
+    // walker's last snapshot) that is inconsistent or whose walk failed on
+    // memory that changed under it (errc::inconsistent, bad_address), and
+    // rechecks it `confirmations` times; the others are left as they are.
+    // Returns whether no thread is left to retry.
+    [[nodiscard]] result<bool> retry(stack_snapshot& snap) {
+        namespace w = detail::walker;
+        std::vector<std::size_t> again;
         for (std::size_t k = 0; k < snap.threads.size(); ++k) {
-            buffers[k].resize(layout_.thread.size);
-            requests.push_back({snap.threads[k].thread_state, buffers[k], 0});
+            if (torn(snap.threads[k])) again.push_back(k);
         }
-        TRIAGE_TRY(mem_->read_batch(requests));
-        bool all = true;
-        for (std::size_t k = 0; k < snap.threads.size(); ++k) {
+        if (again.empty()) return true;
+        thread_reads_.resize(std::max(thread_reads_.size(), snap.threads.size()));
+        // What these threads' last walks read, fetched first in one batch.
+        std::vector<std::pair<std::uint64_t, std::size_t>> reads;
+        std::vector<char> chosen(snap.threads.size(), 0);
+        for (std::size_t k : again) {
+            chosen[k] = 1;
+            const w::thread_read& r = thread_reads_[k];
+            reads.emplace_back(snap.threads[k].thread_state, layout_.thread.size);
+            if (r.thread_state == snap.threads[k].thread_state && w::plausible(r.cframe)) {
+                reads.emplace_back(r.cframe, layout_.thread.cframe_current_frame + 8);
+            }
+        }
+        for (const auto& f : frame_reads_) {
+            if (chosen[f.thread] && thread_reads_[f.thread].thread_state == snap.threads[f.thread].thread_state) {
+                reads.emplace_back(f.address, frame_size());
+            }
+        }
+        std::erase_if(frame_reads_, [&](const w::frame_read& f) { return chosen[f.thread] != 0; });
+        prefetch(reads);
+        std::vector<cursor> cursors;
+        for (std::size_t k : again) {
             python_thread& t = snap.threads[k];
-            auto it = first_frames_.find(t.thread_state);
-            std::uint64_t before = it == first_frames_.end() ? 0 : it->second;
-            std::uint64_t now = 0;
-            if (requests[k].bytes_read == buffers[k].size()) {
-                auto frame = first_frame(buffers[k]);
-                now = frame ? *frame : ~std::uint64_t{0};
-            } else {
-                now = ~std::uint64_t{0};
+            t.frames.clear();
+            t.failure.reset();
+            t.consistent = true;
+            thread_reads_[k] = w::thread_read{};
+            auto bytes = fetch(t.thread_state, layout_.thread.size, "reading a thread state");
+            if (!bytes) {
+                t.failure = std::move(bytes.error());
+                continue;
             }
-            if (now != before) {
-                t.consistent = false;
-                all = false;
+            if (w::pointer(*bytes, layout_.thread.interp) != t.interpreter ||
+                w::pointer(*bytes, layout_.thread.thread_id) != t.python_ident) {
+                t.failure = error{errc::inconsistent, 0, "reading the thread state at " + hex(t.thread_state) +
+                                                             ": it belongs to another thread now", {}};
+                continue;
             }
+            start_walk(k, *bytes, snap, cursors);
         }
-        return all;
+        TRIAGE_TRY(walk_frames(snap, cursors));
+        TRIAGE_TRY(resolve_code(snap, again));
+        remember_reads();
+        for (int k = 0; k < confirmations; ++k) TRIAGE_TRY(recheck_threads(snap, again));
+        return std::ranges::none_of(snap.threads, torn);
     }
 
     // Forgets the code objects and addresses remembered between snapshots.
@@ -254,24 +355,29 @@ private:
 
     // ---- reading, with last snapshot's addresses fetched first in one batch
     void begin_snapshot() {
+        thread_reads_.clear();
+        frame_reads_.clear();
+        prefetch(previous_reads_);
+        previous_reads_.clear();
+    }
+
+    // Starts this snapshot's (or retry's) reads afresh, with `reads`
+    // (address, size) fetched first in one batch.
+    void prefetch(std::span<const std::pair<std::uint64_t, std::size_t>> reads) {
         blocks_.clear();
         fetched_.clear();
-        first_frames_.clear();
         std::size_t total = 0;
-        for (const auto& r : previous_reads_) total += r.second;
-        if (total == 0 || total > (16u << 20)) {
-            previous_reads_.clear();
-            return;
-        }
-        // The buffer is kept from one snapshot to the next (this snapshot's
-        // views into the last one's are gone by now).
+        for (const auto& r : reads) total += r.second;
+        if (total == 0 || total > (16u << 20)) return;
+        // The buffer is kept from one snapshot to the next (the views into
+        // it were dropped with fetched_ above).
         if (prefetched_.size() < total) prefetched_.resize(total);
         std::span<std::byte> block{prefetched_.data(), total};
-        fetched_.reserve(previous_reads_.size() * 2);
+        fetched_.reserve(reads.size() * 2);
         std::vector<memory::read_request> requests;
-        requests.reserve(previous_reads_.size());
+        requests.reserve(reads.size());
         std::size_t at = 0;
-        for (const auto& [address, size] : previous_reads_) {
+        for (const auto& [address, size] : reads) {
             requests.push_back({address, block.subspan(at, size), 0});
             at += size;
         }
@@ -280,13 +386,16 @@ private:
                 if (r.bytes_read == r.into.size()) fetched_[r.address] = fetched{r.into.data(), r.into.size()};
             }
         }
-        previous_reads_.clear();
     }
 
-    void end_snapshot() {
-        // Remember what this snapshot read; the next one fetches it first.
+    // Remembers what this snapshot (or retry) read, once per address at its
+    // largest size: the next snapshot fetches it first.
+    void remember_reads() {
         for (const auto& [address, f] : fetched_) previous_reads_.emplace_back(address, f.size);
         std::ranges::sort(previous_reads_);
+        auto kept = std::unique(previous_reads_.rbegin(), previous_reads_.rend(),
+                                [](const auto& a, const auto& b) { return a.first == b.first; });
+        previous_reads_.erase(previous_reads_.begin(), kept.base());
     }
 
     [[nodiscard]] static std::span<const std::byte> view(const fetched& f) { return {f.data, f.size}; }
@@ -395,19 +504,35 @@ private:
                 if (native > 0 && native < (1u << 30)) t.tid = static_cast<pid_t>(native);
             }
             t.holds_gil = holder != 0 && holder == tstate;
-            std::uint64_t next = w::pointer(bytes, tl.next);
-            auto frame = first_frame(bytes);
             t.frames.reserve(16);
             snap.threads.push_back(std::move(t));
-            if (!frame) {
-                snap.threads.back().failure = std::move(frame.error());
-            } else {
-                first_frames_[tstate] = *frame;
-                cursors.push_back(cursor{snap.threads.size() - 1, *frame, {}});
-            }
-            tstate = next;
+            start_walk(snap.threads.size() - 1, bytes, snap, cursors);
+            tstate = w::pointer(bytes, tl.next);
         }
         return {};
+    }
+
+    // Starts the walk of thread `index` from its thread state (copied in
+    // `bytes`), remembering what the recheck must read again.
+    void start_walk(std::size_t index, std::span<const std::byte> bytes, stack_snapshot& snap,
+                    std::vector<cursor>& cursors) {
+        namespace w = detail::walker;
+        const auto& tl = layout_.thread;
+        if (thread_reads_.size() <= index) thread_reads_.resize(index + 1);
+        w::thread_read& r = thread_reads_[index];
+        r.thread_state = snap.threads[index].thread_state;
+        r.interpreter = w::pointer(bytes, tl.interp);
+        r.ident = w::pointer(bytes, tl.thread_id);
+        r.native_id = w::load<std::uint64_t>(bytes, tl.native_thread_id);
+        r.cframe = w::pointer(bytes, tl.cframe);
+        auto frame = first_frame(bytes);
+        if (!frame) {
+            r.first_frame = ~std::uint64_t{0};
+            snap.threads[index].failure = std::move(frame.error());
+            return;
+        }
+        r.first_frame = *frame;
+        cursors.push_back(cursor{index, *frame, {}});
     }
 
     // The innermost frame of a thread state (copied in `bytes`).
@@ -426,8 +551,7 @@ private:
     // ---- frames, level by level across all threads
     [[nodiscard]] result<void> walk_frames(stack_snapshot& snap, std::vector<cursor>& cursors) {
         namespace w = detail::walker;
-        const bool modern = uses_interpreter_frames(layout_);
-        const std::size_t size = modern ? layout_.interpreter_frame.size : layout_.frame_object.size;
+        const std::size_t size = frame_size();
         std::vector<std::uint64_t> addresses;
         std::vector<cursor*> active;
         for (std::size_t level = 0; level <= limits_.max_frames; ++level) {
@@ -466,24 +590,28 @@ private:
 
     void take_frame(std::span<const std::byte> bytes, cursor& c, python_thread& t) {
         namespace w = detail::walker;
+        const w::frame_fields fields = frame_fields(bytes);
+        frame_reads_.push_back({c.thread, c.frame, c.frame == thread_reads_[c.thread].first_frame, fields});
+        c.frame = fields.next;
+        if (!fields.live) {
+            t.failure = error{errc::inconsistent, 0, "reading a frame: the frame at " + hex(frame_reads_.back().address) +
+                                                         " is free (no references)", {}};
+            c.frame = 0;
+            return;
+        }
         python_frame f;
+        f.code = fields.code;
         if (uses_interpreter_frames(layout_)) {
             const auto& fl = layout_.interpreter_frame;
-            c.frame = w::pointer(bytes, fl.previous);
-            std::uint8_t owner = w::load<std::uint8_t>(bytes, fl.owner);
-            if (fl.owned_by_cstack != 0xFF && owner == fl.owned_by_cstack) return;  // a shim
-            f.code = w::pointer(bytes, fl.code);
-            std::uint64_t instr = w::pointer(bytes, fl.instr);
-            std::uint64_t start = f.code + layout_.code.code_adaptive;
+            if (fl.owned_by_cstack != 0xFF && fields.owner == fl.owned_by_cstack) return;  // a shim
+            const auto instr = static_cast<std::uint64_t>(fields.position);
+            const std::uint64_t start = f.code + layout_.code.code_adaptive;
             f.instruction = instr < start ? -1 : static_cast<std::int64_t>((instr - start) / 2);
             // Generator frames are never incomplete; remember the owner in
             // the flags' spare high bit until the code object is known.
-            if (owner == fl.owned_by_generator) f.flags = owned_by_generator_mark;
+            if (fields.owner == fl.owned_by_generator) f.flags = owned_by_generator_mark;
         } else {
-            const auto& fl = layout_.frame_object;
-            c.frame = w::pointer(bytes, fl.back);
-            f.code = w::pointer(bytes, fl.code);
-            f.instruction = w::load<std::int32_t>(bytes, fl.lasti);
+            f.instruction = fields.position;
         }
         if (!w::plausible(f.code)) {
             t.failure = error{errc::inconsistent, 0, "reading a frame: bad code object pointer " + hex(f.code), {}};
@@ -493,16 +621,140 @@ private:
         t.frames.push_back(std::move(f));
     }
 
+    // The fields of a frame (copied in `bytes`) that a walk acts on.
+    [[nodiscard]] detail::walker::frame_fields frame_fields(std::span<const std::byte> bytes) const {
+        namespace w = detail::walker;
+        w::frame_fields f;
+        if (uses_interpreter_frames(layout_)) {
+            const auto& fl = layout_.interpreter_frame;
+            f.next = w::pointer(bytes, fl.previous);
+            f.code = w::pointer(bytes, fl.code);
+            f.position = w::load<std::int64_t>(bytes, fl.instr);
+            f.owner = w::load<std::uint8_t>(bytes, fl.owner);
+        } else {
+            const auto& fl = layout_.frame_object;
+            f.next = w::pointer(bytes, fl.back);
+            f.code = w::pointer(bytes, fl.code);
+            f.position = w::load<std::int32_t>(bytes, fl.lasti);
+            f.live = w::load<std::int64_t>(bytes, reference_count()) > 0;
+        }
+        f.first_local = w::pointer(bytes, first_local());
+        return f;
+    }
+
+    // PyObject.ob_refcnt: the word before ob_type in every build.
+    [[nodiscard]] byte_offset reference_count() const noexcept { return layout_.object.ob_type - 8; }
+
+    // A frame's localsplus[0]. sizeof(PyFrameObject) ends with its
+    // one-element f_localsplus.
+    [[nodiscard]] byte_offset first_local() const noexcept {
+        return uses_interpreter_frames(layout_) ? layout_.interpreter_frame.localsplus : layout_.frame_object.size - 8;
+    }
+
+    // The bytes of a frame a walk, and a recheck, read: up to its first local.
+    [[nodiscard]] std::size_t frame_size() const noexcept { return std::size_t{first_local()} + 8; }
+
+    // The bytes of a thread state a recheck reads: up to the last field it compares.
+    [[nodiscard]] std::size_t thread_recheck_size() const noexcept {
+        const auto& tl = layout_.thread;
+        return detail::walker::extent(
+            {tl.interp, tl.thread_id, tl.native_thread_id, tl.frame, tl.cframe, tl.current_frame});
+    }
+
+    // Whether `t` should be walked again: a recheck disagreed, or its walk
+    // failed on memory that changed under it.
+    [[nodiscard]] static bool torn(const python_thread& t) noexcept {
+        return !t.consistent || (t.failure && (t.failure->code == errc::inconsistent || t.failure->code == errc::bad_address));
+    }
+
+    // Reads again, in one batch, what the walks of `threads` (indices into
+    // `snap`) acted on; marks those whose values differ inconsistent.
+    template <std::ranges::forward_range Threads>
+    [[nodiscard]] result<bool> recheck_threads(stack_snapshot& snap, const Threads& threads) {
+        namespace w = detail::walker;
+        const auto& tl = layout_.thread;
+        const std::size_t state_size = thread_recheck_size();
+        const std::size_t cframe_size = has(tl.cframe) ? std::size_t{tl.cframe_current_frame} + 8 : 0;
+        const std::size_t frame_bytes = frame_size();
+        // Which threads, and the room their reads need.
+        std::vector<char> chosen(snap.threads.size(), 0);
+        std::size_t total = 0;
+        for (std::size_t k : threads) {
+            python_thread& t = snap.threads[k];
+            if (!t.consistent) continue;
+            if (k >= thread_reads_.size() || thread_reads_[k].thread_state != t.thread_state) {
+                t.consistent = false;  // not read by this walker's last walk
+                continue;
+            }
+            chosen[k] = 1;
+            total += state_size + (w::plausible(thread_reads_[k].cframe) ? cframe_size : 0);
+        }
+        for (const auto& f : frame_reads_) total += chosen[f.thread] ? frame_bytes : 0;
+        recheck_bytes_.resize(total);
+        recheck_requests_.clear();
+        std::size_t at = 0;
+        auto request = [&](std::uint64_t address, std::size_t size) {
+            recheck_requests_.push_back({address, std::span{recheck_bytes_}.subspan(at, size), 0});
+            at += size;
+        };
+        for (std::size_t k = 0; k < chosen.size(); ++k) {
+            if (!chosen[k]) continue;
+            request(thread_reads_[k].thread_state, state_size);
+            if (w::plausible(thread_reads_[k].cframe)) request(thread_reads_[k].cframe, cframe_size);
+        }
+        for (const auto& f : frame_reads_) {
+            if (chosen[f.thread]) request(f.address, frame_bytes);
+        }
+        TRIAGE_TRY(mem_->read_batch(recheck_requests_));
+
+        auto disagree = [&](std::size_t k) { snap.threads[k].consistent = false; };
+        std::size_t next = 0;
+        for (std::size_t k = 0; k < chosen.size(); ++k) {
+            if (!chosen[k]) continue;
+            const w::thread_read& r = thread_reads_[k];
+            const memory::read_request& state = recheck_requests_[next++];
+            std::uint64_t frame = ~std::uint64_t{0};
+            if (has(tl.cframe)) {
+                const std::uint64_t cframe = w::pointer(state.into, tl.cframe);
+                if (cframe == 0) frame = 0;
+                if (w::plausible(r.cframe)) {
+                    const memory::read_request& c = recheck_requests_[next++];
+                    if (cframe == r.cframe && c.bytes_read == c.into.size()) frame = w::pointer(c.into, tl.cframe_current_frame);
+                }
+            } else {
+                frame = w::pointer(state.into, has(tl.frame) ? tl.frame : tl.current_frame);
+            }
+            if (state.bytes_read != state.into.size() || w::pointer(state.into, tl.interp) != r.interpreter ||
+                w::pointer(state.into, tl.thread_id) != r.ident ||
+                w::load<std::uint64_t>(state.into, tl.native_thread_id) != r.native_id || frame != r.first_frame) {
+                disagree(k);
+            }
+        }
+        for (const auto& f : frame_reads_) {
+            if (!chosen[f.thread]) continue;
+            const memory::read_request& read = recheck_requests_[next++];
+            const w::frame_fields now = frame_fields(read.into);
+            if (read.bytes_read != read.into.size() || !now.live || now.next != f.fields.next ||
+                now.code != f.fields.code || now.owner != f.fields.owner ||
+                (!f.innermost && (now.position != f.fields.position || now.first_local != f.fields.first_local))) {
+                disagree(f.thread);
+            }
+        }
+        return std::ranges::all_of(threads, [&](std::size_t k) { return snap.threads[k].consistent; });
+    }
+
     static constexpr std::uint32_t owned_by_generator_mark = 0x8000'0000u;
     static constexpr std::int64_t max_line_lookback = 64;
 
     // ---- code objects: names, files, line tables; then every frame's line
-    [[nodiscard]] result<void> resolve_code(stack_snapshot& snap) {
+    // (of `threads`, indices into `snap`)
+    template <std::ranges::forward_range Threads>
+    [[nodiscard]] result<void> resolve_code(stack_snapshot& snap, const Threads& threads) {
         namespace w = detail::walker;
         std::vector<std::uint64_t> addresses;
         std::unordered_set<std::uint64_t> distinct;
-        for (const auto& t : snap.threads) {
-            for (const auto& f : t.frames) {
+        for (std::size_t k : threads) {
+            for (const auto& f : snap.threads[k].frames) {
                 if (distinct.insert(f.code).second) addresses.push_back(f.code);
             }
         }
@@ -521,7 +773,8 @@ private:
             }
             infos.emplace(addresses[k], *info);
         }
-        for (auto& t : snap.threads) {
+        for (std::size_t index : threads) {
+            python_thread& t = snap.threads[index];
             std::vector<python_frame> kept;
             kept.reserve(t.frames.size());
             for (std::size_t k = 0; k < t.frames.size(); ++k) {
@@ -674,24 +927,28 @@ private:
     std::vector<std::byte> prefetched_;  // last snapshot's addresses, read first
     std::unordered_map<std::uint64_t, fetched> fetched_;
     std::vector<std::pair<std::uint64_t, std::size_t>> previous_reads_;
-    std::unordered_map<std::uint64_t, std::uint64_t> first_frames_;  // thread state → innermost frame
+    // What the last snapshot's walks read (thread_reads_ by thread index), for the recheck.
+    std::vector<detail::walker::thread_read> thread_reads_;
+    std::vector<detail::walker::frame_read> frame_reads_;
+    std::vector<std::byte> recheck_bytes_;
+    std::vector<memory::read_request> recheck_requests_;
     std::unordered_map<std::uint64_t, detail::walker::code_info> codes_;
     std::unordered_set<std::uint64_t> code_types_;
 };
 
-// A snapshot taken without stopping the target: walks, re-checks that no
-// thread's stack moved meanwhile, and walks again (up to `attempts` walks)
-// while one did or a thread's walk failed. A whole walk that fails with
-// errc::inconsistent or bad_address (a thread state freed under us) is
-// retried apart from those, up to 10 times, each after a millisecond's
-// pause: on a fresh time slice, so that a loaded machine does not preempt
-// every walk at the same place. The last snapshot is returned; its threads
-// say which are inconsistent.
+// A snapshot taken without stopping the target: walks, rechecks every
+// thread (`confirmations` times), and walks again (up to `attempts` walks of
+// a thread) each thread whose recheck disagreed or whose walk failed on
+// memory that changed under it; the threads that held are kept as they were
+// read. A whole walk that fails with errc::inconsistent or bad_address (a
+// thread state freed under us) is retried, up to 10 times, each after a
+// millisecond's pause: on a fresh time slice, so that a loaded machine does
+// not preempt every walk at the same place. The threads say which are still
+// inconsistent.
 template <memory::memory_source M>
 [[nodiscard]] result<stack_snapshot> consistent_snapshot(stack_walker<M>& walker, int attempts = 3) {
     constexpr int max_failed_walks = 10;
-    stack_snapshot snap;
-    for (int walks = 0, failed = 0;;) {
+    for (int failed = 0;;) {
         auto taken = walker.snapshot();
         if (!taken) {
             const errc code = taken.error().code;
@@ -701,11 +958,13 @@ template <memory::memory_source M>
             ::nanosleep(&pause, nullptr);
             continue;
         }
-        snap = std::move(*taken);
-        bool still = TRIAGE_TRY(walker.recheck(snap));
-        if (++walks >= std::max(attempts, 1) || (still && snap.consistent())) break;
+        stack_snapshot snap = std::move(*taken);
+        for (int k = 0; k < walker.confirmations; ++k) TRIAGE_TRY(walker.recheck(snap));
+        for (int walks = 1; walks < attempts; ++walks) {
+            if (TRIAGE_TRY(walker.retry(snap))) break;
+        }
+        return snap;
     }
-    return snap;
 }
 
 } // namespace triage::cpython
