@@ -467,6 +467,18 @@ struct decoded {
     fr.owner = check.field("interpreter_frame.owner", f.interpreter_frame.owner, frame_size, 1);
     fr.localsplus = check.field("interpreter_frame.localsplus", f.interpreter_frame.localsplus, frame_size);
     fr.size = fr.localsplus;
+    // The walker copies a frame up to localsplus: every field it reads lies before.
+    struct frame_field {
+        std::string_view name;
+        byte_offset at;
+        std::uint32_t width;
+    };
+    for (const frame_field& field : {frame_field{"previous", fr.previous, 8}, frame_field{"executable", fr.code, 8},
+                                     frame_field{"instr_ptr", fr.instr, 8}, frame_field{"owner", fr.owner, 1}}) {
+        if (has(field.at) && has(fr.localsplus) && field.at + field.width > fr.localsplus) {
+            check.complain("interpreter_frame." + std::string(field.name) + " (after localsplus)", field.at);
+        }
+    }
     fr.owned_by_generator = u.owned_by_generator;
     fr.first_shim_owner = u.first_shim_owner;
     fr.executable_tag_bits = u.executable_tag_bits;
