@@ -5,15 +5,20 @@
 // written once, run for every entry of layouts::known_layouts; each field has
 // a rule naming the C struct and member it stands for, or the member whose
 // absence it records. Where the layout says how to find something (symbols,
-// the GIL, the frame kind, the line table), the ELF symbols and DWARF types
-// of the same file are the oracle. The _Py_DebugOffsets format is checked the
-// same way against 3.13's DWARF.
+// the GIL, the frame kind, the line table, the frame owners), the ELF symbols
+// and DWARF types of the same file are the oracle.
 //
-// For 3.13+ the layout the target publishes (its _Py_DebugOffsets, read from
-// a running pyenv python3.13 through /proc/PID/mem) must equal the header.
+// Versions that publish _Py_DebugOffsets (pyenv's 3.13, the interpreter
+// lab's python3.14 and python3.15 with their -dbg packages): every position
+// of each known format, and every value it does not publish, is checked
+// against the DWARF of an interpreter that uses it; and the layout a running
+// interpreter publishes (read through /proc/PID/mem) must satisfy the same
+// law as a header, and equal the header where there is one.
 //
-// Fails when an interpreter on the machine has no layout, when a layout has
-// no interpreter to check it against, and when a layout field has no rule.
+// Fails when an interpreter on the machine has no layout or format, when a
+// layout or format has no interpreter to check it against (the 3.14 and 3.15
+// formats only say so loudly when the lab cannot be built), and when a field
+// has no rule.
 #include <doctest/doctest.h>
 
 #include <sys/types.h>
@@ -56,38 +61,66 @@ namespace {
 
 // One interpreter to check a layout against.
 struct interpreter_files {
-    std::string label;       // "pyenv 3.11.7"
+    std::string label;         // "pyenv 3.11.7", "lab python3.14"
     int major = 0;
     int minor = 0;
-    int micro = 0;
-    std::string dwarf_path;  // the file whose DWARF and symbols describe the interpreter
-    std::string program;     // the python to run
+    std::optional<int> micro;  // known for pyenv builds
+    std::string dwarf_path;    // the file whose DWARF and symbols describe the interpreter
+    std::string mapped;        // the file a running python maps that dwarf_path describes
+    std::vector<std::string> command;  // what runs the python
 };
 
 // Every pyenv build: its shared libpython, or its python binary when static.
 std::vector<interpreter_files> pyenv_interpreters() {
     std::vector<interpreter_files> found;
     for (const auto& python : test_support::pyenv_interpreters()) {
-        found.push_back({python.label, python.major, python.minor, python.micro.value_or(0),
-                         python.libpython.empty() ? python.path : python.libpython, python.path});
+        const std::string object = python.libpython.empty() ? python.path : python.libpython;
+        found.push_back({python.label, python.major, python.minor, python.micro, object, object, python.command()});
     }
     return found;
 }
 
-// Debian's stripped python3.11 with its debug file from python3.11-dbg,
-// found by build-id as gdb finds it.
-std::optional<interpreter_files> debian_python311() {
-    const std::string program = "/usr/bin/python3.11";
-    if (!fs::exists(program)) return std::nullopt;
+// A stripped Debian python with its separate debug file from the -dbg
+// package under `root` (the lab's, or "" for this machine's), found by
+// build-id as gdb finds it.
+interpreter_files with_debug_file(const test_support::python_interpreter& python) {
+    const std::string program = python.host_path();
     auto elf = elf::file::open(program);
     REQUIRE_MESSAGE(elf.has_value(), elf.error().message());
     auto id = elf->build_id();
     REQUIRE_MESSAGE(id.has_value(), program << " has no build-id");
     const std::string hex_id = elf::build_id_hex(*id);
-    const std::string debug = "/usr/lib/debug/.build-id/" + hex_id.substr(0, 2) + "/" + hex_id.substr(2) + ".debug";
-    REQUIRE_MESSAGE(fs::exists(debug),
-                    program << " is on the machine but its debug file " << debug << " is not: install python3.11-dbg");
-    return interpreter_files{"debian python3.11", 3, 11, 0, debug, program};
+    const std::string debug =
+        python.root + "/usr/lib/debug/.build-id/" + hex_id.substr(0, 2) + "/" + hex_id.substr(2) + ".debug";
+    REQUIRE_MESSAGE(fs::exists(debug), program << " is there but its debug file " << debug
+                                               << " is not: install python" << python.major << "." << python.minor
+                                               << "-dbg");
+    return {python.label, python.major, python.minor, python.micro, debug, program, python.command()};
+}
+
+// Debian's python3.11 with python3.11-dbg.
+std::optional<interpreter_files> debian_python311() {
+    for (const auto& python : test_support::system_interpreters()) {
+        if (python.major == 3 && python.minor == 11) return with_debug_file(python);
+    }
+    return std::nullopt;
+}
+
+// The lab's python3.14 and python3.15 with their -dbg packages.
+std::vector<interpreter_files> lab_interpreters() {
+    std::vector<interpreter_files> found;
+    for (const auto& python : test_support::lab_interpreters()) found.push_back(with_debug_file(python));
+    return found;
+}
+
+// Every interpreter that publishes _Py_DebugOffsets: pyenv's 3.13+ and the lab's.
+std::vector<interpreter_files> debug_offsets_interpreters() {
+    std::vector<interpreter_files> found;
+    for (auto& python : pyenv_interpreters()) {
+        if (python.major * 100 + python.minor >= 313) found.push_back(std::move(python));
+    }
+    for (auto& python : lab_interpreters()) found.push_back(std::move(python));
+    return found;
 }
 
 // What a field of a layout stands for in the interpreter's C structs.
@@ -100,6 +133,7 @@ struct law {
         absent,      // == offset_none; and, when `type` is given, type has no member `path`
         missing_bit, // == 0xFF, and type has no member `path`
         fixed,       // == `value` (fields that do not apply to the version)
+        tag_bits,    // == Py_TAG_BITS (3) when `type`'s member `path` is a _PyStackRef (has .bits), else 0
         special,     // checked by check_kinds against symbols and types
     } kind;
     std::string type;
@@ -191,7 +225,12 @@ std::optional<law> law_for(std::string_view section, std::string_view field, int
     }
     if (section == "interpreter_frame") {
         if (f == "owned_by_generator") return law{law::enumerator, "FRAME_OWNED_BY_GENERATOR", {}, {}};
-        if (f == "owned_by_cstack") return law{law::enumerator, "FRAME_OWNED_BY_CSTACK", {}, {}};
+        // The interpreter's own entry frames took the shims' place in 3.14.
+        if (f == "first_shim_owner") {
+            return law{law::enumerator, v >= 314 ? "FRAME_OWNED_BY_INTERPRETER" : "FRAME_OWNED_BY_CSTACK", {}, {}};
+        }
+        // Pycore_stackref.h: the GIL build's Py_TAG_BITS (DWARF has no macros).
+        if (f == "executable_tag_bits") return law{law::tag_bits, iframe, "f_executable", {}};
         if (v <= 310) return absent_from(iframe, "previous");
         if (f == "size") return member_of(iframe, "localsplus");
         if (f == "previous") return member_of(iframe, "previous");
@@ -274,6 +313,78 @@ std::uint64_t as_number(const T& value) {
     }
 }
 
+// Checks one value against its rule and the interpreter's DWARF.
+void check_law(const law& rule, std::uint64_t actual, const elf::dwarf_types& dwarf, const std::string& where) {
+    switch (rule.kind) {
+    case law::member: {
+        auto m = dwarf.member(rule.type, rule.path);
+        if (!m) {
+            FAIL_CHECK(where << ": " << m.error().message());
+            break;
+        }
+        CHECK_MESSAGE(actual == m->byte_offset, where << " is " << actual << ", DWARF offsetof(" << rule.type
+                                                      << ", " << rule.path << ") is " << m->byte_offset);
+        break;
+    }
+    case law::size: {
+        auto s = dwarf.size_of(rule.type);
+        if (!s) {
+            FAIL_CHECK(where << ": " << s.error().message());
+            break;
+        }
+        CHECK_MESSAGE(actual == *s, where << " is " << actual << ", DWARF sizeof(" << rule.type << ") is " << *s);
+        break;
+    }
+    case law::bit: {
+        auto m = dwarf.member(rule.type, rule.path);
+        auto b = dwarf.member(rule.type, rule.base);
+        if (!m || !b) {
+            FAIL_CHECK(where << ": " << (!m ? m.error().message() : b.error().message()));
+            break;
+        }
+        CHECK_MESSAGE(m->is_bitfield, where << ": " << rule.path << " is not a bit field");
+        CHECK_MESSAGE(actual == m->bit_offset - b->byte_offset * 8,
+                      where << " is " << actual << ", DWARF puts " << rule.path << " at bit "
+                            << m->bit_offset - b->byte_offset * 8 << " of " << rule.base);
+        break;
+    }
+    case law::enumerator: {
+        auto e = dwarf.enumerator(rule.type);
+        const std::uint64_t expected = e ? static_cast<std::uint64_t>(*e) : 0xFF;
+        CHECK_MESSAGE(actual == expected, where << " is " << actual << ", DWARF " << rule.type << " is "
+                                                << (e ? std::to_string(*e) : std::string("absent (0xFF)")));
+        break;
+    }
+    case law::absent: {
+        CHECK_MESSAGE(actual == offset_none, where << " should be offset_none, is " << actual);
+        if (!rule.type.empty()) {
+            auto m = dwarf.member(rule.type, rule.path);
+            CHECK_MESSAGE(!m.has_value(), where << " is marked absent but DWARF has " << rule.type << "."
+                                                << rule.path << " at " << (m ? m->byte_offset : 0));
+        }
+        break;
+    }
+    case law::missing_bit: {
+        CHECK_MESSAGE(actual == 0xFF, where << " should be 0xFF (no such bit), is " << actual);
+        auto m = dwarf.member(rule.type, rule.path);
+        CHECK_MESSAGE(!m.has_value(),
+                      where << " is marked absent but DWARF has " << rule.type << "." << rule.path);
+        break;
+    }
+    case law::fixed:
+        CHECK_MESSAGE(actual == rule.value, where << " is " << actual << ", expected " << rule.value);
+        break;
+    case law::tag_bits: {
+        const bool tagged = dwarf.member(rule.type, rule.path + ".bits").has_value();
+        CHECK_MESSAGE(actual == (tagged ? 3u : 0u), where << " is " << actual << ", but DWARF's " << rule.type << "."
+                                                         << rule.path << " is " << (tagged ? "" : "not ")
+                                                         << "a _PyStackRef");
+        break;
+    }
+    case law::special: break;
+    }
+}
+
 // Checks every field of `l` against the interpreter's DWARF; returns how
 // many fields were checked.
 int check_fields(const layout& l, const interpreter_files& python, const elf::dwarf_types& dwarf) {
@@ -281,77 +392,17 @@ int check_fields(const layout& l, const interpreter_files& python, const elf::dw
     for_each_field(l, [&](std::string_view section, std::string_view field, const auto& value) {
         const std::string name = section.empty() ? std::string(field) : std::string(section) + "." + std::string(field);
         const std::string where = python.label + ": " + name;
-        const std::uint64_t actual = as_number(value);
         auto rule = law_for(section, field, l.major, l.minor);
         if (!rule) {
             FAIL_CHECK(where << " has no law in layout_law_test.cpp: add one");
             return;
         }
         ++checked;
-        switch (rule->kind) {
-        case law::member: {
-            auto m = dwarf.member(rule->type, rule->path);
-            if (!m) {
-                FAIL_CHECK(where << ": " << m.error().message());
-                break;
-            }
-            CHECK_MESSAGE(actual == m->byte_offset, where << " is " << actual << ", DWARF offsetof(" << rule->type
-                                                          << ", " << rule->path << ") is " << m->byte_offset);
-            break;
-        }
-        case law::size: {
-            auto s = dwarf.size_of(rule->type);
-            if (!s) {
-                FAIL_CHECK(where << ": " << s.error().message());
-                break;
-            }
-            CHECK_MESSAGE(actual == *s, where << " is " << actual << ", DWARF sizeof(" << rule->type << ") is " << *s);
-            break;
-        }
-        case law::bit: {
-            auto m = dwarf.member(rule->type, rule->path);
-            auto b = dwarf.member(rule->type, rule->base);
-            if (!m || !b) {
-                FAIL_CHECK(where << ": " << (!m ? m.error().message() : b.error().message()));
-                break;
-            }
-            CHECK_MESSAGE(m->is_bitfield, where << ": " << rule->path << " is not a bit field");
-            CHECK_MESSAGE(actual == m->bit_offset - b->byte_offset * 8,
-                          where << " is " << actual << ", DWARF puts " << rule->path << " at bit "
-                                << m->bit_offset - b->byte_offset * 8 << " of " << rule->base);
-            break;
-        }
-        case law::enumerator: {
-            auto e = dwarf.enumerator(rule->type);
-            const std::uint64_t expected = e ? static_cast<std::uint64_t>(*e) : 0xFF;
-            CHECK_MESSAGE(actual == expected, where << " is " << actual << ", DWARF " << rule->type << " is "
-                                                    << (e ? std::to_string(*e) : std::string("absent (0xFF)")));
-            break;
-        }
-        case law::absent: {
-            CHECK_MESSAGE(actual == offset_none, where << " should be offset_none, is " << actual);
-            if (!rule->type.empty()) {
-                auto m = dwarf.member(rule->type, rule->path);
-                CHECK_MESSAGE(!m.has_value(), where << " is marked absent but DWARF has " << rule->type << "."
-                                                    << rule->path << " at " << (m ? m->byte_offset : 0));
-            }
-            break;
-        }
-        case law::missing_bit: {
-            CHECK_MESSAGE(actual == 0xFF, where << " should be 0xFF (no such bit), is " << actual);
-            auto m = dwarf.member(rule->type, rule->path);
-            CHECK_MESSAGE(!m.has_value(),
-                          where << " is marked absent but DWARF has " << rule->type << "." << rule->path);
-            break;
-        }
-        case law::fixed:
-            CHECK_MESSAGE(actual == rule->value, where << " is " << actual << ", expected " << rule->value);
-            break;
-        case law::special: break;
-        }
+        check_law(*rule, as_number(value), dwarf, where);
     });
     return checked;
 }
+
 
 // The fields that say how to find things, against the file's symbols and
 // types: what the header claims must be what the build has.
@@ -417,6 +468,21 @@ void check_kinds(const layout& l, const interpreter_files& python, const elf::dw
                                                                               : line_table_format::linetable_310),
                       who << "co_linetable");
     }
+    // Frame owners: the walker skips every frame whose owner is
+    // first_shim_owner or more, so Python's own owners must lie below it and
+    // the shims' (C stack, interpreter entry frames) at or above it.
+    if (uses_interpreter_frames(l)) {
+        for (const char* python_owner : {"FRAME_OWNED_BY_THREAD", "FRAME_OWNED_BY_GENERATOR", "FRAME_OWNED_BY_FRAME_OBJECT"}) {
+            auto e = dwarf.enumerator(python_owner);
+            REQUIRE_MESSAGE(e.has_value(), who << "has no " << python_owner);
+            CHECK_MESSAGE(*e < l.interpreter_frame.first_shim_owner, who << python_owner << " would be skipped");
+        }
+        for (const char* shim_owner : {"FRAME_OWNED_BY_CSTACK", "FRAME_OWNED_BY_INTERPRETER"}) {
+            if (auto e = dwarf.enumerator(shim_owner)) {
+                CHECK_MESSAGE(*e >= l.interpreter_frame.first_shim_owner, who << shim_owner << " would not be skipped");
+            }
+        }
+    }
     // Py_UNICODE width of a 2.7 build: the exported functions say it too.
     if (python.major == 2) {
         CHECK(has_symbol(l.unicode.py2_char_size == 4 ? symbol_py2_ucs4_marker : symbol_py2_ucs2_marker));
@@ -440,23 +506,25 @@ void check_interpreter(const layout& l, const interpreter_files& python) {
     MESSAGE(python.label << ": " << checked << " layout fields match its DWARF");
 }
 
-// Where _PyRuntime is in the running process: its file address in the
-// library (or program) plus the load bias of that file's mapping.
+// Where _PyRuntime is in the running process: its file address (from the
+// symbols of the file with DWARF) plus the load bias of the mapped file.
 std::uint64_t runtime_address(pid_t pid, const interpreter_files& python) {
-    auto elf = elf::file::open(python.dwarf_path);
-    REQUIRE_MESSAGE(elf.has_value(), elf.error().message());
-    auto symbol = elf->find_symbol(symbol_runtime);
+    auto described = elf::file::open(python.dwarf_path);
+    REQUIRE_MESSAGE(described.has_value(), described.error().message());
+    auto symbol = described->find_symbol(symbol_runtime);
     REQUIRE_MESSAGE(symbol.has_value(), python.dwarf_path << " has no _PyRuntime");
-    // 3.13 places _PyRuntime, debug offsets first, alone in .PyRuntime.
-    auto section = elf->section(section_runtime);
+    // 3.13+ place _PyRuntime, debug offsets first, alone in .PyRuntime.
+    auto section = described->section(section_runtime);
     REQUIRE_MESSAGE(section.has_value(), python.dwarf_path << " has no .PyRuntime section");
     CHECK(section->address == symbol->value);
-    const auto segments = elf->load_segments();
+    auto mapped = elf::file::open(python.mapped);
+    REQUIRE_MESSAGE(mapped.has_value(), mapped.error().message());
+    const auto segments = mapped->load_segments();
     REQUIRE(!segments.empty());
     const std::uint64_t first_page = segments.front().vaddr & ~std::uint64_t{0xFFF};
     auto maps = procfs::read_maps(pid);
     REQUIRE_MESSAGE(maps.has_value(), maps.error().message());
-    const std::string real = fs::canonical(python.dwarf_path).string();
+    const std::string real = fs::canonical(python.mapped).string();
     for (const auto& m : *maps) {
         if (m.path == real && m.offset == 0) return m.start - first_page + symbol->value;
     }
@@ -475,6 +543,86 @@ std::vector<std::pair<std::string, std::uint64_t>> fields_of(const layout& l) {
 
 void poke_u64(std::vector<std::byte>& bytes, std::size_t at, std::uint64_t value) {
     std::memcpy(bytes.data() + at, &value, sizeof value);
+}
+
+constexpr std::uint64_t version_hex(int major, int minor, int micro, unsigned level_serial) {
+    return (std::uint64_t(major) << 24) | (std::uint64_t(minor) << 16) | (std::uint64_t(micro) << 8) | level_serial;
+}
+
+// The format every release of major.minor uses (from x.y.0 final on).
+const debug_offsets_format* format_of(int major, int minor) {
+    const std::uint64_t release = version_hex(major, minor, 0, 0xF0);
+    for (const auto& f : debug_offsets_formats) {
+        if (release >= f.first_version && release < f.end_version) return &f;
+    }
+    return nullptr;
+}
+
+// The layout field each unpublished value of a format becomes, whose law
+// it follows.
+std::pair<std::string_view, std::string_view> layout_field_of(std::string_view unpublished) {
+    if (unpublished == "co_flags") return {"code", "flags"};
+    if (unpublished == "co_firsttraceable") return {"code", "firsttraceable"};
+    if (unpublished == "owned_by_generator") return {"interpreter_frame", "owned_by_generator"};
+    if (unpublished == "first_shim_owner") return {"interpreter_frame", "first_shim_owner"};
+    if (unpublished == "executable_tag_bits") return {"interpreter_frame", "executable_tag_bits"};
+    if (unpublished == "unicode_kind_shift") return {"unicode", "kind_shift"};
+    if (unpublished == "unicode_compact_bit") return {"unicode", "compact_bit"};
+    if (unpublished == "unicode_ascii_bit") return {"unicode", "ascii_bit"};
+    return {};
+}
+
+// Every position of `format` (absent ones too) and every value it does not
+// publish, against the DWARF of an interpreter of its versions; returns
+// how many values were checked.
+int check_format(const debug_offsets_format& format, const interpreter_files& python) {
+    INFO("interpreter: " << python.label << " (" << python.dwarf_path << "), format " << format.name);
+    auto dwarf = elf::dwarf_types::open(python.dwarf_path);
+    REQUIRE_MESSAGE(dwarf.has_value(), dwarf.error().message());
+    auto total = dwarf->size_of("_Py_DebugOffsets");
+    REQUIRE_MESSAGE(total.has_value(), total.error().message());
+    CHECK(format.at.total_size == *total);
+    int checked = 0;
+    auto check_position = [&](const std::string& path, debug_position position) {
+        ++checked;
+        auto m = dwarf->member("_Py_DebugOffsets", path);
+        if (position == position_none) {
+            CHECK_MESSAGE(!m.has_value(), path << " is marked absent, DWARF has it at " << (m ? m->byte_offset : 0));
+            return;
+        }
+        if (!m) {
+            FAIL_CHECK(m.error().message());
+            return;
+        }
+        CHECK_MESSAGE(position == m->byte_offset, path << " at " << position << ", DWARF says " << m->byte_offset);
+        CHECK_MESSAGE(m->byte_size == 8, path << " is not a uint64_t");
+    };
+    boost::hana::for_each(boost::hana::accessors<debug_format::positions>(), [&](auto accessor) {
+        const std::string section = boost::hana::to<const char*>(boost::hana::first(accessor));
+        const auto& value = boost::hana::second(accessor)(format.at);
+        using value_type = std::remove_cvref_t<decltype(value)>;
+        if constexpr (std::is_class_v<value_type>) {
+            boost::hana::for_each(boost::hana::accessors<value_type>(), [&](auto inner) {
+                check_position(section + "." + boost::hana::to<const char*>(boost::hana::first(inner)),
+                               boost::hana::second(inner)(value));
+            });
+        } else if (section != "total_size") {
+            check_position(section, value);
+        }
+    });
+    boost::hana::for_each(boost::hana::accessors<debug_format::unpublished>(), [&](auto accessor) {
+        const std::string name = boost::hana::to<const char*>(boost::hana::first(accessor));
+        const auto [section, field] = layout_field_of(name);
+        auto rule = law_for(section, field, python.major, python.minor);
+        if (!rule) {
+            FAIL_CHECK("unpublished." << name << " has no law in layout_law_test.cpp: add one");
+            return;
+        }
+        ++checked;
+        check_law(*rule, as_number(boost::hana::second(accessor)(format.unpublished)), *dwarf,
+                  python.label + ": unpublished." + name);
+    });
+    return checked;
 }
 } // namespace
 
@@ -519,62 +667,47 @@ TEST_CASE("the 2.7 UCS2 layout differs from the UCS4 one only in Py_UNICODE's wi
     CHECK(l == layouts::v2_7);
 }
 
-TEST_CASE("no layout for versions triage does not describe") {
+TEST_CASE("no layout header for versions triage does not describe, nor for those read from _Py_DebugOffsets alone") {
     CHECK_FALSE(layouts::find_layout(3, 5).has_value());
     CHECK_FALSE(layouts::find_layout(3, 14).has_value());
+    CHECK_FALSE(layouts::find_layout(3, 15).has_value());
     CHECK_FALSE(layouts::find_layout(2, 6).has_value());
 }
 
-TEST_CASE("the _Py_DebugOffsets format matches the DWARF of every 3.13+ interpreter") {
-    int checked_interpreters = 0;
-    for (const auto& python : pyenv_interpreters()) {
-        if (python.major * 100 + python.minor < 313) continue;
-        INFO("interpreter: " << python.label);
-        auto dwarf = elf::dwarf_types::open(python.dwarf_path);
-        REQUIRE_MESSAGE(dwarf.has_value(), dwarf.error().message());
-        const debug_offsets_format& f = debug_offsets_format_3_13;
-        auto total = dwarf->size_of("_Py_DebugOffsets");
-        REQUIRE_MESSAGE(total.has_value(), total.error().message());
-        CHECK(f.total_size == *total);
-        int fields = 0;
-        auto check_position = [&](const std::string& path, std::uint32_t position) {
-            auto m = dwarf->member("_Py_DebugOffsets", path);
-            if (!m) {
-                FAIL_CHECK(m.error().message());
-                return;
-            }
-            CHECK_MESSAGE(position == m->byte_offset, path << " at " << position << ", DWARF says " << m->byte_offset);
-            CHECK_MESSAGE(m->byte_size == 8, path << " is not a uint64_t");
-            ++fields;
-        };
-        boost::hana::for_each(boost::hana::accessors<debug_offsets_format>(), [&](auto accessor) {
-            const std::string section = boost::hana::to<const char*>(boost::hana::first(accessor));
-            const auto& value = boost::hana::second(accessor)(f);
-            using value_type = std::remove_cvref_t<decltype(value)>;
-            if constexpr (std::is_class_v<value_type>) {
-                boost::hana::for_each(boost::hana::accessors<value_type>(), [&](auto inner) {
-                    check_position(section + "." + boost::hana::to<const char*>(boost::hana::first(inner)),
-                                   boost::hana::second(inner)(value));
-                });
-            } else if (section != "total_size") {
-                check_position(section, value);
-            }
-        });
-        MESSAGE(python.label << ": " << fields << " _Py_DebugOffsets positions match its DWARF");
-        ++checked_interpreters;
+TEST_CASE("every _Py_DebugOffsets format matches the DWARF of the interpreters that publish it") {
+    const auto pythons = debug_offsets_interpreters();
+    std::set<std::string_view> covered;
+    for (const auto& python : pythons) {
+        const debug_offsets_format* format = format_of(python.major, python.minor);
+        REQUIRE_MESSAGE(format != nullptr, python.label << " publishes debug offsets but triage knows no format for it");
+        const int checked = check_format(*format, python);
+        MESSAGE(python.label << ": " << checked << " values of the " << format->name << " format match its DWARF");
+        covered.insert(format->name);
     }
-    CHECK_MESSAGE(checked_interpreters > 0, "no 3.13+ interpreter on this machine to check the format against");
+    const std::string note = test_support::lab_note();
+    for (const auto& f : debug_offsets_formats) {
+        if (covered.contains(f.name)) continue;
+        if (!note.empty() && f.name != "3.13") {
+            MESSAGE("the " << f.name << " format is NOT checked: " << note);
+            continue;
+        }
+        FAIL_CHECK("the " << f.name << " format has no interpreter on this machine to check it");
+    }
+    // Formats are ordered and their versions do not overlap.
+    for (std::size_t k = 1; k < debug_offsets_formats.size(); ++k) {
+        CHECK(debug_offsets_formats[k - 1].end_version <= debug_offsets_formats[k].first_version);
+    }
 }
 
-TEST_CASE("a running 3.13 publishes, in its _Py_DebugOffsets, the layout of the 3.13 header") {
+TEST_CASE("a running 3.13+ publishes in _Py_DebugOffsets a layout its DWARF confirms, and damage is refused") {
     int checked = 0;
-    for (const auto& python : pyenv_interpreters()) {
-        if (python.major * 100 + python.minor < 313) continue;
+    for (const auto& python : debug_offsets_interpreters()) {
         INFO("interpreter: " << python.label);
         // A python that says "ready" and sleeps; killed and reaped at the end.
-        test_support::child_process victim{
-            {python.program, "-c", "import sys, time\nsys.stdout.write('ready\\n')\nsys.stdout.flush()\ntime.sleep(60)\n"}};
-        REQUIRE(victim.read_line(std::chrono::seconds{10}) == "ready");
+        auto argv = python.command;
+        argv.insert(argv.end(), {"-c", "import sys, time\nsys.stdout.write('ready\\n')\nsys.stdout.flush()\ntime.sleep(60)\n"});
+        test_support::child_process victim{argv};
+        REQUIRE(victim.read_line(std::chrono::seconds{20}) == "ready");
         const std::uint64_t address = runtime_address(victim.pid(), python);
         auto memory = memory::proc_mem::open(victim.pid());
         REQUIRE_MESSAGE(memory.has_value(), memory.error().message());
@@ -582,78 +715,79 @@ TEST_CASE("a running 3.13 publishes, in its _Py_DebugOffsets, the layout of the 
         REQUIRE_MESSAGE(published.has_value(), published.error().message());
         CHECK(published->major() == python.major);
         CHECK(published->minor() == python.minor);
-        CHECK(published->micro() == python.micro);
+        if (python.micro) CHECK(published->micro() == *python.micro);
+        REQUIRE(published->format == format_of(python.major, python.minor));
+        const debug_offsets_format& f = *published->format;
 
-        auto header = layouts::find_layout(published->major(), published->minor());
-        REQUIRE_MESSAGE(header.has_value(), "no layout header for " << python.label);
-        const auto from_target = fields_of(published->value);
-        const auto from_header = fields_of(*header);
-        REQUIRE(from_target.size() == from_header.size());
-        for (std::size_t i = 0; i < from_target.size(); ++i) {
-            CHECK_MESSAGE(from_target[i].second == from_header[i].second,
-                          from_target[i].first << ": the target publishes " << from_target[i].second
-                                               << ", the header says " << from_header[i].second);
+        // The whole layout law, on what the target publishes.
+        check_interpreter(published->value, python);
+        // Where a header exists, the target publishes exactly its layout.
+        if (auto header = layouts::find_layout(published->major(), published->minor())) {
+            const auto from_target = fields_of(published->value);
+            const auto from_header = fields_of(*header);
+            REQUIRE(from_target.size() == from_header.size());
+            for (std::size_t i = 0; i < from_target.size(); ++i) {
+                CHECK_MESSAGE(from_target[i].second == from_header[i].second,
+                              from_target[i].first << ": the target publishes " << from_target[i].second
+                                                   << ", the header says " << from_header[i].second);
+            }
+            CHECK(published->value == *header);
         }
-        CHECK(published->value == *header);
 
         // The same real bytes, damaged: each damage is refused with its reason.
-        std::vector<std::byte> bytes(debug_offsets_format_3_13.total_size);
+        std::vector<std::byte> bytes(debug_offsets_max_size);
         REQUIRE(memory::read_exact(*memory, address, bytes).has_value());
         REQUIRE(parse_debug_offsets(bytes).has_value());
-        const auto& f = debug_offsets_format_3_13;
-        auto refused = [&](std::vector<std::byte> damaged) {
+        auto outcome = [&](std::span<const std::byte> damaged) {
             auto r = parse_debug_offsets(damaged);
             return r.has_value() ? std::optional<errc>{} : std::optional<errc>{r.error().code};
+        };
+        auto poked = [&](debug_position at, std::uint64_t value) {
+            auto damaged = bytes;
+            poke_u64(damaged, at, value);
+            return damaged;
         };
         {
             auto damaged = bytes;
             damaged[0] = std::byte{'y'};
-            CHECK(refused(damaged) == errc::malformed);
+            CHECK(outcome(damaged) == errc::malformed);
         }
-        {
-            auto r = parse_debug_offsets(std::span{bytes}.first(f.total_size - 1));
-            REQUIRE_FALSE(r.has_value());
-            CHECK(r.error().code == errc::truncated);
-        }
-        {
-            auto damaged = bytes;
-            poke_u64(damaged, f.version, 0x030C01F0);  // 3.12.1: no debug offsets
-            CHECK(refused(damaged) == errc::malformed);
-        }
-        {
-            auto damaged = bytes;
-            poke_u64(damaged, f.free_threaded, 1);
-            CHECK(refused(damaged) == errc::unsupported);
-        }
-        {
-            auto damaged = bytes;
-            poke_u64(damaged, f.pyobject.size, 32);
-            CHECK(refused(damaged) == errc::malformed);
-        }
-        {
-            auto damaged = bytes;
-            poke_u64(damaged, f.thread_state.native_thread_id, 1 << 20);  // past the thread state
-            CHECK(refused(damaged) == errc::malformed);
-        }
-        {
-            // 3.14 lays the struct out differently: refused, not misread.
-            auto damaged = bytes;
-            poke_u64(damaged, f.version, 0x030E00F0);
-            CHECK(refused(damaged) == errc::unsupported);
-            poke_u64(damaged, f.version, 0x030D00C1);  // 3.13.0rc1: the format before rc2
-            CHECK(refused(damaged) == errc::unsupported);
-        }
-        {
-            // A field inserted before a section shifts everything after it;
-            // the object-header checks catch the misread.
-            auto damaged = bytes;
-            damaged.insert(damaged.begin() + f.interpreter_state.threads_head + 8, 8, std::byte{0});
-            damaged.resize(f.total_size);
-            CHECK(refused(damaged) == errc::malformed);
-        }
+        CHECK(outcome(std::span{bytes}.first(f.at.total_size - 1)) == errc::truncated);
+        CHECK(outcome(poked(f.at.version, 0x030C01F0)) == errc::malformed);  // 3.12.1: no debug offsets
+        CHECK(outcome(poked(f.at.free_threaded, 1)) == errc::unsupported);
+        CHECK(outcome(poked(f.at.pyobject.size, 32)) == errc::malformed);
+        CHECK(outcome(poked(f.at.thread_state.native_thread_id, 1 << 20)) == errc::malformed);  // past the thread state
+        CHECK(outcome(poked(f.at.thread_state.next, published->value.thread.prev)) == errc::malformed);
+        // A beta of the same version used an earlier format: refused, not misread.
+        CHECK(outcome(poked(f.at.version, version_hex(python.major, python.minor, 0, 0xB1))) == errc::unsupported);
+        // A field inserted before a section shifts everything after it; the
+        // object-header checks catch the misread.
+        std::vector<std::byte> inserted = bytes;
+        inserted.insert(inserted.begin() + f.at.interpreter_state.threads_head + 8, 8, std::byte{0});
+        inserted.resize(bytes.size());
+        CHECK(outcome(inserted) == errc::malformed);
+
+        // A new minor version (3.16) whose format equals this one is read
+        // with it, after every newer format failed to validate.
+        auto future = parse_debug_offsets(poked(f.at.version, version_hex(3, 16, 0, 0xF0)));
+        REQUIRE_MESSAGE(future.has_value(), future.error().message());
+        CHECK(future->format == &f);
+        CHECK(future->minor() == 16);
+        CHECK(future->value.thread.next == published->value.thread.next);
+        // One whose format is new is refused, naming the description missing.
+        poke_u64(inserted, f.at.version, version_hex(3, 16, 0, 0xF0));
+        auto unknown = parse_debug_offsets(inserted);
+        REQUIRE_FALSE(unknown.has_value());
+        CHECK(unknown.error().code == errc::unsupported);
+        CHECK_MESSAGE(unknown.error().message().find("no description of Python 3.16's _Py_DebugOffsets format") !=
+                          std::string::npos,
+                      unknown.error().message());
+
         CHECK_MESSAGE(victim.running(), "the victim should be alive and not stopped; State: " << victim.state());
-        MESSAGE(python.label << ": _Py_DebugOffsets at " << hex(address) << " give the 3.13 header's layout");
+        MESSAGE(python.label << ": _Py_DebugOffsets at " << hex(address) << " (" << f.name
+                             << " format) give a layout its DWARF confirms");
         ++checked;
     }
     CHECK_MESSAGE(checked > 0, "no 3.13+ interpreter on this machine to read debug offsets from");
+    if (const std::string note = test_support::lab_note(); !note.empty()) MESSAGE(note);
 }

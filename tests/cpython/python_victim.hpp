@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/interpreters.hpp"
 #include "support/run_command.hpp"
 #include "triage/base/read_file.hpp"
 
@@ -49,15 +50,16 @@ inline test_support::command_result run_pystack(const std::string& arguments) {
 }
 
 struct python_interpreter {
-    std::string path;   // the python executable
-    std::string label;  // "pyenv 3.11.7", "/usr/bin/python3.11"
+    std::string path;   // the python executable (a lab's: its path inside the lab root)
+    std::string label;  // "pyenv 3.11.7", "/usr/bin/python3.11", "lab python3.14"
     int major = 0;
     int minor = 0;
+    std::vector<std::string> launcher = {};  // words run before `path` (the lab's run-in-root); empty: none
 };
 
-// Every interpreter on the machine: the pyenv builds and Debian's
+// Every interpreter on the machine: the pyenv builds, Debian's
 // /usr/bin/pythonX.Y (not debug builds), with their version from the
-// directory or file name.
+// directory or file name, then the interpreter lab's (support/interpreters.hpp).
 inline std::vector<python_interpreter> machine_interpreters() {
     std::vector<python_interpreter> out;
     const char* root_env = std::getenv("PYENV_ROOT");
@@ -84,6 +86,11 @@ inline std::vector<python_interpreter> machine_interpreters() {
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
         return std::tie(a.major, a.minor, a.path) < std::tie(b.major, b.minor, b.path);
     });
+    for (const auto& lab : test_support::lab_interpreters()) {
+        auto command = lab.command();
+        command.pop_back();  // the program itself is `path`
+        out.push_back({lab.path, lab.label, lab.major, lab.minor, std::move(command)});
+    }
     return out;
 }
 
@@ -206,10 +213,11 @@ public:
             int null = ::open("/dev/null", O_WRONLY);
             if (null >= 0) ::dup2(null, STDOUT_FILENO);
             std::vector<char*> argv;
-            argv.push_back(const_cast<char*>(python.path.c_str()));
+            for (auto& word : python_.launcher) argv.push_back(word.data());
+            argv.push_back(python_.path.data());
             for (auto& a : args) argv.push_back(a.data());
             argv.push_back(nullptr);
-            ::execv(python.path.c_str(), argv.data());
+            ::execv(argv[0], argv.data());
             ::_exit(127);
         }
     }
@@ -268,7 +276,8 @@ inline std::map<std::uint64_t, std::vector<dumped_frame>> parse_faulthandler(con
     std::map<std::uint64_t, std::vector<dumped_frame>> out;
     std::istringstream in(text);
     std::string row;
-    std::regex thread_line(R"(^(?:Current thread|Thread) (0x[0-9a-f]+) \(most recent call first\):)");
+    // 3.14+ name the thread: "Thread 0x7f... [worker-3] (most recent call first):".
+    std::regex thread_line(R"(^(?:Current thread|Thread) (0x[0-9a-f]+)(?: \[.*\])? \(most recent call first\):)");
     std::regex frame_line(R"re(^  File "(.*)", line (-?\d+) in (.*)$)re");
     std::vector<dumped_frame>* current = nullptr;
     while (std::getline(in, row)) {

@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "elf/probe_library.hpp"
@@ -188,4 +192,52 @@ TEST_CASE("mapped_objects of a process that is gone is no_such_process") {
     auto objects = elf::mapped_objects(pid);
     REQUIRE_FALSE(objects.has_value());
     CHECK(objects.error().code == triage::errc::no_such_process);
+}
+
+TEST_CASE("a chrooted process's files are read as it sees them, without map_files too") {
+    // /bin/sleep and what it loads, copied to the same paths under a root.
+    scratch_dir dir;
+    const std::string root = dir / "root";
+    std::vector<std::string> files{"/bin/sleep"};
+    std::istringstream ldd(command_output({"ldd", "/bin/sleep"}));
+    for (std::string word; ldd >> word;)
+        if (word.starts_with("/")) files.push_back(word);
+    for (const auto& file : files) {
+        std::filesystem::create_directories(std::filesystem::path(root + file).parent_path());
+        std::filesystem::copy_file(file, root + file);
+    }
+    child_process sleeper{{"chroot", root, "/bin/sleep", "60"}};
+    // chroot execs sleep as the same process.
+    const std::string exe = "/proc/" + std::to_string(sleeper.pid()) + "/exe";
+    for (int k = 0; k < 500 && std::filesystem::read_symlink(exe).string() != root + "/bin/sleep"; ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    // The kernel names its files from our root: the root's path comes first.
+    auto objects = elf::mapped_objects(sleeper.pid());
+    REQUIRE_MESSAGE(objects.has_value(), objects.error().message());
+    auto programs = named(*objects, root + "/bin/sleep");
+    REQUIRE(programs.size() == 1);
+    CHECK(elf::compare_with_disk(programs[0]) == elf::disk_match::same);
+    // Without /proc/PID/map_files (no CAP_SYS_ADMIN), the file is opened as
+    // the process sees it, through /proc/PID/root.
+    elf::mapped_object without_map_files = programs[0];
+    without_map_files.readable_path = dir / "no-map-files";
+    auto opened = elf::open_mapped(without_map_files);
+    REQUIRE_MESSAGE(opened.has_value(), opened.error().message());
+    CHECK(opened->name() == "/proc/" + std::to_string(sleeper.pid()) + "/root/bin/sleep");
+
+    // Another program renamed over it, then nothing there.
+    std::filesystem::copy_file("/bin/true", root + "/bin/sleep.new");
+    std::filesystem::rename(root + "/bin/sleep.new", root + "/bin/sleep");
+    auto replaced = named(*elf::mapped_objects(sleeper.pid()), root + "/bin/sleep");
+    REQUIRE(replaced.size() == 1);
+    CHECK(elf::compare_with_disk(replaced[0]) == elf::disk_match::different_build_id);
+    without_map_files.path = replaced[0].path;
+    auto refused = elf::open_mapped(without_map_files);
+    REQUIRE_FALSE(refused.has_value());
+    std::filesystem::remove(root + "/bin/sleep");
+    auto gone = named(*elf::mapped_objects(sleeper.pid()), root + "/bin/sleep");
+    REQUIRE(gone.size() == 1);
+    CHECK(elf::compare_with_disk(gone[0]) == elf::disk_match::missing_on_disk);
+    CHECK(sleeper.running());
 }

@@ -1,58 +1,72 @@
 // triage/cpython/debug_offsets.hpp — a layout read from the target itself:
 // the `_Py_DebugOffsets` that CPython 3.13+ keeps at the start of _PyRuntime.
 //
-// Why: the target's own offsets are right for any 3.13.x, whatever its
-// patch level or build options (a debug build, other configure flags), where
-// a compiled-in header can only be right for the builds it was checked on.
-// What it cannot do: read a version whose _Py_DebugOffsets has another
-// format. CPython changed the struct in 3.13's release candidates, in 3.14
-// and in 3.15's betas, and changed frame semantics along with it, so a
-// format is described per version (as data, below) and others are refused.
+// Why: the target's own offsets are right for its build, whatever its patch
+// level or configure flags, where a compiled-in header can only be right for
+// the builds it was checked on. What is versioned here is only the format of
+// the struct itself (where each offset sits inside it): a patch release that
+// moves a field of a thread state or a frame publishes the new offset and is
+// read with no change here.
 //
 // Offers:
-//  - `debug_offsets_cookie` ("xdebugpy") and `debug_offsets_format`: where
-//    each value sits inside the struct, one nested struct per section of it
-//    (adapted with Boost.Hana so a test checks every position against
-//    DWARF); `debug_offsets_format_3_13`, used by 3.13.0rc2 to 3.13.x.
+//  - `debug_offsets_cookie` ("xdebugpy").
+//  - `debug_offsets_format`: one published format, as data: the versions
+//    that use it, the position of each value inside the struct (`at`, one
+//    nested struct per section, named as CPython names them; `position_none`
+//    where the format has no such value) and the few values the struct does
+//    not publish (`unpublished`: co_flags, _co_firsttraceable, the frame
+//    owner values, the _PyStackRef tag bits, the unicode state bits), which
+//    hold for every build of those versions. Both parts are adapted with
+//    Boost.Hana so a test checks each against DWARF.
+//  - `debug_offsets_formats`, oldest first: 3.13 (3.13.0rc2 to 3.13.x,
+//    584 bytes), 3.14 (3.14.0rc1 to 3.14.x, 760 bytes: inserts fields in
+//    every section, f_executable becomes a tagged _PyStackRef and the
+//    interpreter's own frames are FRAME_OWNED_BY_INTERPRETER), 3.15
+//    (3.15.0rc1 to 3.15.x, 888 bytes: inserts more in the thread state,
+//    type and gc sections, publishes sizeof(PyCompactUnicodeObject), drops
+//    FRAME_OWNED_BY_CSTACK).
 //  - `parse_debug_offsets(bytes)`: validates and decodes the struct into a
-//    `debug_offsets` {version_hex, layout}. The layout starts as the nearest
-//    known layout (layouts::v3_13) and every value the target publishes
-//    replaces the header's. Published: runtime interpreters.head;
-//    interpreter next, threads.head, id, ceval.gil, and _gil's
-//    locked/last_holder (made relative to the GIL struct); thread state
-//    size, prev, next, interp, current_frame, thread_id, native_thread_id;
-//    interpreter frame previous, f_executable, instr_ptr, owner, localsplus
-//    (also the frame's fixed size); code object size, filename, name,
-//    qualname, linetable, firstlineno, co_code_adaptive; ob_type; PyVarObject
-//    ob_size (from the tuple section); tp_name, tp_flags; bytes ob_size,
-//    ob_sval; unicode state, length, sizeof(PyASCIIObject) (compact ASCII
-//    data) and sizeof(PyUnicodeObject) - 8 (compact data and the legacy data
-//    pointer: PyUnicodeObject is PyCompactUnicodeObject plus one pointer).
-//    Taken from the nearest layout (not published): where the current thread
-//    and the GIL are found, the instruction position and line table kinds,
-//    co_flags, _co_firsttraceable, the frame-owner values, the unicode state
-//    bit positions.
+//    `debug_offsets` {version_hex, format, layout}. Every offset the walker
+//    reads comes from the target: runtime interpreters.head; interpreter
+//    next, threads.head, id, ceval.gil, and _gil's locked/last_holder (made
+//    relative to the GIL struct); thread state size, prev, next, interp,
+//    current_frame, thread_id, native_thread_id; frame previous,
+//    f_executable, instr_ptr, owner, localsplus (also the frame's fixed
+//    size); code object size, filename, name, qualname, linetable,
+//    firstlineno, co_code_adaptive; ob_type; PyVarObject ob_size (from the
+//    tuple section); tp_name, tp_flags; bytes ob_size, ob_sval; unicode
+//    state, length, sizeof(PyASCIIObject), sizeof(PyCompactUnicodeObject)
+//    (3.15+; before, sizeof(PyUnicodeObject) - 8) and the legacy data
+//    pointer (sizeof(PyUnicodeObject) - 8: it is the last member).
+//    The version picks the format. A version newer than every known format
+//    (a new minor release) is read with the newest known format that
+//    validates, so one whose format equals a known one needs no new code.
 //  - `read_debug_offsets(memory, runtime_address)`: the same from any
-//    memory_source (reads debug_offsets_format_3_13.total_size bytes at the
-//    start of _PyRuntime).
-// Errors: errc::truncated (fewer bytes than the struct); errc::malformed (no
+//    memory_source (reads `debug_offsets_max_size` bytes at the start of
+//    _PyRuntime).
+// Errors: errc::truncated (fewer bytes than the format); errc::malformed (no
 // cookie, a version that cannot have debug offsets, values that fail
-// validation: sizes out of range, a field past its struct, an object header
-// that is not CPython's — garbage or a corrupted runtime); errc::unsupported
-// (a version outside 3.13.0rc2–3.13.x, or a free-threaded build, whose
-// object header differs); read_debug_offsets adds the memory source's errors
-// and the address to the context.
+// validation: sizes out of range, a field past its struct, two fields at one
+// place, an object header that is not CPython's — garbage or a corrupted
+// runtime); errc::unsupported (a pre-release whose format is none of the
+// known ones; a newer version that no known format reads, naming the format
+// description that is missing; a free-threaded build, whose object header
+// differs); read_debug_offsets adds the memory source's errors and the
+// address to the context.
 // Thread-safe: yes (values only). Signal-safe: parse yes, errors allocate.
-// Target process: reads 584 bytes; never stops or writes it.
+// Target process: reads 888 bytes; never stops or writes it.
 //
 //   auto found = TRIAGE_TRY(triage::cpython::read_debug_offsets(mem, runtime_address));
-//   // found.major() == 3, found.minor() == 13; found.value is a triage::cpython::layout
+//   // found.minor() == 14, found.format->name == "3.14"; found.value is a triage::cpython::layout
 //   std::uint64_t head = runtime_address + found.value.runtime.interpreters_head;
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,88 +77,94 @@
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/layout.hpp"
-#include "triage/cpython/layouts/v3_13.hpp"
 #include "triage/memory/memory_source.hpp"
 
 namespace triage::cpython {
 
 inline constexpr std::string_view debug_offsets_cookie = "xdebugpy";
 
-// Byte positions of the 64-bit values inside _Py_DebugOffsets (every field
-// of it is a uint64_t), one struct per section of it, named as CPython names
-// them, so `interpreter_state.threads_head` is the position of
-// _Py_DebugOffsets.interpreter_state.threads_head.
+// A byte position inside _Py_DebugOffsets (every value in it is a uint64_t).
+using debug_position = std::uint32_t;
+
+// The format has no such value.
+inline constexpr debug_position position_none = 0xFFFF'FFFFu;
+
+// Byte positions of the values the walker needs, one struct per section of
+// _Py_DebugOffsets, named as CPython names them: `interpreter_state.
+// threads_head` is the position of _Py_DebugOffsets.interpreter_state.
+// threads_head.
 namespace debug_format {
 struct runtime_state {
-    std::uint32_t size;
-    std::uint32_t interpreters_head;
+    debug_position size;
+    debug_position interpreters_head;
 };
 struct interpreter_state {
-    std::uint32_t size;
-    std::uint32_t id;
-    std::uint32_t next;
-    std::uint32_t threads_head;
-    std::uint32_t ceval_gil;
-    std::uint32_t gil_runtime_state;
-    std::uint32_t gil_runtime_state_locked;
-    std::uint32_t gil_runtime_state_holder;
+    debug_position size;
+    debug_position id;
+    debug_position next;
+    debug_position threads_head;
+    debug_position ceval_gil;
+    debug_position gil_runtime_state;
+    debug_position gil_runtime_state_locked;
+    debug_position gil_runtime_state_holder;
 };
 struct thread_state {
-    std::uint32_t size;
-    std::uint32_t prev;
-    std::uint32_t next;
-    std::uint32_t interp;
-    std::uint32_t current_frame;
-    std::uint32_t thread_id;
-    std::uint32_t native_thread_id;
+    debug_position size;
+    debug_position prev;
+    debug_position next;
+    debug_position interp;
+    debug_position current_frame;
+    debug_position thread_id;
+    debug_position native_thread_id;
 };
 struct interpreter_frame {
-    std::uint32_t size;
-    std::uint32_t previous;
-    std::uint32_t executable;
-    std::uint32_t instr_ptr;
-    std::uint32_t localsplus;
-    std::uint32_t owner;
+    debug_position size;
+    debug_position previous;
+    debug_position executable;
+    debug_position instr_ptr;
+    debug_position localsplus;
+    debug_position owner;
 };
 struct code_object {
-    std::uint32_t size;
-    std::uint32_t filename;
-    std::uint32_t name;
-    std::uint32_t qualname;
-    std::uint32_t linetable;
-    std::uint32_t firstlineno;
-    std::uint32_t co_code_adaptive;
+    debug_position size;
+    debug_position filename;
+    debug_position name;
+    debug_position qualname;
+    debug_position linetable;
+    debug_position firstlineno;
+    debug_position co_code_adaptive;
 };
 struct pyobject {
-    std::uint32_t size;
-    std::uint32_t ob_type;
+    debug_position size;
+    debug_position ob_type;
 };
 struct type_object {
-    std::uint32_t size;
-    std::uint32_t tp_name;
-    std::uint32_t tp_flags;
+    debug_position size;
+    debug_position tp_name;
+    debug_position tp_flags;
 };
 struct tuple_object {
-    std::uint32_t size;
-    std::uint32_t ob_size;
+    debug_position size;
+    debug_position ob_size;
 };
 struct bytes_object {
-    std::uint32_t size;
-    std::uint32_t ob_size;
-    std::uint32_t ob_sval;
+    debug_position size;
+    debug_position ob_size;
+    debug_position ob_sval;
 };
 struct unicode_object {
-    std::uint32_t size;
-    std::uint32_t state;
-    std::uint32_t length;
-    std::uint32_t asciiobject_size;
+    debug_position size;
+    debug_position state;
+    debug_position length;
+    debug_position asciiobject_size;
+    debug_position compactunicodeobject_size;  // 3.15+
 };
-} // namespace debug_format
 
-struct debug_offsets_format {
-    std::uint32_t total_size;  // sizeof(_Py_DebugOffsets)
-    std::uint32_t version;
-    std::uint32_t free_threaded;
+// Where each value sits; `total_size` is sizeof(_Py_DebugOffsets).
+struct positions {
+    std::uint32_t total_size;
+    debug_position version;
+    debug_position free_threaded;
     debug_format::runtime_state runtime_state;
     debug_format::interpreter_state interpreter_state;
     debug_format::thread_state thread_state;
@@ -157,97 +177,140 @@ struct debug_offsets_format {
     debug_format::unicode_object unicode_object;
 };
 
-// The struct as CPython 3.13 defines it (Include/internal/pycore_runtime.h).
-inline constexpr debug_offsets_format debug_offsets_format_3_13 = {
-    .total_size = 584,
-    .version = 8,
-    .free_threaded = 16,
-    .runtime_state =
-        {
-            .size = 24,
-            .interpreters_head = 40,
-        },
-    .interpreter_state =
-        {
-            .size = 48,
-            .id = 56,
-            .next = 64,
-            .threads_head = 72,
-            .ceval_gil = 112,
-            .gil_runtime_state = 120,
-            .gil_runtime_state_locked = 136,
-            .gil_runtime_state_holder = 144,
-        },
-    .thread_state =
-        {
-            .size = 152,
-            .prev = 160,
-            .next = 168,
-            .interp = 176,
-            .current_frame = 184,
-            .thread_id = 192,
-            .native_thread_id = 200,
-        },
-    .interpreter_frame =
-        {
-            .size = 224,
-            .previous = 232,
-            .executable = 240,
-            .instr_ptr = 248,
-            .localsplus = 256,
-            .owner = 264,
-        },
-    .code_object =
-        {
-            .size = 272,
-            .filename = 280,
-            .name = 288,
-            .qualname = 296,
-            .linetable = 304,
-            .firstlineno = 312,
-            .co_code_adaptive = 344,
-        },
-    .pyobject =
-        {
-            .size = 352,
-            .ob_type = 360,
-        },
-    .type_object =
-        {
-            .size = 368,
-            .tp_name = 376,
-            .tp_flags = 392,
-        },
-    .tuple_object =
-        {
-            .size = 400,
-            .ob_size = 416,
-        },
-    .bytes_object =
-        {
-            .size = 512,
-            .ob_size = 520,
-            .ob_sval = 528,
-        },
-    .unicode_object =
-        {
-            .size = 536,
-            .state = 544,
-            .length = 552,
-            .asciiobject_size = 560,
-        },
+// What the struct does not publish but the walker needs, the same for every
+// build of the format's versions (the default GIL build).
+struct unpublished {
+    byte_offset co_flags;                // offsetof(PyCodeObject, co_flags)
+    byte_offset co_firsttraceable;       // offsetof(PyCodeObject, _co_firsttraceable)
+    std::uint8_t owned_by_generator;     // FRAME_OWNED_BY_GENERATOR
+    std::uint8_t first_shim_owner;       // FRAME_OWNED_BY_CSTACK (3.13), FRAME_OWNED_BY_INTERPRETER (3.14+)
+    std::uint8_t executable_tag_bits;    // Py_TAG_BITS of f_executable (3.14+), 0 for a plain pointer
+    std::uint8_t unicode_kind_shift;     // PyASCIIObject.state bit fields
+    std::uint8_t unicode_compact_bit;
+    std::uint8_t unicode_ascii_bit;
+};
+} // namespace debug_format
+
+struct debug_offsets_format {
+    std::string_view name;       // "3.14"
+    std::uint64_t first_version;  // PY_VERSION_HEX of the first release that uses it
+    std::uint64_t end_version;    // one past the last (the next minor version's 0a0)
+    debug_format::positions at;
+    debug_format::unpublished unpublished;
 };
 
-// The versions that use this format: 3.13.0rc2 (which added fields to the
-// struct of 3.13.0b1–rc1) up to, not including, 3.14.0a0 (3.14 inserts
-// fields, and its frames hold tagged _PyStackRef values and renumber the
-// frame owners: a new format and new semantics, not just new offsets).
-inline constexpr std::uint64_t debug_offsets_first_version = 0x030D00C2;  // 3.13.0rc2
-inline constexpr std::uint64_t debug_offsets_end_version = 0x030E0000;    // 3.14.0a0
+// CPython 3.13 (Include/internal/pycore_runtime.h): 3.13.0rc2 added fields
+// to the struct of 3.13.0b1–rc1.
+inline constexpr debug_offsets_format debug_offsets_format_3_13 = {
+    .name = "3.13",
+    .first_version = 0x030D00C2,
+    .end_version = 0x030E0000,
+    .at = {
+        .total_size = 584,
+        .version = 8,
+        .free_threaded = 16,
+        .runtime_state = {.size = 24, .interpreters_head = 40},
+        .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72, .ceval_gil = 112,
+                              .gil_runtime_state = 120, .gil_runtime_state_locked = 136,
+                              .gil_runtime_state_holder = 144},
+        .thread_state = {.size = 152, .prev = 160, .next = 168, .interp = 176, .current_frame = 184,
+                         .thread_id = 192, .native_thread_id = 200},
+        .interpreter_frame = {.size = 224, .previous = 232, .executable = 240, .instr_ptr = 248,
+                              .localsplus = 256, .owner = 264},
+        .code_object = {.size = 272, .filename = 280, .name = 288, .qualname = 296, .linetable = 304,
+                        .firstlineno = 312, .co_code_adaptive = 344},
+        .pyobject = {.size = 352, .ob_type = 360},
+        .type_object = {.size = 368, .tp_name = 376, .tp_flags = 392},
+        .tuple_object = {.size = 400, .ob_size = 416},
+        .bytes_object = {.size = 512, .ob_size = 520, .ob_sval = 528},
+        .unicode_object = {.size = 536, .state = 544, .length = 552, .asciiobject_size = 560,
+                           .compactunicodeobject_size = position_none},
+    },
+    .unpublished = {.co_flags = 48, .co_firsttraceable = 184, .owned_by_generator = 1, .first_shim_owner = 3,
+                    .executable_tag_bits = 0, .unicode_kind_shift = 2, .unicode_compact_bit = 5,
+                    .unicode_ascii_bit = 6},
+};
+
+// CPython 3.14 (Include/internal/pycore_debug_offsets.h): threads_main, the
+// GIL's `enabled`, code object and thread-local bytecode generations, frame
+// stackpointer and tlbc_index, co_tlbc, set, generator, llist and remote
+// debugger sections are new. f_executable is a _PyStackRef.
+inline constexpr debug_offsets_format debug_offsets_format_3_14 = {
+    .name = "3.14",
+    .first_version = 0x030E00C1,
+    .end_version = 0x030F0000,
+    .at = {
+        .total_size = 760,
+        .version = 8,
+        .free_threaded = 16,
+        .runtime_state = {.size = 24, .interpreters_head = 40},
+        .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72, .ceval_gil = 120,
+                              .gil_runtime_state = 128, .gil_runtime_state_locked = 144,
+                              .gil_runtime_state_holder = 152},
+        .thread_state = {.size = 176, .prev = 184, .next = 192, .interp = 200, .current_frame = 208,
+                         .thread_id = 216, .native_thread_id = 224},
+        .interpreter_frame = {.size = 248, .previous = 256, .executable = 264, .instr_ptr = 272,
+                              .localsplus = 280, .owner = 288},
+        .code_object = {.size = 312, .filename = 320, .name = 328, .qualname = 336, .linetable = 344,
+                        .firstlineno = 352, .co_code_adaptive = 384},
+        .pyobject = {.size = 400, .ob_type = 408},
+        .type_object = {.size = 416, .tp_name = 424, .tp_flags = 440},
+        .tuple_object = {.size = 448, .ob_size = 464},
+        .bytes_object = {.size = 592, .ob_size = 600, .ob_sval = 608},
+        .unicode_object = {.size = 616, .state = 624, .length = 632, .asciiobject_size = 640,
+                           .compactunicodeobject_size = position_none},
+    },
+    .unpublished = {.co_flags = 48, .co_firsttraceable = 192, .owned_by_generator = 1, .first_shim_owner = 3,
+                    .executable_tag_bits = 3, .unicode_kind_shift = 2, .unicode_compact_bit = 5,
+                    .unicode_ascii_bit = 6},
+};
+
+// CPython 3.15: the thread state section gains base_frame, the last
+// profiled frame, holds_gil, gil_requested and the exception state; type
+// objects tp_basicsize and tp_dictoffset; new heap type and error-stack
+// sections; unicode publishes sizeof(PyCompactUnicodeObject).
+inline constexpr debug_offsets_format debug_offsets_format_3_15 = {
+    .name = "3.15",
+    .first_version = 0x030F00C1,
+    .end_version = 0x03100000,
+    .at = {
+        .total_size = 888,
+        .version = 8,
+        .free_threaded = 16,
+        .runtime_state = {.size = 24, .interpreters_head = 40},
+        .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72, .ceval_gil = 120,
+                              .gil_runtime_state = 128, .gil_runtime_state_locked = 144,
+                              .gil_runtime_state_holder = 152},
+        .thread_state = {.size = 176, .prev = 184, .next = 192, .interp = 200, .current_frame = 208,
+                         .thread_id = 240, .native_thread_id = 248},
+        .interpreter_frame = {.size = 312, .previous = 320, .executable = 328, .instr_ptr = 336,
+                              .localsplus = 344, .owner = 352},
+        .code_object = {.size = 376, .filename = 384, .name = 392, .qualname = 400, .linetable = 408,
+                        .firstlineno = 416, .co_code_adaptive = 448},
+        .pyobject = {.size = 464, .ob_type = 472},
+        .type_object = {.size = 480, .tp_name = 488, .tp_flags = 504},
+        .tuple_object = {.size = 544, .ob_size = 560},
+        .bytes_object = {.size = 688, .ob_size = 696, .ob_sval = 704},
+        .unicode_object = {.size = 712, .state = 720, .length = 728, .asciiobject_size = 736,
+                           .compactunicodeobject_size = 744},
+    },
+    .unpublished = {.co_flags = 48, .co_firsttraceable = 192, .owned_by_generator = 1, .first_shim_owner = 3,
+                    .executable_tag_bits = 3, .unicode_kind_shift = 2, .unicode_compact_bit = 5,
+                    .unicode_ascii_bit = 6},
+};
+
+// Every known format, oldest first.
+inline constexpr std::array debug_offsets_formats{debug_offsets_format_3_13, debug_offsets_format_3_14,
+                                                  debug_offsets_format_3_15};
+
+// Bytes enough for every known format.
+inline constexpr std::size_t debug_offsets_max_size = std::ranges::max(
+    debug_offsets_formats, {}, [](const debug_offsets_format& f) { return f.at.total_size; }).at.total_size;
 
 // A layout published by the target.
 struct debug_offsets {
     std::uint64_t version_hex = 0;  // PY_VERSION_HEX: 0x030D00F0 is 3.13.0 final
+    const debug_offsets_format* format = nullptr;  // the format it was read with
     layout value{};
 
     [[nodiscard]] int major() const noexcept { return static_cast<int>((version_hex >> 24) & 0xFF); }
@@ -257,7 +320,7 @@ struct debug_offsets {
 
 namespace detail {
 
-[[nodiscard]] inline std::uint64_t debug_offsets_u64(std::span<const std::byte> bytes, std::uint32_t at) {
+[[nodiscard]] inline std::uint64_t debug_offsets_u64(std::span<const std::byte> bytes, debug_position at) {
     std::uint64_t value = 0;
     std::memcpy(&value, bytes.data() + at, sizeof value);
     return value;
@@ -269,14 +332,14 @@ public:
     explicit debug_offsets_checker(std::span<const std::byte> bytes) : bytes_{bytes} {}
 
     // A struct size in [minimum, maximum].
-    std::uint64_t size(std::string_view name, std::uint32_t at, std::uint64_t minimum, std::uint64_t maximum) {
+    std::uint64_t size(std::string_view name, debug_position at, std::uint64_t minimum, std::uint64_t maximum) {
         const std::uint64_t value = debug_offsets_u64(bytes_, at);
         if (value < minimum || value > maximum) complain(name, value);
         return value;
     }
 
     // A field of `width` bytes that must lie inside a struct of `struct_size`.
-    byte_offset field(std::string_view name, std::uint32_t at, std::uint64_t struct_size, std::uint64_t width = 8) {
+    byte_offset field(std::string_view name, debug_position at, std::uint64_t struct_size, std::uint64_t width = 8) {
         const std::uint64_t value = debug_offsets_u64(bytes_, at);
         if (value > struct_size || width > struct_size - value) {  // no wrap-around for huge values
             complain(name, value);
@@ -288,6 +351,17 @@ public:
     // A value every GIL build of CPython has.
     void fixed(std::string_view name, std::uint64_t value, std::uint64_t expected) {
         if (value != expected) complain(name, value);
+    }
+
+    // Fields of one struct must not share a place (a misread format would
+    // often take one value for another).
+    void distinct(std::string_view section, std::initializer_list<byte_offset> fields) {
+        std::vector<byte_offset> seen;
+        for (byte_offset f : fields) {
+            if (!has(f)) continue;
+            if (std::ranges::find(seen, f) != seen.end()) complain(std::string(section) + " (two fields at)", f);
+            seen.push_back(f);
+        }
     }
 
     void complain(std::string_view name, std::uint64_t value) {
@@ -302,35 +376,32 @@ private:
     std::string problems_;
 };
 
-} // namespace detail
+[[nodiscard]] inline std::string version_text(std::uint64_t version_hex) {
+    return std::to_string((version_hex >> 24) & 0xFF) + "." + std::to_string((version_hex >> 16) & 0xFF) + "." +
+           std::to_string((version_hex >> 8) & 0xFF);
+}
 
-[[nodiscard]] inline result<debug_offsets> parse_debug_offsets(std::span<const std::byte> bytes) {
-    const debug_offsets_format& f = debug_offsets_format_3_13;
-    if (bytes.size() < f.total_size) {
-        return fail(errc::truncated, "reading _Py_DebugOffsets (" + std::to_string(bytes.size()) + " of " +
-                                         std::to_string(f.total_size) + " bytes)");
+[[nodiscard]] inline std::string known_formats() {
+    std::string out;
+    for (const auto& f : debug_offsets_formats) {
+        if (!out.empty()) out += ", ";
+        out += f.name;
     }
-    if (std::memcmp(bytes.data(), debug_offsets_cookie.data(), debug_offsets_cookie.size()) != 0) {
-        return fail(errc::malformed, "reading _Py_DebugOffsets (no \"xdebugpy\" cookie)",
-                    "only CPython 3.13 and later publish debug offsets at the start of _PyRuntime");
-    }
-    debug_offsets out;
-    out.version_hex = detail::debug_offsets_u64(bytes, f.version);
-    const std::string context = "reading _Py_DebugOffsets of Python " + std::to_string(out.major()) + "." +
-                                std::to_string(out.minor()) + "." + std::to_string(out.micro());
-    if (out.major() != 3 || out.minor() < 13 || (out.version_hex >> 32) != 0) {
-        return fail(errc::malformed, "reading _Py_DebugOffsets (version " + hex(out.version_hex) + ")");
-    }
-    if (out.version_hex < debug_offsets_first_version || out.version_hex >= debug_offsets_end_version) {
-        return fail(
-            errc::unsupported, context + " (version " + hex(out.version_hex) + ")",
-            "this _Py_DebugOffsets format is 3.13's (3.13.0rc2 to 3.13.x); other versions lay it out differently");
-    }
-    if (detail::debug_offsets_u64(bytes, f.free_threaded) != 0) {
-        return fail(errc::unsupported, context, "a free-threaded build (python3.13t): its objects have another header");
-    }
+    return out;
+}
 
-    detail::debug_offsets_checker check{bytes};
+// The layout `bytes` publish when read as `f`, or the values that do not
+// validate (empty layout).
+struct decoded {
+    layout value{};
+    std::string problems;
+};
+
+[[nodiscard]] inline decoded decode_debug_offsets(const debug_offsets_format& format, std::span<const std::byte> bytes,
+                                                  std::uint64_t version_hex) {
+    const debug_format::positions& f = format.at;
+    const debug_format::unpublished& u = format.unpublished;
+    debug_offsets_checker check{bytes};
     constexpr std::uint64_t mib = 1024 * 1024;
     // Sizes are generous bounds; the fixed values below pin the format.
     const auto runtime_size = check.size("runtime_state.size", f.runtime_state.size, 64, 64 * mib);
@@ -344,53 +415,92 @@ private:
     const auto bytes_size = check.size("bytes_object.size", f.bytes_object.size, 24, 4096);
     const auto unicode_size = check.size("unicode_object.size", f.unicode_object.size, 32, 4096);
 
-    layout l = layouts::v3_13;
-    l.major = static_cast<std::uint8_t>(out.major());
-    l.minor = static_cast<std::uint8_t>(out.minor());
-    l.runtime.interpreters_head =
-        check.field("runtime_state.interpreters_head", f.runtime_state.interpreters_head, runtime_size);
+    layout l{};
+    l.major = static_cast<std::uint8_t>((version_hex >> 24) & 0xFF);
+    l.minor = static_cast<std::uint8_t>((version_hex >> 16) & 0xFF);
+    // What every version with debug offsets shares (3.13+): the interpreter
+    // list in _PyRuntime, the current thread only in a C thread-local, the
+    // GIL behind a pointer of the interpreter, _PyInterpreterFrame, and the
+    // location table.
+    l.position = instruction_position::pointer;
+    l.runtime = {interpreter_root::runtime, current_thread_root::thread_local_only, gil_root::interpreter_pointer,
+                 check.field("runtime_state.interpreters_head", f.runtime_state.interpreters_head, runtime_size),
+                 offset_none, offset_none};
 
     l.interpreter.next = check.field("interpreter_state.next", f.interpreter_state.next, interp_size);
     l.interpreter.threads_head =
         check.field("interpreter_state.threads_head", f.interpreter_state.threads_head, interp_size);
     l.interpreter.id = check.field("interpreter_state.id", f.interpreter_state.id, interp_size);
     l.interpreter.gil_pointer = check.field("interpreter_state.ceval_gil", f.interpreter_state.ceval_gil, interp_size);
+    check.distinct("interpreter_state", {l.interpreter.next, l.interpreter.threads_head, l.interpreter.id});
     const byte_offset gil =
         check.field("interpreter_state.gil_runtime_state", f.interpreter_state.gil_runtime_state, interp_size);
     const byte_offset locked = check.field("interpreter_state.gil_runtime_state_locked",
                                            f.interpreter_state.gil_runtime_state_locked, interp_size, 4);
     const byte_offset holder = check.field("interpreter_state.gil_runtime_state_holder",
                                            f.interpreter_state.gil_runtime_state_holder, interp_size);
+    l.gil = {offset_none, offset_none};
     if (has(gil) && has(locked) && has(holder)) {
         if (locked < gil || holder < gil) check.complain("interpreter_state.gil_runtime_state", gil);
         l.gil.locked = locked - gil;
         l.gil.last_holder = holder - gil;
     }
 
-    l.thread.size = static_cast<byte_offset>(thread_size);
-    l.thread.prev = check.field("thread_state.prev", f.thread_state.prev, thread_size);
-    l.thread.next = check.field("thread_state.next", f.thread_state.next, thread_size);
-    l.thread.interp = check.field("thread_state.interp", f.thread_state.interp, thread_size);
-    l.thread.current_frame = check.field("thread_state.current_frame", f.thread_state.current_frame, thread_size);
-    l.thread.thread_id = check.field("thread_state.thread_id", f.thread_state.thread_id, thread_size);
-    l.thread.native_thread_id =
-        check.field("thread_state.native_thread_id", f.thread_state.native_thread_id, thread_size);
+    auto& t = l.thread;
+    t.size = static_cast<byte_offset>(thread_size);
+    t.prev = check.field("thread_state.prev", f.thread_state.prev, thread_size);
+    t.next = check.field("thread_state.next", f.thread_state.next, thread_size);
+    t.interp = check.field("thread_state.interp", f.thread_state.interp, thread_size);
+    t.frame = t.cframe = t.cframe_current_frame = offset_none;
+    t.current_frame = check.field("thread_state.current_frame", f.thread_state.current_frame, thread_size);
+    t.thread_id = check.field("thread_state.thread_id", f.thread_state.thread_id, thread_size);
+    t.native_thread_id = check.field("thread_state.native_thread_id", f.thread_state.native_thread_id, thread_size);
+    check.distinct("thread_state", {t.prev, t.next, t.interp, t.current_frame, t.thread_id, t.native_thread_id});
 
-    l.interpreter_frame.previous = check.field("interpreter_frame.previous", f.interpreter_frame.previous, frame_size);
-    l.interpreter_frame.code = check.field("interpreter_frame.executable", f.interpreter_frame.executable, frame_size);
-    l.interpreter_frame.instr = check.field("interpreter_frame.instr_ptr", f.interpreter_frame.instr_ptr, frame_size);
-    l.interpreter_frame.owner = check.field("interpreter_frame.owner", f.interpreter_frame.owner, frame_size, 1);
-    l.interpreter_frame.localsplus =
-        check.field("interpreter_frame.localsplus", f.interpreter_frame.localsplus, frame_size);
-    l.interpreter_frame.size = l.interpreter_frame.localsplus;
+    l.frame_object = {offset_none, offset_none, offset_none, offset_none, offset_none};
 
-    l.code.size = static_cast<byte_offset>(code_size);
-    l.code.filename = check.field("code_object.filename", f.code_object.filename, code_size);
-    l.code.name = check.field("code_object.name", f.code_object.name, code_size);
-    l.code.qualname = check.field("code_object.qualname", f.code_object.qualname, code_size);
-    l.code.linetable = check.field("code_object.linetable", f.code_object.linetable, code_size);
-    l.code.firstlineno = check.field("code_object.firstlineno", f.code_object.firstlineno, code_size, 4);
-    l.code.code_adaptive = check.field("code_object.co_code_adaptive", f.code_object.co_code_adaptive, code_size, 1);
+    auto& fr = l.interpreter_frame;
+    fr.previous = check.field("interpreter_frame.previous", f.interpreter_frame.previous, frame_size);
+    fr.code = check.field("interpreter_frame.executable", f.interpreter_frame.executable, frame_size);
+    fr.instr = check.field("interpreter_frame.instr_ptr", f.interpreter_frame.instr_ptr, frame_size);
+    fr.is_entry = offset_none;
+    fr.owner = check.field("interpreter_frame.owner", f.interpreter_frame.owner, frame_size, 1);
+    fr.localsplus = check.field("interpreter_frame.localsplus", f.interpreter_frame.localsplus, frame_size);
+    fr.size = fr.localsplus;
+    // The walker copies a frame up to localsplus: every field it reads lies before.
+    struct frame_field {
+        std::string_view name;
+        byte_offset at;
+        std::uint32_t width;
+    };
+    for (const frame_field& field : {frame_field{"previous", fr.previous, 8}, frame_field{"executable", fr.code, 8},
+                                     frame_field{"instr_ptr", fr.instr, 8}, frame_field{"owner", fr.owner, 1}}) {
+        if (has(field.at) && has(fr.localsplus) && field.at + field.width > fr.localsplus) {
+            check.complain("interpreter_frame." + std::string(field.name) + " (after localsplus)", field.at);
+        }
+    }
+    fr.owned_by_generator = u.owned_by_generator;
+    fr.first_shim_owner = u.first_shim_owner;
+    fr.executable_tag_bits = u.executable_tag_bits;
+    check.distinct("interpreter_frame", {fr.previous, fr.code, fr.instr, fr.owner, fr.localsplus});
+
+    auto& c = l.code;
+    c.lines = line_table_format::location_table;
+    c.size = static_cast<byte_offset>(code_size);
+    c.flags = u.co_flags;
+    c.filename = check.field("code_object.filename", f.code_object.filename, code_size);
+    c.name = check.field("code_object.name", f.code_object.name, code_size);
+    c.qualname = check.field("code_object.qualname", f.code_object.qualname, code_size);
+    c.lnotab = offset_none;
+    c.linetable = check.field("code_object.linetable", f.code_object.linetable, code_size);
+    c.firstlineno = check.field("code_object.firstlineno", f.code_object.firstlineno, code_size, 4);
+    c.code = offset_none;
+    c.code_adaptive = check.field("code_object.co_code_adaptive", f.code_object.co_code_adaptive, code_size, 1);
+    c.firsttraceable = u.co_firsttraceable;
+    check.distinct("code_object", {c.filename, c.name, c.qualname, c.linetable, c.firstlineno, c.code_adaptive});
+    if (has(c.code_adaptive) && (c.flags + 4 > c.code_adaptive || c.firsttraceable + 4 > c.code_adaptive)) {
+        check.complain("code_object.co_code_adaptive (before co_flags or _co_firsttraceable)", c.code_adaptive);
+    }
 
     // The object header of every GIL build: refcount, type, then ob_size.
     l.object.ob_type = check.field("pyobject.ob_type", f.pyobject.ob_type, object_size);
@@ -405,24 +515,97 @@ private:
     check.fixed("bytes_object.ob_size", l.bytes.ob_size, 16);
     l.bytes.ob_sval = check.field("bytes_object.ob_sval", f.bytes_object.ob_sval, bytes_size, 1);
 
-    l.unicode.length = check.field("unicode_object.length", f.unicode_object.length, unicode_size);
-    l.unicode.state = check.field("unicode_object.state", f.unicode_object.state, unicode_size, 4);
-    l.unicode.ascii_data = check.field("unicode_object.asciiobject_size", f.unicode_object.asciiobject_size,
-                                       unicode_size - 8, 0);
-    l.unicode.compact_data = static_cast<byte_offset>(unicode_size - 8);
-    l.unicode.legacy_data = static_cast<byte_offset>(unicode_size - 8);
+    auto& s = l.unicode;
+    s.length = check.field("unicode_object.length", f.unicode_object.length, unicode_size);
+    s.state = check.field("unicode_object.state", f.unicode_object.state, unicode_size, 4);
+    s.kind_shift = u.unicode_kind_shift;
+    s.compact_bit = u.unicode_compact_bit;
+    s.ascii_bit = u.unicode_ascii_bit;
+    s.ready_bit = 0xFF;  // gone since 3.12
+    // PyUnicodeObject is PyCompactUnicodeObject plus one data pointer.
+    s.legacy_data = static_cast<byte_offset>(unicode_size - 8);
+    s.ascii_data =
+        check.field("unicode_object.asciiobject_size", f.unicode_object.asciiobject_size, unicode_size - 8, 0);
+    s.compact_data = has(f.unicode_object.compactunicodeobject_size)
+                         ? check.field("unicode_object.compactunicodeobject_size",
+                                       f.unicode_object.compactunicodeobject_size, unicode_size - 8, 0)
+                         : s.legacy_data;
+    s.py2_str = offset_none;
+    s.py2_char_size = 0;
+    return {l, check.problems()};
+}
 
-    if (!check.problems().empty()) {
-        return fail(errc::malformed, context + " (implausible values: " + check.problems() + ")",
-                    "a CPython whose _Py_DebugOffsets format differs from 3.13's needs a new format description");
+} // namespace detail
+
+[[nodiscard]] inline result<debug_offsets> parse_debug_offsets(std::span<const std::byte> bytes) {
+    namespace d = detail;
+    constexpr std::size_t header = 16;  // the cookie and the version
+    if (bytes.size() < header) {
+        return fail(errc::truncated, "reading _Py_DebugOffsets (" + std::to_string(bytes.size()) + " bytes)");
     }
-    out.value = l;
-    return out;
+    if (std::memcmp(bytes.data(), debug_offsets_cookie.data(), debug_offsets_cookie.size()) != 0) {
+        return fail(errc::malformed, "reading _Py_DebugOffsets (no \"xdebugpy\" cookie)",
+                    "only CPython 3.13 and later publish debug offsets at the start of _PyRuntime");
+    }
+    debug_offsets out;
+    out.version_hex = d::debug_offsets_u64(bytes, 8);
+    const std::string context = "reading _Py_DebugOffsets of Python " + d::version_text(out.version_hex);
+    if (out.major() != 3 || out.minor() < 13 || (out.version_hex >> 32) != 0) {
+        return fail(errc::malformed, "reading _Py_DebugOffsets (version " + hex(out.version_hex) + ")");
+    }
+
+    // The format of the version, or, for a version newer than every known
+    // format, each known one, newest first.
+    std::vector<const debug_offsets_format*> candidates;
+    for (const auto& f : debug_offsets_formats) {
+        if (out.version_hex >= f.first_version && out.version_hex < f.end_version) candidates.push_back(&f);
+    }
+    const bool newer = out.version_hex >= debug_offsets_formats.back().end_version;
+    if (newer) {
+        for (auto it = debug_offsets_formats.rbegin(); it != debug_offsets_formats.rend(); ++it) candidates.push_back(&*it);
+    }
+    if (candidates.empty()) {
+        return fail(errc::unsupported, context + " (version " + hex(out.version_hex) + ")",
+                    "its _Py_DebugOffsets format is none of those triage knows (" + d::known_formats() +
+                        ", each from its first release candidate): an earlier pre-release lays it out differently");
+    }
+
+    std::string tried;
+    for (const debug_offsets_format* f : candidates) {
+        if (bytes.size() < f->at.total_size) {
+            const std::string sizes = std::to_string(bytes.size()) + " of " + std::to_string(f->at.total_size) + " bytes";
+            if (!newer) return fail(errc::truncated, context + " (" + sizes + ")");
+            tried += std::string(tried.empty() ? "" : "; ") + "as " + std::string(f->name) + "'s: only " + sizes;
+            continue;
+        }
+        if (d::debug_offsets_u64(bytes, f->at.free_threaded) != 0) {
+            return fail(errc::unsupported, context,
+                        "a free-threaded build (python" + std::to_string(out.major()) + "." +
+                            std::to_string(out.minor()) + "t): its objects have another header");
+        }
+        auto decoded = d::decode_debug_offsets(*f, bytes, out.version_hex);
+        if (decoded.problems.empty()) {
+            out.format = f;
+            out.value = decoded.value;
+            return out;
+        }
+        if (!newer) {
+            return fail(errc::malformed, context + " (implausible values: " + decoded.problems + ")",
+                        "the runtime is corrupted, or this build lays out _Py_DebugOffsets unlike " +
+                            std::string(f->name) + "'s");
+        }
+        tried += std::string(tried.empty() ? "" : "; ") + "as " + std::string(f->name) + "'s: " + decoded.problems;
+    }
+    return fail(errc::unsupported, context + " (implausible values " + tried + ")",
+                "no description of Python " + std::to_string(out.major()) + "." + std::to_string(out.minor()) +
+                    "'s _Py_DebugOffsets format: its layout differs from every known one (" + d::known_formats() +
+                    "); describe it in triage/cpython/debug_offsets.hpp from that version's "
+                    "Include/internal/pycore_debug_offsets.h");
 }
 
 template <memory::memory_source M>
 [[nodiscard]] result<debug_offsets> read_debug_offsets(M& memory, std::uint64_t runtime_address) {
-    std::vector<std::byte> bytes(debug_offsets_format_3_13.total_size);
+    std::vector<std::byte> bytes(debug_offsets_max_size);
     TRIAGE_TRY(memory::read_exact(memory, runtime_address, bytes));
     auto parsed = parse_debug_offsets(bytes);
     if (!parsed) {
@@ -448,7 +631,11 @@ BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::pyobject, size, ob_type);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::type_object, size, tp_name, tp_flags);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::tuple_object, size, ob_size);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::bytes_object, size, ob_size, ob_sval);
-BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::unicode_object, size, state, length, asciiobject_size);
-BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_offsets_format, total_size, version, free_threaded, runtime_state,
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::unicode_object, size, state, length, asciiobject_size,
+                        compactunicodeobject_size);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::positions, total_size, version, free_threaded, runtime_state,
                         interpreter_state, thread_state, interpreter_frame, code_object, pyobject, type_object,
                         tuple_object, bytes_object, unicode_object);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::unpublished, co_flags, co_firsttraceable, owned_by_generator,
+                        first_shim_owner, executable_tag_bits, unicode_kind_shift, unicode_compact_bit,
+                        unicode_ascii_bit);

@@ -168,14 +168,19 @@ struct frame_object_layout {
 struct interpreter_frame_layout {
     byte_offset size;          // offsetof(_PyInterpreterFrame, localsplus): the fixed part
     byte_offset previous;      // previous
-    byte_offset code;          // f_code (3.11, 3.12) / f_executable (3.13+; check it is a code object)
+    byte_offset code;          // f_code (3.11, 3.12) / f_executable (3.13+; check it is a code object;
+                               // 3.14+: a _PyStackRef, whose low bits are tags)
     byte_offset instr;         // prev_instr (3.11, 3.12: last started) / instr_ptr (3.13+: current)
     byte_offset is_entry;      // is_entry (3.11 only: first frame of a C-level eval call; a real frame)
     byte_offset owner;         // owner (char)
     byte_offset localsplus;    // localsplus
     std::uint8_t owned_by_generator;  // owner value of a generator's or coroutine's frame
-    std::uint8_t owned_by_cstack;     // owner value of a C-stack shim frame to skip (3.12, 3.13: 3;
-                                      // 0xFF: none; 3.14 renumbers it to 4 after FRAME_OWNED_BY_INTERPRETER)
+    std::uint8_t first_shim_owner;    // owner values from this one up are shims to skip, frames that run
+                                      // no Python code: FRAME_OWNED_BY_CSTACK (3.12, 3.13: 3), then
+                                      // FRAME_OWNED_BY_INTERPRETER (3.14+: 3; 3.14 has CSTACK = 4 too);
+                                      // 0xFF: none
+    std::uint8_t executable_tag_bits; // low bits of `code` that tag a _PyStackRef and are not part of
+                                      // the pointer (3.14+: Py_TAG_BITS, 3); 0 before
 
     friend constexpr bool operator==(const interpreter_frame_layout&, const interpreter_frame_layout&) = default;
 };
@@ -267,7 +272,7 @@ BOOST_HANA_ADAPT_STRUCT(triage::cpython::thread_state_layout, size, prev, next, 
                         cframe_current_frame, current_frame, thread_id, native_thread_id);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::frame_object_layout, size, back, code, lasti, lineno);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::interpreter_frame_layout, size, previous, code, instr, is_entry, owner,
-                        localsplus, owned_by_generator, owned_by_cstack);
+                        localsplus, owned_by_generator, first_shim_owner, executable_tag_bits);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::code_layout, lines, size, flags, firstlineno, filename, name, qualname,
                         lnotab, linetable, code, code_adaptive, firsttraceable);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::object_layout, ob_type, ob_size, tp_name, tp_flags);

@@ -3,15 +3,19 @@
 //
 // Offers:
 //  - `python_target{image, version, layout, layout_source, runtime}`.
-//  - `layout_for(mem, image, version)`: the layout header of the version
-//    (2.7: the UCS2 or UCS4 build, told by the exported PyUnicodeUCS2_* /
-//    PyUnicodeUCS4_* functions); for a 3.13+ version triage has no header
-//    for, the layout the target publishes in its own _Py_DebugOffsets.
+//  - `layout_for(mem, image, version)`: for 3.13 and later, the layout the
+//    target publishes in its own _Py_DebugOffsets (debug_offsets.hpp; the
+//    source says which format: "_Py_DebugOffsets (3.14 format)"); else the
+//    layout header of the version (2.7: the UCS2 or UCS4 build, told by the
+//    exported PyUnicodeUCS2_* / PyUnicodeUCS4_* functions); a 3.13 whose
+//    runtime cannot be found by symbol or section falls back to its header.
 //  - `open_python(mem, image)`: detect_version → layout_for →
 //    locate_runtime, in one call.
 //  - `make_walker(mem, target)`: a stack_walker over `mem` for the target.
 // Errors: errc::unsupported ("Python 3.5 is not supported ...") for a
-// version without a layout; the errors of detect_version and locate_runtime.
+// version without a layout; read_debug_offsets' errors for 3.13+ (an
+// unknown format, a free-threaded build); the errors of detect_version and
+// locate_runtime.
 // Thread-safe: yes. Signal-safe: no. Target process: reads only.
 //
 //   auto target = TRIAGE_TRY(triage::cpython::open_python(mem, image));
@@ -38,7 +42,7 @@ struct python_target {
     interpreter_image image;
     python_version version;
     cpython::layout layout{};
-    std::string layout_source;  // "layouts/v3_11.hpp" or "_Py_DebugOffsets"
+    std::string layout_source;  // "layouts/v3_11.hpp" or "_Py_DebugOffsets (3.14 format)"
     located_runtime runtime;
 };
 
@@ -53,16 +57,20 @@ template <memory::memory_source M>
     if (version.major == 2 && version.minor == 7 && image.symbol(symbol_py2_ucs2_marker)) {
         return chosen_layout{layouts::v2_7_ucs2, name + " (UCS2 build)"};
     }
-    if (auto known = layouts::find_layout(version.major, version.minor)) return chosen_layout{*known, name};
     if (version.major == 3 && version.minor >= 13) {
         if (auto runtime = runtime_address(image)) {
             auto published = read_debug_offsets(mem, *runtime);
-            if (published) return chosen_layout{published->value, "_Py_DebugOffsets"};
+            if (published) {
+                return chosen_layout{published->value,
+                                     "_Py_DebugOffsets (" + std::string(published->format->name) + " format)"};
+            }
             return fail(std::move(published.error()).within("reading the layout Python " + version.text() + " publishes"));
         }
     }
+    if (auto known = layouts::find_layout(version.major, version.minor)) return chosen_layout{*known, name};
     return fail(errc::unsupported, "reading the stacks of Python " + version.text(),
-                "triage supports CPython 2.7 and 3.6 to 3.13 (and later versions that publish _Py_DebugOffsets)");
+                "triage supports CPython 2.7 and 3.6 to 3.12, and 3.13 and later through the _Py_DebugOffsets "
+                "they publish");
 }
 
 template <memory::memory_source M>

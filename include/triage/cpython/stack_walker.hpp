@@ -12,8 +12,9 @@
 //    innermost first: function (co_qualname on 3.11+, else co_name), file
 //    (co_filename, as Python prints it in tracebacks) and line (from the
 //    version's line table), the thread's pthread_t and kernel tid, and
-//    whether it holds the GIL. Frames of 3.11+ owned by the C stack (shims)
-//    and incomplete frames are skipped, as Python's own tracebacks do.
+//    whether it holds the GIL. Frames of 3.12+ owned by the C stack or by
+//    the interpreter (shims that run no Python code) and incomplete frames
+//    are skipped, as Python's own tracebacks do.
 // How it reads: each remote struct (interpreter, thread state, frame, code
 // object) is copied once, whole, into a local buffer and its fields are read
 // from there by the layout's offsets. Frames are read level by level across
@@ -603,7 +604,7 @@ private:
         f.code = fields.code;
         if (uses_interpreter_frames(layout_)) {
             const auto& fl = layout_.interpreter_frame;
-            if (fl.owned_by_cstack != 0xFF && fields.owner == fl.owned_by_cstack) return;  // a shim
+            if (fields.owner >= fl.first_shim_owner) return;  // a shim
             const auto instr = static_cast<std::uint64_t>(fields.position);
             const std::uint64_t start = f.code + layout_.code.code_adaptive;
             f.instruction = instr < start ? -1 : static_cast<std::int64_t>((instr - start) / 2);
@@ -628,7 +629,7 @@ private:
         if (uses_interpreter_frames(layout_)) {
             const auto& fl = layout_.interpreter_frame;
             f.next = w::pointer(bytes, fl.previous);
-            f.code = w::pointer(bytes, fl.code);
+            f.code = w::pointer(bytes, fl.code) & ~std::uint64_t{fl.executable_tag_bits};
             f.position = w::load<std::int64_t>(bytes, fl.instr);
             f.owner = w::load<std::uint8_t>(bytes, fl.owner);
         } else {

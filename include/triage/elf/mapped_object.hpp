@@ -9,7 +9,9 @@
 //    process mapped: /proc/PID/map_files/START-END (the mapped inode, even
 //    when the path was deleted or replaced; needs CAP_SYS_ADMIN or
 //    CAP_CHECKPOINT_RESTORE), or the path itself when there is no pid (0, as
-//    for a core). open_mapped() falls back to /proc/PID/root/PATH, accepting
+//    for a core). open_mapped() falls back to the path as the process sees
+//    it, through /proc/PID/root (for a chrooted process, whose maps name its
+//    files with its root's path in front, without that prefix), accepting
 //    it only when its (dev, inode) is the mapped one.
 //  - `group_mapped_objects(maps, pid, segments_of, page_size)`, pure: groups
 //    the file-backed mappings into objects and computes each bias from the
@@ -52,6 +54,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -128,8 +131,22 @@ namespace detail {
     return "/proc/" + std::to_string(pid) + "/map_files/" + range;
 }
 
+// The object's path as the process sees it, opened from here through
+// /proc/PID/root. The kernel names mapped files from the reader's root when
+// it can reach them, so a chrooted process's maps carry its root's path as a
+// prefix, which is taken off first (a process in another mount namespace has
+// them named from its own root already).
 [[nodiscard]] inline std::string root_path(const mapped_object& object) {
-    return object.pid > 0 ? "/proc/" + std::to_string(object.pid) + "/root" + object.path : object.path;
+    if (object.pid <= 0) return object.path;
+    const std::string proc_root = "/proc/" + std::to_string(object.pid) + "/root";
+    std::array<char, 4096> target{};
+    const ssize_t n = ::readlink(proc_root.c_str(), target.data(), target.size());
+    std::string_view path = object.path;
+    if (n > 1 && static_cast<std::size_t>(n) < target.size()) {
+        const std::string_view root(target.data(), static_cast<std::size_t>(n));
+        if (path.size() > root.size() && path.starts_with(root) && path[root.size()] == '/') path.remove_prefix(root.size());
+    }
+    return proc_root + std::string(path);
 }
 
 [[nodiscard]] inline bool same_inode(const struct stat& st, const mapped_object& object) {

@@ -9,8 +9,8 @@
 //    2.7, 3.6 … 3.13. A walker instantiated per layout, or a test run for
 //    every layout, iterates it with hana::for_each.
 //  - `find_layout(major, minor)`: the layout of a version, or std::nullopt
-//    when triage has none (3.0–3.5, 3.14+: for 3.13+ prefer the target's own
-//    _Py_DebugOffsets, triage/cpython/debug_offsets.hpp).
+//    when triage has none (3.0–3.5, 3.14+: those, like every 3.13+, are read
+//    from the target's own _Py_DebugOffsets, triage/cpython/debug_offsets.hpp).
 //    2.7 gives the UCS4 build; see layouts::v2_7_ucs2.
 // Errors: none. Thread-safe and signal-safe: constants only.
 // Target process: none touched.

@@ -71,7 +71,8 @@ inline constexpr layout v3_11 = {
         .owner = 69,
         .localsplus = 72,
         .owned_by_generator = 1,
-        .owned_by_cstack = 0xFF,
+        .first_shim_owner = 0xFF,
+        .executable_tag_bits = 0,
     },
     .code = {
         .lines = line_table_format::location_table,

@@ -69,7 +69,8 @@ inline constexpr layout v3_12 = {
         .owner = 70,
         .localsplus = 72,
         .owned_by_generator = 1,
-        .owned_by_cstack = 3,
+        .first_shim_owner = 3,
+        .executable_tag_bits = 0,
     },
     .code = {
         .lines = line_table_format::location_table,

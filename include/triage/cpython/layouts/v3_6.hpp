@@ -69,7 +69,8 @@ inline constexpr layout v3_6 = {
         .owner = offset_none,
         .localsplus = offset_none,
         .owned_by_generator = 0xFF,
-        .owned_by_cstack = 0xFF,
+        .first_shim_owner = 0xFF,
+        .executable_tag_bits = 0,
     },
     .code = {
         .lines = line_table_format::lnotab_signed,
