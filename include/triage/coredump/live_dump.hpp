@@ -137,7 +137,7 @@ struct thread_order {
         if (hottest != nullptr) return thread_order{hottest->stat.tid, hottest->cpu_percent};
     }
     for (const auto& t : after.threads)
-        if (t.state == 'R') return thread_order{t.tid, std::nullopt};
+        if (t.stat.state == 'R') return thread_order{t.stat.tid, std::nullopt};
     return thread_order{dir.pid(), std::nullopt};
 }
 
