@@ -3,6 +3,8 @@
 // Offers: nothing of its own. Real tools should include only the headers
 // they use (compile time is part of quality in a header-only library); this
 // one needs the triage::elf target (elfutils) for elf/, coredump/, cpython/.
+// It leaves out report/, whose writers need {fmt}, nlohmann-json and CLI11
+// (the triage::report target): include those headers by name.
 // Target process: as each included header says.
 //
 //   #include <triage/triage.hpp>
@@ -10,6 +12,7 @@
 #pragma once
 
 #include "triage/base/error.hpp"
+#include "triage/base/escape.hpp"
 #include "triage/base/ptrace_permission.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/base/result.hpp"
@@ -45,6 +48,8 @@
 #include "triage/cpython/lnotab.hpp"
 #include "triage/cpython/location_table.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
+#include "triage/cpython/python_stacks.hpp"
+#include "triage/cpython/python_stacks_report.hpp"
 #include "triage/cpython/python_string.hpp"
 #include "triage/cpython/python_target.hpp"
 #include "triage/cpython/runtime_locator.hpp"
@@ -73,8 +78,11 @@
 #include "triage/procfs/exe.hpp"
 #include "triage/procfs/hottest.hpp"
 #include "triage/procfs/maps.hpp"
+#include "triage/procfs/ns_tids.hpp"
+#include "triage/procfs/parse_pid.hpp"
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/procfs/processes.hpp"
+#include "triage/procfs/schedstat.hpp"
 #include "triage/procfs/short_string.hpp"
 #include "triage/procfs/smaps_rollup.hpp"
 #include "triage/procfs/stat.hpp"

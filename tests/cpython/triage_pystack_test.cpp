@@ -3,14 +3,17 @@
 // and its one-line errors and exit codes.
 #include <doctest/doctest.h>
 
-
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cpython/python_victim.hpp"
+#include "support/run_command.hpp"
 #include "triage/procfs/task_ids.hpp"
 
 namespace {
@@ -53,10 +56,17 @@ TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text
 
     for (const std::string mode : {"--nonblocking", ""}) {
         CAPTURE(mode);
-        auto r = run_pystack(pid + " --json " + mode);
-        INFO(r.err);
-        REQUIRE(r.exit_code == 0);
-        auto doc = nlohmann::json::parse(r.out);
+        // Hottest first needs the spinner to have run in the 10 ms window:
+        // on a loaded machine it may have waited for a core. Ask again.
+        nlohmann::json doc;
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            auto r = run_pystack(pid + " --json " + mode);
+            INFO(r.err);
+            REQUIRE(r.exit_code == 0);
+            doc = nlohmann::json::parse(r.out);
+            const auto& hottest = doc["threads"][0];
+            if (!hottest["frames"].empty() && hottest["frames"][0]["function"] == "find_anchor") break;
+        }
         CHECK(doc["pid"] == service.pid());
         CHECK(doc["python_version"].get<std::string>().starts_with(std::to_string(python.major) + "." +
                                                                      std::to_string(python.minor) + "."));
@@ -76,6 +86,8 @@ TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text
         int blocked = 0, main_thread = 0;
         for (const auto& t : threads) {
             CHECK(std::find(tids->begin(), tids->end(), t["tid"].get<int>()) != tids->end());
+            CHECK(t["ns_tid"].is_null());
+            CHECK(t["python_ident"] == t["thread_id"]);
             CHECK(seen.insert(t["tid"].get<int>()).second);
             CHECK(t["name"].is_string());
             CHECK(t["holds_gil"].is_boolean());
@@ -94,6 +106,14 @@ TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text
         }
         CHECK(blocked == 24);
         CHECK(main_thread == 1);
+    }
+
+    // One thread is at most one core, however short the window (issue 8.10:
+    // 115% was seen with one timestamp per sweep).
+    for (int run = 0; run < 20; ++run) {
+        auto r = run_pystack(pid + " --json" + (run % 2 == 0 ? " --nonblocking" : ""));
+        REQUIRE(r.exit_code == 0);
+        for (const auto& t : nlohmann::json::parse(r.out)["threads"]) CHECK(t["cpu_percent"].get<double>() <= 100.0);
     }
 
     auto text = run_pystack(pid);
@@ -131,7 +151,99 @@ TEST_CASE("triage-pystack refuses what it cannot read with one line and exit 1, 
     CHECK(r.err.find("no such process") != std::string::npos);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 
-    CHECK(run_pystack("").exit_code == 2);
-    CHECK(run_pystack("12 --no-such-option").exit_code == 2);
-    CHECK(run_pystack("not-a-pid").exit_code == 2);
+}
+
+TEST_CASE("triage-pystack usage errors: exit 2, one line prefixed with the program, one pid parser") {
+    struct usage_case {
+        std::vector<std::string> args;
+        const char* says;
+    };
+    // " 5" and "0x10" were read as pids 5 and 16, and "abc" gave CLI11's
+    // "pid: Value abc not in range 0.000000 to 1797693..." (issue 8.11).
+    for (const auto& c : {usage_case{{}, "pid or --core"}, usage_case{{"abc"}, "'abc' is not a process id"},
+                          usage_case{{" 5"}, "' 5' is not a process id"}, usage_case{{"0x10"}, "'0x10' is not a process id"},
+                          usage_case{{"0"}, "'0' is not a process id"}, usage_case{{"12", "--no-such-option"}, "--no-such-option"},
+                          usage_case{{"12", "--cpu-window", "soon"}, "--cpu-window"},
+                          usage_case{{"12", "--core", "x"}, "--core"}}) {
+        std::vector<std::string> argv{std::string(TRIAGE_EXAMPLE_DIR) + "/triage-pystack"};
+        argv.insert(argv.end(), c.args.begin(), c.args.end());
+        auto r = triage::test_support::run_command(argv);
+        CAPTURE(r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err.starts_with("triage-pystack: "));
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+        CHECK(r.err.find(c.says) != std::string::npos);
+    }
+}
+
+TEST_CASE("triage-pystack on a zombie, or on a Python whose main thread has exited, says so") {
+    // Both read as "not a Python process" before (issue 8.11): /proc/PID/maps
+    // of an exited main thread is empty.
+    python_interpreter python = service_python();
+    python_process zombie(python, {"-c", "pass"});
+    for (int k = 0; k < 500 && zombie.state() != "Z"; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(zombie.state() == "Z");
+    auto r = run_pystack(std::to_string(zombie.pid()));
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("it is a zombie") != std::string::npos);
+    CHECK(r.err.find("not a Python process") == std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+
+    python_process headless(python, {"-c", "import ctypes, threading, time\n"
+                                           "threading.Thread(target=time.sleep, args=(600,)).start()\n"
+                                           "ctypes.CDLL(None).pthread_exit(None)\n"});
+    auto tasks = [&] { return triage::procfs::task_ids(headless.pid()).value_or(std::vector<pid_t>{}).size(); };
+    for (int k = 0; k < 500 && (headless.state() != "Z" || tasks() != 2); ++k)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(headless.state() == "Z");
+    REQUIRE(tasks() == 2);
+    r = run_pystack(std::to_string(headless.pid()));
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("its main thread has exited while 1 other threads still run") != std::string::npos);
+    CHECK(r.err.find("not a Python process") == std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+TEST_CASE("target-supplied names reach the terminal escaped: no control byte in triage-pystack's or triage-top's text") {
+    // Thread names, a function name and a file name full of ESC sequences
+    // and CR/LF went out raw (issue 8.7).
+    scratch_dir dir;
+    python_interpreter python = service_python();
+    REQUIRE(python.minor >= 8);
+    python_process victim(python, {victim_script("py_hostile_names.py"), dir.path() + "/ready"});
+    REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
+    auto only_printable = [](const std::string& text) {
+        return std::none_of(text.begin(), text.end(), [](char c) {
+            auto b = static_cast<unsigned char>(c);
+            return (b < 0x20 && b != '\n') || b == 0x7f;
+        }) && text.find("\xC2\x9B") == std::string::npos;  // U+009B, the 8-bit CSI
+    };
+    const std::string pid = std::to_string(victim.pid());
+    auto text = run_pystack(pid);
+    REQUIRE(text.exit_code == 0);
+    INFO(text.out);
+    CHECK(only_printable(text.out));
+    // Three threads, three thread lines: no line was faked.
+    std::size_t thread_lines = 0;
+    for (std::size_t at = text.out.find("\nThread "); at != std::string::npos; at = text.out.find("\nThread ", at + 1))
+        ++thread_lines;
+    CHECK(thread_lines == 3);
+    CHECK(text.out.find("\"\\x1b[2J\\r\\nx\\x1b]0;t\"") != std::string::npos);
+    CHECK(text.out.find("    \\x1b]0;owned\\x07\\x1b[2J\\r\\nThread 1 \"fake\" running 100.0%\\n    \\u009b31mred (") !=
+          std::string::npos);
+
+    auto json = run_pystack(pid + " --json");
+    REQUIRE(json.exit_code == 0);
+    CHECK(only_printable(json.out));
+    auto doc = nlohmann::json::parse(json.out);
+    for (const auto& t : doc["threads"]) CHECK(t["name"] == "\x1b[2J\r\nx\x1b]0;t");
+
+    auto top = triage::test_support::run_command({std::string(TRIAGE_EXAMPLE_DIR) + "/triage-top", pid, "--interval", "50"});
+    REQUIRE(top.exit_code == 0);
+    INFO(top.out);
+    CHECK(only_printable(top.out));
+    CHECK(top.out.find("\\x1b[2J\\r\\nx\\x1b]0;t") != std::string::npos);
 }

@@ -4,6 +4,7 @@
 
 #include <elf.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "triage/procfs/cmdline.hpp"
 #include "triage/procfs/comm.hpp"
 #include "triage/procfs/exe.hpp"
+#include "triage/procfs/parse_pid.hpp"
+#include "triage/procfs/schedstat.hpp"
 #include "triage/procfs/smaps_rollup.hpp"
 #include "triage/procfs/stat.hpp"
 #include "triage/procfs/status.hpp"
@@ -120,6 +123,60 @@ TEST_CASE("parse_status reads a captured thread's status, unescaping the name") 
     CHECK_FALSE(procfs::parse_status("Name:\tx\n"));             // no Pid
     CHECK_FALSE(procfs::parse_status("Pid:\t5\nno colon here\n"));
     CHECK_FALSE(procfs::parse_status("Pid:\tfive\n"));
+}
+
+TEST_CASE("parse_status reads the ids of every PID namespace a thread is in (NStgid, NSpid)") {
+    // A thread of `unshare -fp --mount-proc python3`: tid 15678 here, 42 inside.
+    auto nested = procfs::parse_status(corpus_file("procfs_status/nested_thread"));
+    REQUIRE(nested);
+    CHECK(nested->pid == 15678);
+    CHECK(nested->ns_pids == std::vector<pid_t>{15678, 42});
+    CHECK(nested->ns_tgids == std::vector<pid_t>{15636, 1});
+    auto flat = procfs::parse_status(corpus_file("procfs_status/thread_name_with_parens"));
+    REQUIRE(flat);
+    CHECK(flat->ns_pids == std::vector<pid_t>{9744});
+    CHECK_FALSE(procfs::parse_status("Pid:\t5\nNSpid:\t5\tx\n"));
+    CHECK_FALSE(procfs::parse_status("Pid:\t5\nNSpid:\t5\t0\n"));
+    CHECK_FALSE(procfs::parse_status("Pid:\t5\nNSpid:\t\n"));
+}
+
+TEST_CASE("parse_schedstat: run time and wait time in nanoseconds, time slices") {
+    auto init = procfs::parse_schedstat(corpus_file("procfs_schedstat/init"));  // 97298445 15881826 357
+    REQUIRE(init);
+    CHECK(init->run_time == std::chrono::nanoseconds{97298445});
+    CHECK(init->wait_time == std::chrono::nanoseconds{15881826});
+    CHECK(init->timeslices == 357);
+    CHECK(procfs::parse_schedstat("0 0 0\n").value() == procfs::schedstat{});
+    for (const char* bad : {"", "1 2", "1 2 3 4", "a b c", "-1 2 3", "1  2 x", "99999999999999999999 0 0"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(procfs::parse_schedstat(bad));
+    }
+}
+
+TEST_CASE("parse_pid: decimal 1 to 4194304, nothing else; the error quotes the text safely") {
+    CHECK(procfs::parse_pid("1").value() == 1);
+    CHECK(procfs::parse_pid("4194304").value() == 4194304);
+    CHECK(procfs::parse_pid("0042").value() == 42);
+    for (const char* bad : {"", "0", "-5", "+5", " 5", "5 ", "0x10", "12x", "abc", "4194305", "99999999999"}) {
+        CAPTURE(bad);
+        auto pid = procfs::parse_pid(bad);
+        REQUIRE_FALSE(pid);
+        CHECK(pid.error().code == errc::invalid_argument);
+        CHECK(pid.error().message().find("'" + std::string{bad} + "' is not a process id") != std::string::npos);
+    }
+    auto hostile = procfs::parse_pid("1\x1b[2J");
+    REQUIRE_FALSE(hostile);
+    CHECK(hostile.error().message().find("'1\\x1b[2J'") != std::string::npos);
+}
+
+TEST_CASE("state_word names each state letter") {
+    CHECK(procfs::state_word('R') == "running");
+    CHECK(procfs::state_word('S') == "idle");
+    CHECK(procfs::state_word('I') == "idle");
+    CHECK(procfs::state_word('D') == "uninterruptible");
+    CHECK(procfs::state_word('t') == "stopped");
+    CHECK(procfs::state_word('Z') == "zombie");
+    CHECK(procfs::state_word('?') == "unknown");
 }
 
 TEST_CASE("parse_syscall: running, blocked in a call, blocked outside a call") {

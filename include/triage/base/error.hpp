@@ -123,6 +123,8 @@ struct error {
         return out;
     }
 
+    friend bool operator==(const error&, const error&) = default;
+
     // Prefixes an outer layer of context: "walking thread 12: " + context.
     [[nodiscard]] error within(std::string_view outer) && {
         if (!outer.empty()) {

@@ -193,7 +193,7 @@ struct hot_thread {
         if (!top.empty() && top.front().cpu_percent.value_or(0) > 0) return {top.front().stat.tid, top.front().cpu_percent};
     }
     for (const auto& t : after.threads)
-        if (t.state == 'R') return {t.tid, std::nullopt};
+        if (t.stat.state == 'R') return {t.stat.tid, std::nullopt};
     return {after.pid, std::nullopt};
 }
 

@@ -6,7 +6,8 @@
 //    runtime_locator.hpp.
 //  - `walk_limits`: the bounds every walk respects (interpreters, threads,
 //    frames per thread, string length, line-table size).
-//  - `python_frame`, `python_thread`, `stack_snapshot`: plain values.
+//  - `python_frame`, `python_thread`, `stack_snapshot`: plain values that
+//    compare with == ({fmt} formatters: report/python_format.hpp).
 //  - `stack_walker<M>(mem, layout, roots, limits)` and `snapshot()`: every
 //    interpreter (sub-interpreters too), every thread state, every frame,
 //    innermost first: function (co_qualname on 3.11+, else co_name), file
@@ -113,6 +114,8 @@ struct python_frame {
     std::int64_t instruction = -1;  // what the line table is asked about: f_lasti (bytes, ≤3.9),
                                     // else the instruction's index in 2-byte code units; -1: not started
     std::uint32_t flags = 0;    // co_flags (generator, coroutine...)
+
+    friend bool operator==(const python_frame&, const python_frame&) = default;
 };
 
 struct python_thread {
@@ -125,6 +128,8 @@ struct python_thread {
     bool consistent = true;                 // false: a second read of its stack disagreed with the first
     std::vector<python_frame> frames;       // innermost first
     std::optional<error> failure;           // the walk stopped early; frames hold what was read
+
+    friend bool operator==(const python_thread&, const python_thread&) = default;
 };
 
 struct stack_snapshot {

@@ -4,7 +4,8 @@
 // CPU ticks, thread count, start time, last CPU, flags...), `parse_stat(text)`
 // for any stat line (pure, allocation-free, fuzzed), and `read_stat(pid)` /
 // `read_stat(pid, tid)` / `read_stat(dir, tid)`, which read into a stack
-// buffer. The command name may hold spaces, parentheses and even newlines
+// buffer; `state_word(letter)` says a state letter in one word ("running",
+// "idle", ...). The command name may hold spaces, parentheses and even newlines
 // (prctl(PR_SET_NAME) accepts anything), so the parser takes the name up to
 // the LAST ')' of the line.
 // Errors: errc::malformed for text that is not a stat line; readers add
@@ -64,6 +65,23 @@ struct task_stat {
     [[nodiscard]] std::uint64_t cpu_ticks() const noexcept { return utime + stime; }
     [[nodiscard]] bool kernel_thread() const noexcept { return (flags & pf_kthread) != 0; }
 };
+
+// A state letter in one word: R running, S and I idle, D uninterruptible,
+// T and t stopped, Z zombie, X dead; "unknown" for anything else ('?': not
+// known, e.g. read from a core).
+[[nodiscard]] constexpr std::string_view state_word(char state) noexcept {
+    switch (state) {
+    case 'R': return "running";
+    case 'S':
+    case 'I': return "idle";
+    case 'D': return "uninterruptible";
+    case 'T':
+    case 't': return "stopped";
+    case 'Z': return "zombie";
+    case 'X': return "dead";
+    default: return "unknown";
+    }
+}
 
 namespace detail {
 template <class T>

@@ -1,8 +1,9 @@
 // triage/procfs/status.hpp — /proc/PID/status and task/TID/status: the
 // human-readable "Key:\tvalue" view of a task.
 //
-// Offers: `task_status` (name, state, ids, tracer, uids/gids, thread count,
-// memory sizes, signal masks, context switches) and `parse_status(text)`
+// Offers: `task_status` (name, state, ids, the ids in each nested PID
+// namespace (NStgid, NSpid), tracer, uids/gids, thread count, memory sizes,
+// signal masks, context switches) and `parse_status(text)`
 // (pure, fuzzed; unknown keys are ignored, so newer kernels parse), plus
 // `read_status(pid)`, `read_status(pid, tid)`, `read_status(dir, tid)`.
 // The Name line is unescaped as the kernel escapes it ("\n" → newline,
@@ -25,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
@@ -39,6 +41,12 @@ struct task_status {
     pid_t pid = 0;
     pid_t ppid = 0;
     pid_t tracer_pid = 0;
+    // The task's tgid and pid (for task/TID/status: its tid) in every PID
+    // namespace it is in, from the namespace of this /proc's mount (the
+    // same as tgid and pid) to its own, innermost one; one entry when the
+    // task is in the reader's namespace (empty before Linux 4.1).
+    std::vector<pid_t> ns_tgids;
+    std::vector<pid_t> ns_pids;
     std::array<std::uint32_t, 4> uid{};  // real, effective, saved, filesystem
     std::array<std::uint32_t, 4> gid{};
     std::uint64_t threads = 0;
@@ -50,7 +58,8 @@ struct task_status {
 };
 
 namespace detail {
-// "1234 kB" → 1234.
+// The Name value as the kernel escapes it (newline as \n, backslash as
+// \\) → the name.
 [[nodiscard]] inline std::string unescape_status_name(std::string_view text) {
     std::string out;
     out.reserve(text.size());
@@ -63,6 +72,18 @@ namespace detail {
         out += text[i];
     }
     return out;
+}
+
+// "1234\t5" → {1234, 5}: at least one id, each > 0.
+[[nodiscard]] inline bool parse_ns_ids(std::string_view value, std::vector<pid_t>& out) {
+    out.clear();
+    value = trim(value);
+    while (!value.empty()) {
+        auto v = parse_unsigned<std::uint32_t>(next_token(value, '\t'));
+        if (!v || *v == 0 || *v > static_cast<std::uint32_t>(INT32_MAX)) return false;
+        out.push_back(static_cast<pid_t>(*v));
+    }
+    return !out.empty();
 }
 
 template <std::size_t N>
@@ -110,6 +131,8 @@ template <std::size_t N>
         else if (key == "Pid") ok = have_pid = number(s.pid);
         else if (key == "PPid") ok = number(s.ppid);
         else if (key == "TracerPid") ok = number(s.tracer_pid);
+        else if (key == "NStgid") ok = detail::parse_ns_ids(value, s.ns_tgids);
+        else if (key == "NSpid") ok = detail::parse_ns_ids(value, s.ns_pids);
         else if (key == "Uid") ok = detail::parse_id_list(value, s.uid);
         else if (key == "Gid") ok = detail::parse_id_list(value, s.gid);
         else if (key == "Threads") ok = number(s.threads);

@@ -1,0 +1,77 @@
+// triage/cpython/python_stacks_report.hpp — the Python stacks of a process
+// or a core, with what the OS says of each thread, as plain values.
+//
+// Offers: `python_stacks_report` (pid, command line, program, interpreter,
+// version, how it was read, how long the target was stopped, and one
+// `thread_stack` per Python thread: kernel tid, its tid inside the
+// target's PID namespace, threading.get_ident(), OS name, state letter,
+// CPU%, GIL, consistency, frames, the walk's error) and `stacks_source`.
+// All compare with ==. Made by python_stacks.hpp; printed by
+// report/pystack_text.hpp and report/pystack_json.hpp; {fmt} formatters in
+// report/python_format.hpp.
+// Thread-safe: values only. Signal-safe: no. Target process: none touched.
+//
+//   auto r = TRIAGE_TRY(triage::cpython::python_stacks(pid));
+//   for (const auto& t : r.threads)
+//       if (!t.frames.empty()) fmt::print("{} {}\n", t.tid.value_or(0), t.frames.front().function);
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "triage/base/error.hpp"
+#include "triage/cpython/stack_walker.hpp"
+
+namespace triage::cpython {
+
+enum class stacks_source : std::uint8_t {
+    blocking,     // every thread stopped for one consistent read
+    nonblocking,  // read while the target ran; moving stacks re-read
+    core,         // read from a core file
+};
+
+[[nodiscard]] constexpr std::string_view to_string(stacks_source s) noexcept {
+    switch (s) {
+    case stacks_source::blocking: return "blocking";
+    case stacks_source::nonblocking: return "nonblocking";
+    case stacks_source::core: return "core";
+    }
+    return "unknown";
+}
+
+struct thread_stack {
+    std::optional<pid_t> tid;           // kernel tid as this machine's /proc shows it; nullopt: unknown
+    std::optional<pid_t> ns_tid;        // its tid inside the target's PID namespace, when that is another one
+    std::uint64_t python_ident = 0;     // threading.get_ident() (the pthread_t): not a tid
+    std::string name;                   // the OS thread name, as the target set it ("" unknown)
+    char state = '?';                   // kernel state letter as the CPU window ended ('?' unknown, cores)
+    std::optional<double> cpu_percent;  // of one core, 0–100; nullopt: not measured
+    bool holds_gil = false;
+    bool consistent = true;             // false: its stack moved while it was read (nonblocking)
+    std::vector<python_frame> frames;   // innermost first
+    std::optional<error> failure;       // the walk stopped early; frames hold what was read
+
+    friend bool operator==(const thread_stack&, const thread_stack&) = default;
+};
+
+struct python_stacks_report {
+    pid_t pid = 0;                      // as this machine's /proc shows it (cores: as the core records it)
+    std::string command_line;           // arguments joined by spaces (cores: the first 79 bytes)
+    std::string executable;             // the program file; " (deleted)" when replaced on disk
+    std::string interpreter;            // the file holding the interpreter (libpython or the program)
+    std::string python_version;         // "3.11.2"
+    stacks_source source = stacks_source::blocking;
+    std::optional<std::chrono::nanoseconds> stopped_for;  // how long the target was stopped; nullopt: not stopped
+    std::string core;                   // the core file read ("" for a live process)
+    std::vector<thread_stack> threads;  // live: hottest first; core: the interpreter's order
+
+    friend bool operator==(const python_stacks_report&, const python_stacks_report&) = default;
+};
+
+} // namespace triage::cpython

@@ -1,0 +1,67 @@
+// triage/report/top_json.hpp — the top report as the JSON document of
+// docs/cli.md (what triage-top --json prints).
+//
+// Offers: `to_json(report)` → nlohmann::ordered_json: pid, command,
+// interval_ms, total_cpu_percent, stopped_ms (with system calls counted),
+// threads, hottest first: tid, ns_tid (null unless the process is in
+// another PID namespace), name, cpu_percent (null: no baseline), state
+// (the kernel's letter), in_user_space, activity, syscall (the call it is
+// blocked in, null in user space), wchan (null when running or unknown),
+// and with system calls counted, syscall_count and syscalls (name → count;
+// both null for a thread that exited before the watch began).
+// Thread-safe: yes. Signal-safe: no. Target process: none touched.
+//
+//   auto doc = triage::report::to_json(TRIAGE_TRY(triage::report::top(pid)));
+//   fmt::print("{}\n", doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "triage/procfs/thread_activity.hpp"
+#include "triage/ptrace/syscall_watch.hpp"
+#include "triage/report/detail/json.hpp"
+#include "triage/report/top_report.hpp"
+
+namespace triage::report {
+
+[[nodiscard]] inline nlohmann::ordered_json to_json(const top_report& report) {
+    using json = nlohmann::ordered_json;
+    using std::chrono::duration;
+    json threads = json::array();
+    for (const auto& row : report.threads) {
+        const auto& a = row.activity;
+        std::optional<std::string> syscall, wchan;
+        if (a && a->syscall_number) syscall = ptrace::syscall_display_name(*a->syscall_number);
+        if (a && !a->wchan.empty()) wchan = std::string{a->wchan.view()};
+        auto& thread = threads.emplace_back(json{
+            {"tid", row.tid},
+            {"ns_tid", detail::or_null(row.ns_tid)},
+            {"name", std::string{row.stat.comm.view()}},
+            {"cpu_percent", detail::or_null(row.cpu_percent)},
+            {"state", std::string(1, row.stat.state)},
+            {"in_user_space", a && a->in_user_space()},
+            {"activity", a ? json(std::string{procfs::to_string(a->kind)}) : json(nullptr)},
+            {"syscall", detail::or_null(syscall)},
+            {"wchan", detail::or_null(wchan)},
+        });
+        if (report.syscall_window) {
+            // A thread that exited before the watch began has no counts.
+            thread["syscall_count"] = row.syscalls ? json(row.syscalls->total) : json(nullptr);
+            thread["syscalls"] = row.syscalls ? json(row.syscalls->syscalls) : json(nullptr);
+        }
+    }
+    json doc;
+    doc["pid"] = report.pid;
+    doc["command"] = report.command;
+    doc["interval_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(report.interval).count();
+    doc["total_cpu_percent"] = report.total_cpu_percent;
+    if (report.syscall_window) doc["stopped_ms"] = duration<double, std::milli>(report.stopped_for.value_or(std::chrono::nanoseconds{0})).count();
+    doc["threads"] = std::move(threads);
+    return doc;
+}
+
+} // namespace triage::report
