@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "triage/base/ptrace_permission.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
@@ -47,10 +48,11 @@ namespace triage::procfs {
 // Pass as the tid to read the process-wide file /proc/PID/<file>.
 inline constexpr pid_t whole_process = 0;
 
-// Hint for EACCES on files that need ptrace access (syscall, wchan, auxv, exe).
-inline constexpr std::string_view ptrace_access_hint =
-    "run as root or as the process's owner; syscall, wchan, auxv and exe also need ptrace access "
-    "(CAP_SYS_PTRACE, /proc/sys/kernel/yama/ptrace_scope)";
+// Hint for EACCES on files that need ptrace access (syscall, wchan, auxv,
+// exe, maps): the ptrace advice that applies to this machine.
+[[nodiscard]] inline std::string ptrace_access_hint() {
+    return "these files need ptrace access to the process: " + ptrace_permission_hint();
+}
 
 namespace detail {
 // "task/TID/name" or "name", NUL-terminated, in `bytes`. Names are short
@@ -89,7 +91,7 @@ struct relative_path {
 [[nodiscard]] inline error proc_error(int e, std::string context) {
     error err = error::from_errno(e, std::move(context));
     if (e == ENOENT || e == ESRCH) err.code = errc::no_such_process;
-    if (err.code == errc::permission_denied) err.hint = std::string{ptrace_access_hint};
+    if (err.code == errc::permission_denied) err.hint = ptrace_access_hint();
     return err;
 }
 
