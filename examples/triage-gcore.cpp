@@ -30,6 +30,7 @@
 
 #include "triage/base/text.hpp"
 #include "triage/coredump/live_dump.hpp"
+#include "triage/report/cli.hpp"
 
 namespace {
 
@@ -76,7 +77,7 @@ private:
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Write a core file of a running process, stopping it only while its memory is copied."};
+    CLI::App app{"Write a core file of a running process, stopping it only while its memory is copied.", "triage-gcore"};
     pid_t pid = 0;
     std::string output;
     bool force = false;
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
     int sample_ms = 100;
     std::string filter_text;
     std::string copy = "auto";
-    app.add_option("pid", pid, "process to dump")->required()->check(CLI::PositiveNumber);
+    triage::report::add_pid_option(app, "pid", pid, "process to dump")->required();
     auto* output_option = app.add_option("-o,--output", output, "core file to write (default: core.PID in the current directory)");
     app.add_flag("--force", force, "replace FILE if it is an existing regular file (keeping its mode, at most 0600)");
     app.add_flag("--json", json, "print one JSON document instead of text");
@@ -96,12 +97,7 @@ int main(int argc, char** argv) {
                    "running), file (no extra memory, stopped longer), auto (memory when it fits in half of "
                    "MemAvailable; the default)")
         ->check(CLI::IsMember({"auto", "memory", "file"}));
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        int code = app.exit(e);
-        return code == 0 ? 0 : 2;
-    }
+    if (auto code = triage::report::parse_command_line(app, argc, argv)) return *code;
     if (output_option->count() > 0 && output.empty()) {
         fmt::print(stderr, "triage-gcore: -o needs a file name\n");
         return 2;

@@ -81,7 +81,7 @@ int run(int argc, char** argv) {
                                                          .cpu_window = std::chrono::milliseconds{opt.cpu_window_ms}});
     if (!stacks) return report::print_failure(app.get_name(), stacks.error());
     if (opt.json) {
-        fmt::print("{}\n", report::to_json(*stacks).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+        fmt::print("{}\n", report::to_json(*stacks).dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
     } else {
         fmt::print("{}", report::to_text(*stacks));
     }

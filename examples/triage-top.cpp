@@ -59,7 +59,7 @@ int run(int argc, char** argv) {
                                      .syscalls = std::chrono::milliseconds{opt.syscalls_ms}});
     if (!top) return report::print_failure(app.get_name(), top.error());
     if (opt.json) {
-        fmt::print("{}\n", report::to_json(*top).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+        fmt::print("{}\n", report::to_json(*top).dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
     } else {
         fmt::print("{}", report::to_text(*top, opt.limit));
     }

@@ -425,7 +425,9 @@ TEST_CASE("triage-gcore: JSON report; SIGINT and SIGTERM mid-dump leave no file 
     CHECK(doc["stopped_seconds"].get<double>() > 0);
     auto usage = test_support::run_command({tool, "not-a-pid"});
     CHECK(usage.exit_code == 2);
-    auto gone = test_support::run_command({tool, "999999999"});
+    // Above the kernel's PID_MAX_LIMIT no process can exist: a usage error.
+    CHECK(test_support::run_command({tool, "999999999"}).exit_code == 2);
+    auto gone = test_support::run_command({tool, "4194303"});  // a pid no process holds here
     CHECK(gone.exit_code == 1);
     CHECK(gone.err.find("no such process") != std::string::npos);
     CHECK(std::count(gone.err.begin(), gone.err.end(), '\n') == 1);

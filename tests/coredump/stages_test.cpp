@@ -250,3 +250,17 @@ TEST_CASE("triage-gcore -o: an empty name is a usage error; an existing file nee
     CHECK(dir.entries() == std::vector<std::string>{"again.core"});
     CHECK(coredump_test::running_freely(v));
 }
+
+TEST_CASE("triage-gcore reads a pid like every triage program: usage errors exit 2 on one prefixed line") {
+    // " 5" and "0x10" were read as pids 5 and 16 (CLI11's number parsing),
+    // while triage-top refused them (issue 8.11).
+    for (const char* pid : {" 5", "0x10", "abc", "0", "-3"}) {
+        auto r = triage::test_support::run_command({std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", pid});
+        CAPTURE(pid);
+        CAPTURE(r.err);
+        CHECK(r.exit_code == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err.starts_with("triage-gcore: "));
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    }
+}

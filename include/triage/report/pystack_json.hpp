@@ -11,10 +11,12 @@
 // measured), consistent, frames [{function, file, line (null: none)}], and
 // error when the walk stopped early. Strings are escaped by the JSON rules;
 // dump with error_handler_t::replace, since target strings may not be UTF-8.
+// Dump with ensure_ascii (true): target strings may hold C1 controls such
+// as U+009B, which a terminal obeys even inside a JSON string.
 // Thread-safe: yes. Signal-safe: no. Target process: none touched.
 //
 //   auto doc = triage::report::to_json(TRIAGE_TRY(triage::cpython::python_stacks(pid)));
-//   fmt::print("{}\n", doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+//   fmt::print("{}\n", doc.dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
 #pragma once
 
 #include <chrono>

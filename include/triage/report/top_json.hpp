@@ -9,10 +9,12 @@
 // blocked in, null in user space), wchan (null when running or unknown),
 // and with system calls counted, syscall_count and syscalls (name → count;
 // both null for a thread that exited before the watch began).
+// Dump with ensure_ascii (true): target strings may hold C1 controls such
+// as U+009B, which a terminal obeys even inside a JSON string.
 // Thread-safe: yes. Signal-safe: no. Target process: none touched.
 //
 //   auto doc = triage::report::to_json(TRIAGE_TRY(triage::report::top(pid)));
-//   fmt::print("{}\n", doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+//   fmt::print("{}\n", doc.dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
 #pragma once
 
 #include <chrono>
