@@ -31,48 +31,13 @@
 #include "triage/base/text.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/report/cli.hpp"
+#include "triage/report/progress.hpp"
 
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
 
 extern "C" void request_stop(int) { stop_requested = 1; }
-
-std::string human_bytes(std::uint64_t n) {
-    constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(n);
-    int unit = 0;
-    while (v >= 1024 && unit < 4) {
-        v /= 1024;
-        ++unit;
-    }
-    return unit == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", v, units[unit]);
-}
-
-// A progress bar on stderr, shown only on a terminal and only once the copy
-// has taken more than a second.
-class progress_bar {
-public:
-    progress_bar() : enabled_{::isatty(STDERR_FILENO) == 1}, start_{std::chrono::steady_clock::now()} {}
-    void update(std::uint64_t done, std::uint64_t total) {
-        if (!enabled_ || total == 0) return;
-        if (std::chrono::steady_clock::now() - start_ < std::chrono::seconds{1}) return;
-        constexpr int width = 30;
-        int filled = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
-        fmt::print(stderr, "\r[{:#<{}}{:.<{}}] {:3.0f}% {} of {}", "", filled, "", width - filled,
-                   100.0 * static_cast<double>(done) / static_cast<double>(total), human_bytes(done), human_bytes(total));
-        std::fflush(stderr);
-        shown_ = true;
-    }
-    ~progress_bar() {
-        if (shown_) fmt::print(stderr, "\r\033[K");
-    }
-
-private:
-    bool enabled_;
-    bool shown_ = false;
-    std::chrono::steady_clock::time_point start_;
-};
 
 } // namespace
 
@@ -129,7 +94,7 @@ int main(int argc, char** argv) {
     ::sigaction(SIGINT, &on_stop, nullptr);
     ::sigaction(SIGTERM, &on_stop, nullptr);
     options.write.cancel = &stop_requested;
-    progress_bar bar;
+    triage::report::progress_bar bar;
     options.write.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
 
     auto report = triage::coredump::dump_process(pid, output, options);
@@ -170,8 +135,8 @@ int main(int argc, char** argv) {
     else
         fmt::print("  threads:   {} (first: {})\n", r.threads, r.first_tid);
     fmt::print("  mappings:  {}, {} dumped (coredump_filter {:#x})\n", r.mappings, r.mappings_dumped, r.filter.bits);
-    fmt::print("  written:   {} of data; file {} ({} allocated on disk)\n", human_bytes(r.bytes_written),
-               human_bytes(r.file_size), human_bytes(r.allocated));
+    fmt::print("  written:   {} of data; file {} ({} allocated on disk)\n", triage::report::human_bytes(r.bytes_written),
+               triage::report::human_bytes(r.file_size), triage::report::human_bytes(r.allocated));
     fmt::print("  stopped:   {:.3f} s, {} (total {:.3f} s)\n", stopped,
                r.copied_to_memory ? "copying to memory" : "writing the file", elapsed);
     return 0;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "triage/report/cli.hpp"
+#include "triage/report/progress.hpp"
 #include "triage/report/pystack_json.hpp"
 #include "triage/report/pystack_text.hpp"
 #include "triage/report/python_format.hpp"
