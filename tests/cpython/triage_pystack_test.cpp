@@ -215,12 +215,15 @@ TEST_CASE("target-supplied names reach the terminal escaped: no control byte in 
     REQUIRE(python.minor >= 8);
     python_process victim(python, {victim_script("py_hostile_names.py"), dir.path() + "/ready"});
     REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
-    auto only_printable = [](const std::string& text) {
+    auto no_c0 = [](const std::string& text) {
         return std::none_of(text.begin(), text.end(), [](char c) {
             auto b = static_cast<unsigned char>(c);
             return (b < 0x20 && b != '\n') || b == 0x7f;
-        }) && text.find("\xC2\x9B") == std::string::npos;  // U+009B, the 8-bit CSI
+        });
     };
+    // Text also has no C1 control (U+009B is the 8-bit CSI); JSON carries
+    // strings as they are, escaped by the JSON rules (C0 and DEL only).
+    auto only_printable = [&](const std::string& text) { return no_c0(text) && text.find("\xC2\x9B") == std::string::npos; };
     const std::string pid = std::to_string(victim.pid());
     auto text = run_pystack(pid);
     REQUIRE(text.exit_code == 0);
@@ -237,7 +240,7 @@ TEST_CASE("target-supplied names reach the terminal escaped: no control byte in 
 
     auto json = run_pystack(pid + " --json");
     REQUIRE(json.exit_code == 0);
-    CHECK(only_printable(json.out));
+    CHECK(no_c0(json.out));
     auto doc = nlohmann::json::parse(json.out);
     for (const auto& t : doc["threads"]) CHECK(t["name"] == "\x1b[2J\r\nx\x1b]0;t");
 
