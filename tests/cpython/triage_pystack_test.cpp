@@ -113,7 +113,8 @@ TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text
     for (int run = 0; run < 20; ++run) {
         auto r = run_pystack(pid + " --json" + (run % 2 == 0 ? " --nonblocking" : ""));
         REQUIRE(r.exit_code == 0);
-        for (const auto& t : nlohmann::json::parse(r.out)["threads"]) CHECK(t["cpu_percent"].get<double>() <= 100.0);
+        const auto doc = nlohmann::json::parse(r.out);
+        for (const auto& t : doc["threads"]) CHECK(t["cpu_percent"].get<double>() <= 100.0);
     }
 
     auto text = run_pystack(pid);
