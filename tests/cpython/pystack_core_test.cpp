@@ -367,6 +367,15 @@ TEST_CASE("triage-pystack --core refuses what it cannot read with one line and e
     CHECK(r.err.find("no-such-core") != std::string::npos);
     CHECK(line_count(r.err) == 1);
 
+    // A directory given for a file says so (it said "system error mapping
+    // DIR (No such device)", issue 8.11).
+    for (const std::string& args : {"--core " + dir.path(), "--core " + core + " --exe " + dir.path()}) {
+        r = run_pystack(args);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find(dir.path() + ": it is a directory") != std::string::npos);
+        CHECK(line_count(r.err) == 1);
+    }
+
     // --exe: a copy of the interpreter under another name is read in its
     // place and reported under the path the process mapped; another build
     // (here not even Python) is refused.

@@ -5,17 +5,13 @@
 // inside the caller's stop and leaves the stop to the caller.
 #include <doctest/doctest.h>
 
-#include <signal.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/core.h>
@@ -82,18 +78,8 @@ void check_os_facts(const cpython::python_stacks_report& r, pid_t pid, bool with
 void check_against_faulthandler(const parked& v, const cpython::python_stacks_report& r) {
     const std::string script = victim_script("py_parked.py");
     const auto spin_lines = marker_lines(read_markers(script), "spin", "spinning");
-    REQUIRE(::kill(v.process->pid(), SIGUSR1) == 0);
-    std::string text;
-    std::map<std::uint64_t, std::vector<dumped_frame>> dump;
-    for (int k = 0; k < 500; ++k) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        auto now = read_file(v.dump);
-        if (!now) continue;
-        bool settled = *now == text && dump.size() == r.threads.size();
-        text = *now;
-        dump = parse_faulthandler(text);
-        if (settled) break;
-    }
+    const std::string text = faulthandler_dump(v.process->pid(), v.dump, r.threads.size());
+    const auto dump = parse_faulthandler(text);
     INFO(text);
     REQUIRE(dump.size() == r.threads.size());
     for (const auto& [ident, frames] : dump) {

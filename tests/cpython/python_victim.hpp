@@ -291,6 +291,23 @@ inline std::map<std::uint64_t, std::vector<dumped_frame>> parse_faulthandler(con
     return out;
 }
 
+// Sends SIGUSR1 to `pid` (py_parked.py has faulthandler dump every thread
+// to `dump_path` then) and waits, bounded, for a dump of `threads` threads
+// that stops growing. Returns the dump's text ("" when none came).
+inline std::string faulthandler_dump(pid_t pid, const std::string& dump_path, std::size_t threads) {
+    if (::kill(pid, SIGUSR1) != 0) return "";
+    std::string text;
+    for (int k = 0; k < 500; ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        auto now = read_file(dump_path);
+        if (!now) continue;
+        bool settled = *now == text && parse_faulthandler(text).size() == threads;
+        text = *now;
+        if (settled) break;
+    }
+    return text;
+}
+
 // Text as faulthandler writes it: non-ASCII code points escaped as \xNN,
 // \uNNNN or \UNNNNNNNN.
 inline std::string faulthandler_escape(const std::string& utf8) {

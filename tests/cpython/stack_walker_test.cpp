@@ -281,19 +281,8 @@ void check_against_faulthandler(const parked_victim& v, reader& r) {
     const std::string script = victim_script("py_parked.py");
     const auto spin_lines = marker_lines(read_markers(script), "spin", "spinning");
     auto snap = take(r, false, v.process->pid());
-    REQUIRE(::kill(v.process->pid(), SIGUSR1) == 0);
-    // The dump is complete when it shows every thread and stops growing.
-    std::string text;
-    std::map<std::uint64_t, std::vector<dumped_frame>> dump;
-    for (int k = 0; k < 500; ++k) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        auto now = read_file(v.dump);
-        if (!now) continue;
-        bool settled = *now == text && dump.size() == snap.threads.size();
-        text = *now;
-        dump = parse_faulthandler(text);
-        if (settled) break;
-    }
+    const std::string text = faulthandler_dump(v.process->pid(), v.dump, snap.threads.size());
+    const auto dump = parse_faulthandler(text);
     INFO(text);
     INFO(describe(snap));
     REQUIRE(dump.size() == snap.threads.size());
