@@ -179,7 +179,7 @@ result<report> collect(const options& opt) {
         auto session = TRIAGE_TRY(ptrace::session::attach(opt.pid));
         auto taken = walker.snapshot();
         auto released = session.release();
-        out.stopped_ms = std::chrono::duration<double, std::milli>(session.stopped_duration()).count();
+        out.stopped_ms = std::chrono::duration<double, std::milli>(session.stopped_for()).count();
         snapshot = TRIAGE_TRY(std::move(taken));
         TRIAGE_TRY(std::move(released));
     }

@@ -181,7 +181,7 @@ void print_text(const top_report& report, std::size_t limit) {
     if (report.watch) {
         fmt::print("{} system calls in {} ms; the target was stopped {:.2f} ms in total\n", report.watch->total(),
                    std::chrono::duration_cast<std::chrono::milliseconds>(report.watch->window).count(),
-                   static_cast<double>(report.watch->stopped().count()) / 1e6);
+                   static_cast<double>(report.watch->stopped_for().count()) / 1e6);
     }
     fmt::print("\n");
     auto columns = text_columns(report.watch.has_value());
@@ -222,7 +222,7 @@ nlohmann::ordered_json to_json(const top_report& report) {
     doc["command"] = report.command;
     doc["interval_ms"] = report.interval_ms;
     doc["total_cpu_percent"] = report.total_cpu_percent;
-    if (report.watch) doc["stopped_ms"] = static_cast<double>(report.watch->stopped().count()) / 1e6;
+    if (report.watch) doc["stopped_ms"] = static_cast<double>(report.watch->stopped_for().count()) / 1e6;
     doc["threads"] = std::move(threads);
     return doc;
 }

@@ -76,6 +76,10 @@ TEST_CASE("a session stops every thread and release lets them all run on") {
         REQUIRE_MESSAGE(s.has_value(), s.error().message());
         CHECK(s->pid() == victim.pid());
         CHECK(s->held());
+        CHECK(s->stops() == 1);
+        // The session's own tracer thread holds every thread.
+        CHECK(s->tracer_tid() != 0);
+        for (pid_t tid : s->threads()) CHECK(triage::test_support::tracer_pid(tid) == s->tracer_tid());
         auto listed = triage::procfs::task_ids(victim.pid());
         REQUIRE(listed.has_value());
         CHECK(s->threads() == *listed);
@@ -85,15 +89,16 @@ TEST_CASE("a session stops every thread and release lets them all run on") {
         std::uint64_t frozen = load(shared->progress);
         std::this_thread::sleep_for(std::chrono::milliseconds{20});
         CHECK(load(shared->progress) == frozen);
-        auto held_for = s->stopped_duration();
+        auto held_for = s->stopped_for();
         CHECK(held_for.count() > 0);
         REQUIRE(s->release().has_value());
         CHECK_FALSE(s->held());
         CHECK(s->threads().empty());
-        auto released_after = s->stopped_duration();
+        auto released_after = s->stopped_for();
         CHECK(released_after >= held_for);
         CHECK(s->release().has_value());  // idempotent
-        CHECK(s->stopped_duration() == released_after);
+        CHECK(s->stopped_for() == released_after);
+        CHECK(s->stops() == 1);
         CHECK_FALSE(s->registers(victim.pid()).has_value());
     }
     check_runs_on(victim, shared->progress);

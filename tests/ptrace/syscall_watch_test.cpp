@@ -55,7 +55,7 @@ TEST_CASE("syscall watch: a user-space spinner makes 0 calls, a getppid loop mak
     CHECK(r.window >= std::chrono::milliseconds{300});
     CHECK(r.attach_pause.count() > 0);
     CHECK(r.detach_pause.count() > 0);
-    CHECK(r.stopped() == r.attach_pause + r.stops_in_window + r.detach_pause);
+    CHECK(r.stopped_for() == r.attach_pause + r.stops_in_window + r.detach_pause);
 
     const auto* spinner = find(r, shared->spinner_tid);
     REQUIRE(spinner != nullptr);

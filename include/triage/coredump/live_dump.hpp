@@ -351,7 +351,7 @@ inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint6
         auto taken = copy.take(memory, from_memory, {options.write.chunk_bytes, options.write.cancel});
         if (!taken) return gone(std::move(taken.error()));
         TRIAGE_TRY(session.release());
-        report.stopped = session.stopped_duration();
+        report.stopped = session.stopped_for();
         stats = write_core(layout, copy, out, options.write);
         if (!stats) return gone(std::move(stats.error()));
     } else {
@@ -359,7 +359,7 @@ inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint6
         stats = write_core(layout, memory, out, options.write);
         if (!stats) return gone(std::move(stats.error()));
         TRIAGE_TRY(session.release());
-        report.stopped = session.stopped_duration();
+        report.stopped = session.stopped_for();
     }
 
     // 3. Running again.
