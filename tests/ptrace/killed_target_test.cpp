@@ -1,0 +1,119 @@
+// The target SIGKILLed while a tool attaches to it or releases it: the tool
+// must return within its budget (not poll forever for a dead leader), and
+// the target's parent (the test) must be able to reap it at once (no dead
+// thread kept unreaped by its tracer). At random moments, and at the
+// moment attach waits for a leader that cannot stop (in vfork, state D)
+// while it holds the other threads: the leader's death is not reported
+// until they are reaped.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "ptrace/shared_victim.hpp"
+#include "ptrace/vfork_victim.hpp"
+#include "support/victim.hpp"
+#include "triage/base/scope_exit.hpp"
+#include "triage/ptrace/session.hpp"
+
+using namespace ptrace_test;
+namespace tp = triage::ptrace;
+using namespace std::chrono_literals;
+
+namespace {
+// Forks a tool that attaches to `target` within `budget`, then releases;
+// it writes 'S' on `report` before attaching, then 'A' (attached) or 'E'.
+pid_t start_tool(pid_t target, std::chrono::milliseconds budget, int report[2]) {
+    REQUIRE(::pipe(report) == 0);
+    const pid_t tool = ::fork();
+    REQUIRE(tool >= 0);
+    if (tool == 0) {
+        ::close(report[0]);
+        (void)!::write(report[1], "S", 1);
+        auto s = tp::session::attach(target, {.stop_timeout = budget});
+        const char outcome = s ? 'A' : 'E';
+        if (s) (void)s->release();
+        (void)!::write(report[1], &outcome, 1);
+        ::_exit(0);
+    }
+    ::close(report[1]);
+    return tool;
+}
+} // namespace
+
+TEST_CASE("100 targets SIGKILLed at random moments of attach/release: the tool returns in time, the parent reaps the target") {
+    const auto seed = std::random_device{}();
+    INFO("seed " << seed);
+    std::mt19937 random{seed};
+    std::uniform_int_distribution<int> delay_us{0, 800};
+    const auto budget = 1s;
+    int attached = 0;
+    for (int round = 0; round < 100; ++round) {
+        INFO("round " << round);
+        triage::test_support::victim target{{triage::test_support::victim_path("procfs_many"), "64"}};
+        int report[2];
+        const pid_t tool = start_tool(target.pid(), budget, report);
+        auto end_tool = triage::scope_exit{[&] {
+            ::kill(tool, SIGKILL);
+            ::waitpid(tool, nullptr, 0);
+            ::close(report[0]);
+        }};
+        char started = 0;
+        REQUIRE(::read(report[0], &started, 1) == 1);  // the tool begins to attach
+        std::this_thread::sleep_for(std::chrono::microseconds{delay_us(random)});
+        REQUIRE(::kill(target.pid(), SIGKILL) == 0);
+        const auto killed = std::chrono::steady_clock::now();
+        int status = 0;
+        const bool returned = eventually([&] { return ::waitpid(tool, &status, WNOHANG) == tool; }, budget + 1s);
+        CHECK_MESSAGE(returned, "the tool did not return within " << (budget + 1s).count() << " ms of the kill");
+        if (!returned) continue;  // end_tool kills it
+        end_tool.release();
+        char outcome = 0;
+        if (::read(report[0], &outcome, 1) == 1 && outcome == 'A') ++attached;
+        ::close(report[0]);
+        CHECK(WIFEXITED(status));
+        auto reaped = target.wait_for_exit(2s);
+        CHECK_MESSAGE(reaped.has_value(), "the target could not be reaped within 2 s of its tool's return ("
+                                               << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      std::chrono::steady_clock::now() - killed)
+                                                      .count()
+                                               << " ms after the kill)");
+        if (reaped) CHECK((WIFSIGNALED(*reaped) && WTERMSIG(*reaped) == SIGKILL));
+    }
+    MESSAGE("rounds in which the tool attached before the kill: " << attached);
+}
+
+TEST_CASE("the target SIGKILLed while attach waits for its leader in vfork (state D): the tool returns, the parent reaps") {
+    shared_victim victim{"ptrace_vfork", sizeof(vfork_shared), {"main", "20"}};
+    auto* shared = victim.shared<vfork_shared>();
+    auto end_child = kill_vfork_child_at_exit(*shared);
+    const auto budget = 1s;
+    int report[2];
+    const pid_t tool = start_tool(victim.pid(), budget, report);
+    auto end_tool = triage::scope_exit{[&] {
+        ::kill(tool, SIGKILL);
+        ::waitpid(tool, nullptr, 0);
+        ::close(report[0]);
+    }};
+    // The tool holds the other threads and waits for the leader.
+    REQUIRE(eventually([&] { return triage::test_support::thread_state(victim.pid(), load(shared->counter_tid)) == 't'; }));
+    REQUIRE(::kill(victim.pid(), SIGKILL) == 0);
+    int status = 0;
+    CHECK_MESSAGE(eventually([&] { return ::waitpid(tool, &status, WNOHANG) == tool; }, budget + 1s),
+                  "the tool did not return within its budget + 1 s of the kill");
+    // Reapable (its vfork child, which keeps the victim's stdout open, lives
+    // on: look at the wait status, do not wait for the output to end).
+    CHECK_MESSAGE(eventually([&] {
+                      siginfo_t info{};
+                      return ::waitid(P_PID, static_cast<id_t>(victim.pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                             info.si_pid == victim.pid();
+                  }, 2s),
+                  "the parent could not reap the target within 2 s");
+}
