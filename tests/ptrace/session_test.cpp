@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "ptrace/churn_victim.hpp"
 #include "ptrace/parked_victim.hpp"
 #include "ptrace/shared_victim.hpp"
 #include "support/child_process.hpp"
@@ -192,15 +193,6 @@ TEST_CASE("signals sent while the target is stopped are delivered after release"
     CHECK(load(shared->rt_calls) == 3);
     check_runs_on(victim, shared->progress);
 }
-
-namespace {
-// Mirrors tests/victims/ptrace_churn.c.
-struct churn_shared {
-    std::uint64_t batches;
-    std::uint64_t sent;
-    std::uint64_t received;
-};
-} // namespace
 
 TEST_CASE("200 attach/release cycles on a victim whose threads start and exit all the time") {
     shared_victim victim{"ptrace_churn", sizeof(churn_shared)};
