@@ -1,6 +1,6 @@
 // Stop-and-release of every thread of a process with ptrace::session: the
 // time the target is stopped (CLOCK_MONOTONIC, first PTRACE_INTERRUPT → last
-// PTRACE_DETACH, as session::stopped_duration() measures it), for a
+// PTRACE_DETACH, as session::stopped_for() measures it), for a
 // 26-thread process (the incident's service) and a 1,000-thread one.
 //
 //   bench_ptrace_stop_release                      Google Benchmark; the
@@ -101,7 +101,7 @@ void stop_and_release(benchmark::State& state) {
         }
         threads = s->threads().size();
         (void)s->release();
-        double pause = std::chrono::duration<double>(s->stopped_duration()).count();
+        double pause = std::chrono::duration<double>(s->stopped_for()).count();
         state.SetIterationTime(pause);
         worst = std::max(worst, pause);
         sum += pause;
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
             return 1;
         }
         std::printf("%zu threads stopped for %.1f us\n", threads,
-                    std::chrono::duration<double, std::micro>(s->stopped_duration()).count());
+                    std::chrono::duration<double, std::micro>(s->stopped_for()).count());
         return 0;
     }
     benchmark::Initialize(&argc, argv);

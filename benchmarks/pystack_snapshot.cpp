@@ -135,7 +135,7 @@ void BM_blocking_snapshot(benchmark::State& state) {
         }
         auto snap = walker.snapshot();
         (void)session->release();
-        double stopped = std::chrono::duration<double, std::micro>(session->stopped_duration()).count();
+        double stopped = std::chrono::duration<double, std::micro>(session->stopped_for()).count();
         stopped_total += stopped;
         stopped_max = std::max(stopped_max, stopped);
         if (!snap) {

@@ -30,6 +30,7 @@
 #include "triage/coredump/core_file.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/procfs/maps.hpp"
+#include "triage/procfs/status.hpp"
 #include "triage/procfs/syscall.hpp"
 #include "triage/procfs/task_ids.hpp"
 
@@ -440,7 +441,10 @@ TEST_CASE("triage-gcore: JSON report; SIGINT and SIGTERM mid-dump leave no file 
         // Wait until it holds the target (it is copying then), and interrupt it.
         bool attached = false;
         for (int i = 0; i < 20000 && !attached; ++i) {
-            attached = test_support::tracer_pid(big.pid()) == gcore.pid();
+            // The tracer is a thread of gcore (its session's tracer thread).
+            const long tracer = test_support::tracer_pid(big.pid());
+            auto tracer_status = triage::procfs::read_status(static_cast<pid_t>(tracer));
+            attached = tracer > 0 && tracer_status && tracer_status->tgid == gcore.pid();
             if (!attached) std::this_thread::sleep_for(std::chrono::microseconds(200));
         }
         CHECK(attached);

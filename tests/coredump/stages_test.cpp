@@ -82,7 +82,7 @@ TEST_CASE("one stop serves the caller's register reads and the core's copy; the 
     auto report = write_dump(std::move(*copy), *session);
     REQUIRE_MESSAGE(report, report.error().message());
     CHECK(coredump_test::running_freely(v));
-    CHECK(report->stopped_for == session->stopped_duration());
+    CHECK(report->stopped_for == session->stopped_for());
     CHECK(report->stopped_for > std::chrono::nanoseconds{0});
     CHECK(report->first_tid == spinner);
     CHECK(report->threads == 26);

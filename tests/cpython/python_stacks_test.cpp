@@ -165,7 +165,7 @@ TEST_CASE("python_stacks(held session): read inside the caller's stop, which sta
     const auto main_thread = std::ranges::find(stacks->threads, std::optional<pid_t>{pid}, &cpython::thread_stack::tid);
     REQUIRE(main_thread != stacks->threads.end());
     CHECK(regs->general.fs_base == main_thread->python_ident);
-    CHECK(stacks->stopped_for.value() <= session->stopped_duration());
+    CHECK(stacks->stopped_for.value() <= session->stopped_for());
     for (const auto& t : stacks->threads) {
         REQUIRE(t.tid);
         CHECK(std::ranges::count(session->threads(), *t.tid) == 1);

@@ -3,6 +3,10 @@
 // and its one-line errors and exit codes.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -13,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cpython/python_victim.hpp"
+#include "support/child_process.hpp"
 #include "support/run_command.hpp"
 #include "triage/procfs/task_ids.hpp"
 
@@ -250,4 +255,60 @@ TEST_CASE("target-supplied names reach the terminal escaped: no control byte in 
     INFO(top.out);
     CHECK(only_printable(top.out));
     CHECK(top.out.find("\\x1b[2J\\r\\nx\\x1b]0;t") != std::string::npos);
+}
+
+TEST_CASE("triage-pystack on a Python whose main thread sits in vfork (state D): one truthful line in budget, "
+          "nothing held, --nonblocking reads the stacks") {
+    // Issue 8.1. posix_spawn vforks; the child blocks opening a FIFO before
+    // its exec, so the main thread waits in vfork (TASK_KILLABLE, state D),
+    // where no ptrace interrupt can stop it, until someone opens the FIFO.
+    scratch_dir dir;
+    const std::string fifo = dir.path() + "/gate";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    python_interpreter python = service_python();
+    python_process victim(python, {"-c",
+                                   "import os, sys, threading\n"
+                                   "def spin_beside_vfork():\n"
+                                   "    while True: pass\n"
+                                   "threading.Thread(target=spin_beside_vfork, daemon=True).start()\n"
+                                   "os.posix_spawn('/bin/true', ['true'], os.environ,\n"
+                                   "               file_actions=[(os.POSIX_SPAWN_OPEN, 3, sys.argv[1], os.O_RDONLY, 0)])\n"
+                                   "threading.Event().wait()\n",
+                                   fifo});
+    for (int k = 0; k < 500 && victim.state() != "D"; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(victim.state() == "D");
+    const std::string pid = std::to_string(victim.pid());
+
+    const auto started = std::chrono::steady_clock::now();
+    auto r = run_pystack(pid);
+    const auto took = std::chrono::steady_clock::now() - started;
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    // glibc's posix_spawn vforks through clone3 (CLONE_VFORK); the message names the call.
+    CHECK(r.err.find("thread " + pid + " is in uninterruptible sleep (state D, in clone") != std::string::npos);
+    CHECK(r.err.find("the other thread was released") != std::string::npos);
+    // The attach budget (2 s) bounds the stop; the rest is start-up.
+    CHECK(took < std::chrono::seconds(5));
+    // Nothing is left traced or stopped.
+    for (pid_t tid : triage::procfs::task_ids(victim.pid()).value_or(std::vector<pid_t>{})) {
+        CHECK(triage::test_support::tracer_pid(tid) == 0);
+        const char state = triage::test_support::thread_state(victim.pid(), tid);
+        CHECK((state != 't' && state != 'T'));
+    }
+
+    r = run_pystack("--nonblocking " + pid);
+    CAPTURE(r.out);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("spin_beside_vfork") != std::string::npos);
+
+    // The child opens the FIFO once a writer does; the main thread leaves vfork.
+    const int writer = ::open(fifo.c_str(), O_WRONLY);
+    REQUIRE(writer >= 0);
+    ::close(writer);
+    for (int k = 0; k < 500 && victim.state() == "D"; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(victim.state() != "D");
+    r = run_pystack(pid);
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 0);
 }

@@ -136,8 +136,15 @@ TEST_CASE("parse_status reads the ids of every PID namespace a thread is in (NSt
     REQUIRE(flat);
     CHECK(flat->ns_pids == std::vector<pid_t>{9744});
     CHECK_FALSE(procfs::parse_status("Pid:\t5\nNSpid:\t5\tx\n"));
-    CHECK_FALSE(procfs::parse_status("Pid:\t5\nNSpid:\t5\t0\n"));
-    CHECK_FALSE(procfs::parse_status("Pid:\t5\nNSpid:\t\n"));
+    // A task being reaped (a thread whose sibling exec'd) has lost its pid:
+    // the kernel prints 0 for it (seen live during exec, issue 8.3), or nothing.
+    auto reaped = procfs::parse_status("Pid:\t5\nNStgid:\t0\nNSpid:\t5\t0\n");
+    REQUIRE(reaped);
+    CHECK(reaped->ns_tgids.empty());
+    CHECK(reaped->ns_pids.empty());
+    auto blank = procfs::parse_status("Pid:\t5\nNSpid:\t\n");
+    REQUIRE(blank);
+    CHECK(blank->ns_pids.empty());
 }
 
 TEST_CASE("parse_schedstat: run time and wait time in nanoseconds, time slices") {

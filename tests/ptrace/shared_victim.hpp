@@ -32,6 +32,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/child_process.hpp"
 #include "support/victim.hpp"
@@ -72,19 +73,24 @@ private:
     void* address_ = nullptr;
 };
 
-// tests/victims/<name> started with the memfd's number as argv[1] and
-// waited for (it prints "ready" once its threads run).
+// tests/victims/<name> started with the memfd's number as argv[1] (then
+// `arguments`) and waited for (it prints "ready" once its threads run).
 class shared_victim {
 public:
-    shared_victim(const std::string& name, std::size_t shared_size)
-        : memory_{name, shared_size},
-          process_{{triage::test_support::victim_path(name), std::to_string(memory_.fd())}} {}
+    shared_victim(const std::string& name, std::size_t shared_size, const std::vector<std::string>& arguments = {})
+        : memory_{name, shared_size}, process_{argv(name, memory_.fd(), arguments)} {}
 
     [[nodiscard]] pid_t pid() const noexcept { return process_.pid(); }
     template <class T>
     [[nodiscard]] T* shared() const noexcept { return static_cast<T*>(memory_.address()); }
 
 private:
+    static std::vector<std::string> argv(const std::string& name, int fd, const std::vector<std::string>& arguments) {
+        std::vector<std::string> out{triage::test_support::victim_path(name), std::to_string(fd)};
+        out.insert(out.end(), arguments.begin(), arguments.end());
+        return out;
+    }
+
     shared_memory memory_;  // outlives the process: declared first
     triage::test_support::victim process_;
 };

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-// Mirrored by tests/ptrace/session_test.cpp.
+// Mirrored by tests/ptrace/churn_victim.hpp.
 struct churn_shared {
     uint64_t batches;
     uint64_t sent;

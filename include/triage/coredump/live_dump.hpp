@@ -489,7 +489,7 @@ inline std::uint64_t reserve_copy(dump_plan& plan) {
     if (session.held() || session.pid() != report.pid)
         return fail(errc::invalid_argument, "writing the core of process " + std::to_string(report.pid),
                     "write_dump takes the released session of that process (the file is written while it runs)");
-    report.stopped_for = session.stopped_duration();
+    report.stopped_for = session.stopped_for();
     if (!held.written) {
         auto written = write_core(held.layout, held.copy, held.out, held.write);
         if (!written) {

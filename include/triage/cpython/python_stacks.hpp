@@ -171,7 +171,7 @@ template <class Walker>
     auto session = TRIAGE_TRY(ptrace::session::attach(pid));
     auto taken = walker.snapshot();
     auto released = session.release();
-    stopped_for = session.stopped_duration();
+    stopped_for = session.stopped_for();
     if (taken && !released) return fail(std::move(released.error()));
     return taken;
 }
@@ -253,7 +253,7 @@ template <class Walker>
     }
     auto report = detail::python_stacks::describe(py, stacks_source::blocking);
     auto snapshot = TRIAGE_TRY(make_walker(py.memory, py.target, options.limits).snapshot());
-    report.stopped_for = held.stopped_duration();
+    report.stopped_for = held.stopped_for();
     TRIAGE_TRY(detail::python_stacks::join(py, snapshot, options.cpu, nullptr, true, report));
     return report;
 }

@@ -2,7 +2,7 @@
 // human-readable "Key:\tvalue" view of a task.
 //
 // Offers: `task_status` (name, state, ids, the ids in each nested PID
-// namespace (NStgid, NSpid), tracer, uids/gids, thread count, memory sizes,
+// namespace (NStgid, NSpid; empty for a task being reaped), tracer, uids/gids, thread count, memory sizes,
 // signal masks, context switches) and `parse_status(text)`
 // (pure, fuzzed; unknown keys are ignored, so newer kernels parse), plus
 // `read_status(pid)`, `read_status(pid, tid)`, `read_status(dir, tid)`.
@@ -74,16 +74,21 @@ namespace detail {
     return out;
 }
 
-// "1234\t5" → {1234, 5}: at least one id, each > 0.
+// "1234\t5" → {1234, 5}. A task being reaped (a thread killed by another
+// thread's exec, an exiting process) has lost its pid: the kernel prints 0
+// for each level then, or nothing; both read as an empty list.
 [[nodiscard]] inline bool parse_ns_ids(std::string_view value, std::vector<pid_t>& out) {
     out.clear();
     value = trim(value);
+    bool detached = false;
     while (!value.empty()) {
         auto v = parse_unsigned<std::uint32_t>(next_token(value, '\t'));
-        if (!v || *v == 0 || *v > static_cast<std::uint32_t>(INT32_MAX)) return false;
+        if (!v || *v > static_cast<std::uint32_t>(INT32_MAX)) return false;
+        if (*v == 0) detached = true;
         out.push_back(static_cast<pid_t>(*v));
     }
-    return !out.empty();
+    if (detached) out.clear();
+    return true;
 }
 
 template <std::size_t N>

@@ -1,27 +1,35 @@
 // triage/ptrace/release_on_signal.hpp — let every tracee go when our own
 // process is told to stop or crashes.
 //
-// Offers: the lock-free `tracee_registry` that ptrace::session and the
-// syscall watch record each seized thread in, and `signal_release_guard`, a
-// reference-counted RAII object that installs handlers for SIGINT, SIGTERM,
-// SIGHUP, SIGQUIT (requests to stop) and SIGSEGV, SIGBUS, SIGABRT, SIGFPE,
-// SIGILL (our own crash) while at least one guard lives. Users of the
-// session never touch these directly; they are public so that a tool can
-// see what is protected, and `caught_signal()` tells a long-running loop
-// that a handler fired.
+// Offers: the lock-free `tracee_registry` that ptrace::session records each
+// seized thread in, and `signal_release_guard`, a reference-counted RAII
+// object that installs handlers for SIGINT, SIGTERM, SIGHUP, SIGQUIT
+// (requests to stop) and SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL (our own
+// crash) while at least one guard lives. Users of the session never touch
+// these directly; they are public so that a tool can see what is protected,
+// and `caught_signal()` tells a long-running loop that a handler fired.
 //
+// Who can let a tracee go: only the thread that seized it (ptrace ties a
+// tracee to one thread). A session seizes from a tracer thread of its own
+// (ptrace/tracer_thread.hpp) that blocks every signal, so the handler
+// normally runs on another thread and asks the tracer threads to let go.
 // What the handler does, in order, async-signal-safely (no allocation, no
-// locks, only ptrace/tgkill/sigaction/raise):
-//   1. for every registered tracee of THIS thread (ptrace requests only work
-//      from the thread that attached) that is known to be in a ptrace-stop:
-//      PTRACE_DETACH with the signal it was about to receive, so that the
-//      signal is delivered, not lost;
-//   2. for tracees owned by another of our threads: their pending signal is
-//      re-queued to them with tgkill (the kernel detaches them when we die,
-//      or their owner detaches them if we live on);
-//   3. records the signal (`caught_signal()`), restores the disposition that
-//      was there before the first guard, and re-raises the signal, so the
-//      program ends (or its own handler runs) exactly as without triage.
+// locks; only ptrace, futex, nanosleep, clock_gettime, sigaction, raise):
+//   1. PTRACE_DETACH of every tracee of THIS thread known to be in a
+//      ptrace-stop, with the signal it was about to receive, so that the
+//      signal is delivered, not lost (this covers our crash on a tracer
+//      thread);
+//   2. counts the signal (`caught_signal()`, `caught_signals()`) and rings
+//      the tracer threads' bell (a futex): each one, idle or between two
+//      steps of its work (at most ~1 ms apart), detaches its stopped
+//      tracees the same way;
+//   3. waits until no tracee of ours is known stopped, at most 250 ms
+//      (a tracer thread busy in a caller's own code may not answer: if the
+//      signal then ends our process, the kernel detaches every tracee and
+//      delivers the signal a stopped one had dequeued);
+//   4. restores the disposition that was there before the first guard and
+//      re-raises the signal, so the program ends (or its own handler runs)
+//      exactly as without triage.
 // A signal whose disposition was SIG_IGN when the first guard was made is
 // left alone (a `nohup`ed tool keeps ignoring SIGHUP).
 // SIGKILL cannot be caught: the kernel then detaches every tracee of the
@@ -34,20 +42,25 @@
 //
 //   {
 //       triage::ptrace::signal_release_guard guard;   // handlers installed
-//       auto slot = triage::ptrace::tracee_registry::claim(pid, tid);
+//       auto& slot = triage::ptrace::tracee_registry::claim(pid, tid);
 //       ...                                            // seize, stop, read
 //   }                                                  // handlers restored
 #pragma once
 
+#include <linux/futex.h>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdint>
 #include <mutex>
 
 namespace triage::ptrace {
@@ -60,6 +73,7 @@ struct tracee_slot {
     std::atomic<pid_t> tracer{0};       // our thread that seized it
     std::atomic<int> pending_signal{0}; // signal to inject when it resumes
     std::atomic<bool> stopped{false};   // known to be in a ptrace-stop
+    std::atomic<bool> group_stop{false};  // that stop is a group-stop (resume with PTRACE_LISTEN)
     std::atomic<int> state{free};
 
     // Detaches once (whoever moves the state from attached wins), injecting
@@ -106,6 +120,7 @@ public:
                     slot.tracer.store(static_cast<pid_t>(::syscall(SYS_gettid)));
                     slot.pending_signal.store(0);
                     slot.stopped.store(false);
+                    slot.group_stop.store(false);
                     slot.state.store(tracee_slot::attached);
                     return slot;
                 }
@@ -122,6 +137,7 @@ public:
     static void unclaim(tracee_slot& slot) noexcept {
         slot.state.store(tracee_slot::free);
         slot.stopped.store(false);
+        slot.group_stop.store(false);
         slot.pending_signal.store(0);
         slot.tid.store(0);
     }
@@ -147,31 +163,66 @@ struct guard_state {
     int users = 0;
     std::array<struct sigaction, NSIG> previous{};
     std::array<std::atomic<bool>, NSIG> installed{};
-    std::atomic<int> caught{0};
+    std::atomic<int> caught{0};             // the last signal caught
+    std::atomic<std::uint64_t> count{0};    // how many were caught
+    std::atomic<std::uint32_t> bell{0};     // tracer threads sleep on it (futex)
 };
 
 inline constinit guard_state guard_state_instance{};
 inline guard_state& guards() noexcept { return guard_state_instance; }
 
-// Lets go of every tracee we can from this thread; re-queues the pending
-// signals of the others. Async-signal-safe.
-inline void release_all_from_handler() noexcept {
+[[nodiscard]] inline timespec to_timespec(std::chrono::nanoseconds limit) noexcept {
+    return {static_cast<time_t>(limit.count() / 1'000'000'000), static_cast<long>(limit.count() % 1'000'000'000)};
+}
+
+// Sleeps while `word` holds `expected`, at most `limit` (or until woken).
+// Async-signal-safe.
+inline void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, std::chrono::nanoseconds limit) noexcept {
+    timespec ts = to_timespec(limit);
+    (void)::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &ts, nullptr, 0);
+}
+
+// Wakes every thread sleeping on `word`. Async-signal-safe.
+inline void futex_wake(std::atomic<std::uint32_t>& word) noexcept {
+    (void)::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
+// Wakes the tracer threads (they look at `caught_signals()` and their work).
+inline void ring_bell() noexcept {
+    guards().bell.fetch_add(1);
+    futex_wake(guards().bell);
+}
+
+// Detaches every tracee of the calling thread that is known to be stopped,
+// with the signal it had dequeued. Async-signal-safe.
+inline void let_go_of_stopped_tracees() noexcept {
     const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
     tracee_registry::for_each([self](tracee_slot& slot) {
-        if (slot.tracer.load() == self) {
-            if (slot.stopped.load()) (void)slot.detach();
-            return;
-        }
-        int signal = slot.pending_signal.exchange(0);
-        if (signal != 0) (void)::syscall(SYS_tgkill, slot.pid.load(), slot.tid.load(), signal);
+        if (slot.tracer.load() == self && slot.stopped.load()) (void)slot.detach();
     });
+}
+
+// True while a tracee of another thread of ours is known to be stopped.
+inline bool others_hold_stopped_tracees() noexcept {
+    const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
+    bool held = false;
+    tracee_registry::for_each([&](tracee_slot& slot) {
+        if (slot.tracer.load() != self && slot.stopped.load()) held = true;
+    });
+    return held;
 }
 
 inline void on_guarded_signal(int signal) noexcept {
     int saved_errno = errno;
     guard_state& g = guards();
-    release_all_from_handler();
+    let_go_of_stopped_tracees();
     g.caught.store(signal);
+    g.count.fetch_add(1);
+    ring_bell();
+    for (int waited_ms = 0; waited_ms < 250 && others_hold_stopped_tracees(); ++waited_ms) {
+        timespec one_ms{0, 1'000'000};
+        ::nanosleep(&one_ms, nullptr);
+    }
     if (signal > 0 && signal < NSIG && g.installed[signal].exchange(false))
         ::sigaction(signal, &g.previous[signal], nullptr);
     errno = saved_errno;
@@ -182,6 +233,10 @@ inline void on_guarded_signal(int signal) noexcept {
 // The last signal a guard's handler caught (0 if none) — lets a loop that
 // survives the signal (the program had its own handler) end early.
 [[nodiscard]] inline int caught_signal() noexcept { return detail::guards().caught.load(); }
+
+// How many guarded signals the handlers caught so far: a change tells that
+// one arrived (whichever it was).
+[[nodiscard]] inline std::uint64_t caught_signals() noexcept { return detail::guards().count.load(); }
 
 class signal_release_guard {
 public:

@@ -2,56 +2,64 @@
 // of a process for a short window (an `strace -c -f` of a few hundred ms),
 // so that "this thread makes no system calls" is a measured fact.
 //
-// Offers: `watch_syscalls(pid, window, options)` → `syscall_watch_result`:
-// per thread {tid, name, total, syscalls (name → count), by_number,
-// blocked_in, started, exited}, plus how long the target was stopped.
+// Offers: `watch_syscalls(session, window)` runs the window on a session the
+// caller holds (one stop, many readers: read registers or memory before and
+// after, from the same session, then release it), and
+// `watch_syscalls(pid, window, options)` attaches its own session for it.
+// Both return `syscall_watch_result`: per thread {tid, name, total, syscalls
+// (name → count), by_number, blocked_in, started, exited}, plus how long the
+// target was stopped (`stopped_for()`).
 //
-// How: a ptrace::session stops every thread; each gets
-// PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE and is resumed with
-// PTRACE_SYSCALL; every syscall-entry-stop is one call, named with
-// PTRACE_GET_SYSCALL_INFO (Linux ≥ 5.3; older kernels: entry/exit alternate
-// and the number is orig_rax). Signals a thread receives in the window are
-// re-injected at once; a thread put in group-stop (SIGSTOP, SIGTSTP, ...)
-// stays stopped (PTRACE_LISTEN); threads created in the window are
-// followed (`started`), threads that exit keep their counts (`exited`). At
-// the deadline every thread is interrupted and detached with any signal it
-// had dequeued.
+// How: on the session's tracer thread (session::let_run), each thread gets
+// PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC and is
+// resumed with PTRACE_SYSCALL; every syscall-entry-stop is one call, named
+// with PTRACE_GET_SYSCALL_INFO (Linux ≥ 5.3; older kernels: entry/exit
+// alternate and the number is orig_rax). Signals a thread receives in the
+// window are re-injected at once; a thread put in group-stop (SIGSTOP,
+// SIGTSTP, ...) stays stopped (PTRACE_LISTEN), and so does one that was in
+// group-stop when the window opened; threads created in the window are
+// followed (`started`) and join the session; threads that exit keep their
+// counts (`exited`); a thread that execs takes the leader's tid (its former
+// tid is reported exited). At the deadline every thread is interrupted and
+// the session holds them all stopped again (the borrowing overload returns
+// with the session held; the other releases it).
 // A thread blocked in a system call when the window opens (futex, read,
 // nanosleep...) is restarted by the kernel after our interrupt; that one
 // restart is not counted but reported as `blocked_in` (its number), so an
 // idle thread shows 0 calls, not 1.
 //
-// What it does to the target: stops it twice briefly (attach, end) and
-// stops each thread at the entry and the exit of every system call it makes
-// during the window (a syscall-heavy thread runs much slower while
-// watched; a thread that makes no calls runs at full speed).
-// `stopped()` = `attach_pause` (first interrupt → last thread resumed into
-// the window) + `detach_pause` (first interrupt at the deadline → last
-// detach) + `stops_in_window` (for every stop in the window, the time from
-// our waitpid seeing it to our resuming it; summed over threads, so it can
+// What it does to the target: the window lets it run (the session's
+// `stops()` grows by one: the stop at the end), and stops each thread at
+// the entry and the exit of every system call it makes during the window
+// (a syscall-heavy thread runs much slower while watched; a thread that
+// makes no calls runs at full speed).
+// `stopped_for()` = `attach_pause` (the target stopped before the window:
+// for the borrowing overload, from the call to the last thread resumed; for
+// the other, from the first interrupt) + `detach_pause` (the deadline → every
+// thread stopped again; plus the release for the other overload) +
+// `stops_in_window` (for every stop in the window, the time from our
+// waitpid seeing it to our resuming it; summed over threads, so it can
 // exceed the wall-clock window, and the few µs the kernel takes to tell us
 // about each stop are not included: a lower bound of per-thread stop time).
-// Errors: those of session::attach; interrupted (our process caught SIGINT &
-// co. during the window: everything is released first). A call made through
-// the 32-bit ABI (int 0x80) is counted under number -1 ("syscall_-1").
-// Thread-safety: call from any thread; the whole watch runs on it. It blocks
-// SIGCHLD on the calling thread during the window (tracee stops send SIGCHLD
-// to the tracer; we wait for it with sigtimedwait, falling back to polling
-// every ≤ 1 ms), then restores the mask and re-raises a SIGCHLD it took that
-// was not about a tracee.
+// Errors: those of session::attach; invalid_argument (a released session);
+// interrupted (our process caught SIGINT & co. during the window, or a
+// thread could not be stopped again within the attach budget: everything
+// is released first, and the session with it). A call made through the
+// 32-bit ABI (int 0x80) is counted under number -1 ("syscall_-1").
+// Thread-safety: call from any thread (the window runs on the session's
+// tracer thread), one call per session at a time.
 //
-//   auto w = TRIAGE_TRY(triage::ptrace::watch_syscalls(pid, std::chrono::milliseconds{300}));
+//   auto s = TRIAGE_TRY(triage::ptrace::session::attach(pid));
+//   auto w = TRIAGE_TRY(triage::ptrace::watch_syscalls(s, std::chrono::milliseconds{300}));
 //   for (const auto& t : w.threads)
 //       fmt::print("{} {} {} calls\n", t.tid, t.name, t.total);
-//   fmt::print("target stopped {:.3f} ms\n", w.stopped().count() / 1e6);
+//   auto regs = TRIAGE_TRY(s.registers(pid));  // the same session, stopped again
+//   fmt::print("target stopped {:.3f} ms\n", s.stopped_for().count() / 1e6);
 #pragma once
 
-#include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/types.h>
 #include <sys/user.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -66,7 +74,6 @@
 #include "triage/base/result.hpp"
 #include "triage/procfs/comm.hpp"
 #include "triage/procfs/syscall_names.hpp"
-#include "triage/ptrace/release_on_signal.hpp"
 #include "triage/ptrace/session.hpp"
 
 namespace triage::ptrace {
@@ -85,13 +92,13 @@ struct thread_syscalls {
 struct syscall_watch_result {
     pid_t pid = 0;
     std::vector<thread_syscalls> threads;           // sorted by tid
-    std::chrono::nanoseconds window{0};             // resume of the last thread → deadline
+    std::chrono::nanoseconds window{0};             // resume of every thread → deadline
     std::chrono::nanoseconds attach_pause{0};
     std::chrono::nanoseconds detach_pause{0};
     std::chrono::nanoseconds stops_in_window{0};
     std::uint64_t stops = 0;                        // stops handled in the window
 
-    [[nodiscard]] std::chrono::nanoseconds stopped() const noexcept { return attach_pause + stops_in_window + detach_pause; }
+    [[nodiscard]] std::chrono::nanoseconds stopped_for() const noexcept { return attach_pause + stops_in_window + detach_pause; }
     [[nodiscard]] std::uint64_t total() const noexcept {
         std::uint64_t sum = 0;
         for (const auto& t : threads) sum += t.total;
@@ -107,18 +114,9 @@ struct syscall_watch_result {
 }
 
 namespace detail {
-struct session_access {
-    static std::vector<tracee>& tracees(session& s) noexcept { return s.tracees_; }
-    static std::vector<tracee>& awaiting(session& s) noexcept { return s.awaiting_; }
-    static result<void> wait_for_stops(session& s, std::chrono::steady_clock::time_point deadline) {
-        return s.wait_for_stops(deadline);
-    }
-    static std::chrono::steady_clock::time_point first_interrupt(const session& s) noexcept { return s.first_interrupt_; }
-};
-
 // Per thread state while watching.
 struct watched_thread {
-    tracee t;
+    traced_thread t;
     thread_syscalls counts;
     std::optional<long> skip_restart;  // the restart of `blocked_in` is not a new call
     bool in_syscall = false;           // for kernels without PTRACE_GET_SYSCALL_INFO
@@ -162,191 +160,150 @@ inline void count_call(watched_thread& w, long nr) {
     ++w.counts.syscalls[syscall_display_name(nr)];
 }
 
-inline void resume(const tracee& t, int signal) noexcept {
-    t.slot->stopped.store(false);
-    (void)::ptrace(PTRACE_SYSCALL, t.tid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal)));
-}
-
 inline std::string thread_name(pid_t pid, pid_t tid) {
     auto n = procfs::read_comm(pid, tid);
     return n ? std::string{n->view()} : std::string{};
 }
-} // namespace detail
 
-[[nodiscard]] inline result<syscall_watch_result> watch_syscalls(pid_t pid, std::chrono::milliseconds window,
-                                                                 attach_options options = {}) {
+// When the window opened (every thread resumed) and closed (the deadline).
+struct window_times {
+    std::chrono::steady_clock::time_point opened{};
+    std::chrono::steady_clock::time_point closed{};
+};
+
+// The window itself, run on the tracer thread by session::let_run: fills
+// `watched` and `out` (window, stops, stops_in_window) and `times`.
+inline void watch_window(session::run_control& run, std::chrono::milliseconds window, syscall_watch_result& out,
+                         std::map<pid_t, watched_thread>& watched, window_times& times) {
+    const pid_t pid = out.pid;
     using clock = std::chrono::steady_clock;
-    const int caught_before = caught_signal();
-    session s = TRIAGE_TRY(session::attach(pid, options));
-    auto& tracees = detail::session_access::tracees(s);
-
-    std::map<pid_t, detail::watched_thread> watched;
-    auto watch = [&](const detail::tracee& t, bool started) -> detail::watched_thread& {
-        detail::watched_thread& w = watched[t.tid];
+    auto watch = [&](const traced_thread& t, bool started) -> watched_thread& {
+        watched_thread& w = watched[t.tid];
         w.t = t;
         w.counts.tid = t.tid;
         w.counts.started = started;
         return w;
     };
-    constexpr long options_in_window = PTRACE_O_TRACECLONE | PTRACE_O_TRACESYSGOOD;
-    for (const detail::tracee& t : tracees) {
-        detail::watched_thread& w = watch(t, false);
+    constexpr long options_in_window = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD;
+    for (const traced_thread& t : run.threads()) {
+        watched_thread& w = watch(t, false);
         (void)::ptrace(PTRACE_SETOPTIONS, t.tid, nullptr, reinterpret_cast<void*>(options_in_window));
         user_regs_struct regs{};
-        if (::ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) == 0 &&
-            detail::is_restart_code(static_cast<long long>(regs.rax)) && static_cast<long long>(regs.orig_rax) >= 0) {
+        if (::ptrace(PTRACE_GETREGS, t.tid, nullptr, &regs) == 0 && is_restart_code(static_cast<long long>(regs.rax)) &&
+            static_cast<long long>(regs.orig_rax) >= 0) {
             w.counts.blocked_in = static_cast<long>(regs.orig_rax);
             w.skip_restart = static_cast<long>(regs.orig_rax);
         }
     }
+    run.resume_all(PTRACE_SYSCALL);
+    times.opened = clock::now();
+    const clock::time_point deadline = times.opened + window;
+    for (auto& [tid, w] : watched) w.counts.name = thread_name(pid, tid);  // kept if it exits in the window
 
-    syscall_watch_result out;
-    out.pid = pid;
-    for (const detail::tracee& t : tracees) detail::resume(t, t.slot->pending_signal.exchange(0));
-    const clock::time_point window_start = clock::now();
-    out.attach_pause = window_start - detail::session_access::first_interrupt(s);
-    const clock::time_point deadline = window_start + window;
-    for (auto& [tid, w] : watched) w.counts.name = detail::thread_name(pid, tid);
-
-    // A new thread (clone event, or its own first stop seen first).
-    auto adopt = [&](pid_t tid) -> detail::watched_thread& {
-        auto it = watched.find(tid);
-        if (it != watched.end()) return it->second;
-        detail::tracee t{tid, &tracee_registry::claim(pid, tid)};
-        tracees.push_back(t);
-        detail::watched_thread& w = watch(t, true);
-        return w;
-    };
-    auto forget = [&](detail::watched_thread& w) {
+    std::size_t running = watched.size();
+    auto gone = [&](watched_thread& w) {
+        if (!w.running) return;
         w.running = false;
         w.counts.exited = true;
-        tracee_registry::unclaim(*w.t.slot);
-        std::erase_if(tracees, [&](const detail::tracee& t) { return t.tid == w.t.tid; });
+        --running;
+        run.exited(w.t.tid);
     };
-    std::size_t running = watched.size();
-    // Handles one wait status of a watched thread and lets it run on.
-    auto handle = [&](detail::watched_thread& w, int status) {
+    // Handles one wait status of a thread of the session and lets it run on.
+    auto handle = [&](pid_t tid, int status) {
         const clock::time_point seen = clock::now();
-        w.t.slot->stopped.store(true);
-        detail::stop_report report = detail::classify(status);
+        auto it = watched.find(tid);
+        if (it == watched.end()) {  // a new thread whose first stop came before its parent's clone event
+            it = watched.find(watch(run.adopt(tid), true).t.tid);
+            ++running;
+        }
+        watched_thread& w = it->second;
+        run.stopped(w.t);
+        stop_report report = classify(status);
+        unsigned long message = 0;
         switch (report.kind) {
-        case detail::stop_report::exited:
-            forget(w);
-            --running;
-            return;
-        case detail::stop_report::syscall_stop:
-            if (auto nr = detail::syscall_entry(w)) detail::count_call(w, *nr);
-            detail::resume(w.t, 0);
+        case stop_report::exited: gone(w); return;
+        case stop_report::syscall_stop:
+            if (auto nr = syscall_entry(w)) count_call(w, *nr);
+            run.resume(w.t, PTRACE_SYSCALL);
             break;
-        case detail::stop_report::signal_stop: detail::resume(w.t, report.signal); break;
-        case detail::stop_report::group_stop:
+        case stop_report::signal_stop: run.resume(w.t, PTRACE_SYSCALL, report.signal); break;
+        case stop_report::group_stop:
             // Stay in group-stop, as without us; PTRACE_LISTEN still reports.
-            w.t.slot->stopped.store(false);
-            (void)::ptrace(PTRACE_LISTEN, w.t.tid, nullptr, nullptr);
+            run.resume(w.t, PTRACE_LISTEN);
             break;
-        case detail::stop_report::clone_event: {
-            unsigned long child = 0;
-            pid_t parent = w.t.tid;
-            detail::tracee parent_tracee = w.t;
-            if (::ptrace(PTRACE_GETEVENTMSG, parent, nullptr, &child) == 0 && child != 0 &&
-                !watched.contains(static_cast<pid_t>(child))) {
-                adopt(static_cast<pid_t>(child));  // std::map: `w` stays valid
+        case stop_report::clone_event:
+            if (::ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &message) == 0 && message != 0 &&
+                !watched.contains(static_cast<pid_t>(message))) {
+                watch(run.adopt(static_cast<pid_t>(message)), true);  // std::map: `w` stays valid
                 ++running;
             }
-            detail::resume(parent_tracee, 0);
+            run.resume(w.t, PTRACE_SYSCALL);
             break;
-        }
-        case detail::stop_report::event_stop:
-        case detail::stop_report::other_event: detail::resume(w.t, 0); break;
+        case stop_report::exec_event:
+            // The exec'ing thread now has the leader's tid; its own is gone.
+            if (::ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &message) == 0 && static_cast<pid_t>(message) != tid) {
+                if (auto former = watched.find(static_cast<pid_t>(message)); former != watched.end()) gone(former->second);
+                else run.exited(static_cast<pid_t>(message));
+            }
+            run.resume(w.t, PTRACE_SYSCALL);
+            break;
+        case stop_report::event_stop:
+        case stop_report::other_event: run.resume(w.t, PTRACE_SYSCALL); break;
         }
         ++out.stops;
         out.stops_in_window += clock::now() - seen;
     };
-    auto find_running = [&](pid_t tid) -> detail::watched_thread* {
-        auto it = watched.find(tid);
-        if (it != watched.end()) return it->second.running ? &it->second : nullptr;
-        // A thread of the target whose first stop came before its parent's
-        // clone event.
-        if (procfs::read_status(pid, tid)) {
-            ++running;
-            return &adopt(tid);
-        }
-        return nullptr;
-    };
 
-    auto is_tracee = [&](pid_t p) { return watched.contains(p) || procfs::read_status(pid, p).has_value(); };
-    std::optional<detail::sigchld_waiter> sigchld{std::in_place};  // SIGCHLD wakes us when a tracee stops
-    bool scan_each = false;  // a child of ours that is not a tracee has news: poll tracees one by one
-    while (running > 0 && clock::now() < deadline && caught_signal() == caught_before) {
+    auto is_tracee = [&](pid_t p) { return watched.contains(p); };
+    sigchld_waiter sigchld;  // SIGCHLD wakes us when a tracee stops
+    while (running > 0 && clock::now() < deadline && !run.signalled()) {
         bool progress = false;
-        if (!scan_each) {
-            for (int drained = 0; drained < 4096; ++drained) {
-                siginfo_t info{};
-                if (::waitid(P_ALL, 0, &info, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL | __WNOTHREAD) != 0 ||
-                    info.si_pid == 0)
-                    break;
-                detail::watched_thread* w = find_running(info.si_pid);
-                if (w == nullptr) {
-                    scan_each = true;
-                    break;
-                }
-                int status = 0;
-                if (::waitpid(w->t.tid, &status, __WALL | WNOHANG) <= 0) break;
-                handle(*w, status);
-                progress = true;
-            }
-        }
-        if (scan_each) {
-            for (auto& [tid, w] : watched) {
-                if (!w.running) continue;
-                int status = 0;
-                if (::waitpid(tid, &status, __WALL | WNOHANG) > 0) {
-                    handle(w, status);
-                    progress = true;
-                }
-            }
+        int status = 0;
+        for (int drained = 0; drained < 4096; ++drained) {
+            const pid_t tid = next_report(status);
+            if (tid == 0) break;
+            handle(tid, status);
+            progress = true;
         }
         if (progress) continue;
         auto remaining = deadline - clock::now();
         if (remaining <= clock::duration::zero()) break;
-        sigchld->wait(std::min<std::chrono::nanoseconds>(remaining, std::chrono::milliseconds{1}), is_tracee);
+        sigchld.wait(std::min<std::chrono::nanoseconds>(remaining, std::chrono::milliseconds{1}), is_tracee);
     }
-    out.window = clock::now() - window_start;
-    sigchld.reset();
+    times.closed = clock::now();
+    out.window = times.closed - times.opened;
+}
+} // namespace detail
 
-    // Stop everyone again and let go.
-    const clock::time_point end_start = clock::now();
-    auto& awaiting = detail::session_access::awaiting(s);
+[[nodiscard]] inline result<syscall_watch_result> watch_syscalls(session& s, std::chrono::milliseconds window) {
+    using clock = std::chrono::steady_clock;
+    const clock::time_point called = clock::now();
+    syscall_watch_result out;
+    out.pid = s.pid();
+    std::map<pid_t, detail::watched_thread> watched;
+    detail::window_times times;
+    TRIAGE_TRY(s.let_run([&](session::run_control& run) { detail::watch_window(run, window, out, watched, times); }));
+    out.attach_pause = times.opened - called;
+    out.detach_pause = clock::now() - times.closed;
+    // Everything is stopped again: names as at the end of the window.
     for (auto& [tid, w] : watched) {
-        if (!w.running) continue;
-        (void)::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-        awaiting.push_back(w.t);
-    }
-    tracees.clear();
-    auto stopped = detail::session_access::wait_for_stops(s, clock::now() + options.stop_timeout);
-    for (const detail::tracee& t : tracees) {
-        if (!watched.contains(t.tid)) adopt(t.tid);
-    }
-    // Threads that vanished while we stopped them exited in the window.
-    for (auto& [tid, w] : watched) {
-        if (w.running && std::none_of(tracees.begin(), tracees.end(), [&](const auto& t) { return t.tid == tid; }) &&
-            std::none_of(awaiting.begin(), awaiting.end(), [&](const auto& t) { return t.tid == tid; })) {
-            w.running = false;
-            w.counts.exited = true;
-        }
-    }
-    auto released = s.release();
-    out.detach_pause = clock::now() - end_start;
-    if (!stopped) return fail(std::move(stopped.error()));
-    if (!released) return fail(std::move(released.error()));
-    if (caught_signal() != caught_before)
-        return fail(errc::interrupted, "watching the system calls of pid " + std::to_string(pid),
-                    "our process caught signal " + std::to_string(caught_signal()) + "; the target was released");
-
-    for (auto& [tid, w] : watched) {
-        if (!w.counts.exited) w.counts.name = detail::thread_name(pid, tid);
+        if (!w.counts.exited) w.counts.name = detail::thread_name(out.pid, tid);
         out.threads.push_back(std::move(w.counts));
     }
+    return out;
+}
+
+[[nodiscard]] inline result<syscall_watch_result> watch_syscalls(pid_t pid, std::chrono::milliseconds window,
+                                                                 attach_options options = {}) {
+    session s = TRIAGE_TRY(session::attach(pid, options));
+    const auto stopped_at_attach = s.stopped_for();
+    auto out = watch_syscalls(s, window);
+    const auto release_started = std::chrono::steady_clock::now();
+    auto released = s.release();
+    if (!out) return out;
+    out->attach_pause += stopped_at_attach;
+    out->detach_pause += std::chrono::steady_clock::now() - release_started;
+    if (!released) return fail(std::move(released.error()));
     return out;
 }
 

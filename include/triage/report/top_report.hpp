@@ -77,7 +77,7 @@ struct top_report {
         join_syscalls(report.threads, watch);
         report.syscall_window = watch.window;
         report.syscall_total = watch.total();
-        report.stopped_for = watch.stopped();
+        report.stopped_for = watch.stopped_for();
     }
     return report;
 }
