@@ -429,3 +429,46 @@ TEST_CASE("a candidate interpreter is accepted only when its thread states point
         CHECK_FALSE(cpython::validate_head(mem, l, head));
     });
 }
+
+TEST_CASE("a recheck finds a thread list that ended early when read (a thread state published before its link)") {
+    // CPython 3.14 sets interp->threads.head to a new thread state before
+    // that state's next link: a walk in between sees a list of one thread.
+    boost::hana::for_each(cpython::layouts::known_layouts, []<class Entry>(Entry) {
+        const cpython::layout& l = Entry::value;
+        CAPTURE(Entry::major);
+        CAPTURE(Entry::minor);
+        constexpr std::uint64_t base = 0x7000'0000'0000;
+        constexpr std::uint64_t head = base, current = base + 0x40, interp = base + 0x100;
+        constexpr std::uint64_t born = base + 0x8000, older = base + 0xC000;
+        std::vector<std::byte> image(0x10000);
+        auto put = [&](std::uint64_t at, std::uint64_t value) {
+            const std::size_t offset = at - base;
+            REQUIRE(offset + 8 <= image.size());
+            std::memcpy(image.data() + offset, &value, 8);
+        };
+        put(head, interp);
+        put(interp + l.interpreter.threads_head, born);
+        put(born + l.thread.interp, interp);
+        put(older + l.thread.interp, interp);
+        memory::buffer_source mem{base, image};  // a view: later puts show through
+        cpython::runtime_roots roots;
+        roots.interpreters_head = head;
+        roots.current_thread = current;
+        cpython::stack_walker walker{mem, l, roots};
+        auto snap = walker.snapshot();
+        REQUIRE_MESSAGE(snap, snap.error().message());
+        CHECK(snap->threads.size() == 1);
+        CHECK(walker.recheck(*snap).value_or(false));
+        CHECK(snap->thread_list_complete);
+
+        put(born + l.thread.next, older);  // the link is set: the walk missed `older`
+        CHECK(walker.recheck(*snap).value_or(false));  // each thread read still agrees...
+        CHECK_FALSE(snap->thread_list_complete);        // ...but the list was read short
+        CHECK_FALSE(snap->consistent());
+
+        auto again = walker.snapshot();
+        REQUIRE(again);
+        CHECK(again->threads.size() == 2);
+        CHECK(again->thread_list_complete);
+    });
+}
