@@ -392,23 +392,32 @@ TEST_CASE("threads starting and exiting while we read never break a walk") {
     }
 }
 
+namespace {
+// 64 KiB of synthetic target memory at `base`, written a pointer at a time.
+struct synthetic_image {
+    static constexpr std::uint64_t base = 0x7000'0000'0000;
+    std::vector<std::byte> bytes = std::vector<std::byte>(0x10000);
+    void put(std::uint64_t at, std::uint64_t value) {
+        const std::size_t offset = at - base;
+        REQUIRE(offset + 8 <= bytes.size());
+        std::memcpy(bytes.data() + offset, &value, 8);
+    }
+};
+
+} // namespace
+
 TEST_CASE("a candidate interpreter is accepted only when its thread states point back to it, for every layout") {
     boost::hana::for_each(cpython::layouts::known_layouts, []<class Entry>(Entry) {
         const cpython::layout& l = Entry::value;
         CAPTURE(Entry::major);
         CAPTURE(Entry::minor);
         // head → interpreter → two thread states, in a 64 KiB image.
-        constexpr std::uint64_t base = 0x7000'0000'0000;
+        synthetic_image image;
+        constexpr std::uint64_t base = synthetic_image::base;
         constexpr std::uint64_t head = base, interp = base + 0x100, first = base + 0x8000, second = base + 0xC000;
-        std::vector<std::byte> image(0x10000);
-        auto put = [&](std::uint64_t at, std::uint64_t value) {
-            const std::size_t offset = at - base;
-            REQUIRE(offset + 8 <= image.size());
-            std::span<const std::byte, 8> bytes = std::as_bytes(std::span<const std::uint64_t, 1>(&value, 1));
-            std::copy(bytes.begin(), bytes.end(), image.begin() + static_cast<std::ptrdiff_t>(offset));
-        };
+        auto put = [&](std::uint64_t at, std::uint64_t value) { image.put(at, value); };
         auto build = [&](std::uint64_t second_interp, std::uint64_t second_prev) {
-            std::fill(image.begin(), image.end(), std::byte{0});
+            std::fill(image.bytes.begin(), image.bytes.end(), std::byte{0});
             put(head, interp);
             put(interp + l.interpreter.threads_head, first);
             put(first + l.thread.interp, interp);
@@ -416,7 +425,7 @@ TEST_CASE("a candidate interpreter is accepted only when its thread states point
             put(second + l.thread.interp, second_interp);
             if (cpython::has(l.thread.prev)) put(second + l.thread.prev, second_prev);
         };
-        memory::buffer_source mem{base, image};
+        memory::buffer_source mem{base, image.bytes};
         build(interp, first);
         CHECK(cpython::validate_head(mem, l, head));
         build(interp + 8, first);  // the second thread belongs elsewhere
@@ -437,20 +446,16 @@ TEST_CASE("a recheck finds a thread list that ended early when read (a thread st
         const cpython::layout& l = Entry::value;
         CAPTURE(Entry::major);
         CAPTURE(Entry::minor);
-        constexpr std::uint64_t base = 0x7000'0000'0000;
+        synthetic_image image;
+        constexpr std::uint64_t base = synthetic_image::base;
         constexpr std::uint64_t head = base, current = base + 0x40, interp = base + 0x100;
         constexpr std::uint64_t born = base + 0x8000, older = base + 0xC000;
-        std::vector<std::byte> image(0x10000);
-        auto put = [&](std::uint64_t at, std::uint64_t value) {
-            const std::size_t offset = at - base;
-            REQUIRE(offset + 8 <= image.size());
-            std::memcpy(image.data() + offset, &value, 8);
-        };
+        auto put = [&](std::uint64_t at, std::uint64_t value) { image.put(at, value); };
         put(head, interp);
         put(interp + l.interpreter.threads_head, born);
         put(born + l.thread.interp, interp);
         put(older + l.thread.interp, interp);
-        memory::buffer_source mem{base, image};  // a view: later puts show through
+        memory::buffer_source mem{base, image.bytes};  // a view: later puts show through
         cpython::runtime_roots roots;
         roots.interpreters_head = head;
         roots.current_thread = current;
