@@ -439,7 +439,7 @@ TEST_CASE("a candidate interpreter is accepted only when its thread states point
     });
 }
 
-TEST_CASE("a recheck finds a thread list that ended early when read (a thread state published before its link)") {
+TEST_CASE("a recheck finds a thread list that ended early when read (a thread state published before its link, or recycled)") {
     // CPython 3.14 sets interp->threads.head to a new thread state before
     // that state's next link: a walk in between sees a list of one thread.
     boost::hana::for_each(cpython::layouts::known_layouts, []<class Entry>(Entry) {
@@ -475,5 +475,14 @@ TEST_CASE("a recheck finds a thread list that ended early when read (a thread st
         REQUIRE(again);
         CHECK(again->threads.size() == 2);
         CHECK(again->thread_list_complete);
+
+        // A thread leaving from the middle leaves the rest of the list as
+        // walked; the state the list ended at holding another thread does not.
+        put(born + l.thread.thread_id, 0x1234);
+        CHECK_FALSE(walker.recheck(*again).value_or(true));
+        CHECK(again->thread_list_complete);
+        put(older + l.thread.thread_id, 0x5678);
+        CHECK_FALSE(walker.recheck(*again).value_or(true));
+        CHECK_FALSE(again->thread_list_complete);
     });
 }

@@ -35,9 +35,11 @@
 // prev_instr / instr_ptr), its first local (localsplus[0]) and, 3.11+, its
 // owner, and whether the thread list ended at it. `recheck(snapshot)` reads
 // all of it again in one batch and marks threads whose values differ
-// (`consistent = false`), and a snapshot whose thread list ended early at a
-// thread state that links on now (`thread_list_complete = false`: 3.14
-// publishes a new thread state before setting its link); `retry(snapshot)`
+// (`consistent = false`), and a snapshot whose thread list ended at a
+// thread state that links on now or holds another thread now
+// (`thread_list_complete = false`: 3.14 publishes a new thread state before
+// setting its link, and one read while set up may end the list early);
+// `retry(snapshot)`
 // walks such threads again, and threads whose walk failed on memory that
 // changed under it (inconsistent, bad_address), then rechecks them.
 // `consistent_snapshot` does both; callers that do not stop the target use it.
@@ -219,7 +221,7 @@ struct thread_read {
     std::uint64_t native_id = 0;
     std::uint64_t cframe = 0;       // 3.11, 3.12: the _PyCFrame it pointed at
     std::uint64_t first_frame = 0;  // its innermost frame (~0: not read)
-    bool last = false;              // its interpreter's list ended at it (its next was 0)
+    bool last = false;              // the list walk ended at it (its next was 0)
 };
 
 } // namespace detail::walker
@@ -523,6 +525,7 @@ private:
             snap.threads.push_back(std::move(t));
             start_walk(snap.threads.size() - 1, bytes, snap, cursors);
             tstate = w::pointer(bytes, tl.next);
+            thread_reads_[snap.threads.size() - 1].last = tstate == 0;
         }
         return {};
     }
@@ -540,7 +543,6 @@ private:
         r.ident = w::pointer(bytes, tl.thread_id);
         r.native_id = w::load<std::uint64_t>(bytes, tl.native_thread_id);
         r.cframe = w::pointer(bytes, tl.cframe);
-        r.last = w::pointer(bytes, tl.next) == 0;
         auto frame = first_frame(bytes);
         if (!frame) {
             r.first_frame = ~std::uint64_t{0};
@@ -740,14 +742,18 @@ private:
             } else {
                 frame = w::pointer(state.into, has(tl.frame) ? tl.frame : tl.current_frame);
             }
-            if (state.bytes_read != state.into.size() || w::pointer(state.into, tl.interp) != r.interpreter ||
-                w::pointer(state.into, tl.thread_id) != r.ident ||
-                w::load<std::uint64_t>(state.into, tl.native_thread_id) != r.native_id || frame != r.first_frame) {
-                disagree(k);
-            } else if (r.last && w::pointer(state.into, tl.next) != 0) {
+            const bool same_thread = state.bytes_read == state.into.size() &&
+                                     w::pointer(state.into, tl.interp) == r.interpreter &&
+                                     w::pointer(state.into, tl.thread_id) == r.ident &&
+                                     w::load<std::uint64_t>(state.into, tl.native_thread_id) == r.native_id;
+            if (!same_thread || frame != r.first_frame) disagree(k);
+            if (r.last && (!same_thread || w::pointer(state.into, tl.next) != 0)) {
                 // The list as walked ended here, and this thread state links
-                // on now: it was published before its link was set (3.14
-                // does so), and the threads after it were missed.
+                // on now (3.14 publishes a thread state before setting its
+                // link) or holds another thread now (it was read while being
+                // set up, or recycled): the threads after it may be missed.
+                // A thread state that ended nothing may go: removing a thread
+                // from the list leaves the walk's other links valid.
                 snap.thread_list_complete = false;
             }
         }
