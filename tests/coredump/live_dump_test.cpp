@@ -14,11 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -405,7 +407,18 @@ TEST_CASE("copied to memory first or written while stopped: the same core, and o
     // Killed once the copy is taken: the core is still written, whole.
     dump_options killing = to_memory;
     pid_t pid = v.pid();
-    killing.write.progress = [pid](std::uint64_t, std::uint64_t) { ::kill(pid, SIGKILL); };
+    // Killed at the first chunk, and waited for until every thread has left
+    // its memory (zombie or gone): on a loaded machine the rest of the dump
+    // could otherwise be read before the kill takes effect.
+    killing.write.progress = [pid, killed = false](std::uint64_t, std::uint64_t) mutable {
+        if (std::exchange(killed, true)) return;
+        ::kill(pid, SIGKILL);
+        for (int k = 0; k < 5000; ++k) {
+            const auto states = test_support::thread_states(pid);
+            if (std::ranges::all_of(states, [](char s) { return s == 'Z' || s == '?'; })) return;
+            ::usleep(1000);
+        }
+    };
     auto after = dump_process(pid, dir / "after.core", killing);
     REQUIRE_MESSAGE(after, after.error().message());
     CHECK(after->bytes_written == first->bytes_written);
@@ -492,7 +505,18 @@ TEST_CASE("a full disk and a target that dies mid-dump: no file, a clear error")
     killing.strategy = copy_strategy::to_file;
     killing.write.chunk_bytes = 64 * 1024;
     pid_t pid = v.pid();
-    killing.write.progress = [pid](std::uint64_t, std::uint64_t) { ::kill(pid, SIGKILL); };
+    // Killed at the first chunk, and waited for until every thread has left
+    // its memory (zombie or gone): on a loaded machine the rest of the dump
+    // could otherwise be read before the kill takes effect.
+    killing.write.progress = [pid, killed = false](std::uint64_t, std::uint64_t) mutable {
+        if (std::exchange(killed, true)) return;
+        ::kill(pid, SIGKILL);
+        for (int k = 0; k < 5000; ++k) {
+            const auto states = test_support::thread_states(pid);
+            if (std::ranges::all_of(states, [](char s) { return s == 'Z' || s == '?'; })) return;
+            ::usleep(1000);
+        }
+    };
     auto died = dump_process(pid, dir / "dead.core", killing);
     REQUIRE(!died);
     CHECK(died.error().code == errc::no_such_process);

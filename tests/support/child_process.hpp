@@ -67,6 +67,18 @@ inline char thread_state(pid_t pid, pid_t tid) {
 // The State letter of a process (its main thread); '?' when it is gone.
 inline char process_state(pid_t pid) { return thread_state(pid, pid); }
 
+// How a zombie `pid` ended, from the wait status /proc/PID/stat ends with:
+// "exit status N" or "signal N"; empty when it cannot be read.
+inline std::string zombie_ending(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto last = line.find_last_of(' ');
+    if (last == std::string::npos || last + 1 >= line.size()) return {};
+    const int status = std::stoi(line.substr(last + 1));
+    return (status & 0x7f) != 0 ? "signal " + std::to_string(status & 0x7f) : "exit status " + std::to_string((status >> 8) & 0xff);
+}
+
 // The State letter of every thread of `pid` (listed from /proc/PID/task),
 // '?' for one that vanished meanwhile; empty when the process is gone.
 inline std::vector<char> thread_states(pid_t pid) {
