@@ -21,11 +21,7 @@
 #include "support/run_command.hpp"
 #include "triage/procfs/task_ids.hpp"
 
-namespace {
-
 using namespace triage::testing;
-
-} // namespace
 
 TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text and JSON, both modes") {
     scratch_dir dir;

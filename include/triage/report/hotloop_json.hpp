@@ -11,7 +11,8 @@
 // {samples, function and file (the function every sample was in, null:
 // none), lines (its line per sample), went_back, back_from, back_to,
 // looping, same_line}, native_frames and library_calls ("not available yet")),
-// busiest ({tid, cpu_percent} when no thread is hot, else null),
+// busiest (when no thread is hot: the busiest, with the fields of a hot
+// thread; else null),
 // files_checked, changed_files [{path, match, deleted}], unchecked_files
 // [{path, error}], files_error (null unless the mappings could not be
 // read), core (null, or {path, threads, first_thread, bytes_written,
@@ -42,8 +43,7 @@ namespace triage::report {
     using json = nlohmann::ordered_json;
     using std::chrono::duration;
     using ms = duration<double, std::milli>;
-    json hot = json::array();
-    for (const auto& h : r.hot) {
+    auto investigated = [](const hot_thread& h) {
         json t = to_json(h.row);
         t["voluntary_switches"] = detail::or_null(h.voluntary_switches);
         t["involuntary_switches"] = detail::or_null(h.involuntary_switches);
@@ -60,8 +60,10 @@ namespace triage::report {
                      {"same_line", h.loop.same_line()}};
         t["native_frames"] = "not available yet";
         t["library_calls"] = "not available yet";
-        hot.push_back(std::move(t));
-    }
+        return t;
+    };
+    json hot = json::array();
+    for (const auto& h : r.hot) hot.push_back(investigated(h));
     json changed = json::array();
     for (const auto& f : r.files.changed)
         changed.push_back({{"path", f.path}, {"match", std::string{elf::to_string(f.match)}}, {"deleted", f.deleted}});
@@ -78,8 +80,7 @@ namespace triage::report {
         core = {{"path", r.core->path},           {"threads", r.core->threads},       {"first_thread", r.core->first_tid},
                 {"bytes_written", r.core->bytes_written}, {"file_size", r.core->file_size}, {"allocated_bytes", r.core->allocated}};
     }
-    json busiest = nullptr;
-    if (r.busiest) busiest = {{"tid", r.busiest->tid}, {"cpu_percent", detail::or_null(r.busiest->cpu_percent)}};
+    json busiest = r.busiest ? investigated(*r.busiest) : json(nullptr);
     return json{
         {"pid", r.pid},
         {"command", r.command},

@@ -92,7 +92,7 @@ struct hotloop_report {
     std::size_t threads = 0;
     std::size_t samples = 0;               // stack samples taken in the window
     std::vector<hot_thread> hot;           // hottest first
-    std::optional<thread_report> busiest;  // when no thread is hot: the busiest
+    std::optional<hot_thread> busiest;     // when no thread is hot: the busiest, investigated the same way
     changed_files_report files;
     std::optional<error> files_failure;    // the mappings could not be read
     unsigned stops = 0;
@@ -191,8 +191,7 @@ inline std::size_t sample_stacks(cpython::live_python& py, const procfs::cpu_sam
         join_syscalls(rows, *stop.syscalls);
     }
 
-    for (auto& row : rows) {
-        if (row.cpu_percent.value_or(0) < options.hot_percent) break;  // hottest first
+    auto investigated = [&](thread_report&& row) {
         hot_thread h{std::move(row), {}, {}, {}};
         const auto was = switches_before.find(h.row.tid);
         const auto is = switches_after.find(h.row.tid);
@@ -205,9 +204,13 @@ inline std::size_t sample_stacks(cpython::live_python& py, const procfs::cpu_sam
             seen.push_back(h.row.python->frames);
             h.loop = loop_evidence_of(seen);
         }
-        report.hot.push_back(std::move(h));
+        return h;
+    };
+    for (auto& row : rows) {
+        if (row.cpu_percent.value_or(0) < options.hot_percent) break;  // hottest first
+        report.hot.push_back(investigated(std::move(row)));
     }
-    if (report.hot.empty() && !rows.empty()) report.busiest = rows.front();
+    if (report.hot.empty() && !rows.empty()) report.busiest = investigated(std::move(rows.front()));
     report.elapsed = std::chrono::steady_clock::now() - started;
     return report;
 }

@@ -9,7 +9,8 @@
 //   switches in the window), its system calls (when counted), the GIL, its
 //   Python stack read while stopped (innermost first), its stack samples
 //   (how many, the function they all were in and its lines in order), and "not available yet" for native frames and library calls
-//   (those modules do not exist yet); then the files changed on disk, the
+//   (those modules do not exist yet) — or, with no hot thread, the same of
+//   the busiest; then the files changed on disk, the
 //   core, and the verdict paragraph (hotloop_verdict.hpp).
 // Every target-supplied string is escaped: escape_controls in text, code
 // spans in Markdown (detail/markdown.hpp).
@@ -109,6 +110,10 @@ inline void hot_thread_block(writer& w, const hotloop_report& r, const hot_threa
     w.heading(fmt::format("Hot threads (at least {:.0f}% of one core)", r.hot_percent));
     if (r.hot.empty()) w.item(0, "none");
     for (const auto& h : r.hot) hot_thread_block(w, r, h);
+    if (r.busiest) {
+        w.heading("The busiest thread (below the threshold)");
+        hot_thread_block(w, r, *r.busiest);
+    }
 
     w.heading("Files changed on disk");
     if (r.files_failure) w.item(0, "not checked: " + w.name(r.files_failure->message()));

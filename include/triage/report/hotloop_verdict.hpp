@@ -10,7 +10,7 @@
 // back (loop_evidence.hpp), "on the same line in all N samples" when that
 // is all they show; the other hot threads; the files changed on disk; the
 // core; how often and how long the process was stopped. With no hot
-// thread, it says so and names the busiest.
+// thread, it says so and tells the same of the busiest.
 // Target-supplied strings (command line, thread, function and file names,
 // paths) are escaped by `style`: text → escape_controls (functions in
 // backticks), markdown → code spans (detail/markdown.hpp), plain → as they
@@ -115,10 +115,14 @@ struct quoting {
     const d::quoting q{style};
     std::string out = fmt::format("Process {} ({}): ", r.pid, q.name(r.command));
     if (r.hot.empty()) {
-        out += fmt::format("no thread used {:.0f}% of a CPU over {} ms", r.hot_percent, d::ms(r.window));
-        if (r.busiest)
-            out += fmt::format("; the busiest, thread {}, used {:.1f}%", r.busiest->tid, r.busiest->cpu_percent.value_or(0));
-        out += fmt::format(" (the whole process {:.1f}%)", r.total_cpu_percent);
+        out += fmt::format("no thread used {:.0f}% of a CPU over {} ms (the whole process {:.1f}%)", r.hot_percent, d::ms(r.window),
+                           r.total_cpu_percent);
+        if (r.busiest) {
+            out += fmt::format("; the busiest, thread {} ({}), used {:.1f}%", r.busiest->row.tid, q.name(r.busiest->row.stat.comm.view()),
+                               r.busiest->row.cpu_percent.value_or(0));
+            out += d::system_calls(*r.busiest, r) + d::python_place(*r.busiest, r, q);
+        }
+        out += ".";
     } else {
         const hot_thread& h = r.hot.front();
         const bool user = h.row.activity && h.row.activity->in_user_space();
@@ -132,7 +136,6 @@ struct quoting {
             out += ".";
         }
     }
-    if (r.hot.empty()) out += ".";
     for (const auto& f : r.files.changed)
         out += fmt::format(" The running {} is not the file on disk ({}{}).", q.name(f.path), elf::to_string(f.match), f.deleted ? ", deleted" : "");
     if (r.core) out += fmt::format(" A core was saved to {} (thread {} first).", q.name(r.core->path), r.core->first_tid);
