@@ -31,6 +31,8 @@
 #include "triage/base/text.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/report/cli.hpp"
+#include "triage/report/dump_json.hpp"
+#include "triage/report/dump_text.hpp"
 #include "triage/report/progress.hpp"
 
 namespace {
@@ -105,39 +107,10 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "triage-gcore: {}\n", e.message());
         return 1;
     }
-    const auto& r = *report;
-    double stopped = std::chrono::duration<double>(r.stopped_for).count();
-    double elapsed = std::chrono::duration<double>(r.elapsed).count();
     if (json) {
-        nlohmann::json doc{
-            {"pid", r.pid},
-            {"path", r.path},
-            {"threads", r.threads},
-            {"first_thread", r.first_tid},
-            {"first_thread_cpu_percent", r.first_thread_cpu ? nlohmann::json(*r.first_thread_cpu) : nlohmann::json(nullptr)},
-            {"mappings", r.mappings},
-            {"mappings_dumped", r.mappings_dumped},
-            {"coredump_filter", fmt::format("{:#x}", r.filter.bits)},
-            {"bytes_to_copy", r.bytes_to_copy},
-            {"bytes_written", r.bytes_written},
-            {"file_size", r.file_size},
-            {"allocated_bytes", r.allocated},
-            {"copied_to_memory", r.copied_to_memory},
-            {"stopped_seconds", stopped},
-            {"elapsed_seconds", elapsed},
-        };
-        fmt::print("{}\n", doc.dump(2));
-        return 0;
+        fmt::print("{}\n", triage::report::to_json(*report).dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
+    } else {
+        std::fputs(triage::report::to_text(*report).c_str(), stdout);
     }
-    fmt::print("wrote {} for process {}\n", r.path, r.pid);
-    if (r.first_thread_cpu)
-        fmt::print("  threads:   {} (first: {}, {:.1f}% CPU)\n", r.threads, r.first_tid, *r.first_thread_cpu);
-    else
-        fmt::print("  threads:   {} (first: {})\n", r.threads, r.first_tid);
-    fmt::print("  mappings:  {}, {} dumped (coredump_filter {:#x})\n", r.mappings, r.mappings_dumped, r.filter.bits);
-    fmt::print("  written:   {} of data; file {} ({} allocated on disk)\n", triage::report::human_bytes(r.bytes_written),
-               triage::report::human_bytes(r.file_size), triage::report::human_bytes(r.allocated));
-    fmt::print("  stopped:   {:.3f} s, {} (total {:.3f} s)\n", stopped,
-               r.copied_to_memory ? "copying to memory" : "writing the file", elapsed);
     return 0;
 }

@@ -18,6 +18,8 @@
 
 #include "cpython/python_victim.hpp"
 #include "support/child_process.hpp"
+#include "triage/coredump/core_file.hpp"
+#include "triage/coredump/live_dump.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/procfs/cpu_sample.hpp"
 #include "triage/procfs/task_ids.hpp"
@@ -185,6 +187,54 @@ TEST_CASE("python_stacks(held session): read inside the caller's stop, which sta
     REQUIRE_FALSE(late);
     CHECK(late.error().code == errc::invalid_argument);
     check_running(*v.process);
+}
+
+TEST_CASE("one stop, many readers: a Python snapshot, the registers and a core from one stop of the target") {
+    // Issue 9.1: every reader borrows the caller's session; the target is
+    // stopped once, and the core holds the stacks the live read saw.
+    auto all = machine_interpreters();
+    REQUIRE(!all.empty());
+    parked v(all.back());
+    CAPTURE(all.back().label);
+    const pid_t pid = v.process->pid();
+    const std::string path = v.dir.path() + "/one-stop.core";
+    auto opened = cpython::open_live_python(pid);
+    REQUIRE_MESSAGE(opened, opened.error().message());
+    auto plan = coredump::plan_dump(pid, path);
+    REQUIRE_MESSAGE(plan, plan.error().message());
+    (void)coredump::reserve_copy(*plan);
+
+    auto session = ptrace::session::attach(pid);
+    REQUIRE_MESSAGE(session, session.error().message());
+    auto live = cpython::python_stacks(*opened, *session);
+    REQUIRE_MESSAGE(live, live.error().message());
+    auto regs = session->registers(pid);
+    REQUIRE_MESSAGE(regs, regs.error().message());
+    auto copy = coredump::copy_dump(std::move(*plan), *session, pid);
+    REQUIRE_MESSAGE(copy, copy.error().message());
+    CHECK(session->stops() == 1);
+    REQUIRE(session->release());
+    auto written = coredump::write_dump(std::move(*copy), *session);
+    REQUIRE_MESSAGE(written, written.error().message());
+    CHECK(session->stops() == 1);
+    CHECK(written->stopped_for == session->stopped_for());
+    check_running(*v.process);
+
+    auto from_core = cpython::python_stacks(path);
+    REQUIRE_MESSAGE(from_core, from_core.error().message());
+    REQUIRE(from_core->threads.size() == live->threads.size());
+    for (const auto& t : live->threads) {
+        auto same = std::ranges::find(from_core->threads, t.python_ident, &cpython::thread_stack::python_ident);
+        REQUIRE(same != from_core->threads.end());
+        CHECK(same->tid == t.tid);
+        CHECK(same->frames == t.frames);  // one stop: even the spinning thread's line is the same
+    }
+    auto core = coredump::core_file::open(path);
+    REQUIRE(core);
+    auto main_thread = std::ranges::find(core->threads(), pid, &coredump::core_thread::tid);
+    REQUIRE(main_thread != core->threads().end());
+    CHECK(main_thread->general.rip == regs->general.rip);
+    CHECK(main_thread->general.rsp == regs->general.rsp);
 }
 
 TEST_CASE("python_frame and thread values compare with == and print as function (file:line)") {

@@ -392,23 +392,32 @@ TEST_CASE("threads starting and exiting while we read never break a walk") {
     }
 }
 
+namespace {
+// 64 KiB of synthetic target memory at `base`, written a pointer at a time.
+struct synthetic_image {
+    static constexpr std::uint64_t base = 0x7000'0000'0000;
+    std::vector<std::byte> bytes = std::vector<std::byte>(0x10000);
+    void put(std::uint64_t at, std::uint64_t value) {
+        const std::size_t offset = at - base;
+        REQUIRE(offset + 8 <= bytes.size());
+        std::memcpy(bytes.data() + offset, &value, 8);
+    }
+};
+
+} // namespace
+
 TEST_CASE("a candidate interpreter is accepted only when its thread states point back to it, for every layout") {
     boost::hana::for_each(cpython::layouts::known_layouts, []<class Entry>(Entry) {
         const cpython::layout& l = Entry::value;
         CAPTURE(Entry::major);
         CAPTURE(Entry::minor);
         // head → interpreter → two thread states, in a 64 KiB image.
-        constexpr std::uint64_t base = 0x7000'0000'0000;
+        synthetic_image image;
+        constexpr std::uint64_t base = synthetic_image::base;
         constexpr std::uint64_t head = base, interp = base + 0x100, first = base + 0x8000, second = base + 0xC000;
-        std::vector<std::byte> image(0x10000);
-        auto put = [&](std::uint64_t at, std::uint64_t value) {
-            const std::size_t offset = at - base;
-            REQUIRE(offset + 8 <= image.size());
-            std::span<const std::byte, 8> bytes = std::as_bytes(std::span<const std::uint64_t, 1>(&value, 1));
-            std::copy(bytes.begin(), bytes.end(), image.begin() + static_cast<std::ptrdiff_t>(offset));
-        };
+        auto put = [&](std::uint64_t at, std::uint64_t value) { image.put(at, value); };
         auto build = [&](std::uint64_t second_interp, std::uint64_t second_prev) {
-            std::fill(image.begin(), image.end(), std::byte{0});
+            std::fill(image.bytes.begin(), image.bytes.end(), std::byte{0});
             put(head, interp);
             put(interp + l.interpreter.threads_head, first);
             put(first + l.thread.interp, interp);
@@ -416,7 +425,7 @@ TEST_CASE("a candidate interpreter is accepted only when its thread states point
             put(second + l.thread.interp, second_interp);
             if (cpython::has(l.thread.prev)) put(second + l.thread.prev, second_prev);
         };
-        memory::buffer_source mem{base, image};
+        memory::buffer_source mem{base, image.bytes};
         build(interp, first);
         CHECK(cpython::validate_head(mem, l, head));
         build(interp + 8, first);  // the second thread belongs elsewhere
@@ -427,5 +436,53 @@ TEST_CASE("a candidate interpreter is accepted only when its thread states point
         }
         put(interp + l.interpreter.threads_head, 0);  // no thread at all
         CHECK_FALSE(cpython::validate_head(mem, l, head));
+    });
+}
+
+TEST_CASE("a recheck finds a thread list that ended early when read (a thread state published before its link, or recycled)") {
+    // CPython 3.14 sets interp->threads.head to a new thread state before
+    // that state's next link: a walk in between sees a list of one thread.
+    boost::hana::for_each(cpython::layouts::known_layouts, []<class Entry>(Entry) {
+        const cpython::layout& l = Entry::value;
+        CAPTURE(Entry::major);
+        CAPTURE(Entry::minor);
+        synthetic_image image;
+        constexpr std::uint64_t base = synthetic_image::base;
+        constexpr std::uint64_t head = base, current = base + 0x40, interp = base + 0x100;
+        constexpr std::uint64_t born = base + 0x8000, older = base + 0xC000;
+        auto put = [&](std::uint64_t at, std::uint64_t value) { image.put(at, value); };
+        put(head, interp);
+        put(interp + l.interpreter.threads_head, born);
+        put(born + l.thread.interp, interp);
+        put(older + l.thread.interp, interp);
+        memory::buffer_source mem{base, image.bytes};  // a view: later puts show through
+        cpython::runtime_roots roots;
+        roots.interpreters_head = head;
+        roots.current_thread = current;
+        cpython::stack_walker walker{mem, l, roots};
+        auto snap = walker.snapshot();
+        REQUIRE_MESSAGE(snap, snap.error().message());
+        CHECK(snap->threads.size() == 1);
+        CHECK(walker.recheck(*snap).value_or(false));
+        CHECK(snap->thread_list_complete);
+
+        put(born + l.thread.next, older);  // the link is set: the walk missed `older`
+        CHECK(walker.recheck(*snap).value_or(false));  // each thread read still agrees...
+        CHECK_FALSE(snap->thread_list_complete);        // ...but the list was read short
+        CHECK_FALSE(snap->consistent());
+
+        auto again = walker.snapshot();
+        REQUIRE(again);
+        CHECK(again->threads.size() == 2);
+        CHECK(again->thread_list_complete);
+
+        // A thread leaving from the middle leaves the rest of the list as
+        // walked; the state the list ended at holding another thread does not.
+        put(born + l.thread.thread_id, 0x1234);
+        CHECK_FALSE(walker.recheck(*again).value_or(true));
+        CHECK(again->thread_list_complete);
+        put(older + l.thread.thread_id, 0x5678);
+        CHECK_FALSE(walker.recheck(*again).value_or(true));
+        CHECK_FALSE(again->thread_list_complete);
     });
 }

@@ -108,10 +108,16 @@ TEST_CASE("a signal the tool's own handler survives still releases the target fi
         struct sigaction own {};
         own.sa_handler = [](int) { got = 1; };
         ::sigaction(SIGINT, &own, nullptr);  // the program's own handler, kept by triage
+        // SIGINT blocked until sigsuspend: one arriving between a test of
+        // `got` and pause() would leave pause() waiting for ever.
+        sigset_t interrupt{}, waiting{};
+        sigemptyset(&interrupt);
+        sigaddset(&interrupt, SIGINT);
+        ::sigprocmask(SIG_BLOCK, &interrupt, &waiting);
         auto s = tp::session::attach(victim.pid());
         if (!s) ::_exit(3);
         (void)!::write(report[1], "attached", 8);
-        while (!got) ::pause();
+        while (!got) ::sigsuspend(&waiting);
         // Our handler detached before the program's ran: nothing held now.
         bool released = !any_thread_stopped(victim.pid());
         auto after = s->release();  // still fine to call

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "triage/report/dump_json.hpp"
+#include "triage/report/dump_text.hpp"
 #include "triage/report/pystack_json.hpp"
 #include "triage/report/pystack_text.hpp"
 #include "triage/report/top_json.hpp"
@@ -208,4 +210,45 @@ TEST_CASE("top JSON: the fields of docs/cli.md") {
     CHECK(doc["threads"][0]["syscall_count"].is_null());
     CHECK(doc["threads"][1]["syscall_count"] == 3);
     CHECK(doc["threads"][1]["syscalls"] == nlohmann::json{{"futex", 3}});
+}
+
+TEST_CASE("dump text and JSON: what triage-gcore prints; the path escaped in text, replaced where not UTF-8 in JSON") {
+    coredump::dump_report r;
+    r.pid = 1234;
+    r.path = "core\x1b[2J\xff";
+    r.threads = 26;
+    r.first_tid = 1240;
+    r.first_thread_cpu = 99.8;
+    r.mappings = 80;
+    r.mappings_dumped = 61;
+    r.filter = coredump::dump_filter{0x33};
+    r.bytes_to_copy = 7u << 20;
+    r.bytes_written = 6u << 20;
+    r.file_size = 209u << 20;
+    r.allocated = 6u << 20;
+    r.copied_to_memory = true;
+    r.stopped_for = std::chrono::milliseconds{6};
+    r.elapsed = std::chrono::milliseconds{130};
+
+    const std::string text = report::to_text(r);
+    INFO(text);
+    CHECK(text.find('\x1b') == std::string::npos);
+    CHECK(text.find("threads:   26 (first: 1240, 99.8% CPU)") != std::string::npos);
+    CHECK(text.find("(coredump_filter 0x33)") != std::string::npos);
+    CHECK(text.find("stopped:   0.006 s, copying to memory (total 0.130 s)") != std::string::npos);
+    r.first_thread_cpu.reset();
+    CHECK(report::to_text(r).find("threads:   26 (first: 1240)\n") != std::string::npos);
+
+    const auto doc = nlohmann::json::parse(
+        report::to_json(r).dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
+    CHECK(doc["pid"] == 1234);
+    CHECK(doc["first_thread"] == 1240);
+    CHECK(doc["first_thread_cpu_percent"].is_null());
+    CHECK(doc["coredump_filter"] == "0x33");
+    CHECK(doc["copied_to_memory"] == true);
+    CHECK(doc["stopped_seconds"].get<double>() == doctest::Approx(0.006));
+    CHECK(doc["path"].get<std::string>().starts_with("core\x1b[2J"));
+    for (const char* field : {"threads", "mappings", "mappings_dumped", "bytes_to_copy", "bytes_written", "file_size",
+                              "allocated_bytes", "elapsed_seconds"})
+        CHECK_MESSAGE(doc.contains(field), field);
 }

@@ -280,6 +280,7 @@ template <class Walker>
     auto snapshot = TRIAGE_TRY(options.nonblocking ? consistent_snapshot(walker)
                                                    : d::stopped_snapshot(walker, pid, report.stopped_for));
     TRIAGE_TRY(d::join(py, snapshot, known, before ? &*before : nullptr, false, report));
+    report.thread_list_complete = snapshot.thread_list_complete;
     return report;
 }
 

@@ -70,6 +70,8 @@ struct python_stacks_report {
     std::optional<std::chrono::nanoseconds> stopped_for;  // how long the target was stopped; nullopt: not stopped
     std::string core;                   // the core file read ("" for a live process)
     std::vector<thread_stack> threads;  // live: hottest first; core: the interpreter's order
+    bool thread_list_complete = true;   // false: read while it ran, the interpreter's thread list
+                                        // kept changing under every walk; threads may be missing
 
     friend bool operator==(const python_stacks_report&, const python_stacks_report&) = default;
 };

@@ -33,8 +33,13 @@
 // frame of the chain (shims and incomplete frames too), its address, the
 // next frame's, the code object, the instruction position (f_lasti /
 // prev_instr / instr_ptr), its first local (localsplus[0]) and, 3.11+, its
-// owner. `recheck(snapshot)` reads all of it again in one batch and marks
-// threads whose values differ (`consistent = false`); `retry(snapshot)`
+// owner, and whether the thread list ended at it. `recheck(snapshot)` reads
+// all of it again in one batch and marks threads whose values differ
+// (`consistent = false`), and a snapshot whose thread list ended at a
+// thread state that links on now or holds another thread now
+// (`thread_list_complete = false`: 3.14 publishes a new thread state before
+// setting its link, and one read while set up may end the list early);
+// `retry(snapshot)`
 // walks such threads again, and threads whose walk failed on memory that
 // changed under it (inconsistent, bad_address), then rechecks them.
 // `consistent_snapshot` does both; callers that do not stop the target use it.
@@ -135,8 +140,13 @@ struct python_thread {
 struct stack_snapshot {
     std::size_t interpreters = 0;
     std::vector<python_thread> threads;
+    // false: a recheck found a thread list that ended early when it was
+    // read (a thread state published before its link was set), so threads
+    // may be missing; `consistent_snapshot` then takes the snapshot again.
+    bool thread_list_complete = true;
     [[nodiscard]] bool consistent() const noexcept {
-        return std::ranges::all_of(threads, [](const python_thread& t) { return t.consistent && !t.failure; });
+        return thread_list_complete &&
+               std::ranges::all_of(threads, [](const python_thread& t) { return t.consistent && !t.failure; });
     }
 };
 
@@ -211,6 +221,7 @@ struct thread_read {
     std::uint64_t native_id = 0;
     std::uint64_t cframe = 0;       // 3.11, 3.12: the _PyCFrame it pointed at
     std::uint64_t first_frame = 0;  // its innermost frame (~0: not read)
+    bool last = false;              // the list walk ended at it (its next was 0)
 };
 
 } // namespace detail::walker
@@ -514,6 +525,7 @@ private:
             snap.threads.push_back(std::move(t));
             start_walk(snap.threads.size() - 1, bytes, snap, cursors);
             tstate = w::pointer(bytes, tl.next);
+            thread_reads_[snap.threads.size() - 1].last = tstate == 0;
         }
         return {};
     }
@@ -664,7 +676,7 @@ private:
     [[nodiscard]] std::size_t thread_recheck_size() const noexcept {
         const auto& tl = layout_.thread;
         return detail::walker::extent(
-            {tl.interp, tl.thread_id, tl.native_thread_id, tl.frame, tl.cframe, tl.current_frame});
+            {tl.interp, tl.next, tl.thread_id, tl.native_thread_id, tl.frame, tl.cframe, tl.current_frame});
     }
 
     // Whether `t` should be walked again: a recheck disagreed, or its walk
@@ -730,10 +742,19 @@ private:
             } else {
                 frame = w::pointer(state.into, has(tl.frame) ? tl.frame : tl.current_frame);
             }
-            if (state.bytes_read != state.into.size() || w::pointer(state.into, tl.interp) != r.interpreter ||
-                w::pointer(state.into, tl.thread_id) != r.ident ||
-                w::load<std::uint64_t>(state.into, tl.native_thread_id) != r.native_id || frame != r.first_frame) {
-                disagree(k);
+            const bool same_thread = state.bytes_read == state.into.size() &&
+                                     w::pointer(state.into, tl.interp) == r.interpreter &&
+                                     w::pointer(state.into, tl.thread_id) == r.ident &&
+                                     w::load<std::uint64_t>(state.into, tl.native_thread_id) == r.native_id;
+            if (!same_thread || frame != r.first_frame) disagree(k);
+            if (r.last && (!same_thread || w::pointer(state.into, tl.next) != 0)) {
+                // The list as walked ended here, and this thread state links
+                // on now (3.14 publishes a thread state before setting its
+                // link) or holds another thread now (it was read while being
+                // set up, or recycled): the threads after it may be missed.
+                // A thread state that ended nothing may go: removing a thread
+                // from the list leaves the walk's other links valid.
+                snap.thread_list_complete = false;
             }
         }
         for (const auto& f : frame_reads_) {
@@ -943,7 +964,8 @@ private:
 };
 
 // A snapshot taken without stopping the target: walks, rechecks every
-// thread (`confirmations` times), and walks again (up to `attempts` walks of
+// thread (`confirmations` times), takes the whole snapshot again when its
+// thread list was read short, and walks again (up to `attempts` walks of
 // a thread) each thread whose recheck disagreed or whose walk failed on
 // memory that changed under it; the threads that held are kept as they were
 // read. A whole walk that fails with errc::inconsistent or bad_address (a
@@ -966,6 +988,11 @@ template <memory::memory_source M>
         }
         stack_snapshot snap = std::move(*taken);
         for (int k = 0; k < walker.confirmations; ++k) TRIAGE_TRY(walker.recheck(snap));
+        if (!snap.thread_list_complete && ++failed < max_failed_walks) {
+            const timespec pause{0, 1'000'000};
+            ::nanosleep(&pause, nullptr);
+            continue;
+        }
         for (int walks = 1; walks < attempts; ++walks) {
             if (TRIAGE_TRY(walker.retry(snap))) break;
         }

@@ -9,7 +9,8 @@
 // thread_id (the same number, the field's name before python_ident), name,
 // holds_gil, state (a word: procfs::state_word), cpu_percent (null: not
 // measured), consistent, frames [{function, file, line (null: none)}], and
-// error when the walk stopped early. Strings are escaped by the JSON rules;
+// error when the walk stopped early; thread_list_complete (false: read while
+// it ran, the thread list kept changing; threads may be missing). Strings are escaped by the JSON rules;
 // dump with error_handler_t::replace, since target strings may not be UTF-8.
 // Dump with ensure_ascii (true): target strings may hold C1 controls such
 // as U+009B, which a terminal obeys even inside a JSON string.
@@ -59,6 +60,7 @@ namespace triage::report {
                 {"mode", std::string(cpython::to_string(r.source))},
                 {"stopped_ms", detail::or_null(stopped_ms)}};
     if (r.source == cpython::stacks_source::core) doc["core"] = r.core;
+    doc["thread_list_complete"] = r.thread_list_complete;
     doc["threads"] = std::move(threads);
     return doc;
 }

@@ -44,6 +44,7 @@ namespace triage::report {
     } else {
         fmt::format_to(out, "Target not stopped (read while it ran; moving stacks read again)\n");
     }
+    if (!r.thread_list_complete) fmt::format_to(out, "Threads may be missing: the thread list kept changing while it was read\n");
     for (const auto& t : r.threads) fmt::format_to(out, "\n{}\n", t);
     return text;
 }
