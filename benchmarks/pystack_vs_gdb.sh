@@ -8,17 +8,9 @@
 # and checks that gdb and triage name the same spinning line.
 #   usage: benchmarks/pystack_vs_gdb.sh [BUILD_DIR]
 set -euo pipefail
-build=${1:-build}
-here=$(cd "$(dirname "$0")/.." && pwd)
-pystack=$build/examples/triage-pystack
-python=/usr/bin/python3.11
-[[ -x $pystack ]] || { echo "build triage-pystack first ($pystack)" >&2; exit 2; }
-[[ -x $python ]] || { echo "needs Debian's $python (and python3.11-dbg for gdb's py-bt)" >&2; exit 2; }
-command -v hyperfine >/dev/null && command -v gdb >/dev/null || { echo "needs hyperfine and gdb" >&2; exit 2; }
-work=$(mktemp -d)
-victim=
-cleanup() { [[ -n $victim ]] && { kill -9 "$victim"; wait "$victim"; } 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+source "$(dirname "$0")/side_by_side.sh"
+side_by_side "${1:-build}" triage-pystack hyperfine gdb
+pystack=$example
 
 "$python" "$here/tests/victims/py_stuck_service.py" "$work/ready" &
 victim=$!

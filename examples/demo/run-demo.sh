@@ -49,6 +49,10 @@ step "5. The same Python stacks, later, from the core alone" \
      "triage-pystack --core $work/service.core"
 "$build/examples/triage-pystack" --core "$work/service.core" | awk '/^Thread/ {n++} n <= 1'
 
+step "6. All of it in one command, one stop, ending in a verdict to paste" \
+     "triage-hotloop $service_pid --core $work/hotloop.core"
+"$build/examples/triage-hotloop" "$service_pid" --core "$work/hotloop.core"
+
 echo
 if kill -0 "$service_pid" 2>/dev/null && ! grep -qP '^State:\s*[tT]' "/proc/$service_pid/status"; then
   echo "The service is still running, and was left neither stopped nor traced."

@@ -76,6 +76,7 @@
 #include "triage/procfs/comm.hpp"
 #include "triage/procfs/cpu_sample.hpp"
 #include "triage/procfs/exe.hpp"
+#include "triage/procfs/hot_streak.hpp"
 #include "triage/procfs/hottest.hpp"
 #include "triage/procfs/maps.hpp"
 #include "triage/procfs/ns_tids.hpp"

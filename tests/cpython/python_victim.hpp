@@ -94,6 +94,16 @@ inline std::vector<python_interpreter> machine_interpreters() {
     return out;
 }
 
+// The interpreter the stuck service runs on in tests: Debian's python3.11
+// (as in the incident), else the newest on the machine; throws (failing
+// the test) when there is none.
+inline python_interpreter service_python() {
+    auto all = machine_interpreters();
+    if (all.empty()) throw std::runtime_error("no Python interpreter on this machine");
+    auto debian = std::find_if(all.begin(), all.end(), [](const auto& p) { return p.path == "/usr/bin/python3.11"; });
+    return debian != all.end() ? *debian : all.back();
+}
+
 inline std::string source_dir() { return TRIAGE_SOURCE_DIR; }
 inline std::string victim_script(const std::string& name) { return source_dir() + "/tests/victims/" + name; }
 

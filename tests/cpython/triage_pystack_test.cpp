@@ -21,18 +21,7 @@
 #include "support/run_command.hpp"
 #include "triage/procfs/task_ids.hpp"
 
-namespace {
-
 using namespace triage::testing;
-
-python_interpreter service_python() {
-    auto all = machine_interpreters();
-    REQUIRE(!all.empty());
-    auto debian = std::find_if(all.begin(), all.end(), [](const auto& p) { return p.path == "/usr/bin/python3.11"; });
-    return debian != all.end() ? *debian : all.back();
-}
-
-} // namespace
 
 TEST_CASE("triage-pystack shows the stuck service's spinning line first, in text and JSON, both modes") {
     scratch_dir dir;

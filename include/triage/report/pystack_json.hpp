@@ -29,6 +29,7 @@
 #include "triage/cpython/python_stacks_report.hpp"
 #include "triage/procfs/stat.hpp"
 #include "triage/report/detail/json.hpp"
+#include "triage/report/detail/python_json.hpp"
 
 namespace triage::report {
 
@@ -36,8 +37,6 @@ namespace triage::report {
     using json = nlohmann::ordered_json;
     json threads = json::array();
     for (const auto& t : r.threads) {
-        json frames = json::array();
-        for (const auto& f : t.frames) frames.push_back({{"function", f.function}, {"file", f.file}, {"line", detail::or_null(f.line)}});
         json row = {{"tid", detail::or_null(t.tid)},
                     {"ns_tid", detail::or_null(t.ns_tid)},
                     {"python_ident", t.python_ident},
@@ -47,7 +46,7 @@ namespace triage::report {
                     {"state", std::string(procfs::state_word(t.state))},
                     {"cpu_percent", detail::or_null(t.cpu_percent)},
                     {"consistent", t.consistent},
-                    {"frames", std::move(frames)}};
+                    {"frames", detail::frames_json(t.frames)}};
         if (t.failure) row["error"] = t.failure->message();
         threads.push_back(std::move(row));
     }

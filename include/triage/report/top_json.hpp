@@ -18,14 +18,10 @@
 #pragma once
 
 #include <chrono>
-#include <optional>
-#include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "triage/procfs/thread_activity.hpp"
-#include "triage/ptrace/syscall_watch.hpp"
-#include "triage/report/detail/json.hpp"
+#include "triage/report/thread_json.hpp"
 #include "triage/report/top_report.hpp"
 
 namespace triage::report {
@@ -35,21 +31,7 @@ namespace triage::report {
     using std::chrono::duration;
     json threads = json::array();
     for (const auto& row : report.threads) {
-        const auto& a = row.activity;
-        std::optional<std::string> syscall, wchan;
-        if (a && a->syscall_number) syscall = ptrace::syscall_display_name(*a->syscall_number);
-        if (a && !a->wchan.empty()) wchan = std::string{a->wchan.view()};
-        auto& thread = threads.emplace_back(json{
-            {"tid", row.tid},
-            {"ns_tid", detail::or_null(row.ns_tid)},
-            {"name", std::string{row.stat.comm.view()}},
-            {"cpu_percent", detail::or_null(row.cpu_percent)},
-            {"state", std::string(1, row.stat.state)},
-            {"in_user_space", a && a->in_user_space()},
-            {"activity", a ? json(std::string{procfs::to_string(a->kind)}) : json(nullptr)},
-            {"syscall", detail::or_null(syscall)},
-            {"wchan", detail::or_null(wchan)},
-        });
+        auto& thread = threads.emplace_back(to_json(row));
         if (report.syscall_window) {
             // A thread that exited before the watch began has no counts.
             thread["syscall_count"] = row.syscalls ? json(row.syscalls->total) : json(nullptr);

@@ -1,0 +1,218 @@
+// triage/report/hotloop_report.hpp — the whole investigation of a spinning
+// process in one call (what triage-hotloop runs): which threads are hot,
+// whether they wait in the kernel or make system calls, where each is in
+// Python and whether it holds the GIL, whether it goes round a loop, which
+// of the files it runs changed on disk, and optionally a core of the scene.
+//
+// Offers: `hotloop(pid, options)` → `hotloop_report`. In order:
+//  1. the CPU window (`window`, procfs/cpu_sample.hpp) opens; each thread's
+//     context switches are read (/proc/PID/task/TID/status);
+//  2. while it runs, nothing stopped: the mapped code is compared with the
+//     disk (changed_files.hpp), the core is planned and its room reserved
+//     (with `core`), the Python process is opened and every thread's stack
+//     is sampled `samples` times, spread over the window, without stopping
+//     it (cpython::consistent_snapshot);
+//  3. the window closes: CPU% per thread, what each is doing (user space or
+//     which system call), context switches in the window; threads at or
+//     above `hot_percent` are hot;
+//  4. one stop (one_stop.hpp): the Python stacks of every thread, the core
+//     copy with the hottest thread first, and with `syscalls` > 0 a
+//     system-call count on the held session (a second stop ends it);
+//     released; the core is written.
+// Each hot thread's loop evidence (loop_evidence.hpp) comes from its
+// samples and the stack read while stopped, matched by thread identity.
+// A process that is not Python is investigated all the same: no stacks,
+// and `python_failure` says why.
+// Errors: those of sample_cpu and read_activities (no_such_process,
+// permission_denied), plan_dump's (an output path refused, no_space) and
+// read_in_one_stop's (attach, core copy and write, the system-call window).
+// Thread-safe: yes. Signal-safe: no. Target process: reads /proc and its
+// memory; stopped once (`stops`, `stopped_for`: about a millisecond for 26
+// threads without a core; the core copy adds its time), twice with
+// `syscalls`; nothing is written to it.
+//
+//   auto r = TRIAGE_TRY(triage::report::hotloop(pid, {.window = std::chrono::milliseconds{250}}));
+//   for (const auto& h : r.hot) fmt::print("{} {:.1f}%\n", h.row.tid, h.row.cpu_percent.value_or(0));
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "triage/base/error.hpp"
+#include "triage/base/result.hpp"
+#include "triage/coredump/live_dump.hpp"
+#include "triage/cpython/python_stacks.hpp"
+#include "triage/cpython/stack_walker.hpp"
+#include "triage/procfs/cmdline.hpp"
+#include "triage/procfs/cpu_sample.hpp"
+#include "triage/procfs/exe.hpp"
+#include "triage/procfs/ns_tids.hpp"
+#include "triage/procfs/proc_dir.hpp"
+#include "triage/procfs/status.hpp"
+#include "triage/report/changed_files.hpp"
+#include "triage/report/loop_evidence.hpp"
+#include "triage/report/one_stop.hpp"
+#include "triage/report/thread_report.hpp"
+
+namespace triage::report {
+
+struct hotloop_options {
+    std::chrono::milliseconds window{250};  // the CPU window; the stack samples are spread over it
+    double hot_percent = 50;                // a thread using at least this share of one core is hot
+    std::size_t samples = 20;               // Python stack samples in the window, read without stopping (0: none)
+    std::chrono::milliseconds syscalls{0};  // count system calls this long on the held session (0: no; adds a stop)
+    std::optional<std::string> core;        // write a core file here, from the same stop
+    coredump::dump_options dump{};          // how (replace, filter, cancel flag)
+};
+
+struct hot_thread {
+    thread_report row;                                // CPU%, activity after the window, syscalls, Python stack
+    std::optional<std::uint64_t> voluntary_switches;  // in the window: each one a wait in the kernel
+    std::optional<std::uint64_t> involuntary_switches;
+    loop_evidence loop;                               // its stack samples, then the stack read while stopped
+};
+
+struct hotloop_report {
+    pid_t pid = 0;
+    std::string command;
+    std::string executable;                // /proc/PID/exe, " (deleted)" when replaced on disk
+    std::string python_version;            // "" when no stacks were read
+    std::optional<error> python_failure;   // why there are no Python stacks
+    std::chrono::nanoseconds window{0};
+    double hot_percent = 0;
+    double total_cpu_percent = 0;          // the process: can exceed 100
+    std::size_t threads = 0;
+    std::size_t samples = 0;               // stack samples taken in the window
+    std::vector<hot_thread> hot;           // hottest first
+    std::optional<hot_thread> busiest;     // when no thread is hot: the busiest, investigated the same way
+    changed_files_report files;
+    std::optional<error> files_failure;    // the mappings could not be read
+    unsigned stops = 0;
+    std::chrono::nanoseconds stopped_for{0};
+    std::optional<std::chrono::nanoseconds> syscall_window;
+    std::optional<coredump::dump_report> core;
+    std::chrono::nanoseconds elapsed{0};   // the whole investigation, core included
+};
+
+namespace detail::hotloop {
+
+struct switches {
+    std::uint64_t voluntary = 0;
+    std::uint64_t involuntary = 0;
+};
+
+[[nodiscard]] inline std::map<pid_t, switches> read_switches(const procfs::proc_dir& dir, const procfs::cpu_sample& sample) {
+    std::map<pid_t, switches> out;
+    for (const auto& t : sample.threads) {
+        if (auto s = procfs::read_status(dir, t.stat.tid))
+            out.emplace(t.stat.tid, switches{s->voluntary_ctxt_switches, s->nonvoluntary_ctxt_switches});
+    }
+    return out;
+}
+
+using frames = std::vector<cpython::python_frame>;
+
+// Samples every thread's stack `count` times over the window, by thread
+// identity (threading.get_ident()).
+inline std::size_t sample_stacks(cpython::live_python& py, const procfs::cpu_sample& before, const hotloop_options& options,
+                                 std::map<std::uint64_t, std::vector<frames>>& samples) {
+    auto walker = cpython::make_walker(py.memory, py.target);
+    std::size_t taken = 0;
+    for (std::size_t k = 0; k < options.samples; ++k) {
+        procfs::wait_for_window(before, options.window * static_cast<std::int64_t>(k + 1) /
+                                            static_cast<std::int64_t>(options.samples + 1));
+        auto snapshot = cpython::consistent_snapshot(walker);
+        if (!snapshot) continue;
+        ++taken;
+        for (auto& t : snapshot->threads)
+            if (t.consistent && !t.failure) samples[t.python_ident].push_back(std::move(t.frames));
+    }
+    return taken;
+}
+
+} // namespace detail::hotloop
+
+[[nodiscard]] inline result<hotloop_report> hotloop(pid_t pid, const hotloop_options& options = {}) {
+    namespace d = detail::hotloop;
+    const auto started = std::chrono::steady_clock::now();
+    auto dir = TRIAGE_TRY(procfs::proc_dir::open(pid));
+    auto before = TRIAGE_TRY(procfs::sample_cpu(dir));
+    const auto switches_before = d::read_switches(dir, before);
+
+    hotloop_report report;
+    report.pid = pid;
+    report.window = options.window;
+    report.hot_percent = options.hot_percent;
+    report.command = procfs::join_cmdline(TRIAGE_TRY(procfs::read_cmdline(dir)));
+    if (auto exe = procfs::read_exe(dir)) report.executable = exe->path + (exe->deleted ? " (deleted)" : "");
+    if (auto files = changed_files(pid)) report.files = std::move(*files);
+    else report.files_failure = std::move(files.error());
+    std::optional<coredump::dump_plan> plan;
+    if (options.core) {
+        plan.emplace(TRIAGE_TRY(coredump::plan_dump(pid, *options.core, options.dump)));
+        coredump::reserve_copy(*plan);
+    }
+    auto python = cpython::open_live_python(pid);  // stays in place: walkers borrow its memory
+    std::map<std::uint64_t, std::vector<d::frames>> samples;
+    if (python) report.samples = d::sample_stacks(*python, before, options, samples);
+    else report.python_failure = python.error();
+    procfs::wait_for_window(before, options.window);
+
+    auto after = TRIAGE_TRY(procfs::sample_cpu(dir));
+    const auto switches_after = d::read_switches(dir, after);
+    const auto usage = procfs::cpu_usage(before, after);
+    report.total_cpu_percent = procfs::total_cpu_percent(usage);
+    auto rows = thread_reports(usage);
+    TRIAGE_TRY(read_activities(dir, rows));
+    if (auto ids = procfs::read_ns_tids(dir)) join_ns_tids(rows, *ids);
+    report.threads = rows.size();
+    const pid_t first = rows.empty() ? pid : rows.front().tid;
+
+    auto stop = TRIAGE_TRY(read_in_one_stop(pid, python ? &*python : nullptr, std::move(plan),
+                                            {.cpu = usage, .first_tid = first, .syscalls = options.syscalls}));
+    report.stops = stop.stops;
+    report.stopped_for = stop.stopped_for;
+    report.core = std::move(stop.core);
+    if (stop.python_failure) report.python_failure = std::move(stop.python_failure);
+    if (stop.stacks) {
+        report.python_version = stop.stacks->python_version;
+        join_python(rows, *stop.stacks);
+    }
+    if (stop.syscalls) {
+        report.syscall_window = stop.syscalls->window;
+        join_syscalls(rows, *stop.syscalls);
+    }
+
+    auto investigated = [&](thread_report&& row) {
+        hot_thread h{std::move(row), {}, {}, {}};
+        const auto was = switches_before.find(h.row.tid);
+        const auto is = switches_after.find(h.row.tid);
+        if (was != switches_before.end() && is != switches_after.end()) {
+            h.voluntary_switches = is->second.voluntary - was->second.voluntary;
+            h.involuntary_switches = is->second.involuntary - was->second.involuntary;
+        }
+        if (h.row.python) {
+            std::vector<d::frames> seen = samples[h.row.python->python_ident];
+            seen.push_back(h.row.python->frames);
+            h.loop = loop_evidence_of(seen);
+        }
+        return h;
+    };
+    for (auto& row : rows) {
+        if (row.cpu_percent.value_or(0) < options.hot_percent) break;  // hottest first
+        report.hot.push_back(investigated(std::move(row)));
+    }
+    if (report.hot.empty() && !rows.empty()) report.busiest = investigated(std::move(rows.front()));
+    report.elapsed = std::chrono::steady_clock::now() - started;
+    return report;
+}
+
+} // namespace triage::report
