@@ -55,7 +55,7 @@ struct options {
 };
 
 int run(int argc, char** argv) {
-    CLI::App app{"Python stacks of every thread of a live CPython process (2.7, 3.6-3.13), read from outside, "
+    CLI::App app{"Python stacks of every thread of a live CPython process (2.7, 3.6-3.15), read from outside, "
                  "or of a core file",
                  "triage-pystack"};
     options opt;

@@ -45,6 +45,7 @@
 #include "support/interpreters.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/debug_offsets.hpp"
+#include "triage/cpython/gil_wait.hpp"
 #include "triage/cpython/layout.hpp"
 #include "triage/cpython/layouts/all.hpp"
 #include "triage/elf/build_id.hpp"
@@ -790,4 +791,38 @@ TEST_CASE("a running 3.13+ publishes in _Py_DebugOffsets a layout its DWARF conf
     }
     CHECK_MESSAGE(checked > 0, "no 3.13+ interpreter on this machine to read debug offsets from");
     if (const std::string note = test_support::lab_note(); !note.empty()) MESSAGE(note);
+}
+
+TEST_CASE("the GIL's locks lie where gil_wait.hpp looks for GIL waiters, in every 3.7+ interpreter's DWARF") {
+    std::vector<interpreter_files> pythons;
+    for (auto& python : pyenv_interpreters()) {
+        if (python.major * 100 + python.minor >= 307) pythons.push_back(std::move(python));
+    }
+    if (auto debian = debian_python311()) pythons.push_back(std::move(*debian));
+    for (auto& python : lab_interpreters()) pythons.push_back(std::move(python));
+    REQUIRE(!pythons.empty());
+    const std::string gil = "struct _gil_runtime_state";
+    for (const auto& python : pythons) {
+        CAPTURE(python.label);
+        auto dwarf = elf::dwarf_types::open(python.dwarf_path);
+        REQUIRE_MESSAGE(dwarf, dwarf.error().message());
+        auto locked = dwarf->member(gil, "locked");
+        REQUIRE_MESSAGE(locked, locked.error().message());
+        // A GIL at 0x1000 in a layout whose `locked` is this build's (the
+        // layout law tests check that offset in every layout and format).
+        layout l = layouts::v3_11;
+        l.gil.locked = static_cast<byte_offset>(locked->byte_offset);
+        const auto range = gil_wait_range(l, 0x1000);
+        REQUIRE(range);
+        for (const char* lock : {"cond", "mutex", "switch_cond", "switch_mutex"}) {
+            auto m = dwarf->member(gil, lock);
+            REQUIRE_MESSAGE(m, lock << ": " << m.error().message());
+            CHECK_MESSAGE(range->contains(0x1000 + m->byte_offset), lock);
+            CHECK_MESSAGE(range->contains(0x1000 + m->byte_offset + m->byte_size - 1), lock);
+        }
+        auto size = dwarf->size_of(gil);
+        REQUIRE(size);
+        CHECK(range->high == 0x1000 + *size);  // nothing after the locks
+    }
+    MESSAGE("GIL locks checked in " << pythons.size() << " interpreters");
 }

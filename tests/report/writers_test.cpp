@@ -41,6 +41,7 @@ cpython::python_stacks_report stacks() {
     cpython::thread_stack idle;
     idle.python_ident = 1;
     idle.state = 'S';
+    idle.waits_for_gil = true;
     idle.consistent = false;
     idle.failure = error{errc::bad_address, 0, "reading the frame at 0x10", {}};
     r.threads = {hot, idle};
@@ -67,7 +68,7 @@ TEST_CASE("pystack text: header, then each thread's line and frames; target stri
                   "    find_anchor (service.py:41)\n"
                   "    <module> (service.py)\n"
                   "\n"
-                  "Thread ? \"\" idle\n"
+                  "Thread ? \"\" waits for GIL idle\n"
                   "    (this stack changed while it was read; it may be torn)\n"
                   "    (stack incomplete: unreadable address reading the frame at 0x10)\n");
     CHECK(only_printable(text));
@@ -97,6 +98,7 @@ TEST_CASE("pystack JSON: the fields of docs/cli.md, nulls where unknown") {
     CHECK(hot["state"] == "running");
     CHECK(hot["cpu_percent"].get<double>() == doctest::Approx(99.94));
     CHECK(hot["holds_gil"] == true);
+    CHECK(hot["waits_for_gil"] == false);
     CHECK(hot["consistent"] == true);
     CHECK(hot["frames"][0] == nlohmann::json{{"function", "find_anchor"}, {"file", "service.py"}, {"line", 41}});
     CHECK(hot["frames"][1]["line"].is_null());
@@ -106,6 +108,7 @@ TEST_CASE("pystack JSON: the fields of docs/cli.md, nulls where unknown") {
     CHECK(idle["ns_tid"].is_null());
     CHECK(idle["cpu_percent"].is_null());
     CHECK(idle["state"] == "idle");
+    CHECK(idle["waits_for_gil"] == true);
     CHECK(idle["consistent"] == false);
     CHECK(idle["error"] == "unreadable address reading the frame at 0x10");
 

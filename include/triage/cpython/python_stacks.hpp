@@ -35,6 +35,10 @@
 // thread list is read again after the snapshot, so threads started during
 // the CPU window or the snapshot keep their tid, name and state (their CPU%
 // is measured from their start).
+// GIL waiters (live, 3.7+): a thread that does not hold the GIL is read
+// once more in /proc/PID/task/TID/syscall after the snapshot; blocked in
+// futex() on its interpreter's GIL, it `waits_for_gil` (gil_wait.hpp). A
+// thread between two timed waits, running, is not counted as waiting.
 // Errors: no_such_process (gone; or a zombie: "it has exited"), unsupported
 // (its main thread has exited; not a supported version), not_found ("not a
 // Python process"), those of session::attach (permission_denied,
@@ -68,6 +72,7 @@
 #include "triage/coredump/core_file.hpp"
 #include "triage/cpython/core_target.hpp"
 #include "triage/cpython/find_interpreter.hpp"
+#include "triage/cpython/gil_wait.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
 #include "triage/cpython/python_stacks_report.hpp"
 #include "triage/cpython/python_target.hpp"
@@ -81,6 +86,7 @@
 #include "triage/procfs/ns_tids.hpp"
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/procfs/stat.hpp"
+#include "triage/procfs/syscall.hpp"
 #include "triage/ptrace/session.hpp"
 
 namespace triage::cpython {
@@ -203,10 +209,15 @@ template <class Walker>
     std::vector<thread_stack> rows;
     rows.reserve(snapshot.threads.size());
     for (python_thread& t : snapshot.threads) {
+        const auto gil_locks = gil_wait_range(py.target.layout, t.gil);
         thread_stack row = row_of(std::move(t));
         if (row.tid && ns.nested()) {
             row.ns_tid = row.tid;
             row.tid = ns.tid_of(*row.ns_tid);
+        }
+        if (gil_locks && row.tid && !row.holds_gil) {
+            auto syscall = procfs::read_syscall(py.dir, *row.tid);
+            row.waits_for_gil = syscall && waits_for_gil(*syscall, *gil_locks);
         }
         if (auto fact = row.tid ? facts.find(*row.tid) : facts.end(); fact != facts.end()) {
             row.name = std::string(fact->second.stat.comm.view());

@@ -5,7 +5,7 @@
 // version, how it was read, how long the target was stopped, and one
 // `thread_stack` per Python thread: kernel tid, its tid inside the
 // target's PID namespace, threading.get_ident(), OS name, state letter,
-// CPU%, GIL, consistency, frames, the walk's error) and `stacks_source`.
+// CPU%, GIL held or waited for, consistency, frames, the walk's error) and `stacks_source`.
 // All compare with ==. Made by python_stacks.hpp; printed by
 // report/pystack_text.hpp and report/pystack_json.hpp; {fmt} formatters in
 // report/python_format.hpp.
@@ -53,6 +53,8 @@ struct thread_stack {
     char state = '?';                   // kernel state letter as the CPU window ended ('?' unknown, cores)
     std::optional<double> cpu_percent;  // of one core, 0–100; nullopt: not measured
     bool holds_gil = false;
+    bool waits_for_gil = false;         // blocked in futex() on its interpreter's GIL (live, 3.7+:
+                                        // see gil_wait.hpp); false also when not known
     bool consistent = true;             // false: its stack moved while it was read (nonblocking)
     std::vector<python_frame> frames;   // innermost first
     std::optional<error> failure;       // the walk stopped early; frames hold what was read

@@ -130,6 +130,8 @@ struct python_thread {
     std::uint64_t python_ident = 0;         // threading.get_ident(): the pthread_t, not a tid
     std::optional<pid_t> tid;               // kernel tid, when the version records it (3.11+)
     bool holds_gil = false;
+    std::uint64_t gil = 0;                  // address of the struct _gil_runtime_state its interpreter
+                                            // runs under (3.7+; 0: not known; see gil_wait.hpp)
     bool consistent = true;                 // false: a second read of its stack disagreed with the first
     std::vector<python_frame> frames;       // innermost first
     std::optional<error> failure;           // the walk stopped early; frames hold what was read
@@ -258,10 +260,14 @@ public:
             std::int64_t id = w::load<std::int64_t>(bytes, il.id);
             std::uint64_t next_interp = w::pointer(bytes, il.next);
             std::uint64_t holder = current;
+            std::uint64_t gil = 0;
             if (layout_.runtime.gil_from == gil_root::interpreter_pointer) {
-                holder = TRIAGE_TRY(gil_holder(w::pointer(bytes, il.gil_pointer)));
+                gil = w::pointer(bytes, il.gil_pointer);
+                holder = TRIAGE_TRY(gil_holder(gil));
+            } else if (layout_.runtime.gil_from == gil_root::runtime && roots_.gil_locked != 0) {
+                gil = roots_.gil_locked - layout_.gil.locked;
             }
-            TRIAGE_TRY(read_threads(interp, id, w::pointer(bytes, il.threads_head), holder, snap, cursors));
+            TRIAGE_TRY(read_threads(interp, id, w::pointer(bytes, il.threads_head), holder, gil, snap, cursors));
             interp = next_interp;
         }
         TRIAGE_TRY(walk_frames(snap, cursors));
@@ -493,7 +499,8 @@ private:
 
     // ---- thread states
     [[nodiscard]] result<void> read_threads(std::uint64_t interp, std::int64_t id, std::uint64_t tstate,
-                                            std::uint64_t holder, stack_snapshot& snap, std::vector<cursor>& cursors) {
+                                            std::uint64_t holder, std::uint64_t gil, stack_snapshot& snap,
+                                            std::vector<cursor>& cursors) {
         namespace w = detail::walker;
         const auto& tl = layout_.thread;
         std::unordered_set<std::uint64_t> seen;
@@ -521,6 +528,7 @@ private:
                 if (native > 0 && native < (1u << 30)) t.tid = static_cast<pid_t>(native);
             }
             t.holds_gil = holder != 0 && holder == tstate;
+            t.gil = gil;
             t.frames.reserve(16);
             snap.threads.push_back(std::move(t));
             start_walk(snap.threads.size() - 1, bytes, snap, cursors);

@@ -77,7 +77,7 @@ inline void hot_thread_block(writer& w, const hotloop_report& r, const hot_threa
         w.item(1, "System calls: not counted (a system-call window on the held session counts them)");
     }
     if (row.python) {
-        w.item(1, fmt::format("GIL: {}", row.python->holds_gil ? "held" : "not held"));
+        w.item(1, fmt::format("GIL: {}", row.python->holds_gil ? "held" : row.python->waits_for_gil ? "waiting for it" : "not held"));
         w.item(1, "Python stack, read while stopped, innermost first:");
         for (const auto& f : row.python->frames) w.item(2, w.frame(f));
         if (row.python->frames.empty()) w.item(2, "(no Python frames)");

@@ -87,7 +87,7 @@ struct quoting {
 [[nodiscard]] inline std::string python_place(const hot_thread& h, const hotloop_report& r, const quoting& q) {
     if (!h.row.python) return r.python_failure ? "; its Python stack could not be read" : "";
     const auto& py = *h.row.python;
-    std::string out = py.holds_gil ? ", holding the GIL" : ", not holding the GIL";
+    std::string out = py.holds_gil ? ", holding the GIL" : py.waits_for_gil ? ", waiting for the GIL" : ", not holding the GIL";
     if (py.frames.empty()) return out + ", with no Python frames";
     auto place = [&](const cpython::python_frame& f) {
         std::string file = f.line ? fmt::format("{}:{}", f.file, *f.line) : f.file;

@@ -7,7 +7,7 @@
 // (in the report's order): tid (null: unknown), ns_tid (null unless the
 // target is in another PID namespace), python_ident (threading.get_ident()),
 // thread_id (the same number, the field's name before python_ident), name,
-// holds_gil, state (a word: procfs::state_word), cpu_percent (null: not
+// holds_gil, waits_for_gil (blocked on the GIL; live 3.7+), state (a word: procfs::state_word), cpu_percent (null: not
 // measured), consistent, frames [{function, file, line (null: none)}], and
 // error when the walk stopped early; thread_list_complete (false: read while
 // it ran, the thread list kept changing; threads may be missing). Strings are escaped by the JSON rules;
@@ -43,6 +43,7 @@ namespace triage::report {
                     {"thread_id", t.python_ident},
                     {"name", t.name},
                     {"holds_gil", t.holds_gil},
+                    {"waits_for_gil", t.waits_for_gil},
                     {"state", std::string(procfs::state_word(t.state))},
                     {"cpu_percent", detail::or_null(t.cpu_percent)},
                     {"consistent", t.consistent},

@@ -77,7 +77,8 @@ struct fmt::formatter<triage::cpython::thread_stack> : triage::report::detail::p
     auto format(const triage::cpython::thread_stack& t, Context& ctx) const {
         auto out = t.tid ? fmt::format_to(ctx.out(), "Thread {}", *t.tid) : fmt::format_to(ctx.out(), "Thread ?");
         if (t.ns_tid) out = fmt::format_to(out, " (ns {})", *t.ns_tid);
-        out = fmt::format_to(out, " \"{}\"{} {}", triage::escape_controls(t.name), t.holds_gil ? " holds GIL" : "",
+        out = fmt::format_to(out, " \"{}\"{} {}", triage::escape_controls(t.name),
+                             t.holds_gil ? " holds GIL" : (t.waits_for_gil ? " waits for GIL" : ""),
                              triage::procfs::state_word(t.state));
         if (t.cpu_percent) out = fmt::format_to(out, " {:.1f}%", *t.cpu_percent);
         return triage::report::detail::write_frames(out, t.frames, t.consistent, t.failure);

@@ -7,7 +7,7 @@
 // (null: no baseline), state (the kernel's letter), in_user_space,
 // activity (null: not read), syscall (the call it is blocked in, null in
 // user space), wchan (null when running or unknown); and when the row has a
-// Python stack: python_ident, holds_gil, frames [{function, file, line}]
+// Python stack: python_ident, holds_gil, waits_for_gil, frames [{function, file, line}]
 // (innermost first). System-call counts are the caller's to add: whether
 // they were counted is a fact of the report, not of the row.
 // Dump with ensure_ascii (true) and error_handler_t::replace: target
@@ -51,6 +51,7 @@ namespace triage::report {
     if (row.python) {
         out["python_ident"] = row.python->python_ident;
         out["holds_gil"] = row.python->holds_gil;
+        out["waits_for_gil"] = row.python->waits_for_gil;
         out["frames"] = detail::frames_json(row.python->frames);
     }
     return out;
