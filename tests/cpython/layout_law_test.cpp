@@ -187,6 +187,8 @@ std::optional<law> law_for(std::string_view section, std::string_view field, int
         }
         if (f == "id") return when(v >= 307, member_of(interp, "id"), absent_from(interp, "id"));
         if (f == "gil_pointer") return when(v >= 312, member_of(interp, "ceval.gil"), absent_from(interp, "ceval.gil"));
+        // Read only where _Py_DebugOffsets publishes it (3.14+).
+        if (f == "threads_main") return when(v >= 314, member_of(interp, "threads.main"), absent_from());
     }
     if (section == "gil") {
         const std::string gil = "struct _gil_runtime_state";

@@ -486,3 +486,33 @@ TEST_CASE("a recheck finds a thread list that ended early when read (a thread st
         CHECK_FALSE(again->thread_list_complete);
     });
 }
+
+TEST_CASE("3.14+: a walk that does not reach the interpreter's main thread read the list short") {
+    cpython::layout l = cpython::layouts::v3_12;
+    const auto& il = l.interpreter;
+    l.interpreter.threads_main = static_cast<cpython::byte_offset>(
+        cpython::detail::walker::extent({il.next, il.threads_head, il.id, il.gil_pointer}));
+    synthetic_image image;
+    constexpr std::uint64_t base = synthetic_image::base;
+    constexpr std::uint64_t head = base, current = base + 0x40, interp = base + 0x100;
+    constexpr std::uint64_t born = base + 0x8000, main_thread = base + 0xC000;
+    image.put(head, interp);
+    image.put(interp + il.threads_head, born);
+    image.put(interp + l.interpreter.threads_main, main_thread);
+    image.put(born + l.thread.interp, interp);
+    image.put(main_thread + l.thread.interp, interp);
+    memory::buffer_source mem{base, image.bytes};
+    cpython::runtime_roots roots;
+    roots.interpreters_head = head;
+    roots.current_thread = current;
+    cpython::stack_walker walker{mem, l, roots};
+    auto snap = walker.snapshot();  // the new head's link is not stored yet
+    REQUIRE_MESSAGE(snap, snap.error().message());
+    CHECK(snap->threads.size() == 1);
+    CHECK_FALSE(snap->thread_list_complete);
+    image.put(born + l.thread.next, main_thread);
+    auto again = walker.snapshot();
+    REQUIRE(again);
+    CHECK(again->threads.size() == 2);
+    CHECK(again->thread_list_complete);
+}

@@ -103,6 +103,7 @@ struct interpreter_state {
     debug_position id;
     debug_position next;
     debug_position threads_head;
+    debug_position threads_main;  // 3.14+
     debug_position ceval_gil;
     debug_position gil_runtime_state;
     debug_position gil_runtime_state_locked;
@@ -210,8 +211,9 @@ inline constexpr debug_offsets_format debug_offsets_format_3_13 = {
         .version = 8,
         .free_threaded = 16,
         .runtime_state = {.size = 24, .interpreters_head = 40},
-        .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72, .ceval_gil = 112,
-                              .gil_runtime_state = 120, .gil_runtime_state_locked = 136,
+        .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72,
+                              .threads_main = position_none, .ceval_gil = 112, .gil_runtime_state = 120,
+                              .gil_runtime_state_locked = 136,
                               .gil_runtime_state_holder = 144},
         .thread_state = {.size = 152, .prev = 160, .next = 168, .interp = 176, .current_frame = 184,
                          .thread_id = 192, .native_thread_id = 200},
@@ -244,8 +246,9 @@ inline constexpr debug_offsets_format debug_offsets_format_3_14 = {
         .version = 8,
         .free_threaded = 16,
         .runtime_state = {.size = 24, .interpreters_head = 40},
-        .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72, .ceval_gil = 120,
-                              .gil_runtime_state = 128, .gil_runtime_state_locked = 144,
+        .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72,
+                              .threads_main = 80, .ceval_gil = 120, .gil_runtime_state = 128,
+                              .gil_runtime_state_locked = 144,
                               .gil_runtime_state_holder = 152},
         .thread_state = {.size = 176, .prev = 184, .next = 192, .interp = 200, .current_frame = 208,
                          .thread_id = 216, .native_thread_id = 224},
@@ -278,8 +281,9 @@ inline constexpr debug_offsets_format debug_offsets_format_3_15 = {
         .version = 8,
         .free_threaded = 16,
         .runtime_state = {.size = 24, .interpreters_head = 40},
-        .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72, .ceval_gil = 120,
-                              .gil_runtime_state = 128, .gil_runtime_state_locked = 144,
+        .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72,
+                              .threads_main = 80, .ceval_gil = 120, .gil_runtime_state = 128,
+                              .gil_runtime_state_locked = 144,
                               .gil_runtime_state_holder = 152},
         .thread_state = {.size = 176, .prev = 184, .next = 192, .interp = 200, .current_frame = 208,
                          .thread_id = 240, .native_thread_id = 248},
@@ -432,6 +436,10 @@ struct decoded {
         check.field("interpreter_state.threads_head", f.interpreter_state.threads_head, interp_size);
     l.interpreter.id = check.field("interpreter_state.id", f.interpreter_state.id, interp_size);
     l.interpreter.gil_pointer = check.field("interpreter_state.ceval_gil", f.interpreter_state.ceval_gil, interp_size);
+    if (f.interpreter_state.threads_main != position_none) {
+        l.interpreter.threads_main =
+            check.field("interpreter_state.threads_main", f.interpreter_state.threads_main, interp_size);
+    }
     check.distinct("interpreter_state", {l.interpreter.next, l.interpreter.threads_head, l.interpreter.id});
     const byte_offset gil =
         check.field("interpreter_state.gil_runtime_state", f.interpreter_state.gil_runtime_state, interp_size);

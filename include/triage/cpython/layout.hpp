@@ -124,6 +124,8 @@ struct interpreter_layout {
     byte_offset threads_head;  // _is.tstate_head (≤3.10) / _is.threads.head (3.11+)
     byte_offset id;            // _is.id (3.7+)
     byte_offset gil_pointer;   // _is.ceval.gil (3.12+: struct _gil_runtime_state *)
+    byte_offset threads_main = offset_none;  // _is.threads.main, the main thread's state (3.14+: read
+                                             // from _Py_DebugOffsets; the walker checks its list reached it)
 
     friend constexpr bool operator==(const interpreter_layout&, const interpreter_layout&) = default;
 };
@@ -266,7 +268,7 @@ struct layout {
 
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::runtime_layout, interpreters_from, current_thread_from, gil_from,
                         interpreters_head, tstate_current, gil);
-BOOST_HANA_ADAPT_STRUCT(triage::cpython::interpreter_layout, next, threads_head, id, gil_pointer);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::interpreter_layout, next, threads_head, id, gil_pointer, threads_main);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::gil_layout, last_holder, locked);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::thread_state_layout, size, prev, next, interp, frame, cframe,
                         cframe_current_frame, current_frame, thread_id, native_thread_id);

@@ -38,7 +38,9 @@
 // (`consistent = false`), and a snapshot whose thread list ended at a
 // thread state that links on now or holds another thread now
 // (`thread_list_complete = false`: 3.14 publishes a new thread state before
-// setting its link, and one read while set up may end the list early);
+// setting its link, and one read while set up may end the list early;
+// 3.14+: a walk that did not reach the interpreter's main thread, which is
+// last in the list, is short too);
 // `retry(snapshot)`
 // walks such threads again, and threads whose walk failed on memory that
 // changed under it (inconsistent, bad_address), then rechecks them.
@@ -142,9 +144,10 @@ struct python_thread {
 struct stack_snapshot {
     std::size_t interpreters = 0;
     std::vector<python_thread> threads;
-    // false: a recheck found a thread list that ended early when it was
-    // read (a thread state published before its link was set), so threads
-    // may be missing; `consistent_snapshot` then takes the snapshot again.
+    // false: the thread list ended early when it was read (a thread state
+    // published before its link was set: a recheck found it linking on, or
+    // holding another thread; 3.14+: the walk missed the main thread), so
+    // threads may be missing; `consistent_snapshot` then takes it again.
     bool thread_list_complete = true;
     [[nodiscard]] bool consistent() const noexcept {
         return thread_list_complete &&
@@ -255,8 +258,8 @@ public:
                 return fail(errc::inconsistent, "walking the interpreter list: bad or repeated interpreter " + hex(interp));
             }
             const auto& il = layout_.interpreter;
-            auto bytes = TRIAGE_TRY(fetch(interp, w::extent({il.next, il.threads_head, il.id, il.gil_pointer}),
-                                          "reading the interpreter state"));
+            const std::size_t size = w::extent({il.next, il.threads_head, il.id, il.gil_pointer, il.threads_main});
+            auto bytes = TRIAGE_TRY(fetch(interp, size, "reading the interpreter state"));
             std::int64_t id = w::load<std::int64_t>(bytes, il.id);
             std::uint64_t next_interp = w::pointer(bytes, il.next);
             std::uint64_t holder = current;
@@ -267,7 +270,16 @@ public:
             } else if (layout_.runtime.gil_from == gil_root::runtime && roots_.gil_locked != 0) {
                 gil = roots_.gil_locked - layout_.gil.locked;
             }
+            const std::size_t first = snap.threads.size();
             TRIAGE_TRY(read_threads(interp, id, w::pointer(bytes, il.threads_head), holder, gil, snap, cursors));
+            // 3.14+: the main thread is the oldest, so last in the list; a
+            // walk that missed it ended early (a new head read before its
+            // link was stored: the compiler may store the head first).
+            if (const std::uint64_t main = w::pointer(bytes, il.threads_main); main != 0 &&
+                std::ranges::none_of(std::span{snap.threads}.subspan(first),
+                                     [&](const python_thread& t) { return t.thread_state == main; })) {
+                snap.thread_list_complete = false;
+            }
             interp = next_interp;
         }
         TRIAGE_TRY(walk_frames(snap, cursors));
