@@ -1,5 +1,9 @@
 // Python stacks of a 26-thread stuck service (tests/victims/py_stuck_service.py
-// on Debian's /usr/bin/python3.11, else the first python3 on PATH):
+// on Debian's /usr/bin/python3.11, else the first python3 on PATH; or on the
+// command in TRIAGE_BENCH_PYTHON, words split at spaces, for example the
+// interpreter lab's 3.14, which needs the source tree and /tmp shared:
+//   TRIAGE_BENCH_PYTHON="tests/lab/run-in-root /var/cache/triage-lab/root
+//     --share $PWD --share /tmp -- /usr/bin/python3.14"):
 //  - BM_warm_snapshot: one walker snapshot of every thread's stack, in a
 //    loop, without stopping the target (goal: under 100 µs, so a sampler
 //    could run at 10 kHz);
@@ -18,8 +22,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/python_target.hpp"
@@ -38,12 +44,21 @@ struct service {
     std::string ready = "/tmp/triage-pystack-bench-" + std::to_string(::getpid());
 
     service() {
-        std::string python = ::access("/usr/bin/python3.11", X_OK) == 0 ? "/usr/bin/python3.11" : "python3";
-        std::string script = std::string(TRIAGE_SOURCE_DIR) + "/tests/victims/py_stuck_service.py";
+        std::vector<std::string> words;
+        if (const char* command = std::getenv("TRIAGE_BENCH_PYTHON")) {
+            std::istringstream in{command};
+            for (std::string word; in >> word;) words.push_back(word);
+        }
+        if (words.empty()) words = {::access("/usr/bin/python3.11", X_OK) == 0 ? "/usr/bin/python3.11" : "python3"};
+        words.push_back(std::string(TRIAGE_SOURCE_DIR) + "/tests/victims/py_stuck_service.py");
+        words.push_back(ready);
+        std::vector<char*> argv;
+        for (auto& w : words) argv.push_back(w.data());
+        argv.push_back(nullptr);
         pid = ::fork();
         if (pid == 0) {
             ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            ::execlp(python.c_str(), python.c_str(), script.c_str(), ready.c_str(), static_cast<char*>(nullptr));
+            ::execvp(argv[0], argv.data());
             ::_exit(127);
         }
         for (int k = 0; k < 500 && ::access(ready.c_str(), F_OK) != 0; ++k) {
