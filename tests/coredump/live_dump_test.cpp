@@ -85,6 +85,22 @@ dump_options quick() {
     return o;
 }
 
+// A progress callback that SIGKILLs `pid` at the first chunk written and
+// waits (up to 5 s) until every thread has left its memory (zombie or
+// gone): on a loaded machine the rest of the dump could otherwise be read
+// before the kill takes effect.
+auto kill_at_first_chunk(pid_t pid) {
+    return [pid, killed = false](std::uint64_t, std::uint64_t) mutable {
+        if (std::exchange(killed, true)) return;
+        ::kill(pid, SIGKILL);
+        for (int k = 0; k < 5000; ++k) {
+            const auto states = test_support::thread_states(pid);
+            if (std::ranges::all_of(states, [](char s) { return s == 'Z' || s == '?'; })) return;
+            ::usleep(1000);
+        }
+    };
+}
+
 } // namespace
 
 TEST_CASE("gdb and eu-stack read our core of a 26-thread victim as they read the live process") {
@@ -407,18 +423,7 @@ TEST_CASE("copied to memory first or written while stopped: the same core, and o
     // Killed once the copy is taken: the core is still written, whole.
     dump_options killing = to_memory;
     pid_t pid = v.pid();
-    // Killed at the first chunk, and waited for until every thread has left
-    // its memory (zombie or gone): on a loaded machine the rest of the dump
-    // could otherwise be read before the kill takes effect.
-    killing.write.progress = [pid, killed = false](std::uint64_t, std::uint64_t) mutable {
-        if (std::exchange(killed, true)) return;
-        ::kill(pid, SIGKILL);
-        for (int k = 0; k < 5000; ++k) {
-            const auto states = test_support::thread_states(pid);
-            if (std::ranges::all_of(states, [](char s) { return s == 'Z' || s == '?'; })) return;
-            ::usleep(1000);
-        }
-    };
+    killing.write.progress = kill_at_first_chunk(pid);
     auto after = dump_process(pid, dir / "after.core", killing);
     REQUIRE_MESSAGE(after, after.error().message());
     CHECK(after->bytes_written == first->bytes_written);
@@ -505,18 +510,7 @@ TEST_CASE("a full disk and a target that dies mid-dump: no file, a clear error")
     killing.strategy = copy_strategy::to_file;
     killing.write.chunk_bytes = 64 * 1024;
     pid_t pid = v.pid();
-    // Killed at the first chunk, and waited for until every thread has left
-    // its memory (zombie or gone): on a loaded machine the rest of the dump
-    // could otherwise be read before the kill takes effect.
-    killing.write.progress = [pid, killed = false](std::uint64_t, std::uint64_t) mutable {
-        if (std::exchange(killed, true)) return;
-        ::kill(pid, SIGKILL);
-        for (int k = 0; k < 5000; ++k) {
-            const auto states = test_support::thread_states(pid);
-            if (std::ranges::all_of(states, [](char s) { return s == 'Z' || s == '?'; })) return;
-            ::usleep(1000);
-        }
-    };
+    killing.write.progress = kill_at_first_chunk(pid);
     auto died = dump_process(pid, dir / "dead.core", killing);
     REQUIRE(!died);
     CHECK(died.error().code == errc::no_such_process);
