@@ -24,9 +24,7 @@
 #include <string>
 #include <utility>
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include "triage/base/text.hpp"
 #include "triage/coredump/live_dump.hpp"
@@ -44,7 +42,8 @@ extern "C" void request_stop(int) { stop_requested = 1; }
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Write a core file of a running process, stopping it only while its memory is copied.", "triage-gcore"};
+    triage::report::command_line cli{"triage-gcore",
+                                     "Write a core file of a running process, stopping it only while its memory is copied."};
     pid_t pid = 0;
     std::string output;
     bool force = false;
@@ -52,20 +51,19 @@ int main(int argc, char** argv) {
     int sample_ms = 100;
     std::string filter_text;
     std::string copy = "auto";
-    triage::report::add_pid_option(app, "pid", pid, "process to dump")->required();
-    auto* output_option = app.add_option("-o,--output", output, "core file to write (default: core.PID in the current directory)");
-    app.add_flag("--force", force, "replace FILE if it is an existing regular file (keeping its mode, at most 0600)");
-    app.add_flag("--json", json, "print one JSON document instead of text");
-    app.add_option("--sample-ms", sample_ms, "CPU sampling window to find the busiest thread (0: by state only)")
-        ->check(CLI::Range(0, 10000));
-    app.add_option("--filter", filter_text, "coredump_filter bits in hex (default: the process's own, see core(5))");
-    app.add_option("--copy", copy,
-                   "where memory goes while the process is stopped: memory (then the file is written with it "
-                   "running), file (no extra memory, stopped longer), auto (memory when it fits in half of "
-                   "MemAvailable; the default)")
-        ->check(CLI::IsMember({"auto", "memory", "file"}));
-    if (auto code = triage::report::parse_command_line(app, argc, argv)) return *code;
-    if (output_option->count() > 0 && output.empty()) {
+    cli.pid("pid", pid, "process to dump").required();
+    auto output_option = cli.add("-o,--output", output, "core file to write (default: core.PID in the current directory)");
+    cli.flag("--force", force, "replace FILE if it is an existing regular file (keeping its mode, at most 0600)");
+    cli.flag("--json", json, "print one JSON document instead of text");
+    cli.add("--sample-ms", sample_ms, "CPU sampling window to find the busiest thread (0: by state only)").range(0, 10000);
+    cli.add("--filter", filter_text, "coredump_filter bits in hex (default: the process's own, see core(5))");
+    cli.add("--copy", copy,
+            "where memory goes while the process is stopped: memory (then the file is written with it "
+            "running), file (no extra memory, stopped longer), auto (memory when it fits in half of "
+            "MemAvailable; the default)")
+        .one_of({"auto", "memory", "file"});
+    if (auto code = cli.parse(argc, argv)) return *code;
+    if (output_option.given() && output.empty()) {
         fmt::print(stderr, "triage-gcore: -o needs a file name\n");
         return 2;
     }
@@ -108,7 +106,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (json) {
-        fmt::print("{}\n", triage::report::to_json(*report).dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
+        fmt::print("{}\n", triage::report::to_json_text(*report));
     } else {
         std::fputs(triage::report::to_text(*report).c_str(), stdout);
     }

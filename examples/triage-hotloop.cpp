@@ -52,23 +52,23 @@ struct options {
 };
 
 int run(int argc, char** argv) {
-    CLI::App app{"Which thread spins, where in Python, since when the code changed on disk: one stop, one verdict.",
-                 "triage-hotloop"};
+    report::command_line cli{"triage-hotloop",
+                             "Which thread spins, where in Python, since when the code changed on disk: one stop, one verdict."};
     options opt;
-    report::add_pid_option(app, "pid", opt.pid, "process id")->required();
-    auto* core = app.add_option("--core", opt.core, "also write a core file here, from the same stop (a new file)");
-    auto* json = app.add_flag("--json", opt.json, "print one JSON document");
-    app.add_flag("--markdown", opt.markdown, "print Markdown, for an incident document")->excludes(json);
-    app.add_option("--window", opt.window_ms, "milliseconds over which CPU use is measured and stacks are sampled")
-        ->check(CLI::Range(10, 60'000));
-    app.add_option("--hot", opt.hot_percent, "a thread using at least this % of one core is hot")->check(CLI::Range(0.0, 100.0));
-    app.add_option("--samples", opt.samples, "Python stack samples over the window, read without stopping (0: none)")
-        ->check(CLI::Range(0, 1000));
-    app.add_option("--syscalls", opt.syscalls_ms,
-                   "then count system calls for MS ms on the held session (ptrace; adds a second stop; off by default)")
-        ->check(CLI::Range(1, 60'000));
-    if (auto code = report::parse_command_line(app, argc, argv)) return *code;
-    if (core->count() > 0 && opt.core.empty()) {
+    cli.pid("pid", opt.pid, "process id").required();
+    auto core = cli.add("--core", opt.core, "also write a core file here, from the same stop (a new file)");
+    auto json = cli.flag("--json", opt.json, "print one JSON document");
+    cli.flag("--markdown", opt.markdown, "print Markdown, for an incident document").excludes(json);
+    cli.add("--window", opt.window_ms, "milliseconds over which CPU use is measured and stacks are sampled")
+        .range(10, 60'000);
+    cli.add("--hot", opt.hot_percent, "a thread using at least this % of one core is hot").range(0.0, 100.0);
+    cli.add("--samples", opt.samples, "Python stack samples over the window, read without stopping (0: none)")
+        .range(0, 1000);
+    cli.add("--syscalls", opt.syscalls_ms,
+            "then count system calls for MS ms on the held session (ptrace; adds a second stop; off by default)")
+        .range(1, 60'000);
+    if (auto code = cli.parse(argc, argv)) return *code;
+    if (core.given() && opt.core.empty()) {
         fmt::print(stderr, "triage-hotloop: --core needs a file name\n");
         return 2;
     }
@@ -80,9 +80,9 @@ int run(int argc, char** argv) {
     options.syscalls = std::chrono::milliseconds{opt.syscalls_ms};
     if (!opt.core.empty()) options.core = opt.core;
     auto r = report::hotloop(opt.pid, options);
-    if (!r) return report::print_failure(app.get_name(), r.error());
+    if (!r) return report::print_failure(cli.program(), r.error());
     if (opt.json) {
-        fmt::print("{}\n", report::to_json(*r).dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
+        fmt::print("{}\n", report::to_json_text(*r));
     } else {
         fmt::print("{}", opt.markdown ? report::to_markdown(*r) : report::to_text(*r));
     }

@@ -55,33 +55,29 @@ struct options {
 };
 
 int run(int argc, char** argv) {
-    CLI::App app{"Python stacks of every thread of a live CPython process (2.7, 3.6-3.15), read from outside, "
-                 "or of a core file",
-                 "triage-pystack"};
+    report::command_line cli{"triage-pystack",
+                             "Python stacks of every thread of a live CPython process (2.7, 3.6-3.15), read from outside, "
+                             "or of a core file"};
     options opt;
-    auto* pid = report::add_pid_option(app, "pid", opt.pid, "process id of the Python process");
-    auto* core = app.add_option("--core", opt.core, "read the stacks from this core file instead of a process")
-                     ->excludes(pid);
-    app.add_option("--exe", opt.exe, "with --core: read the interpreter (python or libpython) from this file")
-        ->needs(core);
-    app.add_flag("--nonblocking", opt.nonblocking, "never stop the target (stacks may be torn; they are re-read)")
-        ->excludes(core);
-    app.add_flag("--json", opt.json, "print one JSON document");
-    app.add_option("--cpu-window", opt.cpu_window_ms, "milliseconds over which CPU use is measured (0: off)")
-        ->check(CLI::Range(0, 60000))
-        ->excludes(core);
-    app.callback([&] {
-        if (pid->count() == 0 && core->count() == 0) throw CLI::RequiredError("a pid or --core");
-    });
-    if (auto code = report::parse_command_line(app, argc, argv)) return *code;
+    auto pid = cli.pid("pid", opt.pid, "process id of the Python process");
+    auto core = cli.add("--core", opt.core, "read the stacks from this core file instead of a process").excludes(pid);
+    cli.add("--exe", opt.exe, "with --core: read the interpreter (python or libpython) from this file").needs(core);
+    cli.flag("--nonblocking", opt.nonblocking, "never stop the target (stacks may be torn; they are re-read)")
+        .excludes(core);
+    cli.flag("--json", opt.json, "print one JSON document");
+    cli.add("--cpu-window", opt.cpu_window_ms, "milliseconds over which CPU use is measured (0: off)")
+        .range(0, 60000)
+        .excludes(core);
+    cli.require_one_of(pid, core, "a pid or --core");
+    if (auto code = cli.parse(argc, argv)) return *code;
 
-    auto stacks = core->count() > 0
+    auto stacks = core.given()
                       ? cpython::python_stacks(opt.core, {.exe = opt.exe})
                       : cpython::python_stacks(opt.pid, {.nonblocking = opt.nonblocking,
                                                          .cpu_window = std::chrono::milliseconds{opt.cpu_window_ms}});
-    if (!stacks) return report::print_failure(app.get_name(), stacks.error());
+    if (!stacks) return report::print_failure(cli.program(), stacks.error());
     if (opt.json) {
-        fmt::print("{}\n", report::to_json(*stacks).dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
+        fmt::print("{}\n", report::to_json_text(*stacks));
     } else {
         fmt::print("{}", report::to_text(*stacks));
     }

@@ -19,19 +19,19 @@
 
 int main(int argc, char** argv) {
     using namespace triage;
-    CLI::App app{"Python threads that moved between two cores of one process.", "triage-stackdiff"};
+    report::command_line cli{"triage-stackdiff", "Python threads that moved between two cores of one process."};
     std::string core_a, core_b;
     std::optional<std::string> exe;
-    app.add_option("core_a", core_a, "the earlier core")->required();
-    app.add_option("core_b", core_b, "the later core")->required();
-    app.add_option("--exe", exe, "read the interpreter (python or libpython) from this file");
-    if (auto code = report::parse_command_line(app, argc, argv)) return *code;
+    cli.add("core_a", core_a, "the earlier core").required();
+    cli.add("core_b", core_b, "the later core").required();
+    cli.add("--exe", exe, "read the interpreter (python or libpython) from this file");
+    if (auto code = cli.parse(argc, argv)) return *code;
 
-    return report::run_program(app.get_name(), [&] {
+    return report::run_program(cli.program(), [&] {
         auto a = cpython::python_stacks(core_a, {.exe = exe});
-        if (!a) return report::print_failure(app.get_name(), a.error());
+        if (!a) return report::print_failure(cli.program(), a.error());
         auto b = cpython::python_stacks(core_b, {.exe = exe});
-        if (!b) return report::print_failure(app.get_name(), b.error());
+        if (!b) return report::print_failure(cli.program(), b.error());
         const auto diff = report::diff_stacks(*a, *b);
         fmt::print("{} -> {}: {} threads the same, {} moved, appeared or vanished\n", escape_controls(core_a),
                    escape_controls(core_b), diff.same, diff.changes.size());

@@ -20,23 +20,22 @@
 
 int main(int argc, char** argv) {
     using namespace triage;
-    CLI::App app{"One JSON line per thread: tid, name, CPU%, system call state, Python stack.", "triage-threads"};
+    report::command_line cli{"triage-threads", "One JSON line per thread: tid, name, CPU%, system call state, Python stack."};
     pid_t pid = 0;
     int interval_ms = 200;
     bool nonblocking = false;
-    report::add_pid_option(app, "pid", pid, "process id")->required();
-    app.add_option("--interval", interval_ms, "CPU window in milliseconds")->check(CLI::Range(1, 3'600'000));
-    app.add_flag("--nonblocking", nonblocking, "read the Python stacks without stopping the process");
-    if (auto code = report::parse_command_line(app, argc, argv)) return *code;
+    cli.pid("pid", pid, "process id").required();
+    cli.add("--interval", interval_ms, "CPU window in milliseconds").range(1, 3'600'000);
+    cli.flag("--nonblocking", nonblocking, "read the Python stacks without stopping the process");
+    if (auto code = cli.parse(argc, argv)) return *code;
 
-    return report::run_program(app.get_name(), [&] {
+    return report::run_program(cli.program(), [&] {
         auto top = report::top(pid, {.interval = std::chrono::milliseconds{interval_ms}});
-        if (!top) return report::print_failure(app.get_name(), top.error());
+        if (!top) return report::print_failure(cli.program(), top.error());
         auto stacks = cpython::python_stacks(pid, {.nonblocking = nonblocking, .cpu_window = std::chrono::milliseconds{0}});
         if (stacks) report::join_python(top->threads, *stacks);
-        else if (stacks.error().code != errc::not_found) return report::print_failure(app.get_name(), stacks.error());
-        for (const auto& row : top->threads)
-            fmt::print("{}\n", report::to_json(row).dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
+        else if (stacks.error().code != errc::not_found) return report::print_failure(cli.program(), stacks.error());
+        for (const auto& row : top->threads) fmt::print("{}\n", report::to_json_text(row, -1));
         return 0;
     });
 }

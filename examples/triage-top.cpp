@@ -44,22 +44,22 @@ struct options {
 
 int run(int argc, char** argv) {
     options opt;
-    CLI::App app{"Per-thread CPU of a process, and whether each thread is in user space or in which syscall.",
-                 "triage-top"};
-    report::add_pid_option(app, "pid", opt.pid, "process id")->required();
-    app.add_option("--interval", opt.interval_ms, "sampling interval in milliseconds")->check(CLI::Range(0, 3'600'000));
-    app.add_flag("--json", opt.json, "print one JSON document");
-    app.add_option("--limit", opt.limit, "threads to show in text mode (0: all)");
-    app.add_option("--syscalls", opt.syscalls_ms,
-                   "then count each thread's system calls for MS ms (attaches with ptrace; off by default)")
-        ->check(CLI::Range(1, 60'000));
-    if (auto code = report::parse_command_line(app, argc, argv)) return *code;
+    report::command_line cli{"triage-top",
+                             "Per-thread CPU of a process, and whether each thread is in user space or in which syscall."};
+    cli.pid("pid", opt.pid, "process id").required();
+    cli.add("--interval", opt.interval_ms, "sampling interval in milliseconds").range(0, 3'600'000);
+    cli.flag("--json", opt.json, "print one JSON document");
+    cli.add("--limit", opt.limit, "threads to show in text mode (0: all)");
+    cli.add("--syscalls", opt.syscalls_ms,
+            "then count each thread's system calls for MS ms (attaches with ptrace; off by default)")
+        .range(1, 60'000);
+    if (auto code = cli.parse(argc, argv)) return *code;
 
     auto top = report::top(opt.pid, {.interval = std::chrono::milliseconds{opt.interval_ms},
                                      .syscalls = std::chrono::milliseconds{opt.syscalls_ms}});
-    if (!top) return report::print_failure(app.get_name(), top.error());
+    if (!top) return report::print_failure(cli.program(), top.error());
     if (opt.json) {
-        fmt::print("{}\n", report::to_json(*top).dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
+        fmt::print("{}\n", report::to_json_text(*top));
     } else {
         fmt::print("{}", report::to_text(*top, opt.limit));
     }

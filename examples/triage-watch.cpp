@@ -5,12 +5,14 @@
 // (500), then stops the process once. Exit: 0 saved; 1 unreadable, exited, none hot within --timeout, or the
 // core failed; 2 usage error.
 #include <chrono>
+#include <limits>
 #include <optional>
 #include <string>
 
 #include <fmt/core.h>
 
 #include "triage/coredump/live_dump.hpp"
+#include "triage/cpython/live_python.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/procfs/hot_streak.hpp"
 #include "triage/report/cli.hpp"
@@ -19,34 +21,34 @@
 
 int main(int argc, char** argv) {
     using namespace triage;
-    CLI::App app{"Wait until a thread stays hot, then save its Python stack and a core, from one stop.", "triage-watch"};
+    report::command_line cli{"triage-watch", "Wait until a thread stays hot, then save its Python stack and a core, from one stop."};
     pid_t pid = 0;
     procfs::hot_streak_options watch;
     int interval_ms = 500, timeout_ms = 0;
     std::string output;
-    report::add_pid_option(app, "pid", pid, "process to watch")->required();
-    app.add_option("--cpu", watch.cpu_percent, "hot: at least this % of one core")->check(CLI::Range(1.0, 100.0));
-    app.add_option("--samples", watch.samples, "for this many consecutive intervals")->check(CLI::Range(1, 1000));
-    app.add_option("--interval", interval_ms, "interval in milliseconds")->check(CLI::Range(10, 3'600'000));
-    app.add_option("--timeout", timeout_ms, "give up after this many milliseconds (0: never)")->check(CLI::NonNegativeNumber);
-    app.add_option("-o,--output", output, "core file to write, a new file (default: core.PID)");
-    if (auto code = report::parse_command_line(app, argc, argv)) return *code;
+    cli.pid("pid", pid, "process to watch").required();
+    cli.add("--cpu", watch.cpu_percent, "hot: at least this % of one core").range(1.0, 100.0);
+    cli.add("--samples", watch.samples, "for this many consecutive intervals").range(1, 1000);
+    cli.add("--interval", interval_ms, "interval in milliseconds").range(10, 3'600'000);
+    cli.add("--timeout", timeout_ms, "give up after this many milliseconds (0: never)").range(0, std::numeric_limits<int>::max());
+    cli.add("-o,--output", output, "core file to write, a new file (default: core.PID)");
+    if (auto code = cli.parse(argc, argv)) return *code;
     watch.interval = std::chrono::milliseconds{interval_ms};
     if (timeout_ms > 0) watch.timeout = std::chrono::milliseconds{timeout_ms};
     if (output.empty()) output = "core." + std::to_string(pid);
 
-    return report::run_program(app.get_name(), [&] {
+    return report::run_program(cli.program(), [&] {
         auto dir = procfs::proc_dir::open(pid);
         auto hot = dir ? procfs::wait_until_hot(*dir, watch) : fail(std::move(dir.error()));
-        if (!hot) return report::print_failure(app.get_name(), hot.error());
+        if (!hot) return report::print_failure(cli.program(), hot.error());
         fmt::print("thread {} stayed hot: {:.1f}% CPU in {} intervals of {} ms\n", hot->tid, hot->cpu_percent.back(),
                    hot->cpu_percent.size(), interval_ms);
         auto python = cpython::open_live_python(pid);
         auto plan = coredump::plan_dump(pid, output);
-        if (!plan) return report::print_failure(app.get_name(), plan.error());
+        if (!plan) return report::print_failure(cli.program(), plan.error());
         coredump::reserve_copy(*plan);
         auto stop = report::read_in_one_stop(pid, python ? &*python : nullptr, std::move(*plan), {.cpu = hot->last, .first_tid = hot->tid});
-        if (!stop) return report::print_failure(app.get_name(), stop.error());
+        if (!stop) return report::print_failure(cli.program(), stop.error());
         const cpython::thread_stack* mine = nullptr;
         if (stop->stacks) for (const auto& t : stop->stacks->threads) if (t.tid == hot->tid) mine = &t;
         const error* why = !python ? &python.error() : stop->python_failure ? &*stop->python_failure : nullptr;

@@ -20,6 +20,7 @@
 #include "support/child_process.hpp"
 #include "triage/coredump/core_file.hpp"
 #include "triage/coredump/live_dump.hpp"
+#include "triage/cpython/live_python.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/procfs/cpu_sample.hpp"
 #include "triage/procfs/task_ids.hpp"

@@ -1,6 +1,7 @@
 # Installs triage into WORK_DIR/prefix, then configures and builds the
 # consumer project (and the README's example) twice: through find_package(triage) against the install,
-# and through add_subdirectory() of the source tree. Fails on any error.
+# and through add_subdirectory() of the source tree; then once more against
+# an install of triage::compiled (separate compilation). Fails on any error.
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -31,3 +32,19 @@ foreach(mode find_package add_subdirectory)
   run(${WORK_DIR}/consumer-${mode}/report_consumer)
   message(STATUS "consumer via ${mode}: built and ran")
 endforeach()
+
+# Separate compilation: triage::compiled installed as a static library, and
+# the same consumer linked against it.
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/compiled-build -G ${GENERATOR}
+    -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix-compiled -DTRIAGE_BUILD_TESTS=OFF -DTRIAGE_BUILD_EXAMPLES=OFF
+    -DTRIAGE_BUILD_BENCHMARKS=OFF -DTRIAGE_INSTALL=ON -DTRIAGE_SEPARATE_COMPILATION=ON)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/compiled-build)
+run(${CMAKE_COMMAND} --install ${WORK_DIR}/compiled-build)
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/package/consumer -B ${WORK_DIR}/consumer-compiled -G ${GENERATOR}
+    -DCONSUMER_MODE=find_package -DCONSUMER_COMPILED=ON -DREADME_EXAMPLE=${WORK_DIR}/readme_example.cpp
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix-compiled)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer-compiled)
+foreach(program consumer report_consumer)
+  run(${WORK_DIR}/consumer-compiled/${program})
+endforeach()
+message(STATUS "consumer via triage::compiled: built and ran")

@@ -24,16 +24,13 @@
 #include <string>
 #include <string_view>
 
+#include "triage/base/config.hpp"
+
 namespace triage {
 
 namespace detail::escape {
 
-inline void hex_byte(std::string& out, char prefix, unsigned value, int digits) {
-    constexpr char digit[] = "0123456789abcdef";
-    out += '\\';
-    out += prefix;
-    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) out += digit[(value >> shift) & 0xf];
-}
+TRIAGE_DECL void hex_byte(std::string& out, char prefix, unsigned value, int digits);
 
 // The length of the valid UTF-8 sequence at text[at] (2–4), and its code
 // point; 0 when the bytes there are not one.
@@ -67,39 +64,10 @@ struct utf8_char {
 
 } // namespace detail::escape
 
-[[nodiscard]] inline std::string escape_controls(std::string_view text) {
-    namespace e = detail::escape;
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size();) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c < 0x7f) {
-            if (c == '\\') out += '\\';
-            out += static_cast<char>(c);
-            ++i;
-            continue;
-        }
-        if (c < 0x80) {
-            if (c == '\n') out += "\\n";
-            else if (c == '\r') out += "\\r";
-            else if (c == '\t') out += "\\t";
-            else e::hex_byte(out, 'x', c, 2);
-            ++i;
-            continue;
-        }
-        auto u = e::decode(text, i);
-        if (u.length == 0) {
-            e::hex_byte(out, 'x', c, 2);
-            ++i;
-        } else if (e::invisible_control(u.code)) {
-            e::hex_byte(out, 'u', static_cast<unsigned>(u.code), 4);
-            i += u.length;
-        } else {
-            out.append(text.substr(i, u.length));
-            i += u.length;
-        }
-    }
-    return out;
-}
+[[nodiscard]] TRIAGE_DECL std::string escape_controls(std::string_view text);
 
 } // namespace triage
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/base/impl/escape.ipp"
+#endif

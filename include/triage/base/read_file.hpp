@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/unique_fd.hpp"
 
@@ -25,34 +26,13 @@ namespace triage {
 
 // Reads from the current offset until EOF or until `buffer` is full; returns
 // the bytes read. `shown_path` names the file in errors.
-[[nodiscard]] inline result<std::size_t> read_fd(int fd, std::span<char> buffer, std::string_view shown_path) {
-    std::size_t done = 0;
-    while (done < buffer.size()) {
-        ssize_t n = ::read(fd, buffer.data() + done, buffer.size() - done);
-        if (n == 0) break;
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return fail_errno(errno, "reading " + std::string{shown_path});
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    return done;
-}
+[[nodiscard]] TRIAGE_DECL result<std::size_t> read_fd(int fd, std::span<char> buffer, std::string_view shown_path);
 
 // Reads a whole file of any size (grows the string as needed).
-[[nodiscard]] inline result<std::string> read_file(const std::string& path) {
-    unique_fd fd = TRIAGE_TRY(open_file(path));
-    std::string out;
-    std::size_t used = 0;
-    out.resize(4096);
-    for (;;) {
-        std::size_t n = TRIAGE_TRY(read_fd(fd.get(), std::span{out.data() + used, out.size() - used}, path));
-        used += n;
-        if (used < out.size()) break;
-        out.resize(out.size() * 2);
-    }
-    out.resize(used);
-    return out;
-}
+[[nodiscard]] TRIAGE_DECL result<std::string> read_file(const std::string& path);
 
 } // namespace triage
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/base/impl/read_file.ipp"
+#endif

@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "triage/base/config.hpp"
 #include "triage/base/error.hpp"
 
 namespace triage {
@@ -25,15 +26,11 @@ namespace triage {
 template <class T>
 using result = std::expected<T, error>;
 
-[[nodiscard]] inline std::unexpected<error> fail(errc code, std::string context, std::string hint = {}) {
-    return std::unexpected(error{code, 0, std::move(context), std::move(hint)});
-}
+[[nodiscard]] TRIAGE_DECL std::unexpected<error> fail(errc code, std::string context, std::string hint = {});
 
-[[nodiscard]] inline std::unexpected<error> fail(error e) { return std::unexpected(std::move(e)); }
+[[nodiscard]] TRIAGE_DECL std::unexpected<error> fail(error e);
 
-[[nodiscard]] inline std::unexpected<error> fail_errno(int e, std::string context, std::string hint = {}) {
-    return std::unexpected(error::from_errno(e, std::move(context), std::move(hint)));
-}
+[[nodiscard]] TRIAGE_DECL std::unexpected<error> fail_errno(int e, std::string context, std::string hint = {});
 
 namespace detail {
 // The value side of a checked result, by value (void for result<void>).
@@ -54,3 +51,7 @@ T unwrap_checked(std::expected<T, error>&& r) {
             return ::std::unexpected(::std::move(triage_try_result_.error())); \
         ::triage::detail::unwrap_checked(::std::move(triage_try_result_));     \
     })
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/base/impl/result.ipp"
+#endif

@@ -19,6 +19,8 @@
 #include <string>
 #include <string_view>
 
+#include "triage/base/config.hpp"
+
 namespace triage {
 
 template <std::unsigned_integral T>
@@ -90,10 +92,10 @@ struct key_value {
 }
 
 // "0x7f3a00" — addresses in messages.
-[[nodiscard]] inline std::string hex(std::uint64_t value) {
-    char buf[2 + 16] = {'0', 'x'};
-    auto [end, ec] = std::to_chars(buf + 2, buf + sizeof buf, value, 16);
-    return std::string{buf, end};
-}
+[[nodiscard]] TRIAGE_DECL std::string hex(std::uint64_t value);
 
 } // namespace triage
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/base/impl/text.ipp"
+#endif

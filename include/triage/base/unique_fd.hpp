@@ -24,6 +24,7 @@
 #include <string_view>
 #include <utility>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 
 namespace triage {
@@ -54,20 +55,12 @@ private:
 };
 
 // Opens `path` (O_CLOEXEC is always added). Errors name the path.
-[[nodiscard]] inline result<unique_fd> open_file(const std::string& path, int flags = O_RDONLY) {
-    int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-    if (fd < 0) return fail_errno(errno, "opening " + path);
-    return unique_fd{fd};
-}
+[[nodiscard]] TRIAGE_DECL result<unique_fd> open_file(const std::string& path, int flags = O_RDONLY);
 
 // Opens `name` relative to the directory `dirfd`; `shown_path` is what the
 // error message calls it.
-[[nodiscard]] inline result<unique_fd> open_at(int dirfd, const char* name, const std::string& shown_path,
-                                               int flags = O_RDONLY) {
-    int fd = ::openat(dirfd, name, flags | O_CLOEXEC);
-    if (fd < 0) return fail_errno(errno, "opening " + shown_path);
-    return unique_fd{fd};
-}
+[[nodiscard]] TRIAGE_DECL result<unique_fd> open_at(int dirfd, const char* name, const std::string& shown_path,
+                                                    int flags = O_RDONLY);
 
 // What a file of mode `mode` is, with its article: "a directory".
 [[nodiscard]] constexpr std::string_view file_kind(mode_t mode) noexcept {
@@ -87,17 +80,10 @@ private:
 // ("reading /tmp: it is a directory, not a regular file"), refused before it
 // is opened; a file swapped in between is refused after (O_NONBLOCK keeps a
 // FIFO's open from waiting for a writer).
-[[nodiscard]] inline result<unique_fd> open_regular_file(const std::string& path) {
-    auto refuse = [&](mode_t mode) {
-        return fail(errc::invalid_argument, "reading " + path, "it is " + std::string{file_kind(mode)} + ", not a regular file");
-    };
-    struct ::stat st{};
-    if (::stat(path.c_str(), &st) != 0) return fail_errno(errno, "opening " + path);
-    if (!S_ISREG(st.st_mode)) return refuse(st.st_mode);
-    unique_fd fd = TRIAGE_TRY(open_file(path, O_RDONLY | O_NONBLOCK));
-    if (::fstat(fd.get(), &st) != 0) return fail_errno(errno, "reading " + path);
-    if (!S_ISREG(st.st_mode)) return refuse(st.st_mode);
-    return fd;
-}
+[[nodiscard]] TRIAGE_DECL result<unique_fd> open_regular_file(const std::string& path);
 
 } // namespace triage
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/base/impl/unique_fd.ipp"
+#endif

@@ -41,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/procfs/maps.hpp"
@@ -65,13 +66,7 @@ struct dump_filter {
     [[nodiscard]] constexpr bool has(bit b) const noexcept { return (bits >> b) & 1u; }
 };
 
-[[nodiscard]] inline result<dump_filter> read_dump_filter(const procfs::proc_dir& dir) {
-    char buffer[64];
-    std::string_view text = TRIAGE_TRY(dir.read(procfs::whole_process, "coredump_filter", buffer));
-    auto bits = parse_unsigned<std::uint32_t>(trim(text), 16);
-    if (!bits) return fail(errc::malformed, "parsing " + dir.path(procfs::whole_process, "coredump_filter"));
-    return dump_filter{*bits};
-}
+[[nodiscard]] TRIAGE_DECL result<dump_filter> read_dump_filter(const procfs::proc_dir& dir);
 
 struct region {
     procfs::mapping map;
@@ -95,58 +90,13 @@ struct region {
 namespace detail {
 // "7f00-7f10 r-xp ..." — a maps header line inside smaps starts with a hex
 // range; attribute lines start with a capitalised key and a colon.
-[[nodiscard]] inline bool is_smaps_header(std::string_view line) noexcept {
-    std::size_t dash = line.find('-');
-    std::size_t space = line.find(' ');
-    return dash != std::string_view::npos && dash > 0 && space != std::string_view::npos && dash < space &&
-           parse_unsigned<std::uint64_t>(line.substr(0, dash), 16).has_value();
-}
+[[nodiscard]] TRIAGE_DECL bool is_smaps_header(std::string_view line) noexcept;
 
 } // namespace detail
 
-[[nodiscard]] inline result<std::vector<region>> parse_smaps(std::string_view text) {
-    std::vector<region> out;
-    std::size_t line_number = 0;
-    while (!text.empty()) {
-        std::string_view line = next_line(text);
-        ++line_number;
-        if (line.empty()) continue;
-        if (detail::is_smaps_header(line)) {
-            auto maps = procfs::parse_maps(line);
-            if (!maps || maps->size() != 1)
-                return fail(errc::malformed, "parsing smaps line " + std::to_string(line_number));
-            out.push_back(region{std::move(maps->front())});
-            continue;
-        }
-        if (out.empty()) return fail(errc::malformed, "parsing smaps line " + std::to_string(line_number) + ": no mapping yet");
-        auto pair = split_key_value(line);
-        if (!pair) return fail(errc::malformed, "parsing smaps line " + std::to_string(line_number));
-        auto [key, value] = *pair;
-        region& r = out.back();
-        if (key == "VmFlags") {
-            value = trim(value);
-            while (!value.empty()) {
-                std::string_view flag = next_token(value);
-                if (flag == "dd") r.dont_dump = true;
-                else if (flag == "ht") r.hugetlb = true;
-                else if (flag == "io") r.io = true;
-                else if (flag == "sh") r.vm_shared = true;
-            }
-        } else if (key == "Anonymous" || key == "Swap") {
-            if (parse_kb(value).value_or(0) > 0) r.has_anonymous = true;
-        } else if (key == "Rss") {
-            r.rss_kb = parse_kb(value).value_or(0);
-        }
-    }
-    return out;
-}
+[[nodiscard]] TRIAGE_DECL result<std::vector<region>> parse_smaps(std::string_view text);
 
-[[nodiscard]] inline result<std::vector<region>> read_regions(const procfs::proc_dir& dir) {
-    std::string text = TRIAGE_TRY(dir.read_all(procfs::whole_process, "smaps"));
-    auto regions = parse_smaps(text);
-    if (!regions) return fail(std::move(regions.error()).within("reading " + dir.path(procfs::whole_process, "smaps")));
-    return regions;
-}
+[[nodiscard]] TRIAGE_DECL result<std::vector<region>> read_regions(const procfs::proc_dir& dir);
 
 enum class extent : std::uint8_t {
     nothing,
@@ -157,22 +107,10 @@ enum class extent : std::uint8_t {
 
 // `file_is_executable`: the mapped file has an execute bit (i_mode & 0111);
 // asked only for readable file mappings from offset 0.
-[[nodiscard]] inline extent decide(const region& r, dump_filter filter, bool file_is_executable) noexcept {
-    using b = dump_filter::bit;
-    if (r.special()) return extent::whole;
-    if (r.dont_dump) return extent::nothing;
-    if (r.hugetlb) return filter.has(r.vm_shared ? b::hugetlb_shared : b::hugetlb_private) ? extent::whole : extent::nothing;
-    if (r.io) return extent::nothing;
-    if (r.vm_shared) {
-        bool no_links = r.map.deleted || !r.map.is_file();
-        return filter.has(no_links ? b::anon_shared : b::mapped_shared) ? extent::whole : extent::nothing;
-    }
-    if (r.has_anonymous && filter.has(b::anon_private)) return extent::whole;
-    if (!r.map.is_file()) return extent::nothing;
-    if (filter.has(b::mapped_private)) return extent::whole;
-    if (filter.has(b::elf_headers) && r.map.offset == 0 && r.map.readable)
-        return file_is_executable ? extent::first_page : extent::first_page_if_elf;
-    return extent::nothing;
-}
+[[nodiscard]] TRIAGE_DECL extent decide(const region& r, dump_filter filter, bool file_is_executable) noexcept;
 
 } // namespace triage::coredump
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/coredump/impl/dump_filter.ipp"
+#endif

@@ -83,6 +83,7 @@
 #include <string>
 #include <vector>
 
+#include "triage/base/config.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
@@ -187,348 +188,65 @@ struct hot_thread {
 // The thread a core should open on: the busiest with CPU over the window
 // from `before` to `after`, else a thread in state R in `after`, else the
 // main thread. No window: `before` is empty.
-[[nodiscard]] inline hot_thread busiest_thread(const std::optional<procfs::cpu_sample>& before, const procfs::cpu_sample& after) {
-    if (before) {
-        auto top = procfs::cpu_usage(*before, after) | procfs::hottest(1);
-        if (!top.empty() && top.front().cpu_percent.value_or(0) > 0) return {top.front().stat.tid, top.front().cpu_percent};
-    }
-    for (const auto& t : after.threads)
-        if (t.stat.state == 'R') return {t.stat.tid, std::nullopt};
-    return {after.pid, std::nullopt};
-}
+[[nodiscard]] TRIAGE_DECL hot_thread busiest_thread(const std::optional<procfs::cpu_sample>& before, const procfs::cpu_sample& after);
 
 namespace detail {
-[[nodiscard]] inline std::chrono::microseconds ticks_to_us(std::uint64_t ticks) {
-    return std::chrono::microseconds{static_cast<std::int64_t>(ticks * 1000000 / static_cast<std::uint64_t>(procfs::clock_ticks_per_second()))};
-}
+[[nodiscard]] TRIAGE_DECL std::chrono::microseconds ticks_to_us(std::uint64_t ticks);
 
-[[nodiscard]] inline bool cancelled(const volatile std::sig_atomic_t* cancel) noexcept { return cancel != nullptr && *cancel != 0; }
+[[nodiscard]] TRIAGE_DECL bool cancelled(const volatile std::sig_atomic_t* cancel) noexcept;
 
 // Sleeps until `deadline` in slices of at most 10 ms, so that a signal
 // handler's flag ends the wait at once.
-inline void wait_until(std::chrono::steady_clock::time_point deadline, const volatile std::sig_atomic_t* cancel) {
-    for (auto now = std::chrono::steady_clock::now(); now < deadline && !cancelled(cancel); now = std::chrono::steady_clock::now()) {
-        const auto slice = std::min<std::chrono::nanoseconds>(deadline - now, std::chrono::milliseconds{10});
-        const timespec ts{static_cast<time_t>(slice.count() / 1'000'000'000), static_cast<long>(slice.count() % 1'000'000'000)};
-        ::nanosleep(&ts, nullptr);  // EINTR: a handler ran; the loop looks at the flag
-    }
-}
+TRIAGE_DECL void wait_until(std::chrono::steady_clock::time_point deadline, const volatile std::sig_atomic_t* cancel);
 
 // The file behind a mapping, without going through the target: its
 // map_files link (root), else its path when that is still the same inode.
-[[nodiscard]] inline unique_fd open_mapped_file(pid_t pid, const procfs::mapping& m) {
-    std::string link = "/proc/" + std::to_string(pid) + "/map_files/" + std::string{hex(m.start).substr(2)} + "-" +
-                       std::string{hex(m.end).substr(2)};
-    int fd = ::open(link.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) return unique_fd{fd};
-    if (m.deleted || !m.is_file()) return {};
-    fd = ::open(m.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    unique_fd file{fd};
-    struct ::stat st{};
-    if (::fstat(fd, &st) != 0 || st.st_ino != m.inode || major(st.st_dev) != m.dev_major || minor(st.st_dev) != m.dev_minor)
-        return {};
-    return file;
-}
+[[nodiscard]] TRIAGE_DECL unique_fd open_mapped_file(pid_t pid, const procfs::mapping& m);
 
 // MemAvailable of /proc/meminfo in bytes, 0 when unknown.
-[[nodiscard]] inline std::uint64_t memory_available() {
-    auto text = read_file("/proc/meminfo");
-    if (!text) return 0;
-    std::string_view rest = *text;
-    while (!rest.empty()) {
-        auto pair = split_key_value(next_line(rest));
-        if (pair && pair->key == "MemAvailable") return parse_kb(pair->value).value_or(0) * 1024;
-    }
-    return 0;
-}
+[[nodiscard]] TRIAGE_DECL std::uint64_t memory_available();
 
 // Whether `bytes` go to memory first; `reserved` bytes of room are held
 // already (and no longer counted in MemAvailable).
-[[nodiscard]] inline bool copy_to_memory(copy_strategy strategy, std::uint64_t bytes, std::uint64_t reserved = 0) {
-    if (strategy != copy_strategy::automatic) return strategy == copy_strategy::to_memory;
-    return bytes <= reserved || bytes - reserved <= memory_available() / 2;
-}
+[[nodiscard]] TRIAGE_DECL bool copy_to_memory(copy_strategy strategy, std::uint64_t bytes, std::uint64_t reserved = 0);
 
-[[nodiscard]] inline std::uint32_t segment_flags(const procfs::mapping& m) noexcept {
-    return (m.readable ? PF_R : 0u) | (m.writable ? PF_W : 0u) | (m.executable ? PF_X : 0u);
-}
+[[nodiscard]] TRIAGE_DECL std::uint32_t segment_flags(const procfs::mapping& m) noexcept;
 
 // The runs of one dumped range: resident pages from memory; for a file
 // mapping, the gaps between them from the file.
-inline void add_runs(core_segment& segment, const procfs::mapping& m, std::uint64_t end,
-                     const std::vector<page_run>& resident, int fd) {
-    std::uint64_t at = m.start;
-    auto file_gap = [&](std::uint64_t from, std::uint64_t to) {
-        if (fd >= 0 && to > from) segment.content.push_back(content_run{from, to - from, fd, m.offset + (from - m.start)});
-    };
-    for (const page_run& r : resident) {
-        std::uint64_t from = std::max(r.address, m.start);
-        std::uint64_t to = std::min(r.address + r.size, end);
-        if (from >= to) continue;
-        file_gap(at, from);
-        segment.content.push_back(content_run{from, to - from, -1, 0});
-        at = to;
-    }
-    file_gap(at, end);
-}
+TRIAGE_DECL void add_runs(core_segment& segment, const procfs::mapping& m, std::uint64_t end,
+                          const std::vector<page_run>& resident, int fd);
 
 // The PT_LOADs (and NT_FILE entries) of the process's mappings, as the
 // kernel would dump them under `filter`, into `layout`; the mapped files
 // the runs read stay open in `files`. Returns how many segments hold data.
-[[nodiscard]] inline std::size_t lay_out_segments(pid_t pid, const std::vector<region>& regions, dump_filter filter,
-                                                  page_map& pages, core_layout& layout, std::vector<unique_fd>& files) {
-    std::size_t dumped = 0;
-    std::vector<page_run> resident;
-    for (const region& r : regions) {
-        const procfs::mapping& m = r.map;
-        core_segment segment{m.start, m.end, segment_flags(m), 0, {}};
-        if (m.is_file()) layout.files.push_back(mapped_file{m.start, m.end, m.offset, m.path + (m.deleted ? " (deleted)" : "")});
-        bool file_backed = m.inode != 0 && !m.path.empty() && m.path.front() == '/';
-        unique_fd file;
-        bool executable = false;
-        if (file_backed && m.offset == 0 && m.readable) {
-            file = open_mapped_file(pid, m);
-            struct ::stat st{};
-            executable = file && ::fstat(file.get(), &st) == 0 && (st.st_mode & 0111) != 0;
-        }
-        extent e = decide(r, filter, executable);
-        if (e == extent::first_page_if_elf) {
-            char magic[SELFMAG]{};
-            bool elf = file && ::pread(file.get(), magic, sizeof magic, 0) == SELFMAG && std::memcmp(magic, ELFMAG, SELFMAG) == 0;
-            e = elf ? extent::first_page : extent::nothing;
-        }
-        if (e != extent::nothing) {
-            segment.dump_size = e == extent::whole ? m.size() : std::min(page_size, m.size());
-            std::uint64_t end = m.start + segment.dump_size;
-            if (r.special()) {
-                segment.content.push_back(content_run{m.start, segment.dump_size, -1, 0});
-            } else {
-                resident.clear();
-                if (!pages.resident_runs(m.start, end, resident)) resident.assign(1, page_run{m.start, end - m.start});
-                if (file_backed && !file) file = open_mapped_file(pid, m);
-                add_runs(segment, m, end, resident, file_backed ? file.get() : -1);
-            }
-            ++dumped;
-        }
-        if (file) files.push_back(std::move(file));
-        layout.segments.push_back(std::move(segment));
-    }
-    return dumped;
-}
+[[nodiscard]] TRIAGE_DECL std::size_t lay_out_segments(pid_t pid, const std::vector<region>& regions, dump_filter filter,
+                                                       page_map& pages, core_layout& layout, std::vector<unique_fd>& files);
 
 // The ranges the layout reads from the target's memory.
-[[nodiscard]] inline std::vector<memory::address_range> memory_ranges(const core_layout& layout) {
-    std::vector<memory::address_range> out;
-    for (const auto& segment : layout.segments)
-        for (const auto& run : segment.content)
-            if (run.fd < 0) out.push_back({run.address, run.size});
-    return out;
-}
+[[nodiscard]] TRIAGE_DECL std::vector<memory::address_range> memory_ranges(const core_layout& layout);
 
-[[nodiscard]] inline std::uint64_t total_size(const std::vector<memory::address_range>& ranges) noexcept {
-    std::uint64_t total = 0;
-    for (const auto& r : ranges) total += r.size;
-    return total;
-}
+[[nodiscard]] TRIAGE_DECL std::uint64_t total_size(const std::vector<memory::address_range>& ranges) noexcept;
 
-[[nodiscard]] inline result<void> check_free_space(const output_file& out, std::uint64_t needed, std::string_view how) {
-    const std::uint64_t free = TRIAGE_TRY(out.free_space());
-    if (free < needed)
-        return fail(errc::no_space, "writing " + out.path() + ": the core needs " + std::string{how} + " " + std::to_string(needed) +
-                                        " bytes and " + std::to_string(free) + " are free");
-    return {};
-}
+[[nodiscard]] TRIAGE_DECL result<void> check_free_space(const output_file& out, std::uint64_t needed, std::string_view how);
 } // namespace detail
 
-[[nodiscard]] inline result<dump_plan> plan_dump(pid_t pid, std::string path, const dump_options& options = {}) {
-    const auto started = std::chrono::steady_clock::now();
-    procfs::proc_dir dir = TRIAGE_TRY(procfs::proc_dir::open(pid));
-    procfs::task_stat leader = TRIAGE_TRY(procfs::read_stat(dir));
-    procfs::task_status status = TRIAGE_TRY(procfs::read_status(dir));
-    const std::string who = "dumping pid " + std::to_string(pid) + " (" + std::string{leader.comm.view()} + ")";
-    if (leader.kernel_thread()) return fail(errc::unsupported, who, "it is a kernel thread, which has no user memory to dump");
-    if ((leader.state == 'Z' || leader.state == 'X') && status.threads <= 1)
-        return fail(errc::no_such_process, who,
-                    "it is a zombie: it has exited and holds no memory any more; its parent, pid " + std::to_string(leader.ppid) +
-                        ", has not reaped it yet");
-    dump_filter filter = options.filter ? *options.filter : TRIAGE_TRY(read_dump_filter(dir));
-    std::string cmdline = TRIAGE_TRY(dir.read_all(procfs::whole_process, "cmdline"));
-    std::string auxv = TRIAGE_TRY(dir.read_all(procfs::whole_process, "auxv"));
-    core_process process;
-    process.pid = pid;
-    process.ppid = leader.ppid;
-    process.pgrp = leader.pgrp;
-    process.sid = leader.session;
-    process.uid = status.uid[0];
-    process.gid = status.gid[0];
-    process.state = leader.state;
-    process.nice = static_cast<int>(leader.nice);
-    process.flags = leader.flags;
-    process.fname = std::string{leader.comm.view()};
-    process.psargs = cmdline.substr(0, 79);
-    std::replace(process.psargs.begin(), process.psargs.end(), '\0', ' ');  // as fill_psinfo(), the last NUL too
-    auto auxv_bytes = std::as_bytes(std::span{auxv.data(), auxv.size()});
-    process.auxv.assign(auxv_bytes.begin(), auxv_bytes.end());
-    memory::live_process memory = TRIAGE_TRY(memory::live_process::open(pid));
-    output_file out = TRIAGE_TRY(output_file::create(path, options.output));
-    page_map pages = TRIAGE_TRY(page_map::open(pid));
-
-    // The core as it would be now: its size before anything is stopped.
-    core_layout estimate;
-    estimate.process = process;
-    core_thread sized;
-    sized.fp = user_fpregs_struct{};
-    sized.xstate.resize(ptrace::detail::xstate_capacity());
-    estimate.threads.assign(std::max<std::uint64_t>(status.threads, 1), sized);
-    std::vector<unique_fd> files;
-    (void)detail::lay_out_segments(pid, TRIAGE_TRY(read_regions(dir)), filter, pages, estimate, files);
-    dump_plan plan{pid,
-                   std::move(path),
-                   filter,
-                   std::move(process),
-                   estimate.threads.size(),
-                   expected_bytes(estimate),
-                   detail::total_size(detail::memory_ranges(estimate)),
-                   {std::move(dir), std::move(memory), std::move(pages), std::move(out), {}, options, started}};
-    if (options.check_free_space) TRIAGE_TRY(detail::check_free_space(plan.held.out, plan.estimated_bytes, "about"));
-    return plan;
-}
+[[nodiscard]] TRIAGE_DECL result<dump_plan> plan_dump(pid_t pid, std::string path, const dump_options& options = {});
 
 // Room for the copy in our memory, faulted in while the target still runs
 // (the copy grows it if the process grew). Returns the bytes reserved: 0
 // when the strategy writes to the file or the memory cannot be had.
-inline std::uint64_t reserve_copy(dump_plan& plan) {
-    const std::uint64_t bytes = plan.estimated_memory_bytes;
-    if (!detail::copy_to_memory(plan.held.options.strategy, bytes)) return 0;
-    auto room = memory::snapshot::reserve(bytes);
-    if (!room) return 0;
-    plan.held.room = std::move(*room);
-    return plan.held.room.reserved();
-}
+TRIAGE_DECL std::uint64_t reserve_copy(dump_plan& plan);
 
-[[nodiscard]] inline result<dump_copy> copy_dump(dump_plan&& plan, const ptrace::session& session,
-                                                 std::optional<pid_t> first_tid = std::nullopt) {
-    const pid_t pid = plan.pid;
-    const std::string what = "dumping process " + std::to_string(pid);
-    if (!session.held() || session.pid() != pid)
-        return fail(errc::invalid_argument, what, "copy_dump needs a held ptrace::session of that process");
-    detail::planned_core& held = plan.held;
-    const dump_options& options = held.options;
-    auto gone = [&](error e) {
-        if (detail::cancelled(options.write.cancel))
-            return fail(errc::interrupted, what, "stopped by a signal; no core was written");
-        if (e.code == errc::no_such_process || !held.dir.alive())
-            return fail(errc::no_such_process, what, "the process exited during the dump; no core was written");
-        return fail(std::move(e));
-    };
-    dump_copy out{{}, {{}, {}, {}, std::move(held.out), std::nullopt, options.write, held.started}};
-    dump_report& report = out.report;
-    report.pid = pid;
-    report.path = plan.path;
-    report.filter = plan.filter;
-    core_layout& layout = out.held.layout;
-    layout.process = std::move(plan.process);
+[[nodiscard]] TRIAGE_DECL result<dump_copy> copy_dump(dump_plan&& plan, const ptrace::session& session,
+                                                      std::optional<pid_t> first_tid = std::nullopt);
 
-    std::vector<pid_t> tids = session.threads();
-    auto first = std::find(tids.begin(), tids.end(), first_tid.value_or(pid));
-    if (first == tids.end()) first = std::find(tids.begin(), tids.end(), pid);
-    if (first != tids.end()) std::rotate(tids.begin(), first, first + 1);
-    report.first_tid = tids.empty() ? pid : tids.front();
-    auto leader = procfs::read_stat(held.dir);
-    if (!leader) return gone(std::move(leader.error()));
-    for (pid_t tid : tids) {
-        auto regs = session.registers(tid);
-        if (!regs) return gone(std::move(regs.error()));
-        core_thread t;
-        t.tid = tid;
-        t.general = regs->general;
-        t.fp = regs->fp;
-        t.xstate = std::move(regs->xstate);
-        t.ppid = leader->ppid;
-        t.pgrp = leader->pgrp;
-        t.sid = leader->session;
-        auto st = procfs::read_stat(held.dir, tid);
-        auto ts = procfs::read_status(held.dir, tid);
-        if (!st || !ts) return gone(st ? std::move(ts.error()) : std::move(st.error()));
-        t.sig_pending = ts->sig_pending;
-        t.sig_blocked = ts->sig_blocked;
-        // The leader's record carries the process totals, as fill_prstatus() does.
-        const procfs::task_stat& times = tid == pid ? *leader : *st;
-        t.user_time = detail::ticks_to_us(times.utime);
-        t.system_time = detail::ticks_to_us(times.stime);
-        t.children_user_time = detail::ticks_to_us(static_cast<std::uint64_t>(std::max<std::int64_t>(leader->cutime, 0)));
-        t.children_system_time = detail::ticks_to_us(static_cast<std::uint64_t>(std::max<std::int64_t>(leader->cstime, 0)));
-        layout.threads.push_back(std::move(t));
-    }
-    auto regions = read_regions(held.dir);
-    if (!regions) return gone(std::move(regions.error()));
-    report.mappings_dumped = detail::lay_out_segments(pid, *regions, plan.filter, held.pages, layout, out.held.files);
-    report.threads = layout.threads.size();
-    report.mappings = layout.segments.size();
-    report.bytes_to_copy = expected_bytes(layout);
-    output_file& file = out.held.out;
-    if (options.check_free_space) TRIAGE_TRY(detail::check_free_space(file, report.bytes_to_copy, "up to"));
-    const std::vector<memory::address_range> from_memory = detail::memory_ranges(layout);
-    report.copied_to_memory = detail::copy_to_memory(options.strategy, detail::total_size(from_memory), held.room.reserved());
-    if (report.copied_to_memory) {
-        out.held.copy = std::move(held.room);
-        auto taken = out.held.copy.take(held.memory, from_memory, {options.write.chunk_bytes, options.write.cancel});
-        if (!taken) return gone(std::move(taken.error()));
-    } else {
-        auto written = write_core(layout, held.memory, file, options.write);
-        if (!written) return gone(std::move(written.error()));
-        out.held.written = *written;
-    }
-    return out;
-}
+[[nodiscard]] TRIAGE_DECL result<dump_report> write_dump(dump_copy&& copy, const ptrace::session& session);
 
-[[nodiscard]] inline result<dump_report> write_dump(dump_copy&& copy, const ptrace::session& session) {
-    dump_report& report = copy.report;
-    detail::copied_core& held = copy.held;
-    if (session.held() || session.pid() != report.pid)
-        return fail(errc::invalid_argument, "writing the core of process " + std::to_string(report.pid),
-                    "write_dump takes the released session of that process (the file is written while it runs)");
-    report.stopped_for = session.stopped_for();
-    if (!held.written) {
-        auto written = write_core(held.layout, held.copy, held.out, held.write);
-        if (!written) {
-            if (detail::cancelled(held.write.cancel))
-                return fail(errc::interrupted, "writing " + report.path, "stopped by a signal; no core was written");
-            return fail(std::move(written.error()));
-        }
-        held.written = *written;
-    }
-    TRIAGE_TRY(held.out.commit());
-    report.bytes_written = held.written->bytes_written;
-    report.file_size = held.written->file_size;
-    report.allocated = held.written->allocated;
-    report.elapsed = std::chrono::steady_clock::now() - held.started;
-    return std::move(report);
-}
-
-[[nodiscard]] inline result<dump_report> dump_process(pid_t pid, const std::string& path, const dump_options& options = {}) {
-    const auto started = std::chrono::steady_clock::now();
-    // The CPU sampling window runs while the plan is made and the room reserved.
-    const bool sampling = !options.first_tid && options.sample.count() > 0;
-    std::optional<procfs::cpu_sample> window_start;
-    if (sampling) window_start = TRIAGE_TRY(procfs::sample_cpu(pid));
-    dump_plan plan = TRIAGE_TRY(plan_dump(pid, path, options));
-    reserve_copy(plan);
-    if (sampling) detail::wait_until(started + options.sample, options.write.cancel);
-    if (detail::cancelled(options.write.cancel))
-        return fail(errc::interrupted, "dumping process " + std::to_string(pid),
-                    "stopped by a signal before the process was stopped; no core was written");
-    hot_thread first{options.first_tid.value_or(pid), std::nullopt};
-    if (!options.first_tid) first = busiest_thread(window_start, TRIAGE_TRY(procfs::sample_cpu(plan.held.dir)));
-
-    ptrace::session session = TRIAGE_TRY(ptrace::session::attach(pid));
-    dump_copy copy = TRIAGE_TRY(copy_dump(std::move(plan), session, first.tid));
-    TRIAGE_TRY(session.release());
-    dump_report report = TRIAGE_TRY(write_dump(std::move(copy), session));
-    if (report.first_tid == first.tid) report.first_thread_cpu = first.cpu_percent;
-    report.elapsed = std::chrono::steady_clock::now() - started;
-    return report;
-}
+[[nodiscard]] TRIAGE_DECL result<dump_report> dump_process(pid_t pid, const std::string& path, const dump_options& options = {});
 
 } // namespace triage::coredump
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/coredump/impl/live_dump.ipp"
+#endif

@@ -58,6 +58,7 @@
 #include <utility>
 #include <vector>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/coredump/core_file.hpp"
 #include "triage/cpython/find_interpreter.hpp"
@@ -81,181 +82,28 @@ struct python_core {
 
 namespace detail::core_target {
 
-[[nodiscard]] inline std::string_view file_name(std::string_view path) { return path.substr(path.rfind('/') + 1); }
+[[nodiscard]] TRIAGE_DECL std::string_view file_name(std::string_view path);
 
 // The build-id in the core's own copy of the first page of `path` (never
 // read from the file on disk); empty when the core holds none.
-[[nodiscard]] inline std::vector<std::byte> held_build_id(const coredump::core_file& held, const std::string& path) {
-    for (const coredump::mapped_file& f : held.mapped_files()) {
-        if (f.path != path || f.offset != 0) continue;
-        return coredump::detail::image_build_id([&](std::uint64_t offset, std::span<std::byte> into) -> std::size_t {
-            if (offset > f.end - f.start || into.size() > f.end - f.start - offset) return 0;
-            auto n = held.read(f.start + offset, into);
-            return n ? *n : 0;
-        });
-    }
-    return {};
-}
+[[nodiscard]] TRIAGE_DECL std::vector<std::byte> held_build_id(const coredump::core_file& held, const std::string& path);
 
 // The mapped file that holds the entry point (AT_ENTRY): the executable.
-[[nodiscard]] inline std::string executable_path(const coredump::core_file& core) {
-    auto entry = procfs::find_auxv(core.auxv(), AT_ENTRY);
-    if (!entry) return {};
-    for (const coredump::mapped_file& f : core.mapped_files())
-        if (f.contains(*entry)) return f.path;
-    return {};
-}
+[[nodiscard]] TRIAGE_DECL std::string executable_path(const coredump::core_file& core);
 
-[[nodiscard]] inline std::string without_deleted(std::string path) {
-    constexpr std::string_view suffix = " (deleted)";
-    if (path.ends_with(suffix)) path.resize(path.size() - suffix.size());
-    return path;
-}
+[[nodiscard]] TRIAGE_DECL std::string without_deleted(std::string path);
 
 // Which mapped path `exe` stands for (see the header comment).
-[[nodiscard]] inline result<std::string> substituted_path(const coredump::core_file& held, const std::string& exe) {
-    auto file = TRIAGE_TRY(elf::file::open(exe));
-    auto exe_id = file.build_id();
-    std::vector<std::string> paths;
-    for (const coredump::mapped_file& f : held.mapped_files())
-        if (std::find(paths.begin(), paths.end(), f.path) == paths.end()) paths.push_back(f.path);
-    if (exe_id) {
-        for (const std::string& p : paths)
-            if (held_build_id(held, p) == *exe_id) return p;
-    }
-    std::string target;
-    for (const std::string& p : paths)
-        if (file_name(without_deleted(p)) == file_name(exe)) target = p;
-    if (target.empty()) target = executable_path(held);
-    if (target.empty()) {
-        return fail(errc::not_found, "finding which file of the core " + exe + " stands for",
-                    "the core names no file called " + std::string(file_name(exe)) + " and records no entry point");
-    }
-    auto in_core = held_build_id(held, target);
-    if (!in_core.empty() && (!exe_id || *exe_id != in_core)) {
-        return fail(errc::inconsistent,
-                    "reading " + exe + " for " + without_deleted(target) +
-                        ": its build-id differs from the one in the core (another build of the file)",
-                    "pass --exe with the very file the process ran");
-    }
-    return target;
-}
+[[nodiscard]] TRIAGE_DECL result<std::string> substituted_path(const coredump::core_file& held, const std::string& exe);
 
 } // namespace detail::core_target
 
-[[nodiscard]] inline result<python_core> open_python_core(const std::string& core_path, const std::optional<std::string>& exe) {
-    namespace d = detail::core_target;
-    // The core's own bytes only, for the build-ids it holds.
-    coredump::core_file_options held_only;
-    held_only.read_mapped_files = false;
-    auto held = TRIAGE_TRY(coredump::core_file::open(core_path, held_only));
-    coredump::core_file_options options;
-    std::string substituted;
-    if (exe) {
-        substituted = TRIAGE_TRY(d::substituted_path(held, *exe));
-        options.substitutes.emplace_back(substituted, *exe);
-    }
-    // A file deleted since it was mapped may be back at its path (a
-    // reinstall): read it there when its build-id is the core's (the core
-    // file reader checks).
-    for (const coredump::mapped_file& f : held.mapped_files()) {
-        std::string clean = d::without_deleted(f.path);
-        bool listed = std::any_of(options.substitutes.begin(), options.substitutes.end(),
-                                  [&](const auto& s) { return s.first == f.path; });
-        if (clean != f.path && !listed) options.substitutes.emplace_back(f.path, std::move(clean));
-    }
-    auto core = TRIAGE_TRY(coredump::core_file::open(core_path, std::move(options)));
-    if (core.truncated_segments() > 0 || core.truncated_notes()) {
-        return fail(errc::truncated,
-                    "reading " + core_path + ": " +
-                        (core.truncated_notes() ? std::string{"its notes run"}
-                                                : std::to_string(core.truncated_segments()) + " of its " +
-                                                      std::to_string(core.segments().size()) + " memory segments lie") +
-                        " past the end of the file",
-                    "the core is truncated (an interrupted dump or copy, or a core size limit)");
-    }
-    // maps() strips " (deleted)"; the substitute is keyed by the NT_FILE path.
-    const std::string substituted_clean = d::without_deleted(substituted);
-    auto maps = core.maps();
-    if (exe) {
-        for (procfs::mapping& m : maps)
-            if (m.path == substituted_clean) m.path = *exe;
-    }
-    python_core out{std::move(core), {}, {}, {}};
-    out.objects = elf::group_mapped_objects(maps, 0);
-    out.executable = d::without_deleted(d::executable_path(out.core));
+[[nodiscard]] TRIAGE_DECL result<python_core> open_python_core(const std::string& core_path, const std::optional<std::string>& exe);
 
-    // The check of each NT_FILE path, as the core file reader judged it.
-    auto check_of = [&](const std::string& path) {
-        const auto& files = out.core.mapped_files();
-        for (std::size_t i = 0; i < files.size(); ++i)
-            if (d::without_deleted(files[i].path) == path && files[i].offset == 0) return out.core.file_check_of(i);
-        return coredump::file_check::not_checked;
-    };
-    auto image = find_interpreter(out.objects);
-    if (!image) {
-        // The executable may hold the interpreter (a static python): if it
-        // is gone or another build, say so rather than "not Python".
-        if (!exe && !out.executable.empty()) {
-            auto check = check_of(out.executable);
-            if (check == coredump::file_check::missing || check == coredump::file_check::mismatch) {
-                return fail(check == coredump::file_check::missing ? errc::not_found : errc::inconsistent,
-                            "reading Python stacks from " + core_path + ": the executable " + out.executable +
-                                (check == coredump::file_check::missing ? " was deleted or moved since the process ran"
-                                                                        : " was replaced by another build since the process ran"),
-                            "pass --exe with the very file the process ran");
-            }
-        }
-        for (const coredump::mapped_file& f : out.core.mapped_files()) {
-            std::string path = d::without_deleted(f.path);
-            std::string_view name = d::file_name(path);
-            if (f.offset != 0 || !(name.starts_with("python") || name.starts_with("libpython"))) continue;
-            auto check = check_of(path);
-            if (check == coredump::file_check::missing || check == coredump::file_check::mismatch) {
-                return fail(check == coredump::file_check::missing ? errc::not_found : errc::inconsistent,
-                            "reading the interpreter " + path + " the core names: the file " + std::string(to_string(check)),
-                            "pass --exe with the very file the process ran");
-            }
-        }
-        return fail(errc::not_found,
-                    "reading Python stacks from " + core_path + ": it is not the core of a Python process",
-                    image.error().message());
-    }
-    // The image names the path the process mapped, even when read from --exe.
-    const std::string read_from = image->path;
-    if (exe && image->path == *exe) image->path = substituted_clean;
-    // The interpreter file read must be the build the process ran.
-    for (const coredump::mapped_file& f : held.mapped_files()) {
-        if (d::without_deleted(f.path) != image->path || f.offset != 0) continue;
-        auto in_core = d::held_build_id(held, f.path);
-        if (in_core.empty()) break;
-        auto file = elf::file::open(read_from);
-        auto on_disk = file ? file->build_id() : std::nullopt;
-        if (!on_disk || *on_disk != in_core) {
-            return fail(errc::inconsistent,
-                        "reading " + read_from + " for the core " + core_path +
-                            ": its build-id differs from the one in the core (another build of the file)",
-                        "pass --exe with the very file the process ran");
-        }
-        break;
-    }
-    out.image = std::move(*image);
-    return out;
-}
-
-[[nodiscard]] inline result<void> assign_core_tids(const python_core& py, stack_snapshot& snapshot) {
-    std::vector<pid_t> tids;
-    for (const coredump::core_thread& t : py.core.threads()) tids.push_back(t.tid);
-    for (python_thread& t : snapshot.threads) {
-        if (t.tid || t.python_ident == 0) continue;
-        for (const coredump::core_thread& c : py.core.threads()) {
-            if (c.general.fs_base == t.python_ident) {
-                t.tid = c.tid;
-                break;
-            }
-        }
-    }
-    return assign_tids(py.core, snapshot, tids);
-}
+[[nodiscard]] TRIAGE_DECL result<void> assign_core_tids(const python_core& py, stack_snapshot& snapshot);
 
 } // namespace triage::cpython
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/cpython/impl/core_target.ipp"
+#endif

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "triage/base/config.hpp"
 #include "triage/cpython/interpreter_image.hpp"
 #include "triage/cpython/layout.hpp"
 #include "triage/procfs/syscall.hpp"
@@ -39,16 +40,12 @@ inline constexpr std::uint64_t locks_size = 2 * (48 + 40);
 inline constexpr long futex_syscall = 202;  // x86-64, as procfs/syscall.hpp reads them
 } // namespace detail::gil_wait
 
-[[nodiscard]] inline std::optional<address_range> gil_wait_range(const layout& l, std::uint64_t gil) noexcept {
-    namespace g = detail::gil_wait;
-    if (gil == 0 || !has(l.gil.locked)) return std::nullopt;
-    const std::uint64_t begin = gil + l.gil.locked + g::locks_from_locked;
-    return address_range{begin, begin + g::locks_size};
-}
+[[nodiscard]] TRIAGE_DECL std::optional<address_range> gil_wait_range(const layout& l, std::uint64_t gil) noexcept;
 
-[[nodiscard]] inline bool waits_for_gil(const procfs::syscall_info& syscall, const address_range& range) noexcept {
-    return syscall.kind == procfs::syscall_kind::in_syscall && syscall.number == detail::gil_wait::futex_syscall &&
-           range.contains(syscall.arguments[0]);
-}
+[[nodiscard]] TRIAGE_DECL bool waits_for_gil(const procfs::syscall_info& syscall, const address_range& range) noexcept;
 
 } // namespace triage::cpython
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/cpython/impl/gil_wait.ipp"
+#endif

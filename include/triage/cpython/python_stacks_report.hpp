@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "triage/base/error.hpp"
-#include "triage/cpython/stack_walker.hpp"
+#include "triage/cpython/stack_snapshot.hpp"
 
 namespace triage::cpython {
 

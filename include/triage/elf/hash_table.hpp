@@ -23,6 +23,8 @@
 #include <span>
 #include <string_view>
 
+#include "triage/base/config.hpp"
+
 namespace triage::elf {
 
 [[nodiscard]] constexpr std::uint32_t gnu_hash(std::string_view name) noexcept {
@@ -44,11 +46,7 @@ namespace triage::elf {
 
 namespace detail {
 // The 32-bit word at word index `i`, if the table holds it.
-[[nodiscard]] inline bool table_word(std::span<const std::byte> table, std::size_t i, std::uint32_t& out) noexcept {
-    if (i >= table.size() / 4) return false;
-    std::memcpy(&out, table.data() + i * 4, 4);
-    return true;
-}
+[[nodiscard]] TRIAGE_DECL bool table_word(std::span<const std::byte> table, std::size_t i, std::uint32_t& out) noexcept;
 } // namespace detail
 
 // GNU hash: header {nbuckets, symoffset, bloom_size, bloom_shift}, bloom
@@ -112,3 +110,7 @@ void sysv_hash_candidates(std::span<const std::byte> table, std::string_view nam
 }
 
 } // namespace triage::elf
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/elf/impl/hash_table.ipp"
+#endif

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/procfs/proc_dir.hpp"
 
@@ -36,21 +37,7 @@ struct auxv_entry {
     std::uint64_t value = 0;
 };
 
-[[nodiscard]] inline result<std::vector<auxv_entry>> parse_auxv(std::span<const std::byte> bytes) {
-    constexpr std::size_t pair = 2 * sizeof(std::uint64_t);
-    if (bytes.size() % pair != 0)
-        return fail(errc::malformed, "parsing auxv: " + std::to_string(bytes.size()) + " bytes is not a whole number of pairs");
-    std::vector<auxv_entry> out;
-    out.reserve(bytes.size() / pair);
-    for (std::size_t at = 0; at < bytes.size(); at += pair) {
-        auxv_entry e;
-        std::memcpy(&e.type, bytes.data() + at, sizeof e.type);
-        std::memcpy(&e.value, bytes.data() + at + sizeof e.type, sizeof e.value);
-        if (e.type == AT_NULL) break;
-        out.push_back(e);
-    }
-    return out;
-}
+[[nodiscard]] TRIAGE_DECL result<std::vector<auxv_entry>> parse_auxv(std::span<const std::byte> bytes);
 
 [[nodiscard]] constexpr std::optional<std::uint64_t> find_auxv(std::span<const auxv_entry> entries,
                                                                std::uint64_t type) noexcept {
@@ -59,16 +46,12 @@ struct auxv_entry {
     return std::nullopt;
 }
 
-[[nodiscard]] inline result<std::vector<auxv_entry>> read_auxv(const proc_dir& dir, pid_t tid = whole_process) {
-    std::string bytes = TRIAGE_TRY(dir.read_all(tid, "auxv"));
-    auto entries = parse_auxv(std::as_bytes(std::span{bytes}));
-    if (!entries) return fail(std::move(entries.error()).within("reading " + dir.path(tid, "auxv")));
-    return entries;
-}
+[[nodiscard]] TRIAGE_DECL result<std::vector<auxv_entry>> read_auxv(const proc_dir& dir, pid_t tid = whole_process);
 
-[[nodiscard]] inline result<std::vector<auxv_entry>> read_auxv(pid_t pid, pid_t tid = whole_process) {
-    proc_dir dir = TRIAGE_TRY(proc_dir::open(pid));
-    return read_auxv(dir, tid);
-}
+[[nodiscard]] TRIAGE_DECL result<std::vector<auxv_entry>> read_auxv(pid_t pid, pid_t tid = whole_process);
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/auxv.ipp"
+#endif

@@ -21,39 +21,23 @@
 #include <string_view>
 #include <vector>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/procfs/proc_dir.hpp"
 
 namespace triage::procfs {
 
-[[nodiscard]] inline std::vector<std::string> parse_cmdline(std::string_view bytes) {
-    std::vector<std::string> args;
-    while (!bytes.empty()) {
-        std::size_t nul = bytes.find('\0');
-        args.emplace_back(bytes.substr(0, nul));
-        bytes.remove_prefix(nul == std::string_view::npos ? bytes.size() : nul + 1);
-    }
-    return args;
-}
+[[nodiscard]] TRIAGE_DECL std::vector<std::string> parse_cmdline(std::string_view bytes);
 
 // Arguments joined by single spaces (for display; not shell-quoted).
-[[nodiscard]] inline std::string join_cmdline(const std::vector<std::string>& args) {
-    std::string line;
-    for (const auto& arg : args) {
-        if (!line.empty()) line += ' ';
-        line += arg;
-    }
-    return line;
-}
+[[nodiscard]] TRIAGE_DECL std::string join_cmdline(const std::vector<std::string>& args);
 
-[[nodiscard]] inline result<std::vector<std::string>> read_cmdline(const proc_dir& dir, pid_t tid = whole_process) {
-    std::string bytes = TRIAGE_TRY(dir.read_all(tid, "cmdline"));
-    return parse_cmdline(bytes);
-}
+[[nodiscard]] TRIAGE_DECL result<std::vector<std::string>> read_cmdline(const proc_dir& dir, pid_t tid = whole_process);
 
-[[nodiscard]] inline result<std::vector<std::string>> read_cmdline(pid_t pid, pid_t tid = whole_process) {
-    proc_dir dir = TRIAGE_TRY(proc_dir::open(pid));
-    return read_cmdline(dir, tid);
-}
+[[nodiscard]] TRIAGE_DECL result<std::vector<std::string>> read_cmdline(pid_t pid, pid_t tid = whole_process);
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/cmdline.ipp"
+#endif

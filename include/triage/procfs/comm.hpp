@@ -19,6 +19,7 @@
 
 #include <string_view>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/procfs/short_string.hpp"
@@ -32,15 +33,12 @@ using task_name = short_string<64>;
     return text;
 }
 
-[[nodiscard]] inline result<task_name> read_comm(const proc_dir& dir, pid_t tid = whole_process) {
-    char buffer[256];
-    std::string_view text = TRIAGE_TRY(dir.read(tid, "comm", buffer));
-    return task_name{parse_comm(text)};
-}
+[[nodiscard]] TRIAGE_DECL result<task_name> read_comm(const proc_dir& dir, pid_t tid = whole_process);
 
-[[nodiscard]] inline result<task_name> read_comm(pid_t pid, pid_t tid = whole_process) {
-    proc_dir dir = TRIAGE_TRY(proc_dir::open(pid));
-    return read_comm(dir, tid);
-}
+[[nodiscard]] TRIAGE_DECL result<task_name> read_comm(pid_t pid, pid_t tid = whole_process);
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/comm.ipp"
+#endif

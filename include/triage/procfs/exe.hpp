@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/procfs/proc_dir.hpp"
 
@@ -30,21 +31,14 @@ struct executable {
 };
 
 // Splits the " (deleted)" marker off a link target.
-[[nodiscard]] inline executable parse_exe_link(std::string_view target) {
-    constexpr std::string_view marker = " (deleted)";
-    bool deleted = target.ends_with(marker);
-    if (deleted) target.remove_suffix(marker.size());
-    return executable{std::string{target}, deleted};
-}
+[[nodiscard]] TRIAGE_DECL executable parse_exe_link(std::string_view target);
 
-[[nodiscard]] inline result<executable> read_exe(const proc_dir& dir, pid_t tid = whole_process) {
-    std::string target = TRIAGE_TRY(dir.read_link(tid, "exe"));
-    return parse_exe_link(target);
-}
+[[nodiscard]] TRIAGE_DECL result<executable> read_exe(const proc_dir& dir, pid_t tid = whole_process);
 
-[[nodiscard]] inline result<executable> read_exe(pid_t pid, pid_t tid = whole_process) {
-    proc_dir dir = TRIAGE_TRY(proc_dir::open(pid));
-    return read_exe(dir, tid);
-}
+[[nodiscard]] TRIAGE_DECL result<executable> read_exe(pid_t pid, pid_t tid = whole_process);
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/exe.ipp"
+#endif

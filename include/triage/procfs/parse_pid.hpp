@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "triage/base/config.hpp"
 #include "triage/base/escape.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
@@ -27,11 +28,10 @@ namespace triage::procfs {
 
 inline constexpr pid_t pid_max_limit = 4'194'304;
 
-[[nodiscard]] inline result<pid_t> parse_pid(std::string_view text) {
-    auto value = parse_unsigned<unsigned>(text);
-    if (value && *value >= 1 && *value <= static_cast<unsigned>(pid_max_limit)) return static_cast<pid_t>(*value);
-    return fail(errc::invalid_argument, {},
-                "'" + escape_controls(text) + "' is not a process id (a decimal number from 1 to " + std::to_string(pid_max_limit) + ")");
-}
+[[nodiscard]] TRIAGE_DECL result<pid_t> parse_pid(std::string_view text);
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/parse_pid.ipp"
+#endif

@@ -37,6 +37,7 @@
 #include <utility>
 #include <vector>
 
+#include "triage/base/config.hpp"
 #include "triage/base/ptrace_permission.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/base/result.hpp"
@@ -50,9 +51,7 @@ inline constexpr pid_t whole_process = 0;
 
 // Hint for EACCES on files that need ptrace access (syscall, wchan, auxv,
 // exe, maps): the ptrace advice that applies to this machine.
-[[nodiscard]] inline std::string ptrace_access_hint() {
-    return "these files need ptrace access to the process: " + ptrace_permission_hint();
-}
+[[nodiscard]] TRIAGE_DECL std::string ptrace_access_hint();
 
 namespace detail {
 // "task/TID/name" or "name", NUL-terminated, in `bytes`. Names are short
@@ -79,33 +78,14 @@ struct relative_path {
 // copies as much as fits, so a read that leaves room in the buffer has the
 // whole file: the usual second read that returns 0 is saved (a third fewer
 // syscalls in a sweep). Returns the bytes read, or the errno.
-[[nodiscard]] inline std::expected<std::size_t, int> read_whole_small_file(int fd, std::span<char> buffer) noexcept {
-    for (;;) {
-        ssize_t got = ::read(fd, buffer.data(), buffer.size());
-        if (got >= 0) return static_cast<std::size_t>(got);
-        if (errno != EINTR) return std::unexpected(errno);
-    }
-}
+[[nodiscard]] TRIAGE_DECL std::expected<std::size_t, int> read_whole_small_file(int fd, std::span<char> buffer) noexcept;
 
 // The error for a failed open/read of a /proc file: gone → no_such_process.
-[[nodiscard]] inline error proc_error(int e, std::string context) {
-    error err = error::from_errno(e, std::move(context));
-    if (e == ENOENT || e == ESRCH) err.code = errc::no_such_process;
-    if (err.code == errc::permission_denied) err.hint = ptrace_access_hint();
-    return err;
-}
+[[nodiscard]] TRIAGE_DECL error proc_error(int e, std::string context);
 
 // The numeric entries (pids, tids) of an open /proc directory, sorted;
 // closes `d`.
-[[nodiscard]] inline std::vector<pid_t> numeric_entries(DIR* d) {
-    std::vector<pid_t> ids;
-    while (const dirent* entry = ::readdir(d)) {
-        if (auto id = parse_unsigned<unsigned>(entry->d_name)) ids.push_back(static_cast<pid_t>(*id));
-    }
-    ::closedir(d);
-    std::sort(ids.begin(), ids.end());
-    return ids;
-}
+[[nodiscard]] TRIAGE_DECL std::vector<pid_t> numeric_entries(DIR* d);
 } // namespace detail
 
 class proc_dir {
@@ -214,3 +194,7 @@ private:
 };
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/proc_dir.ipp"
+#endif

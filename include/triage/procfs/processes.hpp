@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/unique_fd.hpp"
 #include "triage/procfs/stat_view.hpp"
@@ -22,10 +23,10 @@
 
 namespace triage::procfs {
 
-[[nodiscard]] inline result<stat_view> processes() {
-    std::vector<pid_t> ids = TRIAGE_TRY(process_ids());
-    unique_fd dir = TRIAGE_TRY(open_file("/proc", O_RDONLY | O_DIRECTORY));
-    return stat_view{std::move(dir), "/proc", std::move(ids)};
-}
+[[nodiscard]] TRIAGE_DECL result<stat_view> processes();
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/processes.ipp"
+#endif

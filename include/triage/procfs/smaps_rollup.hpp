@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/procfs/proc_dir.hpp"
@@ -48,48 +49,14 @@ struct memory_rollup {
     std::uint64_t locked_kb = 0;
 };
 
-[[nodiscard]] inline result<memory_rollup> parse_smaps_rollup(std::string_view text) {
-    memory_rollup m;
-    std::size_t line_number = 0;
-    while (!text.empty()) {
-        std::string_view line = next_line(text);
-        ++line_number;
-        if (line.empty() || line.ends_with("[rollup]")) continue;
-        auto pair = split_key_value(line);
-        auto kb = pair && trim(pair->value).ends_with(" kB") ? parse_kb(pair->value) : std::nullopt;
-        if (!kb) return fail(errc::malformed, "parsing smaps_rollup line " + std::to_string(line_number));
-        const std::string_view key = pair->key;
-        if (key == "Rss") m.rss_kb = *kb;
-        else if (key == "Pss") m.pss_kb = *kb;
-        else if (key == "Pss_Dirty") m.pss_dirty_kb = *kb;
-        else if (key == "Pss_Anon") m.pss_anon_kb = *kb;
-        else if (key == "Pss_File") m.pss_file_kb = *kb;
-        else if (key == "Pss_Shmem") m.pss_shmem_kb = *kb;
-        else if (key == "Shared_Clean") m.shared_clean_kb = *kb;
-        else if (key == "Shared_Dirty") m.shared_dirty_kb = *kb;
-        else if (key == "Private_Clean") m.private_clean_kb = *kb;
-        else if (key == "Private_Dirty") m.private_dirty_kb = *kb;
-        else if (key == "Referenced") m.referenced_kb = *kb;
-        else if (key == "Anonymous") m.anonymous_kb = *kb;
-        else if (key == "LazyFree") m.lazy_free_kb = *kb;
-        else if (key == "AnonHugePages") m.anon_huge_pages_kb = *kb;
-        else if (key == "Swap") m.swap_kb = *kb;
-        else if (key == "SwapPss") m.swap_pss_kb = *kb;
-        else if (key == "Locked") m.locked_kb = *kb;
-    }
-    return m;
-}
+[[nodiscard]] TRIAGE_DECL result<memory_rollup> parse_smaps_rollup(std::string_view text);
 
-[[nodiscard]] inline result<memory_rollup> read_smaps_rollup(const proc_dir& dir, pid_t tid = whole_process) {
-    std::string text = TRIAGE_TRY(dir.read_all(tid, "smaps_rollup"));
-    auto m = parse_smaps_rollup(text);
-    if (!m) return fail(std::move(m.error()).within("reading " + dir.path(tid, "smaps_rollup")));
-    return m;
-}
+[[nodiscard]] TRIAGE_DECL result<memory_rollup> read_smaps_rollup(const proc_dir& dir, pid_t tid = whole_process);
 
-[[nodiscard]] inline result<memory_rollup> read_smaps_rollup(pid_t pid, pid_t tid = whole_process) {
-    proc_dir dir = TRIAGE_TRY(proc_dir::open(pid));
-    return read_smaps_rollup(dir, tid);
-}
+[[nodiscard]] TRIAGE_DECL result<memory_rollup> read_smaps_rollup(pid_t pid, pid_t tid = whole_process);
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/smaps_rollup.ipp"
+#endif

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/procfs/proc_dir.hpp"
 
@@ -23,22 +24,15 @@ namespace triage::procfs {
 
 namespace detail {
 // Numeric entries of a /proc directory, sorted.
-[[nodiscard]] inline result<std::vector<pid_t>> list_numeric_entries(const std::string& dir, pid_t owner) {
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) {
-        int e = errno;
-        error err = error::from_errno(e, "listing " + dir);
-        if (e == ENOENT && owner > 0) err.code = errc::no_such_process;
-        return fail(std::move(err));
-    }
-    return numeric_entries(d);
-}
+[[nodiscard]] TRIAGE_DECL result<std::vector<pid_t>> list_numeric_entries(const std::string& dir, pid_t owner);
 } // namespace detail
 
-[[nodiscard]] inline result<std::vector<pid_t>> task_ids(pid_t pid) {
-    return detail::list_numeric_entries("/proc/" + std::to_string(pid) + "/task", pid);
-}
+[[nodiscard]] TRIAGE_DECL result<std::vector<pid_t>> task_ids(pid_t pid);
 
-[[nodiscard]] inline result<std::vector<pid_t>> process_ids() { return detail::list_numeric_entries("/proc", 0); }
+[[nodiscard]] TRIAGE_DECL result<std::vector<pid_t>> process_ids();
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/task_ids.ipp"
+#endif

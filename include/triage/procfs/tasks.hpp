@@ -19,6 +19,7 @@
 
 #include <string>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/unique_fd.hpp"
 #include "triage/procfs/proc_dir.hpp"
@@ -26,17 +27,12 @@
 
 namespace triage::procfs {
 
-[[nodiscard]] inline result<stat_view> tasks(const proc_dir& dir) {
-    std::vector<pid_t> ids = TRIAGE_TRY(dir.task_ids());
-    std::string shown = dir.path(whole_process, "task");
-    int fd = ::openat(dir.fd(), "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return std::unexpected(detail::proc_error(errno, "opening " + shown));
-    return stat_view{unique_fd{fd}, std::move(shown), std::move(ids)};
-}
+[[nodiscard]] TRIAGE_DECL result<stat_view> tasks(const proc_dir& dir);
 
-[[nodiscard]] inline result<stat_view> tasks(pid_t pid) {
-    proc_dir dir = TRIAGE_TRY(proc_dir::open(pid));
-    return tasks(dir);
-}
+[[nodiscard]] TRIAGE_DECL result<stat_view> tasks(pid_t pid);
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/tasks.ipp"
+#endif

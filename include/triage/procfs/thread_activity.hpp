@@ -31,6 +31,7 @@
 #include <optional>
 #include <string_view>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/procfs/stat.hpp"
@@ -110,16 +111,10 @@ struct thread_activity {
 }
 
 // Reads syscall and wchan of thread `stat.tid` (a tid) of `dir`'s process.
-[[nodiscard]] inline result<thread_activity> read_activity(const proc_dir& dir, const task_stat& stat) {
-    pid_t tid = stat.tid;
-    // Zombies and the dead have no syscall; a runnable thread's syscall file
-    // says "running" and its wchan "0" whatever it does, so neither is read.
-    if (stat.state == 'Z' || stat.state == 'X' || stat.state == 'x' || stat.state == 'R')
-        return classify(stat, nullptr, {});
-    std::optional<syscall_info> syscall;
-    if (!stat.kernel_thread()) syscall = TRIAGE_TRY(read_syscall(dir, tid));
-    wait_channel wchan = TRIAGE_TRY(read_wchan(dir, tid));
-    return classify(stat, syscall ? &*syscall : nullptr, wchan.view());
-}
+[[nodiscard]] TRIAGE_DECL result<thread_activity> read_activity(const proc_dir& dir, const task_stat& stat);
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/thread_activity.ipp"
+#endif

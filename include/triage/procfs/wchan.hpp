@@ -18,6 +18,7 @@
 
 #include <string_view>
 
+#include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/procfs/proc_dir.hpp"
@@ -32,15 +33,12 @@ using wait_channel = short_string<128>;
     return text == "0" ? std::string_view{} : text;
 }
 
-[[nodiscard]] inline result<wait_channel> read_wchan(const proc_dir& dir, pid_t tid = whole_process) {
-    char buffer[1024];  // symbol names are at most KSYM_NAME_LEN (512) bytes
-    std::string_view text = TRIAGE_TRY(dir.read(tid, "wchan", buffer));
-    return wait_channel{parse_wchan(text)};
-}
+[[nodiscard]] TRIAGE_DECL result<wait_channel> read_wchan(const proc_dir& dir, pid_t tid = whole_process);
 
-[[nodiscard]] inline result<wait_channel> read_wchan(pid_t pid, pid_t tid = whole_process) {
-    proc_dir dir = TRIAGE_TRY(proc_dir::open(pid));
-    return read_wchan(dir, tid);
-}
+[[nodiscard]] TRIAGE_DECL result<wait_channel> read_wchan(pid_t pid, pid_t tid = whole_process);
 
 } // namespace triage::procfs
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/procfs/impl/wchan.ipp"
+#endif

@@ -55,12 +55,13 @@
 #include <type_traits>
 #include <utility>
 
+#include "triage/base/config.hpp"
 #include "triage/ptrace/release_on_signal.hpp"
 
 namespace triage::ptrace {
 
 namespace detail {
-[[nodiscard]] inline pid_t current_tid() noexcept { return static_cast<pid_t>(::syscall(SYS_gettid)); }
+[[nodiscard]] TRIAGE_DECL pid_t current_tid() noexcept;
 } // namespace detail
 
 class tracer_thread {
@@ -164,3 +165,7 @@ private:
 };
 
 } // namespace triage::ptrace
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/ptrace/impl/tracer_thread.ipp"
+#endif

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "triage/base/config.hpp"
 #include "triage/base/error.hpp"
 #include "triage/base/result.hpp"
 #include "triage/elf/mapped_object.hpp"
@@ -53,26 +54,12 @@ struct changed_files_report {
     std::vector<unchecked_file> unchecked; // could not be compared
 };
 
-[[nodiscard]] inline changed_files_report changed_files(std::span<const elf::mapped_object> objects) {
-    changed_files_report out;
-    for (const auto& object : objects) {
-        if (!object.executable()) continue;
-        ++out.checked;
-        auto match = elf::compare_with_disk(object);
-        if (!match) {
-            out.unchecked.push_back({object.path, std::move(match.error())});
-            continue;
-        }
-        const bool differs = *match == elf::disk_match::different_build_id || *match == elf::disk_match::missing_on_disk ||
-                             *match == elf::disk_match::replaced_no_build_id;
-        if (differs || object.deleted) out.changed.push_back({object.path, *match, object.deleted});
-    }
-    return out;
-}
+[[nodiscard]] TRIAGE_DECL changed_files_report changed_files(std::span<const elf::mapped_object> objects);
 
-[[nodiscard]] inline result<changed_files_report> changed_files(pid_t pid) {
-    auto objects = TRIAGE_TRY(elf::mapped_objects(pid));
-    return changed_files(objects);
-}
+[[nodiscard]] TRIAGE_DECL result<changed_files_report> changed_files(pid_t pid);
 
 } // namespace triage::report
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/report/impl/changed_files.ipp"
+#endif

@@ -1,15 +1,25 @@
 // triage/report/cli.hpp — the command-line conventions every triage
-// program follows, for programs built with CLI11: usage errors are one
-// line prefixed with the program's name and exit 2; target errors are one
-// line and exit 1; a process id means the same thing everywhere.
+// program follows: usage errors are one line prefixed with the program's
+// name and exit 2; target errors are one line and exit 1; a process id means
+// the same thing everywhere.
 //
 // Offers:
-//  - `add_pid_option(app, name, pid, description)`: a positional or named
-//    option read with procfs::parse_pid (decimal, 1–4194304; " 5", "0x10",
-//    "-5" are usage errors).
-//  - `parse_command_line(app, argc, argv)`: nullopt to go on; else the exit
-//    code: 0 after --help (printed), 2 after a usage error printed as
-//    "<program>: <what> (see --help)" on one line.
+//  - `command_line`: the options of one program (CLI11 underneath, kept out
+//    of the program's own translation unit so that it compiles in seconds
+//    under TRIAGE_SEPARATE_COMPILATION):
+//    - `pid(name, into, description)`: a positional ("pid") or named
+//      ("--pid") option read with procfs::parse_pid (decimal, 1–4194304;
+//      " 5", "0x10", "-5" are usage errors);
+//    - `add(name, into, description)` for int, unsigned, std::size_t, double,
+//      std::string and std::optional<std::string>; `flag(name, into, …)`;
+//      each returns an `option` handle: `required()`, `range(low, high)`
+//      (inclusive), `one_of({…})`, `excludes(other)`, `needs(other)`, and
+//      after parsing `given()`;
+//    - `require_one_of(a, b, what)`: a usage error naming `what` when
+//      neither is given;
+//    - `parse(argc, argv)`: nullopt to go on; else the exit code: 0 after
+//      --help (printed), 2 after a usage error printed as
+//      "<program>: <what> (see --help)" on one line.
 //  - `print_failure(program, error)`: "<program>: <message>" on one line on
 //    stderr, control characters escaped (a message may quote a target's
 //    command line); returns 1.
@@ -17,60 +27,86 @@
 //    that escaped it (allocation failure, a closed stdout) on one line.
 // Thread-safe: call from one thread. Signal-safe: no. Target process: none.
 //
-//   CLI::App app{"...", "triage-top"};
+//   triage::report::command_line cli{"triage-top", "Per-thread CPU of a process."};
 //   pid_t pid = 0;
-//   triage::report::add_pid_option(app, "pid", pid, "process id")->required();
-//   if (auto code = triage::report::parse_command_line(app, argc, argv)) return *code;
+//   cli.pid("pid", pid, "process id").required();
+//   if (auto code = cli.parse(argc, argv)) return *code;
 #pragma once
 
 #include <sys/types.h>
 
+#include <concepts>
+#include <cstddef>
 #include <cstdio>
 #include <exception>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include <CLI/App.hpp>
-#include <CLI/Config.hpp>
-#include <CLI/Formatter.hpp>
-#include <fmt/core.h>
-
+#include "triage/base/config.hpp"
 #include "triage/base/error.hpp"
 #include "triage/base/escape.hpp"
-#include "triage/procfs/parse_pid.hpp"
+
+namespace CLI {
+class App;
+class Option;
+} // namespace CLI
 
 namespace triage::report {
 
-inline CLI::Option* add_pid_option(CLI::App& app, const std::string& name, pid_t& pid, const std::string& description) {
-    return app.add_option_function<std::string>(
-        name,
-        [&pid, name](const std::string& text) {
-            auto parsed = procfs::parse_pid(text);
-            if (!parsed) throw CLI::ValidationError(name, parsed.error().hint);
-            pid = *parsed;
-        },
-        description);
-}
+class command_line {
+public:
+    // One option of a command_line; valid while that command_line lives.
+    class option {
+    public:
+        TRIAGE_DECL option& required();
+        // Inclusive bounds, checked before the value is stored.
+        template <class T>
+            requires std::integral<T> || std::floating_point<T>
+        option& range(T low, T high) {
+            if constexpr (std::integral<T>) return integer_range(low, high);
+            else return real_range(low, high);
+        }
+        TRIAGE_DECL option& one_of(std::initializer_list<std::string_view> choices);
+        TRIAGE_DECL option& excludes(const option& other);
+        TRIAGE_DECL option& needs(const option& other);
+        // After parse(): whether it was on the command line.
+        [[nodiscard]] TRIAGE_DECL bool given() const;
 
-[[nodiscard]] inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::Success& e) {
-        return app.exit(e);  // --help
-    } catch (const CLI::ParseError& e) {
-        std::string what = e.what();
-        while (!what.empty() && what.back() == '\n') what.pop_back();
-        fmt::print(stderr, "{}: {} (see --help)\n", app.get_name(), escape_controls(what));
-        return 2;
-    }
-    return std::nullopt;
-}
+    private:
+        friend class command_line;
+        explicit option(CLI::Option* o) noexcept : option_{o} {}
+        TRIAGE_DECL option& integer_range(long long low, long long high);
+        TRIAGE_DECL option& real_range(double low, double high);
+        CLI::Option* option_;
+    };
 
-inline int print_failure(std::string_view program, const error& e) {
-    fmt::print(stderr, "{}: {}\n", program, escape_controls(e.message()));
-    return 1;
-}
+    TRIAGE_DECL command_line(std::string program, std::string description);
+    TRIAGE_DECL ~command_line();
+    command_line(const command_line&) = delete;
+    command_line& operator=(const command_line&) = delete;
+
+    TRIAGE_DECL option pid(const std::string& name, pid_t& into, const std::string& description);
+    TRIAGE_DECL option add(const std::string& name, int& into, const std::string& description);
+    TRIAGE_DECL option add(const std::string& name, unsigned& into, const std::string& description);
+    TRIAGE_DECL option add(const std::string& name, std::size_t& into, const std::string& description);
+    TRIAGE_DECL option add(const std::string& name, double& into, const std::string& description);
+    TRIAGE_DECL option add(const std::string& name, std::string& into, const std::string& description);
+    TRIAGE_DECL option add(const std::string& name, std::optional<std::string>& into, const std::string& description);
+    TRIAGE_DECL option flag(const std::string& name, bool& into, const std::string& description);
+    TRIAGE_DECL void require_one_of(const option& a, const option& b, std::string what);
+
+    [[nodiscard]] TRIAGE_DECL std::optional<int> parse(int argc, char** argv);
+    [[nodiscard]] const std::string& program() const noexcept { return program_; }
+
+private:
+    std::string program_;
+    std::unique_ptr<CLI::App> app_;
+};
+
+TRIAGE_DECL int print_failure(std::string_view program, const error& e);
 
 template <class Body>
 int run_program(std::string_view program, Body&& body) noexcept {
@@ -83,3 +119,7 @@ int run_program(std::string_view program, Body&& body) noexcept {
 }
 
 } // namespace triage::report
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/report/impl/cli.ipp"
+#endif

@@ -20,26 +20,17 @@
 
 #include <fmt/format.h>
 
+#include "triage/base/config.hpp"
 #include "triage/base/escape.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/report/progress.hpp"
 
 namespace triage::report {
 
-[[nodiscard]] inline std::string to_text(const coredump::dump_report& r) {
-    std::string text;
-    auto out = std::back_inserter(text);
-    fmt::format_to(out, "wrote {} for process {}\n", escape_controls(r.path), r.pid);
-    fmt::format_to(out, "  threads:   {} (first: {}", r.threads, r.first_tid);
-    if (r.first_thread_cpu) fmt::format_to(out, ", {:.1f}% CPU", *r.first_thread_cpu);
-    fmt::format_to(out, ")\n");
-    fmt::format_to(out, "  mappings:  {}, {} dumped (coredump_filter {:#x})\n", r.mappings, r.mappings_dumped, r.filter.bits);
-    fmt::format_to(out, "  written:   {} of data; file {} ({} allocated on disk)\n", human_bytes(r.bytes_written),
-                   human_bytes(r.file_size), human_bytes(r.allocated));
-    fmt::format_to(out, "  stopped:   {:.3f} s, {} (total {:.3f} s)\n", std::chrono::duration<double>(r.stopped_for).count(),
-                   r.copied_to_memory ? "copying to memory" : "writing the file",
-                   std::chrono::duration<double>(r.elapsed).count());
-    return text;
-}
+[[nodiscard]] TRIAGE_DECL std::string to_text(const coredump::dump_report& r);
 
 } // namespace triage::report
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/report/impl/dump_text.ipp"
+#endif

@@ -1,7 +1,7 @@
 // triage/report/hotloop_json.hpp — the hotloop report as the JSON document
 // of docs/cli.md (what triage-hotloop --json prints).
 //
-// Offers: `to_json(report)` → nlohmann::ordered_json: pid, command,
+// Offers: `to_json_text(…)` (the printed text) and `to_json(report)` → nlohmann::ordered_json: pid, command,
 // executable, python_version (null: no stacks), python_error (null unless
 // the stacks could not be read), window_ms, hot_percent, total_cpu_percent,
 // threads, samples, stops, stopped_ms, elapsed_ms, syscall_window_ms (null:
@@ -21,90 +21,29 @@
 // strings may hold C1 controls or bytes that are not UTF-8.
 // Thread-safe: yes. Signal-safe: no. Target process: none touched.
 //
-//   auto doc = triage::report::to_json(TRIAGE_TRY(triage::report::hotloop(pid)));
-//   fmt::print("{}\n", doc.dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
+//   fmt::print("{}\n", triage::report::to_json_text(TRIAGE_TRY(triage::report::hotloop(pid))));
 #pragma once
 
-#include <chrono>
-#include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
-#include "triage/elf/mapped_object.hpp"
-#include "triage/report/detail/json.hpp"
+#include "triage/base/config.hpp"
 #include "triage/report/hotloop_report.hpp"
-#include "triage/report/hotloop_verdict.hpp"
-#include "triage/report/thread_json.hpp"
 
 namespace triage::report {
 
-[[nodiscard]] inline nlohmann::ordered_json to_json(const hotloop_report& r) {
-    using json = nlohmann::ordered_json;
-    using std::chrono::duration;
-    using ms = duration<double, std::milli>;
-    auto investigated = [](const hot_thread& h) {
-        json t = to_json(h.row);
-        t["voluntary_switches"] = detail::or_null(h.voluntary_switches);
-        t["involuntary_switches"] = detail::or_null(h.involuntary_switches);
-        t["syscall_count"] = h.row.syscalls ? json(h.row.syscalls->total) : json(nullptr);
-        t["syscalls"] = h.row.syscalls ? json(h.row.syscalls->syscalls) : json(nullptr);
-        t["loop"] = {{"samples", h.loop.samples},
-                     {"function", h.loop.anchor ? json(h.loop.anchor->function) : json(nullptr)},
-                     {"file", h.loop.anchor ? json(h.loop.anchor->file) : json(nullptr)},
-                     {"lines", h.loop.lines},
-                     {"went_back", h.loop.went_back},
-                     {"back_from", h.loop.back_from},
-                     {"back_to", h.loop.back_to},
-                     {"looping", h.loop.looping()},
-                     {"same_line", h.loop.same_line()}};
-        t["native_frames"] = "not available yet";
-        t["library_calls"] = "not available yet";
-        return t;
-    };
-    json hot = json::array();
-    for (const auto& h : r.hot) hot.push_back(investigated(h));
-    json changed = json::array();
-    for (const auto& f : r.files.changed)
-        changed.push_back({{"path", f.path}, {"match", std::string{elf::to_string(f.match)}}, {"deleted", f.deleted}});
-    json unchecked = json::array();
-    for (const auto& u : r.files.unchecked) unchecked.push_back({{"path", u.path}, {"error", u.why.message()}});
-    std::optional<std::string> python_version, python_error, files_error;
-    if (!r.python_version.empty()) python_version = r.python_version;
-    if (r.python_failure) python_error = r.python_failure->message();
-    if (r.files_failure) files_error = r.files_failure->message();
-    std::optional<double> syscall_window_ms;
-    if (r.syscall_window) syscall_window_ms = ms(*r.syscall_window).count();
-    json core = nullptr;
-    if (r.core) {
-        core = {{"path", r.core->path},           {"threads", r.core->threads},       {"first_thread", r.core->first_tid},
-                {"bytes_written", r.core->bytes_written}, {"file_size", r.core->file_size}, {"allocated_bytes", r.core->allocated}};
-    }
-    json busiest = r.busiest ? investigated(*r.busiest) : json(nullptr);
-    return json{
-        {"pid", r.pid},
-        {"command", r.command},
-        {"executable", r.executable},
-        {"python_version", detail::or_null(python_version)},
-        {"python_error", detail::or_null(python_error)},
-        {"window_ms", std::chrono::duration_cast<std::chrono::milliseconds>(r.window).count()},
-        {"hot_percent", r.hot_percent},
-        {"total_cpu_percent", r.total_cpu_percent},
-        {"threads", r.threads},
-        {"samples", r.samples},
-        {"stops", r.stops},
-        {"stopped_ms", ms(r.stopped_for).count()},
-        {"elapsed_ms", ms(r.elapsed).count()},
-        {"syscall_window_ms", detail::or_null(syscall_window_ms)},
-        {"hot_threads", std::move(hot)},
-        {"busiest", std::move(busiest)},
-        {"files_checked", r.files.checked},
-        {"changed_files", std::move(changed)},
-        {"unchecked_files", std::move(unchecked)},
-        {"files_error", detail::or_null(files_error)},
-        {"core", std::move(core)},
-        {"verdict", verdict(r, verdict_style::plain)},
-    };
-}
+[[nodiscard]] TRIAGE_DECL nlohmann::ordered_json to_json(const hotloop_report& r);
+
+// The same document as text, as triage's programs print it: `indent` spaces
+// per level (-1: one line), bytes that are not UTF-8 replaced by U+FFFD.
+// Needs no nlohmann-json header in the caller's translation unit; to use
+// to_json's document under TRIAGE_SEPARATE_COMPILATION, include
+// <nlohmann/json.hpp> (the header declares it only).
+[[nodiscard]] TRIAGE_DECL std::string to_json_text(const hotloop_report& r, int indent = 2);
 
 } // namespace triage::report
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/report/impl/hotloop_json.ipp"
+#endif

@@ -40,9 +40,11 @@
 #include <span>
 #include <utility>
 
+#include "triage/base/config.hpp"
 #include "triage/base/error.hpp"
 #include "triage/base/result.hpp"
 #include "triage/coredump/live_dump.hpp"
+#include "triage/cpython/live_python.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/cpython/python_stacks_report.hpp"
 #include "triage/procfs/cpu_sample.hpp"
@@ -66,24 +68,12 @@ struct one_stop_result {
     std::chrono::nanoseconds stopped_for{0};              // summed over the stops
 };
 
-[[nodiscard]] inline result<one_stop_result> read_in_one_stop(pid_t pid, cpython::live_python* python,
-                                                               std::optional<coredump::dump_plan> plan,
-                                                               const one_stop_options& options = {}) {
-    one_stop_result out;
-    auto session = TRIAGE_TRY(ptrace::session::attach(pid));
-    if (python != nullptr) {
-        auto stacks = cpython::python_stacks(*python, session, {.cpu = options.cpu});
-        if (stacks) out.stacks = std::move(*stacks);
-        else out.python_failure = std::move(stacks.error());
-    }
-    std::optional<coredump::dump_copy> copy;
-    if (plan) copy.emplace(TRIAGE_TRY(coredump::copy_dump(std::move(*plan), session, options.first_tid)));
-    if (options.syscalls.count() > 0) out.syscalls = TRIAGE_TRY(ptrace::watch_syscalls(session, options.syscalls));
-    TRIAGE_TRY(session.release());
-    out.stops = session.stops();
-    out.stopped_for = session.stopped_for();
-    if (copy) out.core = TRIAGE_TRY(coredump::write_dump(std::move(*copy), session));
-    return out;
-}
+[[nodiscard]] TRIAGE_DECL result<one_stop_result> read_in_one_stop(pid_t pid, cpython::live_python* python,
+                                                                    std::optional<coredump::dump_plan> plan,
+                                                                    const one_stop_options& options = {});
 
 } // namespace triage::report
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/report/impl/one_stop.ipp"
+#endif

@@ -21,18 +21,11 @@
 
 #include <fmt/core.h>
 
+#include "triage/base/config.hpp"
+
 namespace triage::report {
 
-[[nodiscard]] inline std::string human_bytes(std::uint64_t n) {
-    constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(n);
-    int unit = 0;
-    while (v >= 1024 && unit < 4) {
-        v /= 1024;
-        ++unit;
-    }
-    return unit == 0 ? fmt::format("{} B", n) : fmt::format("{:.1f} {}", v, units[unit]);
-}
+[[nodiscard]] TRIAGE_DECL std::string human_bytes(std::uint64_t n);
 
 class progress_bar {
 public:
@@ -62,3 +55,7 @@ private:
 };
 
 } // namespace triage::report
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/report/impl/progress.ipp"
+#endif

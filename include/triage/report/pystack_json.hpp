@@ -1,7 +1,7 @@
 // triage/report/pystack_json.hpp — the Python stacks report as the JSON
 // document of docs/cli.md (what triage-pystack --json prints).
 //
-// Offers: `to_json(report)` → nlohmann::ordered_json: pid, python_version,
+// Offers: `to_json_text(…)` (the printed text) and `to_json(report)` → nlohmann::ordered_json: pid, python_version,
 // executable, interpreter, command_line, mode (blocking | nonblocking |
 // core), stopped_ms (null when not stopped), core (cores only), threads
 // (in the report's order): tid (null: unknown), ns_tid (null unless the
@@ -16,54 +16,29 @@
 // as U+009B, which a terminal obeys even inside a JSON string.
 // Thread-safe: yes. Signal-safe: no. Target process: none touched.
 //
-//   auto doc = triage::report::to_json(TRIAGE_TRY(triage::cpython::python_stacks(pid)));
-//   fmt::print("{}\n", doc.dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
+//   fmt::print("{}\n", triage::report::to_json_text(TRIAGE_TRY(triage::cpython::python_stacks(pid))));
 #pragma once
 
-#include <chrono>
-#include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
+#include "triage/base/config.hpp"
 #include "triage/cpython/python_stacks_report.hpp"
-#include "triage/procfs/stat.hpp"
-#include "triage/report/detail/json.hpp"
-#include "triage/report/detail/python_json.hpp"
 
 namespace triage::report {
 
-[[nodiscard]] inline nlohmann::ordered_json to_json(const cpython::python_stacks_report& r) {
-    using json = nlohmann::ordered_json;
-    json threads = json::array();
-    for (const auto& t : r.threads) {
-        json row = {{"tid", detail::or_null(t.tid)},
-                    {"ns_tid", detail::or_null(t.ns_tid)},
-                    {"python_ident", t.python_ident},
-                    {"thread_id", t.python_ident},
-                    {"name", t.name},
-                    {"holds_gil", t.holds_gil},
-                    {"waits_for_gil", t.waits_for_gil},
-                    {"state", std::string(procfs::state_word(t.state))},
-                    {"cpu_percent", detail::or_null(t.cpu_percent)},
-                    {"consistent", t.consistent},
-                    {"frames", detail::frames_json(t.frames)}};
-        if (t.failure) row["error"] = t.failure->message();
-        threads.push_back(std::move(row));
-    }
-    std::optional<double> stopped_ms;
-    if (r.stopped_for) stopped_ms = std::chrono::duration<double, std::milli>(*r.stopped_for).count();
-    json doc = {{"pid", r.pid},
-                {"python_version", r.python_version},
-                {"executable", r.executable},
-                {"interpreter", r.interpreter},
-                {"command_line", r.command_line},
-                {"mode", std::string(cpython::to_string(r.source))},
-                {"stopped_ms", detail::or_null(stopped_ms)}};
-    if (r.source == cpython::stacks_source::core) doc["core"] = r.core;
-    doc["thread_list_complete"] = r.thread_list_complete;
-    doc["threads"] = std::move(threads);
-    return doc;
-}
+[[nodiscard]] TRIAGE_DECL nlohmann::ordered_json to_json(const cpython::python_stacks_report& r);
+
+// The same document as text, as triage's programs print it: `indent` spaces
+// per level (-1: one line), bytes that are not UTF-8 replaced by U+FFFD.
+// Needs no nlohmann-json header in the caller's translation unit; to use
+// to_json's document under TRIAGE_SEPARATE_COMPILATION, include
+// <nlohmann/json.hpp> (the header declares it only).
+[[nodiscard]] TRIAGE_DECL std::string to_json_text(const cpython::python_stacks_report& r, int indent = 2);
 
 } // namespace triage::report
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/report/impl/pystack_json.ipp"
+#endif

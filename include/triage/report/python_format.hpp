@@ -24,7 +24,7 @@
 
 #include "triage/base/escape.hpp"
 #include "triage/cpython/python_stacks_report.hpp"
-#include "triage/cpython/stack_walker.hpp"
+#include "triage/cpython/stack_snapshot.hpp"
 #include "triage/procfs/stat.hpp"
 
 namespace triage::report::detail {

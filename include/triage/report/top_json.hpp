@@ -1,7 +1,7 @@
 // triage/report/top_json.hpp — the top report as the JSON document of
 // docs/cli.md (what triage-top --json prints).
 //
-// Offers: `to_json(report)` → nlohmann::ordered_json: pid, command,
+// Offers: `to_json_text(…)` (the printed text) and `to_json(report)` → nlohmann::ordered_json: pid, command,
 // interval_ms, total_cpu_percent, stopped_ms (with system calls counted),
 // threads, hottest first: tid, ns_tid (null unless the process is in
 // another PID namespace), name, cpu_percent (null: no baseline), state
@@ -13,39 +13,29 @@
 // as U+009B, which a terminal obeys even inside a JSON string.
 // Thread-safe: yes. Signal-safe: no. Target process: none touched.
 //
-//   auto doc = triage::report::to_json(TRIAGE_TRY(triage::report::top(pid)));
-//   fmt::print("{}\n", doc.dump(2, ' ', true, nlohmann::ordered_json::error_handler_t::replace));
+//   fmt::print("{}\n", triage::report::to_json_text(TRIAGE_TRY(triage::report::top(pid))));
 #pragma once
 
-#include <chrono>
+#include <string>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
-#include "triage/report/thread_json.hpp"
+#include "triage/base/config.hpp"
 #include "triage/report/top_report.hpp"
 
 namespace triage::report {
 
-[[nodiscard]] inline nlohmann::ordered_json to_json(const top_report& report) {
-    using json = nlohmann::ordered_json;
-    using std::chrono::duration;
-    json threads = json::array();
-    for (const auto& row : report.threads) {
-        auto& thread = threads.emplace_back(to_json(row));
-        if (report.syscall_window) {
-            // A thread that exited before the watch began has no counts.
-            thread["syscall_count"] = row.syscalls ? json(row.syscalls->total) : json(nullptr);
-            thread["syscalls"] = row.syscalls ? json(row.syscalls->syscalls) : json(nullptr);
-        }
-    }
-    json doc;
-    doc["pid"] = report.pid;
-    doc["command"] = report.command;
-    doc["interval_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(report.interval).count();
-    doc["total_cpu_percent"] = report.total_cpu_percent;
-    if (report.syscall_window) doc["stopped_ms"] = duration<double, std::milli>(report.stopped_for.value_or(std::chrono::nanoseconds{0})).count();
-    doc["threads"] = std::move(threads);
-    return doc;
-}
+[[nodiscard]] TRIAGE_DECL nlohmann::ordered_json to_json(const top_report& report);
+
+// The same document as text, as triage's programs print it: `indent` spaces
+// per level (-1: one line), bytes that are not UTF-8 replaced by U+FFFD.
+// Needs no nlohmann-json header in the caller's translation unit; to use
+// to_json's document under TRIAGE_SEPARATE_COMPILATION, include
+// <nlohmann/json.hpp> (the header declares it only).
+[[nodiscard]] TRIAGE_DECL std::string to_json_text(const top_report& report, int indent = 2);
 
 } // namespace triage::report
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/report/impl/top_json.ipp"
+#endif

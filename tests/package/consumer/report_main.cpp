@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include <nlohmann/json.hpp>  // to_json's document (declared only under separate compilation)
+
 #include "triage/report/cli.hpp"
 #include "triage/report/progress.hpp"
 #include "triage/report/pystack_json.hpp"

@@ -26,6 +26,7 @@
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/tuple.hpp>
 
+#include "triage/base/config.hpp"
 #include "triage/cpython/layout.hpp"
 #include "triage/cpython/layouts/v2_7.hpp"
 #include "triage/cpython/layouts/v3_10.hpp"
@@ -52,12 +53,10 @@ inline constexpr auto known_layouts =
                             layout_constant<v3_8>{}, layout_constant<v3_9>{}, layout_constant<v3_10>{},
                             layout_constant<v3_11>{}, layout_constant<v3_12>{}, layout_constant<v3_13>{});
 
-[[nodiscard]] inline std::optional<layout> find_layout(int major, int minor) {
-    std::optional<layout> found;
-    boost::hana::for_each(known_layouts, [&]<class Entry>(Entry) {
-        if (Entry::major == major && Entry::minor == minor) found = Entry::value;
-    });
-    return found;
-}
+[[nodiscard]] TRIAGE_DECL std::optional<layout> find_layout(int major, int minor);
 
 } // namespace triage::cpython::layouts
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/cpython/layouts/impl/all.ipp"
+#endif

@@ -6,16 +6,17 @@
 
 #include <nlohmann/json.hpp>
 
-#include "triage/cpython/stack_walker.hpp"
+#include "triage/base/config.hpp"
+#include "triage/cpython/stack_snapshot.hpp"
 #include "triage/report/detail/json.hpp"
 
 namespace triage::report::detail {
 
 // [{function, file, line (null: none)}], innermost first.
-[[nodiscard]] inline nlohmann::ordered_json frames_json(const std::vector<cpython::python_frame>& frames) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const auto& f : frames) out.push_back({{"function", f.function}, {"file", f.file}, {"line", or_null(f.line)}});
-    return out;
-}
+[[nodiscard]] TRIAGE_DECL nlohmann::ordered_json frames_json(const std::vector<cpython::python_frame>& frames);
 
 } // namespace triage::report::detail
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/report/detail/impl/python_json.ipp"
+#endif

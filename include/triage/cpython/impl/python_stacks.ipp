@@ -1,0 +1,220 @@
+// triage/cpython/impl/python_stacks.ipp — the definitions of
+// triage/cpython/python_stacks.hpp: included by that header when triage is header-only,
+// compiled once into triage::compiled under TRIAGE_SEPARATE_COMPILATION
+// (triage/base/config.hpp).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "triage/base/result.hpp"
+#include "triage/coredump/core_file.hpp"
+#include "triage/cpython/core_target.hpp"
+#include "triage/cpython/find_interpreter.hpp"
+#include "triage/cpython/gil_wait.hpp"
+#include "triage/cpython/native_thread_ids.hpp"
+#include "triage/cpython/python_target.hpp"
+#include "triage/cpython/live_python.hpp"
+#include "triage/cpython/python_stacks.hpp"
+#include "triage/cpython/stack_walker.hpp"
+#include "triage/elf/mapped_object.hpp"
+#include "triage/memory/live_process.hpp"
+#include "triage/procfs/cmdline.hpp"
+#include "triage/procfs/cpu_sample.hpp"
+#include "triage/procfs/exe.hpp"
+#include "triage/procfs/hottest.hpp"
+#include "triage/procfs/ns_tids.hpp"
+#include "triage/procfs/proc_dir.hpp"
+#include "triage/procfs/stat.hpp"
+#include "triage/procfs/syscall.hpp"
+#include "triage/ptrace/session.hpp"
+
+namespace triage::cpython::detail::python_stacks {
+
+// One snapshot while a session of our own stops every thread; the stop
+// lasts for the snapshot only.
+template <class Walker>
+[[nodiscard]] result<stack_snapshot> stopped_snapshot(Walker& walker, pid_t pid,
+                                                      std::optional<std::chrono::nanoseconds>& stopped_for) {
+    auto session = TRIAGE_TRY(ptrace::session::attach(pid));
+    auto taken = walker.snapshot();
+    auto released = session.release();
+    stopped_for = session.stopped_for();
+    if (taken && !released) return fail(std::move(released.error()));
+    return taken;
+}
+
+// Every thread of a sample, without a percentage.
+[[nodiscard]] TRIAGE_DECL std::vector<procfs::thread_cpu> without_cpu(const procfs::cpu_sample& sample) {
+    std::vector<procfs::thread_cpu> out;
+    out.reserve(sample.threads.size());
+    for (const auto& t : sample.threads) out.push_back({t.stat, std::nullopt, {}, {}});
+    return out;
+}
+
+[[nodiscard]] TRIAGE_DECL python_stacks_report describe(const live_python& py, stacks_source source) {
+    python_stacks_report report;
+    report.pid = py.dir.pid();
+    report.command_line = py.command_line;
+    report.executable = py.executable;
+    report.interpreter = py.target.image.path;
+    report.python_version = py.target.version.text();
+    report.source = source;
+    return report;
+}
+
+[[nodiscard]] TRIAGE_DECL thread_stack row_of(python_thread&& t) {
+    thread_stack row;
+    row.tid = t.tid;
+    row.python_ident = t.python_ident;
+    row.holds_gil = t.holds_gil;
+    row.consistent = t.consistent;
+    row.frames = std::move(t.frames);
+    row.failure = std::move(t.failure);
+    return row;
+}
+
+// Joins a live snapshot with what /proc says of each thread. `known`: the
+// threads measured before the snapshot (CPU%, names, states). The thread
+// list is read again now, so threads born since keep their identity; with
+// `before`, their CPU% is measured from their start. `held`: the target is
+// stopped by a tracer now, so states read now are not the threads' own.
+[[nodiscard]] TRIAGE_DECL result<void> join(live_python& py, stack_snapshot& snapshot, std::span<const procfs::thread_cpu> known,
+                                            const procfs::cpu_sample* before, bool held, python_stacks_report& report) {
+    std::map<pid_t, procfs::thread_cpu> facts;
+    for (const auto& t : known) facts.emplace(t.stat.tid, t);
+    if (auto late = procfs::sample_cpu(py.dir)) {
+        auto now = before != nullptr ? procfs::cpu_usage(*before, *late) : without_cpu(*late);
+        for (auto& t : now) {
+            if (held) t.stat.state = '?';
+            facts.emplace(t.stat.tid, std::move(t));
+        }
+    }
+    // Ids as the target sees them (its own PID namespace).
+    const procfs::ns_tid_map ns = procfs::read_ns_tids(py.dir).value_or(procfs::ns_tid_map{});
+    std::vector<pid_t> inside;
+    for (const auto& [tid, fact] : facts) {
+        if (!ns.nested()) inside.push_back(tid);
+        else if (auto inner = ns.ns_tid_of(tid)) inside.push_back(*inner);
+    }
+    TRIAGE_TRY(assign_tids(py.memory, snapshot, inside));
+    std::vector<thread_stack> rows;
+    rows.reserve(snapshot.threads.size());
+    for (python_thread& t : snapshot.threads) {
+        const auto gil_locks = gil_wait_range(py.target.layout, t.gil);
+        thread_stack row = row_of(std::move(t));
+        if (row.tid && ns.nested()) {
+            row.ns_tid = row.tid;
+            row.tid = ns.tid_of(*row.ns_tid);
+        }
+        if (gil_locks && row.tid && !row.holds_gil) {
+            auto syscall = procfs::read_syscall(py.dir, *row.tid);
+            row.waits_for_gil = syscall && waits_for_gil(*syscall, *gil_locks);
+        }
+        if (auto fact = row.tid ? facts.find(*row.tid) : facts.end(); fact != facts.end()) {
+            row.name = std::string(fact->second.stat.comm.view());
+            row.state = fact->second.stat.state;
+            row.cpu_percent = fact->second.cpu_percent;
+        }
+        rows.push_back(std::move(row));
+    }
+    report.threads = std::move(rows) | procfs::hottest();
+    return {};
+}
+
+} // namespace triage::cpython::detail::python_stacks
+
+namespace triage::cpython {
+
+[[nodiscard]] TRIAGE_DECL result<python_stacks_report> python_stacks(live_python& py, const ptrace::session& held,
+                                                                     const held_stacks_options& options) {
+    if (!held.held() || held.pid() != py.dir.pid()) {
+        return fail(errc::invalid_argument, "reading the Python stacks of process " + std::to_string(py.dir.pid()) +
+                                                " with a ptrace session that does not hold it");
+    }
+    auto report = detail::python_stacks::describe(py, stacks_source::blocking);
+    auto snapshot = TRIAGE_TRY(make_walker(py.memory, py.target, options.limits).snapshot());
+    report.stopped_for = held.stopped_for();
+    TRIAGE_TRY(detail::python_stacks::join(py, snapshot, options.cpu, nullptr, true, report));
+    return report;
+}
+
+[[nodiscard]] TRIAGE_DECL result<python_stacks_report> python_stacks(const ptrace::session& held,
+                                                                     const held_stacks_options& options) {
+    auto py = TRIAGE_TRY(open_live_python(held.pid()));
+    return python_stacks(py, held, options);
+}
+
+[[nodiscard]] TRIAGE_DECL result<python_stacks_report> python_stacks(pid_t pid, const python_stacks_options& options) {
+    namespace d = detail::python_stacks;
+    auto dir = TRIAGE_TRY(procfs::proc_dir::open(pid));
+    std::optional<procfs::cpu_sample> before;
+    if (options.cpu_window.count() > 0) before = TRIAGE_TRY(procfs::sample_cpu(dir));
+    auto py = TRIAGE_TRY(open_live_python(std::move(dir)));
+    if (before) procfs::wait_for_window(*before, options.cpu_window);
+    // The window's end: CPU%, and each thread's state before we touch it.
+    auto after = TRIAGE_TRY(procfs::sample_cpu(py.dir));
+    auto known = before ? procfs::cpu_usage(*before, after) : d::without_cpu(after);
+
+    auto report = d::describe(py, options.nonblocking ? stacks_source::nonblocking : stacks_source::blocking);
+    auto walker = make_walker(py.memory, py.target, options.limits);
+    auto snapshot = TRIAGE_TRY(options.nonblocking ? consistent_snapshot(walker)
+                                                   : d::stopped_snapshot(walker, pid, report.stopped_for));
+    TRIAGE_TRY(d::join(py, snapshot, known, before ? &*before : nullptr, false, report));
+    report.thread_list_complete = snapshot.thread_list_complete;
+    return report;
+}
+
+[[nodiscard]] TRIAGE_DECL result<python_stacks_report> python_stacks(const std::string& core_path,
+                                                                     const core_stacks_options& options) {
+    for (const std::string* path : {&core_path, options.exe ? &*options.exe : nullptr}) {
+        std::error_code ec;
+        if (path != nullptr && std::filesystem::is_directory(*path, ec)) {
+            return fail(errc::invalid_argument, "reading " + *path + ": it is a directory",
+                        path == &core_path ? "give the core file itself" : "give the interpreter file itself");
+        }
+    }
+    auto py = TRIAGE_TRY(open_python_core(core_path, options.exe));
+    python_stacks_report report;
+    report.source = stacks_source::core;
+    report.core = core_path;
+    const auto& process = py.core.process();
+    const auto& threads = py.core.threads();
+    report.pid = process ? process->pid : threads.empty() ? 0 : threads.front().tid;
+    report.command_line = process ? process->psargs : "";
+    while (!report.command_line.empty() && report.command_line.back() == ' ') report.command_line.pop_back();
+    report.executable = py.executable;
+    auto target = TRIAGE_TRY(open_python(py.core, py.image));
+    report.interpreter = target.image.path;
+    report.python_version = target.version.text();
+    auto snapshot = TRIAGE_TRY(make_walker(py.core, target, options.limits).snapshot());
+    // A thread's pthread_t is its fs_base: that names the core's thread even
+    // when the tid Python recorded is another namespace's.
+    std::map<pid_t, pid_t> recorded;  // core tid → the tid Python recorded, where they differ
+    for (python_thread& t : snapshot.threads) {
+        for (const coredump::core_thread& c : threads) {
+            if (t.python_ident == 0 || c.general.fs_base != t.python_ident) continue;
+            if (t.tid && *t.tid != c.tid) recorded.emplace(c.tid, *t.tid);
+            t.tid = c.tid;
+            break;
+        }
+    }
+    TRIAGE_TRY(assign_core_tids(py, snapshot));
+    for (python_thread& t : snapshot.threads) {
+        thread_stack row = detail::python_stacks::row_of(std::move(t));
+        if (auto it = row.tid ? recorded.find(*row.tid) : recorded.end(); it != recorded.end()) row.ns_tid = it->second;
+        if (process && row.tid == report.pid) row.name = process->fname;
+        report.threads.push_back(std::move(row));
+    }
+    return report;
+}
+
+} // namespace triage::cpython

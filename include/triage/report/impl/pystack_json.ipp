@@ -1,0 +1,57 @@
+// triage/report/impl/pystack_json.ipp — the definitions of
+// triage/report/pystack_json.hpp: included by that header when triage is header-only,
+// compiled once into triage::compiled under TRIAGE_SEPARATE_COMPILATION
+// (triage/base/config.hpp).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "triage/procfs/stat.hpp"
+#include "triage/report/detail/json.hpp"
+#include "triage/report/detail/python_json.hpp"
+#include "triage/report/pystack_json.hpp"
+
+namespace triage::report {
+
+[[nodiscard]] TRIAGE_DECL nlohmann::ordered_json to_json(const cpython::python_stacks_report& r) {
+    using json = nlohmann::ordered_json;
+    json threads = json::array();
+    for (const auto& t : r.threads) {
+        json row = {{"tid", detail::or_null(t.tid)},
+                    {"ns_tid", detail::or_null(t.ns_tid)},
+                    {"python_ident", t.python_ident},
+                    {"thread_id", t.python_ident},
+                    {"name", t.name},
+                    {"holds_gil", t.holds_gil},
+                    {"waits_for_gil", t.waits_for_gil},
+                    {"state", std::string(procfs::state_word(t.state))},
+                    {"cpu_percent", detail::or_null(t.cpu_percent)},
+                    {"consistent", t.consistent},
+                    {"frames", detail::frames_json(t.frames)}};
+        if (t.failure) row["error"] = t.failure->message();
+        threads.push_back(std::move(row));
+    }
+    std::optional<double> stopped_ms;
+    if (r.stopped_for) stopped_ms = std::chrono::duration<double, std::milli>(*r.stopped_for).count();
+    json doc = {{"pid", r.pid},
+                {"python_version", r.python_version},
+                {"executable", r.executable},
+                {"interpreter", r.interpreter},
+                {"command_line", r.command_line},
+                {"mode", std::string(cpython::to_string(r.source))},
+                {"stopped_ms", detail::or_null(stopped_ms)}};
+    if (r.source == cpython::stacks_source::core) doc["core"] = r.core;
+    doc["thread_list_complete"] = r.thread_list_complete;
+    doc["threads"] = std::move(threads);
+    return doc;
+}
+
+[[nodiscard]] TRIAGE_DECL std::string to_json_text(const cpython::python_stacks_report& r, int indent) {
+    return detail::json_text(to_json(r), indent);
+}
+
+} // namespace triage::report

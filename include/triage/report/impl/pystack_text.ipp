@@ -1,0 +1,29 @@
+// triage/report/impl/pystack_text.ipp — the definitions of
+// triage/report/pystack_text.hpp: included by that header when triage is header-only,
+// compiled once into triage::compiled under TRIAGE_SEPARATE_COMPILATION
+// (triage/base/config.hpp).
+#pragma once
+
+#include "triage/report/pystack_text.hpp"
+
+namespace triage::report {
+
+[[nodiscard]] TRIAGE_DECL std::string to_text(const cpython::python_stacks_report& r) {
+    std::string text;
+    auto out = std::back_inserter(text);
+    fmt::format_to(out, "Process {}: {}\n", r.pid, escape_controls(r.command_line));
+    fmt::format_to(out, "Python {} ({})\n", escape_controls(r.python_version), escape_controls(r.interpreter));
+    if (r.source == cpython::stacks_source::core) {
+        fmt::format_to(out, "Read from the core file {}\n", escape_controls(r.core));
+    } else if (r.stopped_for) {
+        fmt::format_to(out, "Target stopped for {:.3f} ms for a consistent snapshot\n",
+                       std::chrono::duration<double, std::milli>(*r.stopped_for).count());
+    } else {
+        fmt::format_to(out, "Target not stopped (read while it ran; moving stacks read again)\n");
+    }
+    if (!r.thread_list_complete) fmt::format_to(out, "Threads may be missing: the thread list kept changing while it was read\n");
+    for (const auto& t : r.threads) fmt::format_to(out, "\n{}\n", t);
+    return text;
+}
+
+} // namespace triage::report
