@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "triage/cpython/find_interpreter.hpp"
+#include "triage/cpython/open_python.hpp"
 #include "triage/cpython/python_target.hpp"
 #include "triage/cpython/stack_walker.hpp"
 #include "triage/elf/mapped_object.hpp"

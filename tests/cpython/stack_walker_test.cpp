@@ -23,6 +23,7 @@
 #include "cpython/python_victim.hpp"
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
+#include "triage/cpython/open_python.hpp"
 #include "triage/cpython/python_target.hpp"
 #include "triage/cpython/stack_walker.hpp"
 #include "triage/elf/mapped_object.hpp"

@@ -2,7 +2,7 @@
 // from a core file (ours, gdb's gcore, the kernel's): the core as memory,
 // its mapped objects, and its interpreter image; then the kernel tid of each
 // Python thread. Everything after (version, layout, runtime, walk) is the
-// live pipeline over `python_core::core` (python_target.hpp).
+// live pipeline over `python_core::core` (open_python.hpp).
 //
 // Offers:
 //  - `open_python_core(core_path, exe)`: opens the core, refuses one whose
@@ -64,6 +64,7 @@
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/interpreter_image.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
+#include "triage/cpython/open_python.hpp"
 #include "triage/cpython/stack_walker.hpp"
 #include "triage/elf/build_id.hpp"
 #include "triage/elf/file.hpp"

@@ -9,7 +9,7 @@
 // read with no change here.
 //
 // Offers:
-//  - `debug_offsets_cookie` ("xdebugpy").
+//  - `debug_offsets_cookie` ("xdebugpy", version.hpp).
 //  - `debug_offsets_format`: one published format, as data: the versions
 //    that use it, the position of each value inside the struct (`at`, one
 //    nested struct per section, named as CPython names them; `position_none`
@@ -78,11 +78,10 @@
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/layout.hpp"
+#include "triage/cpython/version.hpp"
 #include "triage/memory/memory_source.hpp"
 
 namespace triage::cpython {
-
-inline constexpr std::string_view debug_offsets_cookie = "xdebugpy";
 
 // A byte position inside _Py_DebugOffsets (every value in it is a uint64_t).
 using debug_position = std::uint32_t;

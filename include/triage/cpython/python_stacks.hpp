@@ -23,7 +23,7 @@
 //    names only for the main thread (the core records the process's comm).
 //  - `open_live_python(pid)` (live_python.hpp): the first stage (the
 //    interpreter, its version and layout, the process's memory) — the
-//    staged pipeline (python_target.hpp, stack_walker.hpp,
+//    staged pipeline (open_python.hpp, stack_walker.hpp,
 //    native_thread_ids.hpp, core_target.hpp) stays public underneath.
 // Thread ids: every `tid` is this machine's view. For a process in another
 // PID namespace (a container), the thread ids Python records (3.11+) and

@@ -48,12 +48,6 @@
 
 namespace triage::cpython {
 
-struct located_runtime {
-    runtime_roots roots;
-    std::uint64_t runtime = 0;  // _PyRuntime (3.7+), else 0
-    std::string method;         // "_PyRuntime symbol", ".PyRuntime section", "interp_head symbol", ...
-};
-
 namespace detail::locator {
 
 inline constexpr std::size_t max_threads_checked = 64;

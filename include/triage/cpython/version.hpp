@@ -4,7 +4,7 @@
 // Offers:
 //  - `python_version{major, minor, micro, release, source}` with `text()`
 //    ("3.11.2", "3.13.0rc1", or "3.9" when only major.minor are known).
-//  - `version_from_hex(PY_VERSION_HEX)`.
+//  - `version_from_hex(PY_VERSION_HEX)`; `debug_offsets_cookie`.
 //  - `detect_version(mem, image)`, trying in order:
 //      1. `Py_Version` (3.11+ exports PY_VERSION_HEX as a constant): read
 //         from the target's memory;
@@ -31,11 +31,14 @@
 
 #include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
-#include "triage/cpython/debug_offsets.hpp"
 #include "triage/cpython/interpreter_image.hpp"
 #include "triage/memory/memory_source.hpp"
 
 namespace triage::cpython {
+
+// The first 8 bytes of _Py_DebugOffsets (3.13+, debug_offsets.hpp); the
+// next 8 are the interpreter's PY_VERSION_HEX.
+inline constexpr std::string_view debug_offsets_cookie = "xdebugpy";
 
 struct python_version {
     int major = 0;

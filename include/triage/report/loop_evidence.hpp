@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "triage/base/config.hpp"
-#include "triage/cpython/stack_walker.hpp"
+#include "triage/cpython/stack_snapshot.hpp"
 
 namespace triage::report {
 

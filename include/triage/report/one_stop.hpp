@@ -44,12 +44,14 @@
 #include "triage/base/error.hpp"
 #include "triage/base/result.hpp"
 #include "triage/coredump/live_dump.hpp"
-#include "triage/cpython/live_python.hpp"
-#include "triage/cpython/python_stacks.hpp"
 #include "triage/cpython/python_stacks_report.hpp"
 #include "triage/procfs/cpu_sample.hpp"
 #include "triage/ptrace/session.hpp"
 #include "triage/ptrace/syscall_watch.hpp"
+
+namespace triage::cpython {
+struct live_python;  // live_python.hpp
+} // namespace triage::cpython
 
 namespace triage::report {
 

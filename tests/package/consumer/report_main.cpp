@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>  // to_json's document (declared only under separate compilation)
 
+#include "triage/procfs/parse_pid.hpp"
 #include "triage/report/cli.hpp"
 #include "triage/report/progress.hpp"
 #include "triage/report/pystack_json.hpp"

@@ -8,6 +8,7 @@
 
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/live_python.hpp"
+#include "triage/cpython/open_python.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/procfs/stat.hpp"
 #include "triage/procfs/cmdline.hpp"

@@ -21,6 +21,7 @@
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/gil_wait.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
+#include "triage/cpython/open_python.hpp"
 #include "triage/cpython/python_target.hpp"
 #include "triage/cpython/live_python.hpp"
 #include "triage/cpython/python_stacks.hpp"

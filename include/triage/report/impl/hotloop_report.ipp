@@ -4,9 +4,44 @@
 // (triage/base/config.hpp).
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "triage/base/error.hpp"
+#include "triage/base/result.hpp"
+#include "triage/coredump/live_dump.hpp"
+#include "triage/cpython/live_python.hpp"
+#include "triage/cpython/open_python.hpp"
+#include "triage/cpython/python_stacks.hpp"
+#include "triage/cpython/stack_walker.hpp"
+#include "triage/procfs/cmdline.hpp"
+#include "triage/procfs/cpu_sample.hpp"
+#include "triage/procfs/exe.hpp"
+#include "triage/procfs/ns_tids.hpp"
+#include "triage/procfs/proc_dir.hpp"
+#include "triage/procfs/status.hpp"
+#include "triage/report/changed_files.hpp"
 #include "triage/report/hotloop_report.hpp"
+#include "triage/report/loop_evidence.hpp"
+#include "triage/report/one_stop.hpp"
+#include "triage/report/thread_report.hpp"
 
 namespace triage::report::detail::hotloop {
+
+struct switches {
+    std::uint64_t voluntary = 0;
+    std::uint64_t involuntary = 0;
+};
+
+using frames = std::vector<cpython::python_frame>;
 
 [[nodiscard]] TRIAGE_DECL std::map<pid_t, switches> read_switches(const procfs::proc_dir& dir, const procfs::cpu_sample& sample) {
     std::map<pid_t, switches> out;
@@ -17,6 +52,8 @@ namespace triage::report::detail::hotloop {
     return out;
 }
 
+// Samples every thread's stack `count` times over the window, by thread
+// identity (threading.get_ident()).
 TRIAGE_DECL std::size_t sample_stacks(cpython::live_python& py, const procfs::cpu_sample& before, const hotloop_options& options,
                                       std::map<std::uint64_t, std::vector<frames>>& samples) {
     auto walker = cpython::make_walker(py.memory, py.target);

@@ -4,6 +4,8 @@
 // (triage/base/config.hpp).
 #pragma once
 
+#include "triage/cpython/live_python.hpp"
+#include "triage/cpython/python_stacks.hpp"
 #include "triage/report/one_stop.hpp"
 
 namespace triage::report {
