@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -121,6 +122,7 @@ struct sampled {
     int torn = 0;        // of those, stacks the victim cannot have
     int failed = 0;      // snapshots that failed as a whole
     bool separate = false;  // the victim ran on a CPU of its own
+    std::chrono::nanoseconds elapsed{0};  // all the snapshots, back to back
     std::string first_torn;
 
     [[nodiscard]] std::string summary(int samples) const {
@@ -179,6 +181,7 @@ sampled sample(const python_interpreter& python, const std::string& hold, int sa
     sampled out;
     const on_separate_cpus cpus(victim.pid());
     out.separate = cpus.separate();
+    const auto started = std::chrono::steady_clock::now();
     for (int k = 0; k < samples; ++k) {
         auto snap = cpython::consistent_snapshot(walker);
         if (!snap) {
@@ -196,6 +199,7 @@ sampled sample(const python_interpreter& python, const std::string& hold, int sa
             for (const auto& f : t.frames) out.first_torn += " " + show(f);
         }
     }
+    out.elapsed = std::chrono::steady_clock::now() - started;
     const std::string state = victim.state();
     CHECK(state != "t");
     CHECK(state != "T");
@@ -217,7 +221,14 @@ TEST_CASE("a non-blocking snapshot never calls a torn stack of a recursing threa
         CHECK_MESSAGE(sweeping.torn == 0, "sweeping: " << sweeping.torn << " torn stacks marked consistent, the first: "
                                                        << sweeping.first_torn);
         CHECK(sweeping.failed == 0);
-        const sampled holding = sample(python, "0.005", samples);
+        // The victim holds still for several snapshots' time (5 ms at least):
+        // a walker slowed down (ASan, a loaded machine) must still agree with
+        // itself on a stack that holds still, whatever its speed.
+        const double per_snapshot = std::chrono::duration<double>(sweeping.elapsed).count() / samples;
+        char hold[32];
+        std::snprintf(hold, sizeof hold, "%.4f", std::max(0.005, 4 * per_snapshot));
+        CAPTURE(hold);
+        const sampled holding = sample(python, hold, samples);
         CHECK_MESSAGE(holding.torn == 0, "holding: " << holding.torn << " torn stacks marked consistent, the first: "
                                                      << holding.first_torn);
         CHECK_MESSAGE(holding.consistent >= samples / 2,
