@@ -68,25 +68,16 @@
 //   auto report = TRIAGE_TRY(triage::coredump::write_dump(std::move(copy), session));
 #pragma once
 
-#include <elf.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/types.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "triage/base/config.hpp"
-#include "triage/base/read_file.hpp"
 #include "triage/base/result.hpp"
-#include "triage/base/text.hpp"
 #include "triage/base/unique_fd.hpp"
 #include "triage/coredump/dump_filter.hpp"
 #include "triage/coredump/output_file.hpp"
@@ -96,12 +87,11 @@
 #include "triage/memory/live_process.hpp"
 #include "triage/memory/snapshot.hpp"
 #include "triage/procfs/cpu_sample.hpp"
-#include "triage/procfs/hottest.hpp"
 #include "triage/procfs/proc_dir.hpp"
-#include "triage/procfs/stat.hpp"
-#include "triage/procfs/status.hpp"
-#include "triage/ptrace/registers.hpp"
-#include "triage/ptrace/session.hpp"
+
+namespace triage::ptrace {
+class session;
+} // namespace triage::ptrace
 
 namespace triage::coredump {
 
@@ -189,47 +179,6 @@ struct hot_thread {
 // from `before` to `after`, else a thread in state R in `after`, else the
 // main thread. No window: `before` is empty.
 [[nodiscard]] TRIAGE_DECL hot_thread busiest_thread(const std::optional<procfs::cpu_sample>& before, const procfs::cpu_sample& after);
-
-namespace detail {
-[[nodiscard]] TRIAGE_DECL std::chrono::microseconds ticks_to_us(std::uint64_t ticks);
-
-[[nodiscard]] TRIAGE_DECL bool cancelled(const volatile std::sig_atomic_t* cancel) noexcept;
-
-// Sleeps until `deadline` in slices of at most 10 ms, so that a signal
-// handler's flag ends the wait at once.
-TRIAGE_DECL void wait_until(std::chrono::steady_clock::time_point deadline, const volatile std::sig_atomic_t* cancel);
-
-// The file behind a mapping, without going through the target: its
-// map_files link (root), else its path when that is still the same inode.
-[[nodiscard]] TRIAGE_DECL unique_fd open_mapped_file(pid_t pid, const procfs::mapping& m);
-
-// MemAvailable of /proc/meminfo in bytes, 0 when unknown.
-[[nodiscard]] TRIAGE_DECL std::uint64_t memory_available();
-
-// Whether `bytes` go to memory first; `reserved` bytes of room are held
-// already (and no longer counted in MemAvailable).
-[[nodiscard]] TRIAGE_DECL bool copy_to_memory(copy_strategy strategy, std::uint64_t bytes, std::uint64_t reserved = 0);
-
-[[nodiscard]] TRIAGE_DECL std::uint32_t segment_flags(const procfs::mapping& m) noexcept;
-
-// The runs of one dumped range: resident pages from memory; for a file
-// mapping, the gaps between them from the file.
-TRIAGE_DECL void add_runs(core_segment& segment, const procfs::mapping& m, std::uint64_t end,
-                          const std::vector<page_run>& resident, int fd);
-
-// The PT_LOADs (and NT_FILE entries) of the process's mappings, as the
-// kernel would dump them under `filter`, into `layout`; the mapped files
-// the runs read stay open in `files`. Returns how many segments hold data.
-[[nodiscard]] TRIAGE_DECL std::size_t lay_out_segments(pid_t pid, const std::vector<region>& regions, dump_filter filter,
-                                                       page_map& pages, core_layout& layout, std::vector<unique_fd>& files);
-
-// The ranges the layout reads from the target's memory.
-[[nodiscard]] TRIAGE_DECL std::vector<memory::address_range> memory_ranges(const core_layout& layout);
-
-[[nodiscard]] TRIAGE_DECL std::uint64_t total_size(const std::vector<memory::address_range>& ranges) noexcept;
-
-[[nodiscard]] TRIAGE_DECL result<void> check_free_space(const output_file& out, std::uint64_t needed, std::string_view how);
-} // namespace detail
 
 [[nodiscard]] TRIAGE_DECL result<dump_plan> plan_dump(pid_t pid, std::string path, const dump_options& options = {});
 

@@ -4,7 +4,40 @@
 // (triage/base/config.hpp).
 #pragma once
 
+#include <elf.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "triage/base/read_file.hpp"
+#include "triage/base/result.hpp"
+#include "triage/base/text.hpp"
+#include "triage/base/unique_fd.hpp"
+#include "triage/coredump/dump_filter.hpp"
 #include "triage/coredump/live_dump.hpp"
+#include "triage/coredump/output_file.hpp"
+#include "triage/coredump/page_map.hpp"
+#include "triage/coredump/records.hpp"
+#include "triage/coredump/writer.hpp"
+#include "triage/memory/live_process.hpp"
+#include "triage/memory/snapshot.hpp"
+#include "triage/procfs/cpu_sample.hpp"
+#include "triage/procfs/hottest.hpp"
+#include "triage/procfs/proc_dir.hpp"
+#include "triage/procfs/stat.hpp"
+#include "triage/procfs/status.hpp"
+#include "triage/ptrace/registers.hpp"
+#include "triage/ptrace/session.hpp"
 
 namespace triage::coredump {
 
@@ -28,6 +61,8 @@ namespace triage::coredump::detail {
 
 [[nodiscard]] TRIAGE_DECL bool cancelled(const volatile std::sig_atomic_t* cancel) noexcept { return cancel != nullptr && *cancel != 0; }
 
+// Sleeps until `deadline` in slices of at most 10 ms, so that a signal
+// handler's flag ends the wait at once.
 TRIAGE_DECL void wait_until(std::chrono::steady_clock::time_point deadline, const volatile std::sig_atomic_t* cancel) {
     for (auto now = std::chrono::steady_clock::now(); now < deadline && !cancelled(cancel); now = std::chrono::steady_clock::now()) {
         const auto slice = std::min<std::chrono::nanoseconds>(deadline - now, std::chrono::milliseconds{10});
@@ -36,6 +71,8 @@ TRIAGE_DECL void wait_until(std::chrono::steady_clock::time_point deadline, cons
     }
 }
 
+// The file behind a mapping, without going through the target: its
+// map_files link (root), else its path when that is still the same inode.
 [[nodiscard]] TRIAGE_DECL unique_fd open_mapped_file(pid_t pid, const procfs::mapping& m) {
     std::string link = "/proc/" + std::to_string(pid) + "/map_files/" + std::string{hex(m.start).substr(2)} + "-" +
                        std::string{hex(m.end).substr(2)};
@@ -51,6 +88,7 @@ TRIAGE_DECL void wait_until(std::chrono::steady_clock::time_point deadline, cons
     return file;
 }
 
+// MemAvailable of /proc/meminfo in bytes, 0 when unknown.
 [[nodiscard]] TRIAGE_DECL std::uint64_t memory_available() {
     auto text = read_file("/proc/meminfo");
     if (!text) return 0;
@@ -62,7 +100,9 @@ TRIAGE_DECL void wait_until(std::chrono::steady_clock::time_point deadline, cons
     return 0;
 }
 
-[[nodiscard]] TRIAGE_DECL bool copy_to_memory(copy_strategy strategy, std::uint64_t bytes, std::uint64_t reserved) {
+// Whether `bytes` go to memory first; `reserved` bytes of room are held
+// already (and no longer counted in MemAvailable).
+[[nodiscard]] TRIAGE_DECL bool copy_to_memory(copy_strategy strategy, std::uint64_t bytes, std::uint64_t reserved = 0) {
     if (strategy != copy_strategy::automatic) return strategy == copy_strategy::to_memory;
     return bytes <= reserved || bytes - reserved <= memory_available() / 2;
 }
@@ -71,6 +111,8 @@ TRIAGE_DECL void wait_until(std::chrono::steady_clock::time_point deadline, cons
     return (m.readable ? PF_R : 0u) | (m.writable ? PF_W : 0u) | (m.executable ? PF_X : 0u);
 }
 
+// The runs of one dumped range: resident pages from memory; for a file
+// mapping, the gaps between them from the file.
 TRIAGE_DECL void add_runs(core_segment& segment, const procfs::mapping& m, std::uint64_t end,
                           const std::vector<page_run>& resident, int fd) {
     std::uint64_t at = m.start;
@@ -88,6 +130,9 @@ TRIAGE_DECL void add_runs(core_segment& segment, const procfs::mapping& m, std::
     file_gap(at, end);
 }
 
+// The PT_LOADs (and NT_FILE entries) of the process's mappings, as the
+// kernel would dump them under `filter`, into `layout`; the mapped files
+// the runs read stay open in `files`. Returns how many segments hold data.
 [[nodiscard]] TRIAGE_DECL std::size_t lay_out_segments(pid_t pid, const std::vector<region>& regions, dump_filter filter,
                                                        page_map& pages, core_layout& layout, std::vector<unique_fd>& files) {
     std::size_t dumped = 0;
@@ -129,6 +174,7 @@ TRIAGE_DECL void add_runs(core_segment& segment, const procfs::mapping& m, std::
     return dumped;
 }
 
+// The ranges the layout reads from the target's memory.
 [[nodiscard]] TRIAGE_DECL std::vector<memory::address_range> memory_ranges(const core_layout& layout) {
     std::vector<memory::address_range> out;
     for (const auto& segment : layout.segments)
