@@ -18,8 +18,29 @@ namespace {
 
 using triage::report::command_line;
 
-// Runs parse() on `args` with stderr captured; returns the exit code (or
-// nullopt) and what was printed there.
+// What `body` writes to `fd` (STDOUT_FILENO or STDERR_FILENO).
+template <class Body>
+std::string captured(int fd, Body&& body) {
+    std::fflush(nullptr);
+    std::FILE* capture = std::tmpfile();
+    REQUIRE(capture != nullptr);
+    const int saved = ::dup(fd);
+    ::dup2(::fileno(capture), fd);
+    body();
+    std::fflush(nullptr);
+    ::dup2(saved, fd);
+    ::close(saved);
+    std::rewind(capture);
+    std::string text;
+    char buffer[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buffer, 1, sizeof buffer, capture)) > 0) text.append(buffer, n);
+    std::fclose(capture);
+    return text;
+}
+
+// Runs parse() on `args`; returns the exit code (or nullopt) and what was
+// printed on stderr.
 struct parsed {
     std::optional<int> code;
     std::string stderr_text;
@@ -30,21 +51,8 @@ parsed parse(command_line& cli, std::initializer_list<const char*> args) {
     for (const char* a : args) storage.emplace_back(a);
     std::vector<char*> argv;
     for (auto& s : storage) argv.push_back(s.data());
-    std::fflush(stderr);
-    std::FILE* capture = std::tmpfile();
-    REQUIRE(capture != nullptr);
-    const int saved = ::dup(STDERR_FILENO);
-    ::dup2(::fileno(capture), STDERR_FILENO);
     parsed out;
-    out.code = cli.parse(static_cast<int>(argv.size()), argv.data());
-    std::fflush(stderr);
-    ::dup2(saved, STDERR_FILENO);
-    ::close(saved);
-    std::rewind(capture);
-    char buffer[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, capture)) > 0) out.stderr_text.append(buffer, n);
-    std::fclose(capture);
+    out.stderr_text = captured(STDERR_FILENO, [&] { out.code = cli.parse(static_cast<int>(argv.size()), argv.data()); });
     return out;
 }
 
@@ -127,20 +135,8 @@ TEST_CASE("command_line: --help prints the options and asks to exit with 0") {
     command_line cli{"prog", "a test program"};
     pid_t pid = 0;
     cli.pid("pid", pid, "process id").required();
-    std::fflush(stdout);
-    std::FILE* capture = std::tmpfile();
-    REQUIRE(capture != nullptr);
-    const int saved = ::dup(STDOUT_FILENO);
-    ::dup2(::fileno(capture), STDOUT_FILENO);
-    auto r = parse(cli, {"--help"});
-    std::fflush(stdout);
-    ::dup2(saved, STDOUT_FILENO);
-    ::close(saved);
-    std::rewind(capture);
-    char buffer[4096];
-    const std::size_t n = std::fread(buffer, 1, sizeof buffer, capture);
-    std::fclose(capture);
-    const std::string help(buffer, n);
+    parsed r;
+    const std::string help = captured(STDOUT_FILENO, [&] { r = parse(cli, {"--help"}); });
     CHECK(r.code == 0);
     CHECK(help.find("a test program") != std::string::npos);
     CHECK(help.find("process id") != std::string::npos);
