@@ -36,6 +36,7 @@
 #include "triage/cpython/interpreter_elf.hpp"
 #include "triage/cpython/interpreter_image.hpp"
 #include "triage/cpython/layout.hpp"
+#include "triage/cpython/layout_fields.hpp"
 #include "triage/cpython/layouts/all.hpp"
 #include "triage/cpython/layouts/v2_7.hpp"
 #include "triage/cpython/layouts/v3_10.hpp"

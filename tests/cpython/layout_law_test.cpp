@@ -46,7 +46,7 @@
 #include "triage/base/text.hpp"
 #include "triage/cpython/debug_offsets.hpp"
 #include "triage/cpython/gil_wait.hpp"
-#include "triage/cpython/layout.hpp"
+#include "triage/cpython/layout_fields.hpp"
 #include "triage/cpython/layouts/all.hpp"
 #include "triage/elf/build_id.hpp"
 #include "triage/elf/dwarf_types.hpp"

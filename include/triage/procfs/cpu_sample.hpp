@@ -43,8 +43,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <optional>
 #include <vector>
@@ -54,7 +52,6 @@
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/procfs/schedstat.hpp"
 #include "triage/procfs/stat.hpp"
-#include "triage/procfs/tasks.hpp"
 
 namespace triage::procfs {
 

@@ -4,7 +4,11 @@
 // (triage/base/config.hpp).
 #pragma once
 
+#include <algorithm>
+#include <cerrno>
+
 #include "triage/procfs/cpu_sample.hpp"
+#include "triage/procfs/tasks.hpp"
 
 namespace triage::procfs {
 
