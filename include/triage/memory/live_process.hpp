@@ -122,12 +122,16 @@ public:
         std::vector<remote_range> ranges;
         std::vector<iovec> local;
         std::vector<iovec> remote;
-        std::unique_ptr<std::byte[]> scratch;  // one allocation, not zeroed
+        std::unique_ptr<std::byte[]> scratch;  // not zeroed; as large as the neediest round so far
+        std::size_t scratch_size = 0;
         std::size_t next = 0;  // order[0, next) is settled
         // Every round settles at least one request: bounded by their number.
         while (next < order.size()) {
             std::size_t scratch_needed = plan_round(requests, order, next, ranges);
-            if (scratch_needed > 0 && !scratch) scratch = std::make_unique_for_overwrite<std::byte[]>(max_scratch_bytes);
+            if (scratch_needed > scratch_size) {
+                scratch = std::make_unique_for_overwrite<std::byte[]>(scratch_needed);
+                scratch_size = scratch_needed;
+            }
             local.clear();
             remote.clear();
             for (const remote_range& r : ranges) {
