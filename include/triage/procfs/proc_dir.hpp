@@ -22,7 +22,6 @@
 //   std::string_view text = TRIAGE_TRY(dir.read(tid, "stat", buf));
 #pragma once
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -83,9 +82,15 @@ struct relative_path {
 // The error for a failed open/read of a /proc file: gone → no_such_process.
 [[nodiscard]] TRIAGE_DECL error proc_error(int e, std::string context);
 
-// The numeric entries (pids, tids) of an open /proc directory, sorted;
-// closes `d`.
-[[nodiscard]] TRIAGE_DECL std::vector<pid_t> numeric_entries(DIR* d);
+// The numeric entries (pids, tids) of an open /proc directory, sorted, or
+// the errno. The kernel resumes a /proc/PID/task listing by position, and
+// ends one early when the thread it stands on exits: a listing split over
+// several getdents64 calls, or cut short, can miss a live thread while
+// others exit. So the directory is read in one call, with a buffer grown
+// until one call reads it to its end; after a few torn attempts under heavy
+// churn, the union of what they saw (threads that exited meanwhile are
+// skipped by every reader anyway).
+[[nodiscard]] TRIAGE_DECL std::expected<std::vector<pid_t>, int> numeric_entries(int directory_fd);
 } // namespace detail
 
 class proc_dir {
@@ -166,15 +171,10 @@ public:
 
     // The ids of the process's threads, sorted (a snapshot).
     [[nodiscard]] result<std::vector<pid_t>> task_ids() const {
-        int fd = ::openat(fd_.get(), "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) return std::unexpected(detail::proc_error(errno, "listing " + path(whole_process, "task")));
-        DIR* d = ::fdopendir(fd);
-        if (d == nullptr) {
-            int e = errno;
-            ::close(fd);
-            return std::unexpected(detail::proc_error(e, "listing " + path(whole_process, "task")));
-        }
-        return detail::numeric_entries(d);
+        const unique_fd task{::openat(fd_.get(), "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+        auto ids = task ? detail::numeric_entries(task.get()) : std::unexpected(errno);
+        if (!ids) return std::unexpected(detail::proc_error(ids.error(), "listing " + path(whole_process, "task")));
+        return std::move(*ids);
     }
 
 private:

@@ -10,7 +10,6 @@
 //   for (pid_t tid : TRIAGE_TRY(triage::procfs::task_ids(pid))) ...
 #pragma once
 
-#include <dirent.h>
 #include <sys/types.h>
 
 #include <string>

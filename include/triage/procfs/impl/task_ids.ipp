@@ -9,14 +9,14 @@
 namespace triage::procfs::detail {
 
 [[nodiscard]] TRIAGE_DECL result<std::vector<pid_t>> list_numeric_entries(const std::string& dir, pid_t owner) {
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) {
-        int e = errno;
-        error err = error::from_errno(e, "listing " + dir);
-        if (e == ENOENT && owner > 0) err.code = errc::no_such_process;
+    const unique_fd fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    auto ids = fd ? numeric_entries(fd.get()) : std::unexpected(errno);
+    if (!ids) {
+        error err = error::from_errno(ids.error(), "listing " + dir);
+        if ((ids.error() == ENOENT || ids.error() == ESRCH) && owner > 0) err.code = errc::no_such_process;
         return fail(std::move(err));
     }
-    return numeric_entries(d);
+    return std::move(*ids);
 }
 
 } // namespace triage::procfs::detail
