@@ -86,10 +86,12 @@ struct relative_path {
 // the errno. The kernel resumes a /proc/PID/task listing by position, and
 // ends one early when the thread it stands on exits: a listing split over
 // several getdents64 calls, or cut short, can miss a live thread while
-// others exit. So the directory is read in one call, with a buffer grown
-// until one call reads it to its end; after a few torn attempts under heavy
-// churn, the union of what they saw (threads that exited meanwhile are
-// skipped by every reader anyway).
+// others exit. So the directory is read in one call (the buffer grows to
+// fit), and read again when a second call still finds entries; after a few
+// such attempts, the union of what they saw (threads that exited meanwhile
+// are skipped by every reader anyway). A listing cut short whose resumed
+// position lies past the end still looks whole: callers that know a thread
+// by other means (python_stacks) read it by its id.
 [[nodiscard]] TRIAGE_DECL std::expected<std::vector<pid_t>, int> numeric_entries(int directory_fd);
 } // namespace detail
 
