@@ -196,3 +196,33 @@ TEST_CASE("a thread started inside the window is measured from its start; one th
     CHECK(fresh.interval <= window + 10ms);
     CHECK(fresh.interval < window);
 }
+
+TEST_CASE("sample_threads reads the named threads by id, as sample_cpu does; gone ones count as vanished") {
+    triage_test::busy_victim victim;
+    auto dir = procfs::proc_dir::open(victim.pid());
+    REQUIRE(dir);
+    const pid_t spinner = victim.tid("spinner"), waiter = victim.tid("waiter-0");
+    const pid_t not_a_thread = 0x3FFFFFFF;  // above pid_max: never a thread
+    const std::vector<pid_t> wanted{spinner, not_a_thread, waiter};
+    auto before = procfs::sample_cpu(*dir);
+    REQUIRE(before);
+    procfs::wait_for_window(*before, 200ms);
+    auto some = procfs::sample_threads(*dir, wanted);
+    REQUIRE(some);
+    CHECK(some->pid == victim.pid());
+    CHECK(some->vanished == 1);
+    REQUIRE(some->threads.size() == 2);
+    CHECK(some->threads[0].stat.tid == std::min(spinner, waiter));  // sorted by tid, like sample_cpu
+    CHECK(some->threads[1].stat.tid == std::max(spinner, waiter));
+    for (const auto& t : procfs::cpu_usage(*before, *some)) {
+        REQUIRE(t.cpu_percent);
+        if (t.stat.tid == spinner) CHECK(*t.cpu_percent > 20.0);  // it spins; a shared core may steal some
+        else CHECK(*t.cpu_percent < 5.0);
+        CHECK(t.stat.comm.view() == (t.stat.tid == spinner ? "spinner" : "waiter-0"));
+    }
+    const std::vector<pid_t> none{not_a_thread};
+    auto empty = procfs::sample_threads(*dir, none);
+    REQUIRE(empty);
+    CHECK(empty->threads.empty());
+    CHECK(empty->vanished == 1);
+}

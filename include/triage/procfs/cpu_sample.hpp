@@ -11,6 +11,9 @@
 // `total_cpu_percent` (the process: can exceed 100), and
 // `wait_for_window(before, window)`, which sleeps until `window` after
 // `before` began (on CLOCK_MONOTONIC, like the samples).
+// `sample_threads(dir, tids)` samples only the named threads, read by id
+// (for threads known by other means, e.g. a Python snapshot, that a listing
+// of /proc/PID/task missed).
 // Accuracy: the kernel brings a running thread's run time up to date only at
 // scheduler ticks and context switches, so each reading is up to one tick
 // (1/CONFIG_HZ: 4 ms at the usual 250 Hz) behind, and a percentage is off by
@@ -45,6 +48,7 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "triage/base/config.hpp"
@@ -88,6 +92,9 @@ namespace detail {
 [[nodiscard]] TRIAGE_DECL result<cpu_sample> sample_cpu(const proc_dir& dir);
 
 [[nodiscard]] TRIAGE_DECL result<cpu_sample> sample_cpu(pid_t pid);
+
+// Threads of `tids` that are gone count as vanished.
+[[nodiscard]] TRIAGE_DECL result<cpu_sample> sample_threads(const proc_dir& dir, std::span<const pid_t> tids);
 
 [[nodiscard]] TRIAGE_DECL std::vector<thread_cpu> cpu_usage(const cpu_sample& before, const cpu_sample& after,
                                                             long ticks_per_second = clock_ticks_per_second());

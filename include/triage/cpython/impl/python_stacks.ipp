@@ -34,7 +34,6 @@
 #include "triage/procfs/hottest.hpp"
 #include "triage/procfs/ns_tids.hpp"
 #include "triage/procfs/proc_dir.hpp"
-#include "triage/procfs/schedstat.hpp"
 #include "triage/procfs/stat.hpp"
 #include "triage/procfs/syscall.hpp"
 #include "triage/ptrace/session.hpp"
@@ -60,18 +59,6 @@ template <class Walker>
     out.reserve(sample.threads.size());
     for (const auto& t : sample.threads) out.push_back({t.stat, std::nullopt, {}, {}});
     return out;
-}
-
-// One thread's CPU sample, read by its id alone.
-[[nodiscard]] TRIAGE_DECL result<procfs::cpu_sample> read_thread(const procfs::proc_dir& dir, pid_t tid) {
-    procfs::cpu_sample sample;
-    sample.pid = dir.pid();
-    sample.started = procfs::detail::clock_now(CLOCK_MONOTONIC);
-    sample.boot_offset = procfs::detail::clock_now(CLOCK_BOOTTIME) - sample.started;
-    auto stat = TRIAGE_TRY(procfs::read_stat(dir, tid));
-    auto run = TRIAGE_TRY(procfs::read_schedstat(dir, tid));
-    sample.threads.push_back({std::move(stat), run.run_time, procfs::detail::clock_now(CLOCK_MONOTONIC)});
-    return sample;
 }
 
 [[nodiscard]] TRIAGE_DECL python_stacks_report describe(const live_python& py, stacks_source source) {
@@ -136,7 +123,7 @@ template <class Walker>
         if (row.tid && !facts.contains(*row.tid)) {
             // A thread the listings missed (the kernel can cut a listing
             // short while threads exit): read it alone.
-            if (auto one = read_thread(py.dir, *row.tid)) {
+            if (auto one = procfs::sample_threads(py.dir, std::span{&*row.tid, 1})) {
                 auto measured = before != nullptr ? procfs::cpu_usage(*before, *one) : without_cpu(*one);
                 for (auto& t : measured) {
                     if (held) t.stat.state = '?';

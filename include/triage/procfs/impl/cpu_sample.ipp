@@ -33,33 +33,58 @@ namespace triage::procfs::detail {
     return std::clamp(p, 0.0, 100.0);
 }
 
+// An empty sample of `dir`'s process, its clocks read now.
+[[nodiscard]] TRIAGE_DECL cpu_sample begin_sample(const proc_dir& dir) {
+    cpu_sample sample;
+    sample.pid = dir.pid();
+    sample.started = clock_now(CLOCK_MONOTONIC);
+    sample.boot_offset = clock_now(CLOCK_BOOTTIME) - clock_now(CLOCK_MONOTONIC);
+    return sample;
+}
+
+// Adds the thread of `stat` with its run time read now; a thread that is
+// gone counts as vanished, another failure is kept in `first_error`.
+TRIAGE_DECL void add_thread(const proc_dir& dir, const task_stat& stat, cpu_sample& sample, std::optional<error>& first_error) {
+    auto s = read_schedstat(dir, stat.tid);
+    const auto at = clock_now(CLOCK_MONOTONIC);
+    if (s) {
+        sample.threads.push_back({stat, s->run_time, at});
+    } else if (s.error().code == errc::no_such_process) {
+        ++sample.vanished;
+    } else if (!first_error) {
+        first_error = std::move(s.error());
+    }
+}
+
 } // namespace triage::procfs::detail
 
 namespace triage::procfs {
 
 [[nodiscard]] TRIAGE_DECL result<cpu_sample> sample_cpu(const proc_dir& dir) {
-    cpu_sample sample;
-    sample.pid = dir.pid();
-    sample.started = detail::clock_now(CLOCK_MONOTONIC);
-    sample.boot_offset = detail::clock_now(CLOCK_BOOTTIME) - detail::clock_now(CLOCK_MONOTONIC);
+    cpu_sample sample = detail::begin_sample(dir);
     stat_view threads = TRIAGE_TRY(tasks(dir));
     sample.threads.reserve(threads.listed());
     std::optional<error> first_error;
-    for (const task_stat& t : threads) {
-        auto s = read_schedstat(dir, t.tid);
-        const auto at = detail::clock_now(CLOCK_MONOTONIC);
-        if (s) {
-            sample.threads.push_back({t, s->run_time, at});
-        } else if (s.error().code == errc::no_such_process) {
-            ++sample.vanished;
-        } else if (!first_error) {
-            first_error = std::move(s.error());
-        }
-    }
+    for (const task_stat& t : threads) detail::add_thread(dir, t, sample, first_error);
     sample.vanished += threads.vanished();
     if (!first_error) first_error = threads.first_error();
     if (sample.threads.empty() && first_error) return fail(std::move(*first_error));
     if (sample.threads.empty()) return fail(errc::no_such_process, "sampling " + dir.path(whole_process, "task"));
+    return sample;
+}
+
+[[nodiscard]] TRIAGE_DECL result<cpu_sample> sample_threads(const proc_dir& dir, std::span<const pid_t> tids) {
+    cpu_sample sample = detail::begin_sample(dir);
+    std::optional<error> first_error;
+    for (pid_t tid : tids) {
+        auto stat = read_stat(dir, tid);
+        if (stat) detail::add_thread(dir, *stat, sample, first_error);
+        else if (stat.error().code == errc::no_such_process) ++sample.vanished;
+        else if (!first_error) first_error = std::move(stat.error());
+    }
+    if (sample.threads.empty() && first_error) return fail(std::move(*first_error));
+    std::sort(sample.threads.begin(), sample.threads.end(),
+              [](const thread_sample& a, const thread_sample& b) { return a.stat.tid < b.stat.tid; });
     return sample;
 }
 
