@@ -138,8 +138,16 @@ public:
                 const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
                 ok = ::setrlimit(RLIMIT_CORE, &unlimited) == 0;
             }
-            if (ok && options.as_nobody) ok = ::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0;
-            if (ok) ::execvp(args[0], args.data());
+            int program = -1;
+            if (ok && options.as_nobody) {
+                // Opened while still root: the build tree may sit in a
+                // directory only root can enter (mktemp -d makes them 0700);
+                // exec then checks the file's own mode, not its path.
+                program = ::open(args[0], O_RDONLY | O_CLOEXEC);
+                ok = program >= 0 && ::setgroups(0, nullptr) == 0 && ::setgid(65534) == 0 && ::setuid(65534) == 0;
+            }
+            if (ok && program >= 0) ::fexecve(program, args.data(), environ);
+            else if (ok) ::execvp(args[0], args.data());
             int code = errno;
             (void)!::write(exec_error[1], &code, sizeof code);
             ::_exit(127);
