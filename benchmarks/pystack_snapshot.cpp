@@ -7,6 +7,9 @@
 //  - BM_warm_snapshot: one walker snapshot of every thread's stack, in a
 //    loop, without stopping the target (goal: under 100 µs, so a sampler
 //    could run at 10 kHz);
+//  - BM_warm_snapshot_named: the same plus every thread's Python name
+//    (thread_names.hpp, warm: its cache filled by the first iteration;
+//    the goal above holds with names);
 //  - BM_cold_snapshot: a new walker each time (no cached code objects);
 //  - BM_blocking_snapshot: attach (stop every thread), snapshot, release;
 //    the counter `stopped_us` is how long the target was stopped (goal:
@@ -31,6 +34,7 @@
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/python_target.hpp"
 #include "triage/cpython/stack_walker.hpp"
+#include "triage/cpython/thread_names.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/live_process.hpp"
 #include "triage/ptrace/session.hpp"
@@ -121,6 +125,25 @@ void BM_warm_snapshot(benchmark::State& state) {
     state.counters["frames"] = static_cast<double>(frames);
 }
 BENCHMARK(BM_warm_snapshot)->Unit(benchmark::kMicrosecond);
+
+void BM_warm_snapshot_named(benchmark::State& state) {
+    auto o = open_victim(state);
+    if (!o) return;
+    auto walker = cpython::make_walker(o->mem, o->target);
+    cpython::thread_namer namer{o->mem, o->target.layout};
+    std::size_t named = 0;
+    for (auto _ : state) {
+        auto snap = walker.snapshot();
+        if (!snap) {
+            state.SkipWithError(snap.error().message().c_str());
+            return;
+        }
+        named = namer.name_threads(*snap);
+        benchmark::DoNotOptimize(named);
+    }
+    state.counters["named"] = static_cast<double>(named);
+}
+BENCHMARK(BM_warm_snapshot_named)->Unit(benchmark::kMicrosecond);
 
 void BM_cold_snapshot(benchmark::State& state) {
     auto o = open_victim(state);

@@ -189,6 +189,7 @@ std::optional<law> law_for(std::string_view section, std::string_view field, int
         if (f == "gil_pointer") return when(v >= 312, member_of(interp, "ceval.gil"), absent_from(interp, "ceval.gil"));
         // Read only where _Py_DebugOffsets publishes it (3.14+).
         if (f == "threads_main") return when(v >= 314, member_of(interp, "threads.main"), absent_from());
+        if (f == "modules") return member_of(interp, v <= 311 ? "modules" : "imports.modules");
     }
     if (section == "gil") {
         const std::string gil = "struct _gil_runtime_state";
@@ -266,6 +267,62 @@ std::optional<law> law_for(std::string_view section, std::string_view field, int
         if (f == "ob_size") return member_of("PyVarObject", "ob_size");
         if (f == "tp_name") return member_of("PyTypeObject", "tp_name");
         if (f == "tp_flags") return member_of("PyTypeObject", "tp_flags");
+        if (f == "tp_basicsize") return member_of("PyTypeObject", "tp_basicsize");
+        if (f == "tp_dictoffset") return member_of("PyTypeObject", "tp_dictoffset");
+        if (f == "ht_cached_keys") {
+            return when(major >= 3, member_of("PyHeapTypeObject", "ht_cached_keys"),
+                        absent_from("PyHeapTypeObject", "ht_cached_keys"));
+        }
+        // Py_TPFLAGS_MANAGED_DICT (3.11) and Py_TPFLAGS_INLINE_VALUES (3.13) are macros, not in DWARF.
+        if (f == "attributes") {
+            const auto storage = v <= 310 ? attribute_storage::dict_offset
+                                 : v == 311 ? attribute_storage::managed_3_11
+                                 : v == 312 ? attribute_storage::managed_3_12
+                                            : attribute_storage::inline_values;
+            return fixed_at(static_cast<std::uint64_t>(storage));
+        }
+    }
+    if (section == "dict") {
+        const std::string dict = "PyDictObject";
+        const std::string keys = "struct _dictkeysobject";
+        if (f == "format") {
+            return fixed_at(static_cast<std::uint64_t>(major == 2   ? dict_format::open_table
+                                                       : v <= 310 ? dict_format::compact
+                                                                  : dict_format::compact_kinds));
+        }
+        if (major == 2) {
+            if (f == "keys") return member_of(dict, "ma_table");
+            if (f == "mask") return member_of(dict, "ma_mask");
+            if (f == "values") return absent_from(dict, "ma_values");
+            return absent_from(keys, "dk_indices");
+        }
+        if (f == "keys") return member_of(dict, "ma_keys");
+        if (f == "values") return member_of(dict, "ma_values");
+        if (f == "mask") return absent_from(dict, "ma_mask");
+        if (f == "keys_size") return member_of(keys, v <= 310 ? "dk_size" : "dk_log2_size");
+        if (f == "keys_index_bytes") {
+            return when(v >= 311, member_of(keys, "dk_log2_index_bytes"), absent_from(keys, "dk_log2_index_bytes"));
+        }
+        if (f == "keys_kind") return when(v >= 311, member_of(keys, "dk_kind"), absent_from(keys, "dk_kind"));
+        if (f == "keys_entries") return member_of(keys, "dk_nentries");
+        // dk_indices is the flexible array member that ends the struct (DWARF gives it no size).
+        if (f == "keys_indices") return size_of(keys);
+        // Before 3.11 ma_values is the array of values itself.
+        if (f == "values_array") return when(v >= 311, member_of("struct _dictvalues", "values"), fixed_at(0));
+    }
+    if (section == "integer") {
+        const std::string integer = "struct _longobject";
+        if (f == "format") {
+            return fixed_at(static_cast<std::uint64_t>(major == 2   ? int_format::machine_word
+                                                       : v <= 311 ? int_format::signed_size
+                                                                  : int_format::tagged_size));
+        }
+        if (major == 2) return f == "digits" ? member_of("PyIntObject", "ob_ival") : absent_from();
+        if (f == "size") return member_of(integer, v <= 311 ? "ob_base.ob_size" : "long_value.lv_tag");
+        if (f == "digits") return member_of(integer, v <= 311 ? "ob_digit" : "long_value.ob_digit");
+    }
+    if (section == "module") {
+        if (f == "dict") return member_of("PyModuleObject", "md_dict");
     }
     if (section == "bytes") {
         if (major == 2) {
@@ -572,6 +629,7 @@ std::pair<std::string_view, std::string_view> layout_field_of(std::string_view u
     if (unpublished == "unicode_kind_shift") return {"unicode", "kind_shift"};
     if (unpublished == "unicode_compact_bit") return {"unicode", "compact_bit"};
     if (unpublished == "unicode_ascii_bit") return {"unicode", "ascii_bit"};
+    if (unpublished == "ht_cached_keys") return {"object", "ht_cached_keys"};
     return {};
 }
 

@@ -254,6 +254,9 @@ TEST_CASE("python_frame and thread values compare with == and print as function 
     t.holds_gil = true;
     t.frames = {f};
     CHECK(fmt::format("{}", t) == "Thread 0x7f00 (tid 12) holds the GIL\n    Worker.run (/srv/app.py:41)");
+    t.python_name = "pool\x1b[2J";
+    CHECK(fmt::format("{}", t) ==
+          "Thread 0x7f00 \"pool\\x1b[2J\" (tid 12) holds the GIL\n    Worker.run (/srv/app.py:41)");
     auto u = t;
     CHECK(u == t);
     u.failure = error{errc::bad_address, 0, "reading a frame", {}};
@@ -267,6 +270,17 @@ TEST_CASE("python_frame and thread values compare with == and print as function 
     s.cpu_percent = 99.94;
     s.frames = {f};
     CHECK(fmt::format("{}", s) == "Thread 12 (ns 3) \"worker\\x1b[2J\" running 99.9%\n    Worker.run (/srv/app.py:41)");
+    // The Python name first, then the OS name where it says something else.
+    s.python_name = "request-7\r";
+    CHECK(fmt::format("{}", s) ==
+          "Thread 12 (ns 3) \"request-7\\r\" (worker\\x1b[2J) running 99.9%\n    Worker.run (/srv/app.py:41)");
+    s.name = "request-7\r";
+    CHECK(fmt::format("{}", s).starts_with("Thread 12 (ns 3) \"request-7\\r\" running"));
+    s.python_name = "a-thread-name-longer-than-fifteen-bytes";  // 3.14+: the OS keeps its first 15 bytes
+    s.name = "a-thread-name-l";
+    CHECK(fmt::format("{}", s).starts_with("Thread 12 (ns 3) \"a-thread-name-longer-than-fifteen-bytes\" running"));
+    s.name = "worker\x1b[2J";
+    s.python_name.clear();
     s.frames.clear();
     s.tid.reset();
     s.consistent = false;

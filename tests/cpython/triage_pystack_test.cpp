@@ -237,7 +237,10 @@ TEST_CASE("target-supplied names reach the terminal escaped: no control byte in 
     REQUIRE(json.exit_code == 0);
     CHECK(only_printable(json.out));
     auto doc = nlohmann::json::parse(json.out);
-    for (const auto& t : doc["threads"]) CHECK(t["name"] == "\x1b[2J\r\nx\x1b]0;t");
+    for (const auto& t : doc["threads"]) {
+        CHECK(t["name"] == "\x1b[2J\r\nx\x1b]0;t");
+        CHECK(t["python_name"] == "\x1b[2J\r\nx\x1b]0;t");
+    }
 
     auto top = triage::test_support::run_command({std::string(TRIAGE_EXAMPLE_DIR) + "/triage-top", pid, "--interval", "50"});
     REQUIRE(top.exit_code == 0);

@@ -1,5 +1,5 @@
 # A Python victim whose target-supplied strings attack a terminal: its
-# threads' OS names (prctl), a function's name and qualified name, and a
+# threads' OS names (prctl) and Python names (the same text), a function's name and qualified name, and a
 # file name hold ESC sequences (an OSC that sets the window title, CSI
 # "clear screen"), a C1 CSI (U+009B), and CR/LF followed by text that fakes
 # a line of triage-pystack's output.
@@ -30,6 +30,7 @@ parked.__code__ = parked.__code__.replace(**names)
 
 
 def worker(ready):
+    threading.current_thread().name = THREAD_NAME.decode()
     libc.prctl(PR_SET_NAME, ctypes.c_char_p(THREAD_NAME), 0, 0, 0)
     parked(ready)
 
@@ -38,6 +39,7 @@ ready = threading.Semaphore(0)
 for _ in range(2):
     threading.Thread(target=worker, args=(ready,), daemon=True).start()
     ready.acquire()
+threading.current_thread().name = THREAD_NAME.decode()
 libc.prctl(PR_SET_NAME, ctypes.c_char_p(THREAD_NAME), 0, 0, 0)
 with open(sys.argv[1] + ".tmp", "w") as f:
     f.write("ready\n")

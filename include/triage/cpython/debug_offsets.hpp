@@ -15,7 +15,8 @@
 //    nested struct per section, named as CPython names them; `position_none`
 //    where the format has no such value) and the few values the struct does
 //    not publish (`unpublished`: co_flags, _co_firsttraceable, the frame
-//    owner values, the _PyStackRef tag bits, the unicode state bits), which
+//    owner values, the _PyStackRef tag bits, the unicode state bits,
+//    ht_cached_keys before 3.15), which
 //    hold for every build of those versions. Both parts are adapted with
 //    Boost.Hana so a test checks each against DWARF.
 //  - `debug_offsets_formats`, oldest first: 3.13 (3.13.0rc2 to 3.13.x,
@@ -34,10 +35,15 @@
 //    f_executable, instr_ptr, owner, localsplus (also the frame's fixed
 //    size); code object size, filename, name, qualname, linetable,
 //    firstlineno, co_code_adaptive; ob_type; PyVarObject ob_size (from the
-//    tuple section); tp_name, tp_flags; bytes ob_size, ob_sval; unicode
+//    tuple section); tp_name, tp_flags (3.15+ also tp_basicsize,
+//    tp_dictoffset, ht_cached_keys); interpreter imports.modules; dict
+//    ma_keys, ma_values; int lv_tag, ob_digit; bytes ob_size, ob_sval; unicode
 //    state, length, sizeof(PyASCIIObject), sizeof(PyCompactUnicodeObject)
 //    (3.15+; before, sizeof(PyUnicodeObject) - 8) and the legacy data
-//    pointer (sizeof(PyUnicodeObject) - 8: it is the last member).
+//    pointer (sizeof(PyUnicodeObject) - 8: it is the last member). What
+//    no format publishes and has not moved since 3.13 is fixed here: the
+//    dict keys object and values (Include/internal/pycore_dict.h), the
+//    PyTypeObject head, PyModuleObject.md_dict.
 //    The version picks the format. A version newer than every known format
 //    (a new minor release) is read with the newest known format that
 //    validates, so one whose format equals a known one needs no new code.
@@ -104,6 +110,7 @@ struct interpreter_state {
     debug_position next;
     debug_position threads_head;
     debug_position threads_main;  // 3.14+
+    debug_position imports_modules;
     debug_position ceval_gil;
     debug_position gil_runtime_state;
     debug_position gil_runtime_state_locked;
@@ -143,10 +150,26 @@ struct type_object {
     debug_position size;
     debug_position tp_name;
     debug_position tp_flags;
+    debug_position tp_basicsize;   // 3.15+
+    debug_position tp_dictoffset;  // 3.15+
+};
+struct heap_type_object {  // 3.15+
+    debug_position size;
+    debug_position ht_cached_keys;
 };
 struct tuple_object {
     debug_position size;
     debug_position ob_size;
+};
+struct dict_object {
+    debug_position size;
+    debug_position ma_keys;
+    debug_position ma_values;
+};
+struct long_object {
+    debug_position size;
+    debug_position lv_tag;
+    debug_position ob_digit;
 };
 struct bytes_object {
     debug_position size;
@@ -173,7 +196,10 @@ struct positions {
     debug_format::code_object code_object;
     debug_format::pyobject pyobject;
     debug_format::type_object type_object;
+    debug_format::heap_type_object heap_type_object;
     debug_format::tuple_object tuple_object;
+    debug_format::dict_object dict_object;
+    debug_format::long_object long_object;
     debug_format::bytes_object bytes_object;
     debug_format::unicode_object unicode_object;
 };
@@ -189,6 +215,8 @@ struct unpublished {
     std::uint8_t unicode_kind_shift;     // PyASCIIObject.state bit fields
     std::uint8_t unicode_compact_bit;
     std::uint8_t unicode_ascii_bit;
+    byte_offset ht_cached_keys;          // offsetof(PyHeapTypeObject, ht_cached_keys), where the format
+                                         // has no heap type section (3.13, 3.14)
 };
 } // namespace debug_format
 
@@ -212,7 +240,8 @@ inline constexpr debug_offsets_format debug_offsets_format_3_13 = {
         .free_threaded = 16,
         .runtime_state = {.size = 24, .interpreters_head = 40},
         .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72,
-                              .threads_main = position_none, .ceval_gil = 112, .gil_runtime_state = 120,
+                              .threads_main = position_none, .imports_modules = 88, .ceval_gil = 112,
+                              .gil_runtime_state = 120,
                               .gil_runtime_state_locked = 136,
                               .gil_runtime_state_holder = 144},
         .thread_state = {.size = 152, .prev = 160, .next = 168, .interp = 176, .current_frame = 184,
@@ -222,15 +251,20 @@ inline constexpr debug_offsets_format debug_offsets_format_3_13 = {
         .code_object = {.size = 272, .filename = 280, .name = 288, .qualname = 296, .linetable = 304,
                         .firstlineno = 312, .co_code_adaptive = 344},
         .pyobject = {.size = 352, .ob_type = 360},
-        .type_object = {.size = 368, .tp_name = 376, .tp_flags = 392},
+        .type_object = {.size = 368, .tp_name = 376, .tp_flags = 392, .tp_basicsize = position_none,
+                        .tp_dictoffset = position_none},
+        .heap_type_object = {.size = position_none, .ht_cached_keys = position_none},
         .tuple_object = {.size = 400, .ob_size = 416},
+        .dict_object = {.size = 448, .ma_keys = 456, .ma_values = 464},
+        .long_object = {.size = 488, .lv_tag = 496, .ob_digit = 504},
         .bytes_object = {.size = 512, .ob_size = 520, .ob_sval = 528},
         .unicode_object = {.size = 536, .state = 544, .length = 552, .asciiobject_size = 560,
                            .compactunicodeobject_size = position_none},
     },
     .unpublished = {.co_flags = 48, .co_firsttraceable = 184, .owned_by_generator = 1, .first_shim_owner = 3,
                     .executable_tag_bits = 0, .unicode_kind_shift = 2, .unicode_compact_bit = 5,
-                    .unicode_ascii_bit = 6},
+                    .unicode_ascii_bit = 6,
+                    .ht_cached_keys = 880},
 };
 
 // CPython 3.14 (Include/internal/pycore_debug_offsets.h): threads_main, the
@@ -247,7 +281,8 @@ inline constexpr debug_offsets_format debug_offsets_format_3_14 = {
         .free_threaded = 16,
         .runtime_state = {.size = 24, .interpreters_head = 40},
         .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72,
-                              .threads_main = 80, .ceval_gil = 120, .gil_runtime_state = 128,
+                              .threads_main = 80, .imports_modules = 96, .ceval_gil = 120,
+                              .gil_runtime_state = 128,
                               .gil_runtime_state_locked = 144,
                               .gil_runtime_state_holder = 152},
         .thread_state = {.size = 176, .prev = 184, .next = 192, .interp = 200, .current_frame = 208,
@@ -257,15 +292,20 @@ inline constexpr debug_offsets_format debug_offsets_format_3_14 = {
         .code_object = {.size = 312, .filename = 320, .name = 328, .qualname = 336, .linetable = 344,
                         .firstlineno = 352, .co_code_adaptive = 384},
         .pyobject = {.size = 400, .ob_type = 408},
-        .type_object = {.size = 416, .tp_name = 424, .tp_flags = 440},
+        .type_object = {.size = 416, .tp_name = 424, .tp_flags = 440, .tp_basicsize = position_none,
+                        .tp_dictoffset = position_none},
+        .heap_type_object = {.size = position_none, .ht_cached_keys = position_none},
         .tuple_object = {.size = 448, .ob_size = 464},
+        .dict_object = {.size = 528, .ma_keys = 536, .ma_values = 544},
+        .long_object = {.size = 568, .lv_tag = 576, .ob_digit = 584},
         .bytes_object = {.size = 592, .ob_size = 600, .ob_sval = 608},
         .unicode_object = {.size = 616, .state = 624, .length = 632, .asciiobject_size = 640,
                            .compactunicodeobject_size = position_none},
     },
     .unpublished = {.co_flags = 48, .co_firsttraceable = 192, .owned_by_generator = 1, .first_shim_owner = 3,
                     .executable_tag_bits = 3, .unicode_kind_shift = 2, .unicode_compact_bit = 5,
-                    .unicode_ascii_bit = 6},
+                    .unicode_ascii_bit = 6,
+                    .ht_cached_keys = 880},
 };
 
 // CPython 3.15: the thread state section gains base_frame, the last
@@ -282,7 +322,8 @@ inline constexpr debug_offsets_format debug_offsets_format_3_15 = {
         .free_threaded = 16,
         .runtime_state = {.size = 24, .interpreters_head = 40},
         .interpreter_state = {.size = 48, .id = 56, .next = 64, .threads_head = 72,
-                              .threads_main = 80, .ceval_gil = 120, .gil_runtime_state = 128,
+                              .threads_main = 80, .imports_modules = 96, .ceval_gil = 120,
+                              .gil_runtime_state = 128,
                               .gil_runtime_state_locked = 144,
                               .gil_runtime_state_holder = 152},
         .thread_state = {.size = 176, .prev = 184, .next = 192, .interp = 200, .current_frame = 208,
@@ -292,15 +333,20 @@ inline constexpr debug_offsets_format debug_offsets_format_3_15 = {
         .code_object = {.size = 376, .filename = 384, .name = 392, .qualname = 400, .linetable = 408,
                         .firstlineno = 416, .co_code_adaptive = 448},
         .pyobject = {.size = 464, .ob_type = 472},
-        .type_object = {.size = 480, .tp_name = 488, .tp_flags = 504},
+        .type_object = {.size = 480, .tp_name = 488, .tp_flags = 504, .tp_basicsize = 512,
+                        .tp_dictoffset = 520},
+        .heap_type_object = {.size = 528, .ht_cached_keys = 536},
         .tuple_object = {.size = 544, .ob_size = 560},
+        .dict_object = {.size = 624, .ma_keys = 632, .ma_values = 640},
+        .long_object = {.size = 664, .lv_tag = 672, .ob_digit = 680},
         .bytes_object = {.size = 688, .ob_size = 696, .ob_sval = 704},
         .unicode_object = {.size = 712, .state = 720, .length = 728, .asciiobject_size = 736,
                            .compactunicodeobject_size = 744},
     },
     .unpublished = {.co_flags = 48, .co_firsttraceable = 192, .owned_by_generator = 1, .first_shim_owner = 3,
                     .executable_tag_bits = 3, .unicode_kind_shift = 2, .unicode_compact_bit = 5,
-                    .unicode_ascii_bit = 6},
+                    .unicode_ascii_bit = 6,
+                    .ht_cached_keys = 888},
 };
 
 // Every known format, oldest first.
@@ -410,8 +456,9 @@ template <memory::memory_source M>
 } // namespace triage::cpython
 
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::runtime_state, size, interpreters_head);
-BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::interpreter_state, size, id, next, threads_head, ceval_gil,
-                        gil_runtime_state, gil_runtime_state_locked, gil_runtime_state_holder);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::interpreter_state, size, id, next, threads_head, threads_main,
+                        imports_modules, ceval_gil, gil_runtime_state, gil_runtime_state_locked,
+                        gil_runtime_state_holder);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::thread_state, size, prev, next, interp, current_frame,
                         thread_id, native_thread_id);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::interpreter_frame, size, previous, executable, instr_ptr,
@@ -419,17 +466,21 @@ BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::interpreter_frame, size, 
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::code_object, size, filename, name, qualname, linetable,
                         firstlineno, co_code_adaptive);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::pyobject, size, ob_type);
-BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::type_object, size, tp_name, tp_flags);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::type_object, size, tp_name, tp_flags, tp_basicsize,
+                        tp_dictoffset);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::heap_type_object, size, ht_cached_keys);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::dict_object, size, ma_keys, ma_values);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::long_object, size, lv_tag, ob_digit);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::tuple_object, size, ob_size);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::bytes_object, size, ob_size, ob_sval);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::unicode_object, size, state, length, asciiobject_size,
                         compactunicodeobject_size);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::positions, total_size, version, free_threaded, runtime_state,
                         interpreter_state, thread_state, interpreter_frame, code_object, pyobject, type_object,
-                        tuple_object, bytes_object, unicode_object);
+                        heap_type_object, tuple_object, dict_object, long_object, bytes_object, unicode_object);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::unpublished, co_flags, co_firsttraceable, owned_by_generator,
                         first_shim_owner, executable_tag_bits, unicode_kind_shift, unicode_compact_bit,
-                        unicode_ascii_bit);
+                        unicode_ascii_bit, ht_cached_keys);
 
 #if !defined(TRIAGE_SEPARATE_COMPILATION)
 #include "triage/cpython/impl/debug_offsets.ipp"

@@ -4,7 +4,8 @@
 // Offers:
 //  - `layout`: byte offsets and sizes of the few fields of the runtime,
 //    interpreter, thread state, frame, code, string and type objects that a
-//    walker reads, for one CPython minor version (x86-64 Linux, the default
+//    walker reads, and of the dicts, ints, modules and instances that the
+//    thread-name reader follows (thread_names.hpp), for one CPython minor version (x86-64 Linux, the default
 //    build with the GIL). Nested plain structs; layout_fields.hpp iterates
 //    every field (e.g. to check each against DWARF).
 //  - `offset_none`: the value of a field the version does not have;
@@ -12,7 +13,8 @@
 //    struct named in the field's comment; every size is a sizeof.
 //  - enums saying how a version keeps things that are not just offsets:
 //    where the interpreter list, the current thread and the GIL live, how a
-//    frame's instruction position counts, which line table the code has.
+//    frame's instruction position counts, which line table the code has, how
+//    dicts, ints and instance attributes are stored.
 //  - symbol names the runtime locator looks up (`symbol_*`), and the co_flags
 //    bits of generators and coroutines.
 // The values live in triage/cpython/layouts/v<major>_<minor>.hpp (one header
@@ -116,6 +118,7 @@ struct interpreter_layout {
     byte_offset threads_head;  // _is.tstate_head (≤3.10) / _is.threads.head (3.11+)
     byte_offset id;            // _is.id (3.7+)
     byte_offset gil_pointer;   // _is.ceval.gil (3.12+: struct _gil_runtime_state *)
+    byte_offset modules;       // _is.modules (≤3.11) / _is.imports.modules (3.12+): sys.modules, a dict
     byte_offset threads_main = offset_none;  // _is.threads.main, the main thread's state (3.14+: read
                                              // from _Py_DebugOffsets; the walker checks its list reached it)
 
@@ -197,14 +200,80 @@ struct code_layout {
     friend constexpr bool operator==(const code_layout&, const code_layout&) = default;
 };
 
-// PyObject, PyVarObject, PyTypeObject.
+// Where an instance of a class keeps its attributes.
+enum class attribute_storage : std::uint8_t {
+    dict_offset,    // 2.7–3.10: a dict at the instance + tp_dictoffset (0: none; < 0: counted from
+                    // the end of a variable-size object)
+    managed_3_11,   // 3.11, Py_TPFLAGS_MANAGED_DICT: a dict at instance - 24, or values at
+                    // instance - 32 whose keys are the type's ht_cached_keys
+    managed_3_12,   // 3.12, Py_TPFLAGS_MANAGED_DICT: instance - 24 holds a dict, or the address of
+                    // values - 1 (low bit set) whose keys are ht_cached_keys
+    inline_values,  // 3.13+: a dict at instance - 24 when materialised, else, with
+                    // Py_TPFLAGS_INLINE_VALUES, values at instance + tp_basicsize (valid when
+                    // their `valid` byte is set) whose keys are ht_cached_keys
+};
+
+// PyObject, PyVarObject, PyTypeObject, PyHeapTypeObject.
 struct object_layout {
-    byte_offset ob_type;   // PyObject.ob_type
-    byte_offset ob_size;   // PyVarObject.ob_size
-    byte_offset tp_name;   // PyTypeObject.tp_name (const char *)
-    byte_offset tp_flags;  // PyTypeObject.tp_flags (unsigned long)
+    byte_offset ob_type;         // PyObject.ob_type
+    byte_offset ob_size;         // PyVarObject.ob_size
+    byte_offset tp_name;         // PyTypeObject.tp_name (const char *)
+    byte_offset tp_flags;        // PyTypeObject.tp_flags (unsigned long)
+    byte_offset tp_basicsize;    // PyTypeObject.tp_basicsize (Py_ssize_t)
+    byte_offset tp_dictoffset;   // PyTypeObject.tp_dictoffset (Py_ssize_t)
+    byte_offset ht_cached_keys;  // PyHeapTypeObject.ht_cached_keys (3.3+; read 3.11+)
+    attribute_storage attributes;
 
     friend constexpr bool operator==(const object_layout&, const object_layout&) = default;
+};
+
+// How a dict stores its items.
+enum class dict_format : std::uint8_t {
+    open_table,  // 2.7: ma_table, ma_mask + 1 slots of {hash, key, value}; unused slots have no value
+    compact,     // 3.6–3.10: ma_keys → PyDictKeysObject: dk_size indices of 1/2/4/8 bytes (by dk_size),
+                 // then dk_nentries entries {hash, key, value}; split tables keep values in ma_values
+    compact_kinds,  // 3.11+: as compact, with 1 << dk_log2_index_bytes bytes of indices, and entries
+                    // {key, value} when dk_kind is unicode (1) or split (2), {hash, key, value} when 0
+};
+
+// PyDictObject, PyDictKeysObject, PyDictValues.
+struct dict_layout {
+    dict_format format;
+    byte_offset keys;              // PyDictObject.ma_keys (3.x) / ma_table (2.7)
+    byte_offset values;            // PyDictObject.ma_values (3.x: split tables)
+    byte_offset mask;              // PyDictObject.ma_mask (2.7)
+    byte_offset keys_size;         // PyDictKeysObject.dk_size (3.6–3.10) / dk_log2_size (3.11+, a byte)
+    byte_offset keys_index_bytes;  // PyDictKeysObject.dk_log2_index_bytes (3.11+, a byte)
+    byte_offset keys_kind;         // PyDictKeysObject.dk_kind (3.11+, a byte)
+    byte_offset keys_entries;      // PyDictKeysObject.dk_nentries
+    byte_offset keys_indices;      // PyDictKeysObject.dk_indices
+    byte_offset values_array;      // PyDictValues.values (3.11+; 3.6–3.10 ma_values is the array: 0)
+
+    friend constexpr bool operator==(const dict_layout&, const dict_layout&) = default;
+};
+
+// How an int stores its value.
+enum class int_format : std::uint8_t {
+    machine_word,  // 2.7 int: PyIntObject.ob_ival, a C long
+    signed_size,   // 3.0–3.11: ob_size is the digit count, negative for a negative number
+    tagged_size,   // 3.12+: lv_tag = digit count << 3 | sign (0 positive, 1 zero, 2 negative)
+};
+
+// PyLongObject (3.x int) / PyIntObject (2.7 int). Digits are 30 bits wide
+// (every x86-64 build: PYLONG_BITS_IN_DIGIT).
+struct int_layout {
+    int_format format;
+    byte_offset size;    // PyVarObject.ob_size (3.0–3.11) / _PyLongValue.lv_tag (3.12+)
+    byte_offset digits;  // ob_digit (3.x) / PyIntObject.ob_ival (2.7)
+
+    friend constexpr bool operator==(const int_layout&, const int_layout&) = default;
+};
+
+// PyModuleObject.
+struct module_layout {
+    byte_offset dict;  // PyModuleObject.md_dict
+
+    friend constexpr bool operator==(const module_layout&, const module_layout&) = default;
 };
 
 // PyBytesObject (3.x) / PyStringObject (2.7 str).
@@ -247,6 +316,9 @@ struct layout {
     object_layout object;
     bytes_layout bytes;
     unicode_layout unicode;
+    dict_layout dict;
+    int_layout integer;
+    module_layout module;
 
     friend constexpr bool operator==(const layout&, const layout&) = default;
 };

@@ -4,7 +4,7 @@
 // Offers: `python_stacks_report` (pid, command line, program, interpreter,
 // version, how it was read, how long the target was stopped, and one
 // `thread_stack` per Python thread: kernel tid, its tid inside the
-// target's PID namespace, threading.get_ident(), OS name, state letter,
+// target's PID namespace, threading.get_ident(), Python and OS names, state letter,
 // CPU%, GIL held or waited for, consistency, frames, the walk's error) and `stacks_source`.
 // All compare with ==. Made by python_stacks.hpp; printed by
 // report/pystack_text.hpp and report/pystack_json.hpp; {fmt} formatters in
@@ -49,6 +49,7 @@ struct thread_stack {
     std::optional<pid_t> tid;           // kernel tid as this machine's /proc shows it; nullopt: unknown
     std::optional<pid_t> ns_tid;        // its tid inside the target's PID namespace, when that is another one
     std::uint64_t python_ident = 0;     // threading.get_ident() (the pthread_t): not a tid
+    std::string python_name;            // threading.Thread.name ("" unknown, or not a threading thread)
     std::string name;                   // the OS thread name, as the target set it ("" unknown)
     char state = '?';                   // kernel state letter as the CPU window ended ('?' unknown, cores)
     std::optional<double> cpu_percent;  // of one core, 0–100; nullopt: not measured

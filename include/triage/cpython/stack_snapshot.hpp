@@ -52,6 +52,8 @@ struct python_thread {
     std::uint64_t interpreter = 0;          // address of its PyInterpreterState
     std::int64_t interpreter_id = 0;        // 0 for the main interpreter (and on 2.7/3.6)
     std::uint64_t python_ident = 0;         // threading.get_ident(): the pthread_t, not a tid
+    std::string python_name;                // threading.Thread.name; "" unknown (set by thread_names.hpp,
+                                            // not by the walker)
     std::optional<pid_t> tid;               // kernel tid, when the version records it (3.11+)
     bool holds_gil = false;
     std::uint64_t gil = 0;                  // address of the struct _gil_runtime_state its interpreter

@@ -98,7 +98,7 @@
 #include "triage/cpython/linetable_310.hpp"
 #include "triage/cpython/lnotab.hpp"
 #include "triage/cpython/location_table.hpp"
-#include "triage/cpython/python_string.hpp"
+#include "triage/cpython/python_objects.hpp"
 #include "triage/cpython/runtime_roots.hpp"
 #include "triage/memory/memory_source.hpp"
 
@@ -877,25 +877,9 @@ private:
     [[nodiscard]] result<std::string> text(std::uint64_t address, std::string_view field) {
         namespace w = detail::walker;
         if (!w::plausible(address)) return fail(errc::inconsistent, "reading " + std::string(field) + ": bad pointer " + hex(address));
-        const auto& u = layout_.unicode;
-        if (layout_.major == 2) {
-            py27_string_offsets o{layout_.bytes.ob_size, layout_.bytes.ob_sval};
-            auto s = TRIAGE_TRY(read_py27_str(*mem_, address, o, limits_.max_string_chars));
-            return std::move(s.utf8);
-        }
-        unicode_offsets o;
-        o.length = u.length;
-        o.state = u.state;
-        o.ascii_data = u.ascii_data;
-        o.compact_data = u.compact_data;
-        o.legacy_data = u.legacy_data;
-        o.kind_shift = u.kind_shift;
-        o.compact_bit = u.compact_bit;
-        o.ascii_bit = u.ascii_bit;
-        if (layout_.major == 3 && layout_.minor <= 11) o.ready_bit = 7;
-        auto s = read_unicode(*mem_, address, o, limits_.max_string_chars);
+        auto s = read_str(*mem_, layout_, address, limits_.max_string_chars);
         if (!s) return fail(std::move(s.error()).within("reading " + std::string(field)));
-        return std::move(s->utf8);
+        return s;
     }
 
     // The contents of a bytes object (2.7: a str), bounded.

@@ -6,7 +6,8 @@
 // core), stopped_ms (null when not stopped), core (cores only), threads
 // (in the report's order): tid (null: unknown), ns_tid (null unless the
 // target is in another PID namespace), python_ident (threading.get_ident()),
-// thread_id (the same number, the field's name before python_ident), name,
+// thread_id (the same number, the field's name before python_ident),
+// python_name (threading.Thread.name; null: not known), name (the OS's),
 // holds_gil, waits_for_gil (blocked on the GIL; live 3.7+), state (a word: procfs::state_word), cpu_percent (null: not
 // measured), consistent, frames [{function, file, line (null: none)}], and
 // error when the walk stopped early; thread_list_complete (false: read while

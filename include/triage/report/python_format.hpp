@@ -3,11 +3,13 @@
 // Offers: `fmt::formatter` for
 //  - `cpython::python_frame`: `function (file:line)`, or `function (file)`
 //    when the instruction has no line;
-//  - `cpython::python_thread`: a header line (`Thread 0x7f3a… (tid 1260)`,
+//  - `cpython::python_thread`: a header line (`Thread 0x7f3a… "name" (tid 1260)`,
 //    and `holds the GIL`), then each frame on its own line, indented four
 //    spaces, innermost first, then notes on a torn or incomplete stack;
 //  - `cpython::thread_stack`: the same block as triage-pystack prints it:
-//    `Thread 1260 (ns 42) "name" holds GIL running 99.1%`, then the frames.
+//    `Thread 1260 (ns 42) "request-7" (python3) holds GIL running 99.1%`
+//    (the Python name, then the OS name where it differs; the OS name alone
+//    for a thread threading does not know), then the frames.
 // Every target-supplied string (names, files, the walk's error) is escaped
 // with escape_controls (base/escape.hpp): a function named "\x1b[2J" cannot
 // clear the reader's screen. No format spec is accepted.
@@ -65,6 +67,7 @@ struct fmt::formatter<triage::cpython::python_thread> : triage::report::detail::
     template <class Context>
     auto format(const triage::cpython::python_thread& t, Context& ctx) const {
         auto out = fmt::format_to(ctx.out(), "Thread {:#x}", t.python_ident);
+        if (!t.python_name.empty()) out = fmt::format_to(out, " \"{}\"", triage::escape_controls(t.python_name));
         if (t.tid) out = fmt::format_to(out, " (tid {})", *t.tid);
         if (t.holds_gil) out = fmt::format_to(out, " holds the GIL");
         return triage::report::detail::write_frames(out, t.frames, t.consistent, t.failure);
@@ -77,7 +80,13 @@ struct fmt::formatter<triage::cpython::thread_stack> : triage::report::detail::p
     auto format(const triage::cpython::thread_stack& t, Context& ctx) const {
         auto out = t.tid ? fmt::format_to(ctx.out(), "Thread {}", *t.tid) : fmt::format_to(ctx.out(), "Thread ?");
         if (t.ns_tid) out = fmt::format_to(out, " (ns {})", *t.ns_tid);
-        out = fmt::format_to(out, " \"{}\"{} {}", triage::escape_controls(t.name),
+        // The Python name first; the OS name after it when it says something else (3.14+ sets the
+        // OS name from the Python one, cut to 15 bytes).
+        const bool os_name_differs = !t.python_name.empty() && !t.name.empty() && t.name != t.python_name &&
+                                     !(t.name.size() == 15 && t.python_name.starts_with(t.name));
+        out = fmt::format_to(out, " \"{}\"", triage::escape_controls(t.python_name.empty() ? t.name : t.python_name));
+        if (os_name_differs) out = fmt::format_to(out, " ({})", triage::escape_controls(t.name));
+        out = fmt::format_to(out, "{} {}",
                              t.holds_gil ? " holds GIL" : (t.waits_for_gil ? " waits for GIL" : ""),
                              triage::procfs::state_word(t.state));
         if (t.cpu_percent) out = fmt::format_to(out, " {:.1f}%", *t.cpu_percent);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "triage/cpython/debug_offsets.hpp"
+#include "triage/cpython/layouts/objects.hpp"
 
 namespace triage::cpython::detail {
 
@@ -43,6 +44,8 @@ namespace triage::cpython::detail {
     const auto object_size = check.size("pyobject.size", f.pyobject.size, 16, 16);
     const auto type_size = check.size("type_object.size", f.type_object.size, 64, 4096);
     const auto tuple_size = check.size("tuple_object.size", f.tuple_object.size, 24, 4096);
+    const auto dict_size = check.size("dict_object.size", f.dict_object.size, 32, 4096);
+    const auto long_size = check.size("long_object.size", f.long_object.size, 24, 4096);
     const auto bytes_size = check.size("bytes_object.size", f.bytes_object.size, 24, 4096);
     const auto unicode_size = check.size("unicode_object.size", f.unicode_object.size, 32, 4096);
 
@@ -67,7 +70,10 @@ namespace triage::cpython::detail {
         l.interpreter.threads_main =
             check.field("interpreter_state.threads_main", f.interpreter_state.threads_main, interp_size);
     }
-    check.distinct("interpreter_state", {l.interpreter.next, l.interpreter.threads_head, l.interpreter.id});
+    l.interpreter.modules =
+        check.field("interpreter_state.imports_modules", f.interpreter_state.imports_modules, interp_size);
+    check.distinct("interpreter_state",
+                   {l.interpreter.next, l.interpreter.threads_head, l.interpreter.id, l.interpreter.modules});
     const byte_offset gil =
         check.field("interpreter_state.gil_runtime_state", f.interpreter_state.gil_runtime_state, interp_size);
     const byte_offset locked = check.field("interpreter_state.gil_runtime_state_locked",
@@ -145,6 +151,36 @@ namespace triage::cpython::detail {
     l.object.tp_name = check.field("type_object.tp_name", f.type_object.tp_name, type_size);
     check.fixed("type_object.tp_name", l.object.tp_name, 24);
     l.object.tp_flags = check.field("type_object.tp_flags", f.type_object.tp_flags, type_size);
+    // PyTypeObject's head has not moved since 2.x; 3.15 publishes two of its fields.
+    l.object.tp_basicsize = 32;
+    l.object.tp_dictoffset = 288;
+    if (has(f.type_object.tp_basicsize)) {
+        check.fixed("type_object.tp_basicsize", debug_offsets_u64(bytes, f.type_object.tp_basicsize), 32);
+        check.fixed("type_object.tp_dictoffset", debug_offsets_u64(bytes, f.type_object.tp_dictoffset), 288);
+    }
+    if (has(f.heap_type_object.size)) {
+        const auto heap_type_size = check.size("heap_type_object.size", f.heap_type_object.size, type_size, 4096);
+        l.object.ht_cached_keys =
+            check.field("heap_type_object.ht_cached_keys", f.heap_type_object.ht_cached_keys, heap_type_size);
+    } else {
+        l.object.ht_cached_keys = u.ht_cached_keys;
+    }
+    if (has(l.object.ht_cached_keys) && l.object.ht_cached_keys < type_size) {
+        check.complain("ht_cached_keys (inside PyTypeObject)", l.object.ht_cached_keys);
+    }
+    l.object.attributes = attribute_storage::inline_values;
+
+    // Dicts: the object is published; the keys object and the values
+    // (Include/internal/pycore_dict.h) have kept one layout since 3.13.
+    l.dict = layouts::dict_3_13;
+    l.dict.keys = check.field("dict_object.ma_keys", f.dict_object.ma_keys, dict_size);
+    l.dict.values = check.field("dict_object.ma_values", f.dict_object.ma_values, dict_size);
+    check.distinct("dict_object", {l.dict.keys, l.dict.values});
+    l.integer = layouts::int_3_12;
+    l.integer.size = check.field("long_object.lv_tag", f.long_object.lv_tag, long_size);
+    l.integer.digits = check.field("long_object.ob_digit", f.long_object.ob_digit, long_size, 4);
+    check.distinct("long_object", {l.integer.size, l.integer.digits});
+    l.module = layouts::module_all;
 
     l.bytes.ob_size = check.field("bytes_object.ob_size", f.bytes_object.ob_size, bytes_size);
     check.fixed("bytes_object.ob_size", l.bytes.ob_size, 16);

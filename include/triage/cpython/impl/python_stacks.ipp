@@ -26,6 +26,7 @@
 #include "triage/cpython/live_python.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/cpython/stack_walker.hpp"
+#include "triage/cpython/thread_names.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/live_process.hpp"
 #include "triage/procfs/cmdline.hpp"
@@ -76,6 +77,7 @@ template <class Walker>
     thread_stack row;
     row.tid = t.tid;
     row.python_ident = t.python_ident;
+    row.python_name = std::move(t.python_name);
     row.holds_gil = t.holds_gil;
     row.consistent = t.consistent;
     row.frames = std::move(t.frames);
@@ -154,6 +156,7 @@ namespace triage::cpython {
     }
     auto report = detail::python_stacks::describe(py, stacks_source::blocking);
     auto snapshot = TRIAGE_TRY(make_walker(py.memory, py.target, options.limits).snapshot());
+    thread_namer{py.memory, py.target.layout}.name_threads(snapshot);
     report.stopped_for = held.stopped_for();
     TRIAGE_TRY(detail::python_stacks::join(py, snapshot, options.cpu, nullptr, true, report));
     return report;
@@ -180,6 +183,8 @@ namespace triage::cpython {
     auto walker = make_walker(py.memory, py.target, options.limits);
     auto snapshot = TRIAGE_TRY(options.nonblocking ? consistent_snapshot(walker)
                                                    : d::stopped_snapshot(walker, pid, report.stopped_for));
+    // After the stop: names are not part of a stack's consistency.
+    thread_namer{py.memory, py.target.layout}.name_threads(snapshot);
     TRIAGE_TRY(d::join(py, snapshot, known, before ? &*before : nullptr, false, report));
     report.thread_list_complete = snapshot.thread_list_complete;
     return report;
@@ -208,6 +213,7 @@ namespace triage::cpython {
     report.interpreter = target.image.path;
     report.python_version = target.version.text();
     auto snapshot = TRIAGE_TRY(make_walker(py.core, target, options.limits).snapshot());
+    thread_namer{py.core, target.layout}.name_threads(snapshot);
     // A thread's pthread_t is its fs_base: that names the core's thread even
     // when the tid Python recorded is another namespace's.
     std::map<pid_t, pid_t> recorded;  // core tid → the tid Python recorded, where they differ

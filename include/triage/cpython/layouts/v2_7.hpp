@@ -18,6 +18,7 @@
 #pragma once
 
 #include "triage/cpython/layout.hpp"
+#include "triage/cpython/layouts/objects.hpp"
 
 namespace triage::cpython::layouts {
 
@@ -38,6 +39,7 @@ inline constexpr layout v2_7 = {
         .threads_head = 8,
         .id = offset_none,
         .gil_pointer = offset_none,
+        .modules = 16,
     },
     .gil = {
         .last_holder = offset_none,
@@ -93,6 +95,10 @@ inline constexpr layout v2_7 = {
         .ob_size = 16,
         .tp_name = 24,
         .tp_flags = 168,
+        .tp_basicsize = 32,
+        .tp_dictoffset = 288,
+        .ht_cached_keys = offset_none,
+        .attributes = attribute_storage::dict_offset,
     },
     .bytes = {
         .ob_size = 16,
@@ -111,6 +117,9 @@ inline constexpr layout v2_7 = {
         .py2_str = 24,
         .py2_char_size = 4,
     },
+    .dict = dict_2_7,
+    .integer = int_2_7,
+    .module = module_all,
 };
 
 // The UCS2 build of 2.7: the same structs, 2-byte Py_UNICODE.

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "triage/cpython/layout.hpp"
+#include "triage/cpython/layouts/objects.hpp"
 
 namespace triage::cpython::layouts {
 
@@ -35,6 +36,7 @@ inline constexpr layout v3_10 = {
         .threads_head = 8,
         .id = 24,
         .gil_pointer = offset_none,
+        .modules = 856,
     },
     .gil = {
         .last_holder = 8,
@@ -90,6 +92,10 @@ inline constexpr layout v3_10 = {
         .ob_size = 16,
         .tp_name = 24,
         .tp_flags = 168,
+        .tp_basicsize = 32,
+        .tp_dictoffset = 288,
+        .ht_cached_keys = 872,
+        .attributes = attribute_storage::dict_offset,
     },
     .bytes = {
         .ob_size = 16,
@@ -108,6 +114,9 @@ inline constexpr layout v3_10 = {
         .py2_str = offset_none,
         .py2_char_size = 0,
     },
+    .dict = dict_3_6,
+    .integer = int_3_0,
+    .module = module_all,
 };
 
 } // namespace triage::cpython::layouts

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "triage/cpython/layout.hpp"
+#include "triage/cpython/layouts/objects.hpp"
 
 namespace triage::cpython::layouts {
 
@@ -38,6 +39,7 @@ inline constexpr layout v3_11 = {
         .threads_head = 16,
         .id = 48,
         .gil_pointer = offset_none,
+        .modules = 888,
     },
     .gil = {
         .last_holder = 8,
@@ -93,6 +95,10 @@ inline constexpr layout v3_11 = {
         .ob_size = 16,
         .tp_name = 24,
         .tp_flags = 168,
+        .tp_basicsize = 32,
+        .tp_dictoffset = 288,
+        .ht_cached_keys = 872,
+        .attributes = attribute_storage::managed_3_11,
     },
     .bytes = {
         .ob_size = 16,
@@ -111,6 +117,9 @@ inline constexpr layout v3_11 = {
         .py2_str = offset_none,
         .py2_char_size = 0,
     },
+    .dict = dict_3_11,
+    .integer = int_3_0,
+    .module = module_all,
 };
 
 } // namespace triage::cpython::layouts

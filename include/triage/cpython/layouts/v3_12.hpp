@@ -16,6 +16,7 @@
 #pragma once
 
 #include "triage/cpython/layout.hpp"
+#include "triage/cpython/layouts/objects.hpp"
 
 namespace triage::cpython::layouts {
 
@@ -36,6 +37,7 @@ inline constexpr layout v3_12 = {
         .threads_head = 72,
         .id = 8,
         .gil_pointer = 384,
+        .modules = 944,
     },
     .gil = {
         .last_holder = 8,
@@ -91,6 +93,10 @@ inline constexpr layout v3_12 = {
         .ob_size = 16,
         .tp_name = 24,
         .tp_flags = 168,
+        .tp_basicsize = 32,
+        .tp_dictoffset = 288,
+        .ht_cached_keys = 880,
+        .attributes = attribute_storage::managed_3_12,
     },
     .bytes = {
         .ob_size = 16,
@@ -109,6 +115,9 @@ inline constexpr layout v3_12 = {
         .py2_str = offset_none,
         .py2_char_size = 0,
     },
+    .dict = dict_3_11,
+    .integer = int_3_12,
+    .module = module_all,
 };
 
 } // namespace triage::cpython::layouts

@@ -16,6 +16,7 @@
 #pragma once
 
 #include "triage/cpython/layout.hpp"
+#include "triage/cpython/layouts/objects.hpp"
 
 namespace triage::cpython::layouts {
 
@@ -36,6 +37,7 @@ inline constexpr layout v3_6 = {
         .threads_head = 8,
         .id = offset_none,
         .gil_pointer = offset_none,
+        .modules = 16,
     },
     .gil = {
         .last_holder = offset_none,
@@ -91,6 +93,10 @@ inline constexpr layout v3_6 = {
         .ob_size = 16,
         .tp_name = 24,
         .tp_flags = 168,
+        .tp_basicsize = 32,
+        .tp_dictoffset = 288,
+        .ht_cached_keys = 856,
+        .attributes = attribute_storage::dict_offset,
     },
     .bytes = {
         .ob_size = 16,
@@ -109,6 +115,9 @@ inline constexpr layout v3_6 = {
         .py2_str = offset_none,
         .py2_char_size = 0,
     },
+    .dict = dict_3_6,
+    .integer = int_3_0,
+    .module = module_all,
 };
 
 } // namespace triage::cpython::layouts

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "triage/cpython/layout.hpp"
+#include "triage/cpython/layouts/objects.hpp"
 
 namespace triage::cpython::layouts {
 
@@ -33,6 +34,7 @@ inline constexpr layout v3_8 = {
         .threads_head = 8,
         .id = 16,
         .gil_pointer = offset_none,
+        .modules = 56,
     },
     .gil = {
         .last_holder = 8,
@@ -88,6 +90,10 @@ inline constexpr layout v3_8 = {
         .ob_size = 16,
         .tp_name = 24,
         .tp_flags = 168,
+        .tp_basicsize = 32,
+        .tp_dictoffset = 288,
+        .ht_cached_keys = 872,
+        .attributes = attribute_storage::dict_offset,
     },
     .bytes = {
         .ob_size = 16,
@@ -106,6 +112,9 @@ inline constexpr layout v3_8 = {
         .py2_str = offset_none,
         .py2_char_size = 0,
     },
+    .dict = dict_3_6,
+    .integer = int_3_0,
+    .module = module_all,
 };
 
 } // namespace triage::cpython::layouts

@@ -25,6 +25,7 @@ namespace triage::report {
                     {"ns_tid", detail::or_null(t.ns_tid)},
                     {"python_ident", t.python_ident},
                     {"thread_id", t.python_ident},
+                    {"python_name", t.python_name.empty() ? json(nullptr) : json(t.python_name)},
                     {"name", t.name},
                     {"holds_gil", t.holds_gil},
                     {"waits_for_gil", t.waits_for_gil},

@@ -1,0 +1,152 @@
+// Python thread names (threading.Thread.name) on every interpreter of the
+// machine: pyenv's, Debian's python3.11 and the lab's python3.14 and
+// python3.15. The oracle is the victim itself (tests/victims/
+// py_named_threads.py writes threading.enumerate()'s idents and names):
+// the library's thread_namer, triage-pystack live (text and JSON) and from
+// our core must give each thread threading knows its name, and none to a
+// thread threading never saw. A second call on an unchanged process reads
+// only threading._active itself (three reads), so a sampler can name
+// every sample.
+#include <doctest/doctest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cpython/python_victim.hpp"
+#include "triage/cpython/live_python.hpp"
+#include "triage/cpython/open_python.hpp"
+#include "triage/cpython/stack_walker.hpp"
+#include "triage/cpython/thread_names.hpp"
+#include "triage/memory/memory_source.hpp"
+
+namespace {
+
+using namespace triage::testing;
+
+// What the victim wrote: threading's idents and names, and the ident of the
+// thread threading never saw.
+struct oracle {
+    std::map<std::uint64_t, std::string> names;
+    std::uint64_t raw_ident = 0;
+};
+
+oracle read_oracle(const std::string& path) {
+    oracle out;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+        const auto tab = line.find('\t');
+        REQUIRE(tab != std::string::npos);
+        if (line.starts_with("raw\t")) {
+            out.raw_ident = std::stoull(line.substr(tab + 1));
+        } else {
+            out.names[std::stoull(line.substr(0, tab))] = line.substr(tab + 1);
+        }
+    }
+    return out;
+}
+
+// A memory source that counts the reads made through it.
+template <class M>
+struct counting_source {
+    M* inner;
+    std::size_t reads = 0;
+    triage::result<std::size_t> read(std::uint64_t address, std::span<std::byte> into) {
+        ++reads;
+        return inner->read(address, into);
+    }
+    triage::result<void> read_batch(std::span<triage::memory::read_request> requests) {
+        ++reads;
+        return inner->read_batch(requests);
+    }
+};
+
+// Every Python thread of a triage-pystack --json document has the name the
+// oracle gives it (null for threads threading does not know); returns how
+// many were named.
+std::size_t check_report_names(const nlohmann::json& doc, const oracle& expected) {
+    std::size_t named = 0;
+    for (const auto& t : doc["threads"]) {
+        const auto ident = t["python_ident"].get<std::uint64_t>();
+        CAPTURE(ident);
+        auto it = expected.names.find(ident);
+        if (it == expected.names.end()) {
+            CHECK(t["python_name"].is_null());
+        } else {
+            REQUIRE(t["python_name"].is_string());
+            CHECK(t["python_name"].get<std::string>() == it->second);
+            ++named;
+        }
+    }
+    return named;
+}
+
+} // namespace
+
+TEST_CASE("thread names: every interpreter, live through the library and triage-pystack, and from a core") {
+    const auto pythons = machine_interpreters();
+    REQUIRE(pythons.size() >= 10);
+    for (const auto& python : pythons) {
+        CAPTURE(python.label);
+        scratch_dir dir;
+        const std::string oracle_path = dir.path() + "/oracle";
+        python_process victim(python, {victim_script("py_named_threads.py"), oracle_path});
+        REQUIRE(victim.wait_for_file(oracle_path));
+        const oracle expected = read_oracle(oracle_path);
+        // main, 2 (+3 non-ASCII on 3.x) + 20 named, renamed, with-dict, subclass, the dummy thread
+        REQUIRE(expected.names.size() == (python.major == 2 ? 27u : 30u));
+        REQUIRE(expected.raw_ident != 0);
+
+        {  // the library: named once, then a warm call reads only threading._active
+            auto py = triage::cpython::open_live_python(victim.pid());
+            REQUIRE_MESSAGE(py, py.error().message());
+            auto snapshot = triage::cpython::make_walker(py->memory, py->target).snapshot();
+            REQUIRE_MESSAGE(snapshot, snapshot.error().message());
+            REQUIRE(snapshot->threads.size() == expected.names.size() + 1);  // + the raw thread
+            counting_source<triage::memory::live_process> counted{&py->memory};
+            triage::cpython::thread_namer namer{counted, py->target.layout};
+            for (int round = 0; round < 2; ++round) {
+                CAPTURE(round);
+                for (auto& t : snapshot->threads) t.python_name.clear();
+                counted.reads = 0;
+                const std::size_t named = namer.name_threads(*snapshot);
+                INFO((namer.last_failure() ? namer.last_failure()->message() : std::string("no failure")));
+                CHECK(named == expected.names.size());
+                for (const auto& t : snapshot->threads) {
+                    CAPTURE(t.python_ident);
+                    auto it = expected.names.find(t.python_ident);
+                    CHECK(t.python_name == (it == expected.names.end() ? std::string() : it->second));
+                }
+                if (round == 1) CHECK(counted.reads <= 3);
+            }
+        }
+
+        {  // triage-pystack: JSON and text, live and from our core
+            auto live = run_pystack(std::to_string(victim.pid()) + " --json --cpu-window 0");
+            INFO(live.err);
+            REQUIRE(live.exit_code == 0);
+            CHECK(check_report_names(nlohmann::json::parse(live.out), expected) == expected.names.size());
+
+            auto text = run_pystack(std::to_string(victim.pid()) + " --cpu-window 0");
+            REQUIRE(text.exit_code == 0);
+            CHECK(text.out.find("\"request-7\"") != std::string::npos);
+            CHECK(text.out.find("\"after-rename\"") != std::string::npos);
+
+            const std::string core = dir.path() + "/core";
+            auto dumped = run_tool(std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", std::to_string(victim.pid()) + " -o " + core);
+            INFO(dumped.err);
+            REQUIRE(dumped.exit_code == 0);
+            auto from_core = run_pystack("--core " + core + " --json");
+            INFO(from_core.err);
+            REQUIRE(from_core.exit_code == 0);
+            CHECK(check_report_names(nlohmann::json::parse(from_core.out), expected) == expected.names.size());
+        }
+    }
+}
