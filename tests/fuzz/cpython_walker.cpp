@@ -1,9 +1,10 @@
-// Fuzzes the CPython stack walker, runtime locator and version detection
-// over arbitrary target memory. Input: one byte that picks a layout (2.7,
+// Fuzzes the CPython stack walker, the thread-name reader, runtime locator
+// and version detection over arbitrary target memory. Input: one byte that picks a layout (2.7,
 // 3.6 ... 3.13); the 64-bit addresses of the interpreter list head and of
 // the GIL holder pointer; then memory regions, each a 64-bit address, a
 // 16-bit length and that many bytes. Any pointer chain the bytes form
-// (interpreters, thread states, frames, code objects, strings, line tables;
+// (interpreters, thread states, frames, code objects, strings, line tables,
+// sys.modules and the dicts, ints and instances behind thread names;
 // cycles included) must end in a value or an error, never a crash, a hang or
 // a read outside the input.
 // Seeds (corpus/cpython_walker/) are recordings of every read the walker
@@ -20,6 +21,7 @@
 #include "triage/cpython/layouts/all.hpp"
 #include "triage/cpython/runtime_locator.hpp"
 #include "triage/cpython/stack_walker.hpp"
+#include "triage/cpython/thread_names.hpp"
 #include "triage/cpython/version.hpp"
 #include "triage/memory/buffer_source.hpp"
 
@@ -74,9 +76,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     limits.max_string_chars = 256;
     limits.max_line_table_bytes = 1 << 16;
     triage::cpython::stack_walker walker{mem, layout, roots, limits};
+    triage::cpython::thread_namer namer{mem, layout, {.max_items = 1u << 12, .max_chars = 256}};
     for (int round = 0; round < 2; ++round) {  // cold, then warm (caches)
         auto snap = walker.snapshot();
-        if (snap) (void)walker.recheck(*snap);
+        if (!snap) continue;
+        (void)walker.recheck(*snap);
+        (void)namer.name_threads(*snap);
     }
 
     triage::cpython::interpreter_image image;
