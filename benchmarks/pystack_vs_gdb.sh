@@ -7,17 +7,20 @@
 # in the same run on the same victim; prints the ratios of mean wall times
 # and checks that gdb and triage name the same spinning line.
 #   usage: benchmarks/pystack_vs_gdb.sh [BUILD_DIR]
+#   on the interpreter lab's 3.14 (its python3.14-dbg gives gdb py-bt):
+#          TRIAGE_BENCH_LAB=python3.14 benchmarks/pystack_vs_gdb.sh [BUILD_DIR]
 set -euo pipefail
 source "$(dirname "$0")/side_by_side.sh"
 side_by_side "${1:-build}" triage-pystack hyperfine gdb
 pystack=$example
 
-"$python" "$here/tests/victims/py_stuck_service.py" "$work/ready" &
+"${python_command[@]}" "$here/tests/victims/py_stuck_service.py" "$work/ready" &
 victim=$!
 for _ in $(seq 300); do [[ -f $work/ready ]] && break; sleep 0.1; done
 [[ -f $work/ready ]] || { echo "the stuck service did not start" >&2; exit 1; }
 
-gdb -nx -batch -p "$victim" -ex "thread apply all py-bt" > "$work/gdb.txt" 2>&1
+gdb_command="gdb -nx -batch ${gdb_words[*]} -p $victim -ex 'thread apply all py-bt'"
+eval "$gdb_command" > "$work/gdb.txt" 2>&1
 "$pystack" "$victim" > "$work/triage.txt"
 grep -q 'find_anchor' "$work/gdb.txt" || { echo "gdb's py-bt did not show find_anchor:" >&2; tail "$work/gdb.txt" >&2; exit 1; }
 grep -q 'find_anchor' "$work/triage.txt" || { echo "triage-pystack did not show find_anchor" >&2; exit 1; }
@@ -26,7 +29,7 @@ hyperfine -N --warmup 1 --runs 10 --export-json "$work/times.json" \
   -n triage "$pystack $victim" \
   -n triage-nonblocking "$pystack --nonblocking $victim" \
   -n triage-no-cpu "$pystack --cpu-window 0 $victim" \
-  -n gdb "gdb -nx -batch -p $victim -ex 'thread apply all py-bt'" > "$work/hyperfine.txt"
+  -n gdb "$gdb_command" > "$work/hyperfine.txt"
 stopped=$("$pystack" --json "$victim" | python3 -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["stopped_ms"])')
 python3 - "$work/times.json" "$stopped" <<'PY'
 import json, sys

@@ -4,6 +4,11 @@
 # python3.11), `work` (a scratch directory) and `victim` (for the caller to
 # set; killed with `work` removed on exit), after checking that the example
 # is built and that the interpreter and each TOOL are installed.
+# With TRIAGE_BENCH_LAB=python3.14 (or python3.15), the victim is the
+# interpreter lab's (tests/lab): `python_command` runs it in the lab root
+# and `gdb_words` are the words gdb needs before `-p PID` to read it from
+# outside (the root as sysroot, its debug files and py-bt extension).
+# Without it, `python_command` is ($python) and `gdb_words` is empty.
 side_by_side() {
   build=$1
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,6 +17,17 @@ side_by_side() {
   python=/usr/bin/python3.11
   [[ -x $example ]] || { echo "build $(basename "$example") first ($example)" >&2; exit 2; }
   [[ -x $python ]] || { echo "needs Debian's $python (and python3.11-dbg for gdb's py-bt)" >&2; exit 2; }
+  python_command=("$python")
+  gdb_words=()
+  if [[ -n ${TRIAGE_BENCH_LAB:-} ]]; then
+    local root=${TRIAGE_LAB_DIR:-/var/cache/triage-lab}/root
+    local gdb_script=$root/usr/share/gdb/auto-load/usr/bin/$TRIAGE_BENCH_LAB-gdb.py
+    [[ -x $root/usr/bin/$TRIAGE_BENCH_LAB && -f $gdb_script ]] ||
+      { echo "no $TRIAGE_BENCH_LAB with its gdb extension in the lab ($root): run tests/lab/build-root" >&2; exit 2; }
+    python_command=("$here/tests/lab/run-in-root" "$root" --share /tmp --share "$here" -- "/usr/bin/$TRIAGE_BENCH_LAB")
+    gdb_words=(-iex "'set sysroot $root'" -iex "'set debug-file-directory $root/usr/lib/debug'"
+               -iex "'set auto-load safe-path /'" -iex "'source $gdb_script'" "$root/usr/bin/$TRIAGE_BENCH_LAB")
+  fi
   for tool in "$@"; do command -v "$tool" >/dev/null || { echo "needs $*" >&2; exit 2; }; done
   work=$(mktemp -d)
   victim=

@@ -19,7 +19,8 @@
 //                               inline values);
 //      `find(items, name)`      the value whose key is the str `name`;
 //      `module_dict(modules, name)`: the globals of sys.modules[name].
-//    Types it has read are remembered (by address) for the reader's life.
+//    Types it has read, and the key objects `find` matched (interned names),
+//    are remembered (by address) for the reader's life.
 // Bounds: every count read from the target is checked against `limits`
 // before it sizes a read (dict slots and entries ≤ max_items, digits ≤ 3,
 // strings ≤ max_chars), pointers must be plausible user addresses, and no
@@ -225,11 +226,47 @@ public:
         return keys_items(t.cached_keys, values, values_header[0], where);
     }
 
-    // The value of the item whose key is the str `name`.
+    // The value of the item whose key is the str `name`. The keys' heads
+    // are read in one batch; a key that matches there (length and text of
+    // a compact ASCII str, or of a 2.7 str) is confirmed by reading it as a
+    // str, and only keys the head cannot decide (other kinds of str of the
+    // same length) are read one by one.
     [[nodiscard]] result<std::uint64_t> find(std::span<const dict_item> items, std::string_view name) {
-        for (const dict_item& item : items) {
-            auto key = str(item.key);
-            if (key && *key == name) return item.value;
+        // Attribute and global names are interned: the key object that matched once is the one every
+        // instance's dict holds while its class lives.
+        if (auto known = matched_keys_.find(std::string(name)); known != matched_keys_.end()) {
+            for (const dict_item& item : items) {
+                if (item.key == known->second) return item.value;
+            }
+        }
+        const bool py2 = layout_.major == 2;
+        const std::size_t text_at = py2 ? layout_.bytes.ob_sval : layout_.unicode.ascii_data;
+        const std::size_t head = text_at + name.size();
+        std::vector<std::byte> heads(items.size() * head);
+        std::vector<memory::read_request> requests(items.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            requests[i] = {items[i].key, std::span{heads}.subspan(i * head, head)};
+        }
+        TRIAGE_TRY(mem_->read_batch(requests));
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const auto bytes = std::span<const std::byte>{heads}.subspan(i * head, head);
+            bool maybe = requests[i].bytes_read < head;  // undecided: read it whole
+            if (!maybe) {
+                const auto length = load<std::int64_t>(bytes, py2 ? layout_.bytes.ob_size : layout_.unicode.length);
+                if (length != static_cast<std::int64_t>(name.size())) continue;
+                bool ascii = true;
+                if (!py2) {
+                    const auto state = load<std::uint32_t>(bytes, layout_.unicode.state);
+                    ascii = ((state >> layout_.unicode.compact_bit) & 1) != 0 && ((state >> layout_.unicode.ascii_bit) & 1) != 0;
+                }
+                maybe = !ascii || std::memcmp(bytes.data() + text_at, name.data(), name.size()) == 0;
+            }
+            if (!maybe) continue;
+            auto key = str(items[i].key);
+            if (key && *key == name) {
+                matched_keys_[std::string(name)] = items[i].key;
+                return items[i].value;
+            }
         }
         return fail(errc::not_found, "looking up \"" + std::string(name) + "\"");
     }
@@ -370,6 +407,7 @@ private:
     layout layout_;
     object_limits limits_;
     std::unordered_map<std::uint64_t, type_info> types_;
+    std::unordered_map<std::string, std::uint64_t> matched_keys_;  // name → the key object that matched it
 };
 
 } // namespace triage::cpython
