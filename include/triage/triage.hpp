@@ -81,6 +81,7 @@
 #include "triage/memory/memory_source.hpp"
 #include "triage/memory/proc_mem.hpp"
 #include "triage/memory/snapshot.hpp"
+#include "triage/plt/call_sites.hpp"
 #include "triage/procfs/auxv.hpp"
 #include "triage/procfs/cmdline.hpp"
 #include "triage/procfs/comm.hpp"
