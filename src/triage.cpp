@@ -39,6 +39,7 @@
 #include "triage/elf/impl/mapped_object.ipp"
 #include "triage/elf/impl/note.ipp"
 #include "triage/plt/impl/call_sites.ipp"
+#include "triage/plt/impl/uprobe_counter.ipp"
 #include "triage/memory/detail/impl/remote_read_error.ipp"
 #include "triage/procfs/impl/auxv.ipp"
 #include "triage/procfs/impl/cmdline.ipp"

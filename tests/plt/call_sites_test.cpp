@@ -23,7 +23,7 @@ namespace {
 using triage::plt::call_site;
 using triage::plt::stub_kind;
 
-std::string victim(const std::string& variant) { return std::string(TRIAGE_VICTIM_DIR) + "/plt_" + variant; }
+std::string victim(const std::string& variant) { return std::string(TRIAGE_VICTIM_DIR) + "/plt_calls_" + variant; }
 
 std::vector<call_site> sites_of(const std::string& path) {
     auto file = triage::elf::file::open(path);

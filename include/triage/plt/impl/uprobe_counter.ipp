@@ -1,0 +1,100 @@
+// triage/plt/impl/uprobe_counter.ipp — the definitions of
+// triage/plt/uprobe_counter.hpp: included by that header when triage is header-only,
+// compiled once into triage::compiled under TRIAGE_SEPARATE_COMPILATION
+// (triage/base/config.hpp).
+#pragma once
+
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "triage/base/read_file.hpp"
+#include "triage/plt/uprobe_counter.hpp"
+#include "triage/procfs/task_ids.hpp"
+
+namespace triage::plt {
+
+[[nodiscard]] TRIAGE_DECL std::optional<std::uint64_t> file_offset(std::span<const elf::segment> segments,
+                                                                   std::uint64_t file_address) {
+    for (const elf::segment& s : segments) {
+        if (file_address >= s.vaddr && file_address - s.vaddr < s.filesz) return s.offset + (file_address - s.vaddr);
+    }
+    return std::nullopt;
+}
+
+[[nodiscard]] TRIAGE_DECL result<uprobe_counter> uprobe_counter::open(pid_t pid, std::vector<probe_point> probes) {
+    const std::string type_file = "/sys/bus/event_source/devices/uprobe/type";
+    auto text = read_file(type_file);
+    int type = -1;
+    if (text) std::from_chars(text->data(), text->data() + text->size(), type);
+    if (type < 0) {
+        return fail(errc::unsupported, "counting calls in process " + std::to_string(pid) + " with uprobes",
+                    "this kernel has no uprobe PMU (" + type_file + "): use the int3 backend");
+    }
+    uprobe_counter counter{pid, std::move(probes), type};
+    TRIAGE_TRY(counter.add_new_threads());
+    return counter;
+}
+
+[[nodiscard]] TRIAGE_DECL result<std::size_t> uprobe_counter::add_new_threads() {
+    auto tids = procfs::task_ids(pid_);
+    if (!tids) return fail(std::move(tids.error()).within("counting calls in process " + std::to_string(pid_)));
+    std::size_t added = 0;
+    for (pid_t tid : *tids) {
+        if (threads_.contains(tid)) continue;
+        auto opened = add_thread(tid);
+        if (!opened) {
+            if (opened.error().code == errc::no_such_process) continue;  // exited since the listing
+            return fail(std::move(opened.error()));
+        }
+        threads_.insert(tid);
+        ++added;
+    }
+    return added;
+}
+
+[[nodiscard]] TRIAGE_DECL result<void> uprobe_counter::add_thread(pid_t tid) {
+    for (std::size_t i = 0; i < probes_.size(); ++i) {
+        perf_event_attr attr{};
+        attr.size = sizeof attr;
+        attr.type = static_cast<std::uint32_t>(pmu_type_);
+        attr.config = 0;  // an entry probe (bit 0 would make it a return probe)
+        attr.config1 = reinterpret_cast<std::uint64_t>(probes_[i].path.c_str());  // uprobe_path
+        attr.config2 = probes_[i].offset;                                         // probe_offset
+        const long fd = ::syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+        if (fd < 0) {
+            const int e = errno;
+            const std::string what = "opening a uprobe on " + probes_[i].path + "+" + hex(probes_[i].offset) +
+                                     " for thread " + std::to_string(tid);
+            if (e == ESRCH) return fail(errc::no_such_process, what);
+            if (e == EACCES || e == EPERM) {
+                return fail(error{errc::permission_denied, e, what,
+                                  "uprobes need CAP_PERFMON or CAP_SYS_ADMIN (or kernel.perf_event_paranoid <= 1 for "
+                                  "one's own processes): run as root, or use the int3 backend"});
+            }
+            if (e == EINVAL || e == ENOENT) return fail(error{errc::invalid_argument, e, what, {}});
+            return fail(error{errc::system, e, what, {}});
+        }
+        events_.push_back({tid, i, unique_fd{static_cast<int>(fd)}});
+    }
+    return {};
+}
+
+[[nodiscard]] TRIAGE_DECL result<std::vector<thread_calls>> uprobe_counter::read() const {
+    std::vector<thread_calls> out;
+    out.reserve(events_.size());
+    for (const event& e : events_) {
+        std::uint64_t count = 0;
+        if (::read(e.fd.get(), &count, sizeof count) != static_cast<ssize_t>(sizeof count)) {
+            return fail(error{errc::system, errno, "reading the uprobe count of thread " + std::to_string(e.tid), {}});
+        }
+        out.push_back({e.tid, e.probe, count});
+    }
+    return out;
+}
+
+} // namespace triage::plt

@@ -1,0 +1,201 @@
+// plt::uprobe_counter on tests/victims/plt/plt_loop.c, whose four threads
+// call strlen through the PLT exactly 1000, 2000, 3000 and 4000 times when
+// told to: the counts per thread must be exact for every way the program
+// was built that has a stub (classic PLT, IBT .plt.sec, BIND_NOW, non-PIE,
+// static), and the target's text must be what the file holds after the
+// counter is closed, and after a process holding one is killed with
+// SIGKILL — while the counter is open, the kernel's breakpoint is there.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "triage/base/read_file.hpp"
+#include "triage/elf/file.hpp"
+#include "triage/elf/mapped_object.hpp"
+#include "triage/memory/proc_mem.hpp"
+#include "triage/plt/call_sites.hpp"
+#include "triage/plt/uprobe_counter.hpp"
+
+namespace {
+
+bool wait_for(const std::string& path) {
+    for (int k = 0; k < 1000; ++k) {
+        if (::access(path.c_str(), F_OK) == 0) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+// plt_loop_VARIANT, started with its ready and done files; killed at the end.
+struct loop_victim {
+    std::string program;
+    std::string dir;
+    pid_t pid = -1;
+
+    explicit loop_victim(const std::string& variant)
+        : program{std::string(TRIAGE_VICTIM_DIR) + "/plt_loop_" + variant} {
+        std::string pattern = "/tmp/triage-plt-XXXXXX";
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        dir = pattern;
+        pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            const std::string ready = dir + "/ready";
+            const std::string done = dir + "/done";
+            ::execl(program.c_str(), program.c_str(), ready.c_str(), done.c_str(), nullptr);
+            ::_exit(127);
+        }
+        REQUIRE(wait_for(dir + "/ready"));
+    }
+    ~loop_victim() {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        std::filesystem::remove_all(dir);
+    }
+    loop_victim(const loop_victim&) = delete;
+    loop_victim& operator=(const loop_victim&) = delete;
+
+    // Tells the threads to make their calls; returns thread k's tid by k.
+    std::map<int, pid_t> run() {
+        REQUIRE(::kill(pid, SIGUSR1) == 0);
+        REQUIRE(wait_for(dir + "/done"));
+        std::map<int, pid_t> tids;
+        std::ifstream in(dir + "/done");
+        for (int k = 0, tid = 0; in >> k >> tid;) tids[k] = tid;
+        REQUIRE(tids.size() == 4);
+        return tids;
+    }
+
+    // "R", "S", ...: /proc/PID/status State ("" when gone).
+    [[nodiscard]] std::string state() const {
+        auto text = triage::read_file("/proc/" + std::to_string(pid) + "/status");
+        if (!text) return "";
+        auto at = text->find("State:\t");
+        return at == std::string::npos ? "" : text->substr(at + 7, 1);
+    }
+};
+
+// Where strlen's stub is: the probe (file and offset), its runtime address
+// in the victim, and the bytes the file holds there.
+struct strlen_stub {
+    triage::plt::probe_point probe;
+    std::uint64_t runtime = 0;
+    std::vector<std::byte> file_bytes;
+};
+
+strlen_stub find_strlen_stub(const loop_victim& v) {
+    auto file = triage::elf::file::open(v.program);
+    REQUIRE(file);
+    auto sites = triage::plt::call_sites(*file);
+    REQUIRE(sites);
+    std::uint64_t stub = 0;
+    for (const auto& s : *sites)
+        if (s.function == "strlen" && s.stub != 0) stub = s.stub;
+    REQUIRE(stub != 0);
+    const auto segments = file->load_segments();
+    auto offset = triage::plt::file_offset(segments, stub);
+    REQUIRE(offset);
+    auto objects = triage::elf::mapped_objects(v.pid);
+    REQUIRE(objects);
+    strlen_stub out;
+    for (const auto& o : *objects) {
+        if (o.path != v.program) continue;
+        out.probe = {o.readable_path, *offset};
+        out.runtime = stub + o.load_bias;
+    }
+    REQUIRE(out.runtime != 0);
+    std::ifstream in(v.program, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(*offset));
+    out.file_bytes.resize(16);
+    in.read(reinterpret_cast<char*>(out.file_bytes.data()), 16);
+    return out;
+}
+
+std::vector<std::byte> text_now(pid_t pid, std::uint64_t address) {
+    auto mem = triage::memory::proc_mem::open(pid);
+    REQUIRE(mem);
+    std::vector<std::byte> bytes(16);
+    REQUIRE(triage::memory::read_exact(*mem, address, bytes));
+    return bytes;
+}
+
+} // namespace
+
+TEST_CASE("uprobe counts of a PLT stub are exact per thread, for every build with a stub") {
+    for (const std::string variant : {"classic", "ibt", "bindnow", "nopie", "static"}) {
+        CAPTURE(variant);
+        loop_victim v(variant);
+        const auto stub = find_strlen_stub(v);
+        {
+            auto counter = triage::plt::uprobe_counter::open(v.pid, {stub.probe});
+            REQUIRE_MESSAGE(counter, counter.error().message());
+            CHECK(text_now(v.pid, stub.runtime)[0] == std::byte{0xcc});  // the kernel's breakpoint
+            const auto tids = v.run();
+            auto counts = counter->read();
+            REQUIRE(counts);
+            std::map<pid_t, std::uint64_t> by_tid;
+            for (const auto& c : *counts) by_tid[c.tid] += c.calls;
+            CHECK(by_tid.size() == 5);  // four workers and the main thread
+            for (const auto& [k, tid] : tids) {
+                CAPTURE(k);
+                CHECK(by_tid[tid] == static_cast<std::uint64_t>((k + 1) * 1000));
+            }
+            // A static executable's libc calls its ifuncs through the same stubs (the main thread's
+            // snprintf calls strlen there); elsewhere the main thread makes no call through the stub.
+            if (variant != "static") CHECK(by_tid[v.pid] == 0);
+        }
+        CHECK(text_now(v.pid, stub.runtime) == stub.file_bytes);
+        const std::string state = v.state();
+        CHECK((state == "S" || state == "R"));
+    }
+}
+
+TEST_CASE("a tracer killed with SIGKILL while counting leaves the target's text as the file holds it, and running") {
+    loop_victim v("classic");
+    const auto stub = find_strlen_stub(v);
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    const pid_t tracer = ::fork();
+    REQUIRE(tracer >= 0);
+    if (tracer == 0) {
+        auto counter = triage::plt::uprobe_counter::open(v.pid, {stub.probe});
+        const char ok = counter ? '1' : '0';
+        (void)!::write(ready[1], &ok, 1);
+        for (;;) ::pause();
+    }
+    ::close(ready[1]);
+    char ok = 0;
+    REQUIRE(::read(ready[0], &ok, 1) == 1);
+    ::close(ready[0]);
+    REQUIRE(ok == '1');
+    CHECK(text_now(v.pid, stub.runtime)[0] == std::byte{0xcc});
+    ::kill(tracer, SIGKILL);
+    ::waitpid(tracer, nullptr, 0);
+    CHECK(text_now(v.pid, stub.runtime) == stub.file_bytes);
+    v.run();  // the threads make their calls and finish: the target runs on
+    const std::string state = v.state();
+    CHECK((state == "S" || state == "R"));
+}
+
+TEST_CASE("uprobe_counter: a bad offset and a process that is gone are clear errors") {
+    loop_victim v("classic");
+    auto bad = triage::plt::uprobe_counter::open(v.pid, {{v.program, 1u << 30}});
+    REQUIRE(!bad);
+    CHECK(bad.error().code == triage::errc::invalid_argument);
+    auto gone = triage::plt::uprobe_counter::open(0x3fffffff, {{v.program, 0}});
+    REQUIRE(!gone);
+    CHECK(gone.error().code == triage::errc::no_such_process);
+}

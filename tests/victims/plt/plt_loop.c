@@ -1,0 +1,64 @@
+/* Threads that call strlen through the PLT an exactly known number of
+ * times, when told to, for the call counters (tests/plt).
+ *
+ * usage: plt_loop READY_FILE DONE_FILE
+ *
+ * Starts 4 threads that wait; writes READY_FILE; on SIGUSR1, thread k
+ * (0..3) calls strlen (k + 1) * 1000 times, through this program's PLT, and
+ * the main thread none; then writes DONE_FILE ("k tid" per line) and
+ * everyone parks. No strlen call is made through the PLT before SIGUSR1. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+enum { threads = 4 };
+static pthread_barrier_t start, finish;
+static volatile size_t sink;
+static pid_t tids[threads];
+static const char* volatile text = "a string of some length";
+
+static void* worker(void* arg) {
+    long k = (long)arg;
+    tids[k] = (pid_t)syscall(SYS_gettid);
+    pthread_barrier_wait(&start);
+    for (long i = 0; i < (k + 1) * 1000; ++i) sink += strlen(text);
+    pthread_barrier_wait(&finish);
+    for (;;) pause();
+    return NULL;
+}
+
+static void write_file(const char* path, const char* text_to_write) {
+    char temporary[4096];
+    snprintf(temporary, sizeof temporary, "%s.tmp", path);
+    FILE* f = fopen(temporary, "w");
+    if (f == NULL) return;
+    fputs(text_to_write, f);
+    fclose(f);
+    rename(temporary, path);
+}
+
+int main(int argc, char** argv) {
+    if (argc != 3) return 2;
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);  /* the threads inherit the mask */
+    pthread_barrier_init(&start, NULL, threads + 1);
+    pthread_barrier_init(&finish, NULL, threads + 1);
+    pthread_t handles[threads];
+    for (long k = 0; k < threads; ++k) pthread_create(&handles[k], NULL, worker, (void*)k);
+    write_file(argv[1], "ready\n");
+    int signal_number = 0;
+    sigwait(&usr1, &signal_number);
+    pthread_barrier_wait(&start);
+    pthread_barrier_wait(&finish);
+    char lines[256];
+    int used = 0;  /* no strlen here: the main thread's count must stay 0 */
+    for (int k = 0; k < threads; ++k) used += snprintf(lines + used, sizeof lines - (size_t)used, "%d %d\n", k, (int)tids[k]);
+    write_file(argv[2], lines);
+    for (;;) pause();
+}
