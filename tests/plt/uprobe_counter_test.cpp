@@ -44,7 +44,8 @@ struct loop_victim {
     std::string dir;
     pid_t pid = -1;
 
-    explicit loop_victim(const std::string& variant)
+    // late: the threads are born only on the first SIGUSR1 (start_threads()).
+    explicit loop_victim(const std::string& variant, bool late = false)
         : program{std::string(TRIAGE_VICTIM_DIR) + "/plt_loop_" + variant} {
         std::string pattern = "/tmp/triage-plt-XXXXXX";
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
@@ -55,7 +56,9 @@ struct loop_victim {
             ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             const std::string ready = dir + "/ready";
             const std::string done = dir + "/done";
-            ::execl(program.c_str(), program.c_str(), ready.c_str(), done.c_str(), nullptr);
+            const std::string started = dir + "/started";
+            ::execl(program.c_str(), program.c_str(), ready.c_str(), done.c_str(), late ? started.c_str() : nullptr,
+                    nullptr);
             ::_exit(127);
         }
         REQUIRE(wait_for(dir + "/ready"));
@@ -67,6 +70,11 @@ struct loop_victim {
     }
     loop_victim(const loop_victim&) = delete;
     loop_victim& operator=(const loop_victim&) = delete;
+
+    void start_threads() {
+        REQUIRE(::kill(pid, SIGUSR1) == 0);
+        REQUIRE(wait_for(dir + "/started"));
+    }
 
     // Tells the threads to make their calls; returns thread k's tid by k.
     std::map<int, pid_t> run() {
@@ -160,6 +168,29 @@ TEST_CASE("uprobe counts of a PLT stub are exact per thread, for every build wit
         CHECK(text_now(v.pid, stub.runtime) == stub.file_bytes);
         const std::string state = v.state();
         CHECK((state == "S" || state == "R"));
+    }
+}
+
+TEST_CASE("threads born after the counter opened are counted exactly from when add_new_threads finds them") {
+    loop_victim v("classic", true);
+    const auto stub = find_strlen_stub(v);
+    auto counter = triage::plt::uprobe_counter::open(v.pid, {stub.probe});
+    REQUIRE_MESSAGE(counter, counter.error().message());
+    auto none = counter->add_new_threads();
+    REQUIRE(none);
+    CHECK(*none == 0);
+    v.start_threads();
+    auto added = counter->add_new_threads();
+    REQUIRE(added);
+    CHECK(*added == 4);
+    const auto tids = v.run();
+    auto counts = counter->read();
+    REQUIRE(counts);
+    std::map<pid_t, std::uint64_t> by_tid;
+    for (const auto& c : *counts) by_tid[c.tid] += c.calls;
+    for (const auto& [k, tid] : tids) {
+        CAPTURE(k);
+        CHECK(by_tid[tid] == static_cast<std::uint64_t>((k + 1) * 1000));
     }
 }
 

@@ -1,12 +1,15 @@
 /* Threads that call strlen through the PLT an exactly known number of
  * times, when told to, for the call counters (tests/plt).
  *
- * usage: plt_loop READY_FILE DONE_FILE
+ * usage: plt_loop READY_FILE DONE_FILE [STARTED_FILE]
  *
  * Starts 4 threads that wait; writes READY_FILE; on SIGUSR1, thread k
  * (0..3) calls strlen (k + 1) * 1000 times, through this program's PLT, and
  * the main thread none; then writes DONE_FILE ("k tid" per line) and
- * everyone parks. No strlen call is made through the PLT before SIGUSR1. */
+ * everyone parks. No strlen call is made through the PLT before SIGUSR1.
+ * With STARTED_FILE, the threads are started only on SIGUSR1, which then
+ * writes STARTED_FILE, and they make their calls on a second SIGUSR1: a
+ * counter can add threads born after it was opened. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -42,17 +45,22 @@ static void write_file(const char* path, const char* text_to_write) {
 }
 
 int main(int argc, char** argv) {
-    if (argc != 3) return 2;
+    if (argc != 3 && argc != 4) return 2;
     sigset_t usr1;
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &usr1, NULL);  /* the threads inherit the mask */
     pthread_barrier_init(&start, NULL, threads + 1);
     pthread_barrier_init(&finish, NULL, threads + 1);
+    const int late = argc == 4;
     pthread_t handles[threads];
-    for (long k = 0; k < threads; ++k) pthread_create(&handles[k], NULL, worker, (void*)k);
-    write_file(argv[1], "ready\n");
     int signal_number = 0;
+    if (late) {
+        write_file(argv[1], "ready\n");
+        sigwait(&usr1, &signal_number);
+    }
+    for (long k = 0; k < threads; ++k) pthread_create(&handles[k], NULL, worker, (void*)k);
+    write_file(late ? argv[3] : argv[1], late ? "started\n" : "ready\n");
     sigwait(&usr1, &signal_number);
     pthread_barrier_wait(&start);
     pthread_barrier_wait(&finish);
