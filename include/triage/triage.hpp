@@ -82,6 +82,7 @@
 #include "triage/memory/proc_mem.hpp"
 #include "triage/memory/snapshot.hpp"
 #include "triage/plt/call_sites.hpp"
+#include "triage/plt/probe_placement.hpp"
 #include "triage/plt/uprobe_counter.hpp"
 #include "triage/procfs/auxv.hpp"
 #include "triage/procfs/cmdline.hpp"

@@ -1,8 +1,9 @@
 // plt::uprobe_counter on tests/victims/plt/plt_loop.c, whose four threads
 // call strlen through the PLT exactly 1000, 2000, 3000 and 4000 times when
 // told to: the counts per thread must be exact for every way the program
-// was built that has a stub (classic PLT, IBT .plt.sec, BIND_NOW, non-PIE,
-// static), and the target's text must be what the file holds after the
+// was built (classic PLT, IBT .plt.sec, BIND_NOW, non-PIE, static; and
+// -fno-plt, counted at libc's strlen, which plt::place_probe finds from the
+// GOT slot), and the target's text must be what the file holds after the
 // counter is closed, and after a process holding one is killed with
 // SIGKILL — while the counter is open, the kernel's breakpoint is there.
 #include <doctest/doctest.h>
@@ -26,6 +27,7 @@
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/proc_mem.hpp"
 #include "triage/plt/call_sites.hpp"
+#include "triage/plt/probe_placement.hpp"
 #include "triage/plt/uprobe_counter.hpp"
 
 namespace {
@@ -96,11 +98,13 @@ struct loop_victim {
     }
 };
 
-// Where strlen's stub is: the probe (file and offset), its runtime address
-// in the victim, and the bytes the file holds there.
+// Where strlen's calls are counted (plt::place_probe): the probe, its
+// runtime address in the victim, whether it is at the function (-fno-plt),
+// and the bytes the probed file holds there.
 struct strlen_stub {
     triage::plt::probe_point probe;
     std::uint64_t runtime = 0;
+    bool at_function = false;
     std::vector<std::byte> file_bytes;
 };
 
@@ -109,26 +113,27 @@ strlen_stub find_strlen_stub(const loop_victim& v) {
     REQUIRE(file);
     auto sites = triage::plt::call_sites(*file);
     REQUIRE(sites);
-    std::uint64_t stub = 0;
+    const triage::plt::call_site* site = nullptr;
     for (const auto& s : *sites)
-        if (s.function == "strlen" && s.stub != 0) stub = s.stub;
-    REQUIRE(stub != 0);
-    const auto segments = file->load_segments();
-    auto offset = triage::plt::file_offset(segments, stub);
-    REQUIRE(offset);
+        if (s.function == "strlen") site = &s;
+    REQUIRE(site != nullptr);
     auto objects = triage::elf::mapped_objects(v.pid);
     REQUIRE(objects);
-    strlen_stub out;
-    for (const auto& o : *objects) {
-        if (o.path != v.program) continue;
-        out.probe = {o.readable_path, *offset};
-        out.runtime = stub + o.load_bias;
-    }
-    REQUIRE(out.runtime != 0);
-    std::ifstream in(v.program, std::ios::binary);
-    in.seekg(static_cast<std::streamoff>(*offset));
+    const triage::elf::mapped_object* caller = nullptr;
+    for (const auto& o : *objects)
+        if (o.path == v.program) caller = &o;
+    REQUIRE(caller != nullptr);
+    auto mem = triage::memory::proc_mem::open(v.pid);
+    REQUIRE(mem);
+    auto placed = triage::plt::place_probe(*mem, *objects, *caller, *file, *site);
+    REQUIRE_MESSAGE(placed, placed.error().message());
+    CHECK(placed->at_function == (site->kind == triage::plt::stub_kind::got_only));
+    strlen_stub out{placed->point, placed->runtime_address, placed->at_function, {}};
+    std::ifstream in(placed->point.path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(placed->point.offset));
     out.file_bytes.resize(16);
     in.read(reinterpret_cast<char*>(out.file_bytes.data()), 16);
+    REQUIRE(in);
     return out;
 }
 
@@ -142,8 +147,8 @@ std::vector<std::byte> text_now(pid_t pid, std::uint64_t address) {
 
 } // namespace
 
-TEST_CASE("uprobe counts of a PLT stub are exact per thread, for every build with a stub") {
-    for (const std::string variant : {"classic", "ibt", "bindnow", "nopie", "static"}) {
+TEST_CASE("uprobe counts of strlen's calls are exact per thread, for every build (-fno-plt: at the function)") {
+    for (const std::string variant : {"classic", "ibt", "bindnow", "nopie", "static", "noplt"}) {
         CAPTURE(variant);
         loop_victim v(variant);
         const auto stub = find_strlen_stub(v);
@@ -162,8 +167,9 @@ TEST_CASE("uprobe counts of a PLT stub are exact per thread, for every build wit
                 CHECK(by_tid[tid] == static_cast<std::uint64_t>((k + 1) * 1000));
             }
             // A static executable's libc calls its ifuncs through the same stubs (the main thread's
-            // snprintf calls strlen there); elsewhere the main thread makes no call through the stub.
-            if (variant != "static") CHECK(by_tid[v.pid] == 0);
+            // snprintf calls strlen there), and a probe at the function (-fno-plt) counts libc's own
+            // calls too; elsewhere the main thread makes no call through the stub.
+            if (variant != "static" && !stub.at_function) CHECK(by_tid[v.pid] == 0);
         }
         CHECK(text_now(v.pid, stub.runtime) == stub.file_bytes);
         const std::string state = v.state();
