@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -225,6 +226,25 @@ TEST_CASE("a tracer killed with SIGKILL while counting leaves the target's text 
     v.run();  // the threads make their calls and finish: the target runs on
     const std::string state = v.state();
     CHECK((state == "S" || state == "R"));
+}
+
+TEST_CASE("uprobe_counter: out of descriptors is errc::limit_exceeded, and the probes opened so far are closed") {
+    loop_victim v("classic");
+    const auto stub = find_strlen_stub(v);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        rlimit few{32, 32};  // lowered for good: in this child only
+        if (::setrlimit(RLIMIT_NOFILE, &few) != 0) ::_exit(3);
+        std::vector<triage::plt::probe_point> probes(64, stub.probe);  // 64 probes x 5 threads
+        auto counter = triage::plt::uprobe_counter::open(v.pid, probes);
+        ::_exit(!counter && counter.error().code == triage::errc::limit_exceeded ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(text_now(v.pid, stub.runtime) == stub.file_bytes);
 }
 
 TEST_CASE("uprobe_counter: a bad offset and a process that is gone are clear errors") {

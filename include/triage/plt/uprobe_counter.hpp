@@ -26,7 +26,9 @@
 // errc::permission_denied (perf_event_open refused: needs CAP_PERFMON or
 // CAP_SYS_ADMIN, or a low kernel.perf_event_paranoid; the hint says so);
 // errc::no_such_process; errc::invalid_argument (an offset the kernel
-// refuses: not an instruction in an executable mapping of the file).
+// refuses: not an instruction in an executable mapping of the file);
+// errc::limit_exceeded (out of file descriptors: one per probe and thread;
+// open() raises our soft limit of open files to the hard one first).
 // Thread-safe: no; one counter per thread. Signal-safe: no.
 // Target process: never stopped; the kernel's uprobes trap on the probed
 // instructions while the counter is open (about 1–3 µs per hit).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <linux/perf_event.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -34,6 +35,12 @@ namespace triage::plt {
     if (type < 0) {
         return fail(errc::unsupported, "counting calls in process " + std::to_string(pid) + " with uprobes",
                     "this kernel has no uprobe PMU (" + type_file + "): use the int3 backend");
+    }
+    // One descriptor per probe and thread: take the whole hard limit of open files.
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &files);
     }
     uprobe_counter counter{pid, std::move(probes), type};
     TRIAGE_TRY(counter.add_new_threads());
@@ -77,6 +84,12 @@ namespace triage::plt {
                                   "one's own processes): run as root, or use the int3 backend"});
             }
             if (e == EINVAL || e == ENOENT) return fail(error{errc::invalid_argument, e, what, {}});
+            if (e == EMFILE || e == ENFILE) {
+                return fail(error{errc::limit_exceeded, e, what,
+                                  "one descriptor per probe and thread: " + std::to_string(events_.size()) +
+                                      " are open; probe fewer functions or threads, or raise the hard limit "
+                                      "of open files (ulimit -Hn)"});
+            }
             return fail(error{errc::system, e, what, {}});
         }
         events_.push_back({tid, i, unique_fd{static_cast<int>(fd)}});
