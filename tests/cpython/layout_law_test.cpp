@@ -88,6 +88,10 @@ interpreter_files with_debug_file(const test_support::python_interpreter& python
     const std::string program = python.host_path();
     auto elf = elf::file::open(program);
     REQUIRE_MESSAGE(elf.has_value(), elf.error().message());
+    // A build of our own (the lab's free-threaded one) keeps its DWARF in the program.
+    if (python.root.empty() && elf->section(".debug_info")) {
+        return {python.label, python.major, python.minor, python.micro, program, program, python.command()};
+    }
     auto id = elf->build_id();
     REQUIRE_MESSAGE(id.has_value(), program << " has no build-id");
     const std::string hex_id = elf::build_id_hex(*id);
@@ -107,10 +111,12 @@ std::optional<interpreter_files> debian_python311() {
     return std::nullopt;
 }
 
-// The lab's python3.14 and python3.15 with their -dbg packages.
+// The lab's python3.14 and python3.15 with their -dbg packages, and its
+// free-threaded python3.13t when built (TRIAGE_LAB_FREETHREADED=1).
 std::vector<interpreter_files> lab_interpreters() {
     std::vector<interpreter_files> found;
     for (const auto& python : test_support::lab_interpreters()) found.push_back(with_debug_file(python));
+    if (auto python = test_support::freethreaded_interpreter()) found.push_back(with_debug_file(*python));
     return found;
 }
 
@@ -136,6 +142,8 @@ struct law {
         fixed,       // == `value` (fields that do not apply to the version)
         tag_bits,    // == Py_TAG_BITS (3) when `type`'s member `path` is a _PyStackRef (has .bits), else 0
         special,     // checked by check_kinds against symbols and types
+        has_member,  // == 1 when `type` has a member `path`, else 0
+        managed_dict,  // == 8 when `type` has a member `path` (free-threaded), else 24
     } kind;
     std::string type;
     std::string path;
@@ -166,6 +174,8 @@ std::optional<law> law_for(std::string_view section, std::string_view field, int
     if (section.empty()) {
         if (f == "major") return fixed_at(static_cast<std::uint64_t>(major));
         if (f == "minor") return fixed_at(static_cast<std::uint64_t>(minor));
+        // A free-threaded build's PyObject starts with the owning thread's id.
+        if (f == "free_threaded") return law{law::has_member, "PyObject", "ob_tid", {}};
         if (f == "position") return law{law::special, {}, {}, {}};
         return std::nullopt;
     }
@@ -274,6 +284,9 @@ std::optional<law> law_for(std::string_view section, std::string_view field, int
                         absent_from("PyHeapTypeObject", "ht_cached_keys"));
         }
         // Py_TPFLAGS_MANAGED_DICT (3.11) and Py_TPFLAGS_INLINE_VALUES (3.13) are macros, not in DWARF.
+        // MANAGED_DICT_OFFSET is a macro: -3 words, -1 in a free-threaded build (checked by has_member's
+        // twin in check_kinds); not used before 3.11.
+        if (f == "managed_dict") return v >= 311 ? law{law::managed_dict, "PyObject", "ob_tid", {}} : absent_from();
         if (f == "attributes") {
             const auto storage = v <= 310 ? attribute_storage::dict_offset
                                  : v == 311 ? attribute_storage::managed_3_11
@@ -439,6 +452,19 @@ void check_law(const law& rule, std::uint64_t actual, const elf::dwarf_types& dw
         CHECK_MESSAGE(actual == (tagged ? 3u : 0u), where << " is " << actual << ", but DWARF's " << rule.type << "."
                                                          << rule.path << " is " << (tagged ? "" : "not ")
                                                          << "a _PyStackRef");
+        break;
+    }
+    case law::has_member: {
+        const bool present = dwarf.member(rule.type, rule.path).has_value();
+        CHECK_MESSAGE(actual == (present ? 1u : 0u), where << " is " << actual << ", DWARF's " << rule.type
+                                                           << (present ? " has " : " has no ") << rule.path);
+        break;
+    }
+    case law::managed_dict: {
+        const bool free_threaded = dwarf.member(rule.type, rule.path).has_value();
+        CHECK_MESSAGE(actual == (free_threaded ? 8u : 24u), where << " is " << actual << " for a "
+                                                                   << (free_threaded ? "free-threaded" : "GIL")
+                                                                   << " build");
         break;
     }
     case law::special: break;
@@ -671,17 +697,21 @@ int check_format(const debug_offsets_format& format, const interpreter_files& py
             check_position(section, value);
         }
     });
+    // The byte offsets it does not publish are the GIL build's; a free-threaded build's objects
+    // start 16 bytes later (a 32-byte header), as decode_debug_offsets applies.
+    const std::uint64_t header_delta = dwarf->member("PyObject", "ob_tid").has_value() ? 16 : 0;
     boost::hana::for_each(boost::hana::accessors<debug_format::unpublished>(), [&](auto accessor) {
         const std::string name = boost::hana::to<const char*>(boost::hana::first(accessor));
         const auto [section, field] = layout_field_of(name);
+        const bool byte_offset_field = name == "co_flags" || name == "co_firsttraceable" || name == "ht_cached_keys";
         auto rule = law_for(section, field, python.major, python.minor);
         if (!rule) {
             FAIL_CHECK("unpublished." << name << " has no law in layout_law_test.cpp: add one");
             return;
         }
         ++checked;
-        check_law(*rule, as_number(boost::hana::second(accessor)(format.unpublished)), *dwarf,
-                  python.label + ": unpublished." + name);
+        check_law(*rule, as_number(boost::hana::second(accessor)(format.unpublished)) + (byte_offset_field ? header_delta : 0),
+                  *dwarf, python.label + ": unpublished." + name);
     });
     return checked;
 }
@@ -782,8 +812,10 @@ TEST_CASE("a running 3.13+ publishes in _Py_DebugOffsets a layout its DWARF conf
 
         // The whole layout law, on what the target publishes.
         check_interpreter(published->value, python);
-        // Where a header exists, the target publishes exactly its layout.
-        if (auto header = layouts::find_layout(published->major(), published->minor())) {
+        // Where a header exists, the target publishes exactly its layout (headers describe GIL builds).
+        const bool free_threaded = published->value.free_threaded;
+        CHECK(free_threaded == python.label.ends_with("t"));  // "lab python3.13t"
+        if (auto header = layouts::find_layout(published->major(), published->minor()); header && !free_threaded) {
             const auto from_target = fields_of(published->value);
             const auto from_header = fields_of(*header);
             REQUIRE(from_target.size() == from_header.size());
@@ -815,8 +847,9 @@ TEST_CASE("a running 3.13+ publishes in _Py_DebugOffsets a layout its DWARF conf
         }
         CHECK(outcome(std::span{bytes}.first(f.at.total_size - 1)) == errc::truncated);
         CHECK(outcome(poked(f.at.version, 0x030C01F0)) == errc::malformed);  // 3.12.1: no debug offsets
-        CHECK(outcome(poked(f.at.free_threaded, 1)) == errc::unsupported);
-        CHECK(outcome(poked(f.at.pyobject.size, 32)) == errc::malformed);
+        // The object header must be the build's: 16 bytes with the GIL, 32 free-threaded.
+        CHECK(outcome(poked(f.at.free_threaded, free_threaded ? 0 : 1)) == errc::malformed);
+        CHECK(outcome(poked(f.at.pyobject.size, free_threaded ? 16 : 32)) == errc::malformed);
         CHECK(outcome(poked(f.at.thread_state.native_thread_id, 1 << 20)) == errc::malformed);  // past the thread state
         CHECK(outcome(poked(f.at.thread_state.next, published->value.thread.prev)) == errc::malformed);
         // A beta of the same version used an earlier format: refused, not misread.

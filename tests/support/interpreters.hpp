@@ -118,7 +118,21 @@ inline std::filesystem::path lab_root() {
     return std::filesystem::path(dir != nullptr ? dir : "/var/cache/triage-lab") / "root";
 }
 
+// The lab's free-threaded build (tests/lab/build-freethreaded, built when
+// TRIAGE_LAB_FREETHREADED=1): python3.13t, run from its build tree on this
+// machine (no root), its DWARF in the program itself.
+inline std::optional<python_interpreter> freethreaded_interpreter() {
+    const char* dir = std::getenv("TRIAGE_LAB_DIR");
+    const std::filesystem::path program =
+        std::filesystem::path(dir != nullptr ? dir : "/var/cache/triage-lab") / "freethreaded" / "python3.13t";
+    std::error_code ec;
+    if (!std::filesystem::exists(program, ec)) return std::nullopt;
+    return python_interpreter{"lab python3.13t", std::filesystem::canonical(program, ec).string(), 3, 13,
+                              std::nullopt, {}, {}};
+}
+
 // The lab's /usr/bin/pythonX.Y programs (none when the lab is not built).
+// (Its free-threaded build, when built, is freethreaded_interpreter().)
 inline std::vector<python_interpreter> lab_interpreters() {
     std::vector<python_interpreter> found;
     const std::string root = lab_root().string();

@@ -4,7 +4,8 @@
 // Offers:
 //  - `layout`: byte offsets and sizes of the few fields of the runtime,
 //    interpreter, thread state, frame, code, string and type objects that a
-//    walker reads, and of the dicts, ints, modules and instances that the
+//    walker reads (the default build with the GIL; free-threaded builds
+//    are read from _Py_DebugOffsets only), and of the dicts, ints, modules and instances that the
 //    thread-name reader follows (thread_names.hpp), for one CPython minor version (x86-64 Linux, the default
 //    build with the GIL). Nested plain structs; layout_fields.hpp iterates
 //    every field (e.g. to check each against DWARF).
@@ -223,6 +224,8 @@ struct object_layout {
     byte_offset tp_dictoffset;   // PyTypeObject.tp_dictoffset (Py_ssize_t)
     byte_offset ht_cached_keys;  // PyHeapTypeObject.ht_cached_keys (3.3+; read 3.11+)
     attribute_storage attributes;
+    byte_offset managed_dict;    // how many bytes before a managed-dict instance its dict pointer is
+                                 // (MANAGED_DICT_OFFSET negated: 24; free-threaded: 8); offset_none ≤3.10
 
     friend constexpr bool operator==(const object_layout&, const object_layout&) = default;
 };
@@ -305,6 +308,8 @@ struct unicode_layout {
 struct layout {
     std::uint8_t major;
     std::uint8_t minor;
+    bool free_threaded;                          // a free-threaded build (3.13t+: Py_GIL_DISABLED): another
+                                                 // object header, and a GIL only when re-enabled
     instruction_position position;               // how a frame says where it is
     runtime_layout runtime;
     interpreter_layout interpreter;

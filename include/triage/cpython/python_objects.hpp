@@ -130,8 +130,9 @@ public:
     [[nodiscard]] result<small_int_value> small_int(std::uint64_t object) {
         TRIAGE_TRY(check_pointer(object, "an int"));
         const auto& n = layout_.integer;
-        std::array<std::byte, 40> bytes{};
+        std::array<std::byte, 128> bytes{};
         const std::size_t want = std::size_t{n.digits} + (n.format == int_format::machine_word ? 8 : 12);
+        if (want > bytes.size() || (has(n.size) && std::size_t{n.size} + 8 > want)) return unsupported_layout("int");
         TRIAGE_TRY(memory::read_exact(*mem_, object, std::span{bytes}.first(want)));
         small_int_value out;
         if (n.format == int_format::machine_word) {
@@ -165,9 +166,10 @@ public:
     [[nodiscard]] result<std::vector<dict_item>> dict_items(std::uint64_t dict) {
         TRIAGE_TRY(check_pointer(dict, "a dict"));
         const auto& d = layout_.dict;
-        std::array<std::byte, 64> header{};
+        std::array<std::byte, 128> header{};
         const std::size_t header_size =
             std::max(d.keys, d.format == dict_format::open_table ? d.mask : d.values) + std::size_t{8};
+        if (header_size > header.size()) return unsupported_layout("dict");
         TRIAGE_TRY(memory::read_exact(*mem_, dict, std::span{header}.first(header_size)));
         if (d.format == dict_format::open_table) {
             const auto mask = load<std::uint64_t>(header, d.mask);
@@ -203,9 +205,11 @@ public:
             if (dict == 0) return std::vector<dict_item>{};
             return dict_items(dict);
         }
-        // Managed: the dict pointer sits three words before the object (3.11: values four words before).
+        // Managed: the dict pointer sits `managed_dict` bytes before the object (3.11: the values
+        // pointer one word before that).
         std::array<std::uint64_t, 2> before{};
-        TRIAGE_TRY(memory::read_exact(*mem_, instance - 32, std::as_writable_bytes(std::span{before})));
+        const std::uint64_t back = std::uint64_t{layout_.object.managed_dict} + 8;
+        TRIAGE_TRY(memory::read_exact(*mem_, instance - back, std::as_writable_bytes(std::span{before})));
         const std::uint64_t dict_or_values = before[1];
         if (storage == attribute_storage::managed_3_11) {
             if (dict_or_values != 0) return dict_items(dict_or_values);
@@ -298,6 +302,12 @@ private:
         return value;
     }
 
+    // A layout whose offsets lie past what this reader copies (not a CPython layout).
+    [[nodiscard]] static std::unexpected<error> unsupported_layout(std::string_view what) {
+        return fail(errc::unsupported, "reading a " + std::string(what) + " object", "its layout puts fields past "
+                                                                                     "where any CPython version has them");
+    }
+
     [[nodiscard]] static result<void> check_pointer(std::uint64_t address, std::string_view what) {
         if (address >= 0x1000 && address < (std::uint64_t{1} << 47) && address % 8 == 0) return {};
         return fail(errc::inconsistent, "reading " + std::string(what) + ": bad pointer " + hex(address));
@@ -337,7 +347,8 @@ private:
                                                             std::size_t capacity, const std::string& where) {
         TRIAGE_TRY(check_pointer(keys, "a dict's keys"));
         const auto& d = layout_.dict;
-        std::array<std::byte, 48> header{};
+        std::array<std::byte, 64> header{};
+        if (d.keys_indices > header.size()) return unsupported_layout("dict keys");
         TRIAGE_TRY(memory::read_exact(*mem_, keys, std::span{header}.first(d.keys_indices)));
         const auto nentries = load<std::int64_t>(header, d.keys_entries);
         std::uint64_t slots = 0;

@@ -2,7 +2,7 @@
 // or a core, with what the OS says of each thread, as plain values.
 //
 // Offers: `python_stacks_report` (pid, command line, program, interpreter,
-// version, how it was read, how long the target was stopped, and one
+// version, whether free-threaded, how it was read, how long the target was stopped, and one
 // `thread_stack` per Python thread: kernel tid, its tid inside the
 // target's PID namespace, threading.get_ident(), Python and OS names, state letter,
 // CPU%, GIL held or waited for, consistency, frames, the walk's error) and `stacks_source`.
@@ -69,6 +69,7 @@ struct python_stacks_report {
     std::string executable;             // the program file; " (deleted)" when replaced on disk
     std::string interpreter;            // the file holding the interpreter (libpython or the program)
     std::string python_version;         // "3.11.2"
+    bool free_threaded = false;         // a free-threaded build (3.13t+): no GIL unless re-enabled
     stacks_source source = stacks_source::blocking;
     std::optional<std::chrono::nanoseconds> stopped_for;  // how long the target was stopped; nullopt: not stopped
     std::string core;                   // the core file read ("" for a live process)

@@ -2,6 +2,7 @@
 // document of docs/cli.md (what triage-pystack --json prints).
 //
 // Offers: `to_json_text(…)` (the printed text) and `to_json(report)` → nlohmann::ordered_json: pid, python_version,
+// free_threaded,
 // executable, interpreter, command_line, mode (blocking | nonblocking |
 // core), stopped_ms (null when not stopped), core (cores only), threads
 // (in the report's order): tid (null: unknown), ns_tid (null unless the

@@ -41,7 +41,12 @@ namespace triage::cpython::detail {
     const auto thread_size = check.size("thread_state.size", f.thread_state.size, 64, 64 * 1024);
     const auto frame_size = check.size("interpreter_frame.size", f.interpreter_frame.size, 16, 4096);
     const auto code_size = check.size("code_object.size", f.code_object.size, 64, 4096);
-    const auto object_size = check.size("pyobject.size", f.pyobject.size, 16, 16);
+    // A free-threaded build's object header is 32 bytes (ob_tid, flags, mutex, gc bits, local and
+    // shared refcounts, then ob_type), the GIL build's 16: every object's fields move by the difference.
+    const bool free_threaded = debug_offsets_u64(bytes, f.free_threaded) != 0;
+    const std::uint64_t header = free_threaded ? 32 : 16;
+    const byte_offset delta = static_cast<byte_offset>(header - 16);
+    const auto object_size = check.size("pyobject.size", f.pyobject.size, header, header);
     const auto type_size = check.size("type_object.size", f.type_object.size, 64, 4096);
     const auto tuple_size = check.size("tuple_object.size", f.tuple_object.size, 24, 4096);
     const auto dict_size = check.size("dict_object.size", f.dict_object.size, 32, 4096);
@@ -128,7 +133,7 @@ namespace triage::cpython::detail {
     auto& c = l.code;
     c.lines = line_table_format::location_table;
     c.size = static_cast<byte_offset>(code_size);
-    c.flags = u.co_flags;
+    c.flags = u.co_flags + delta;
     c.filename = check.field("code_object.filename", f.code_object.filename, code_size);
     c.name = check.field("code_object.name", f.code_object.name, code_size);
     c.qualname = check.field("code_object.qualname", f.code_object.qualname, code_size);
@@ -137,38 +142,44 @@ namespace triage::cpython::detail {
     c.firstlineno = check.field("code_object.firstlineno", f.code_object.firstlineno, code_size, 4);
     c.code = offset_none;
     c.code_adaptive = check.field("code_object.co_code_adaptive", f.code_object.co_code_adaptive, code_size, 1);
-    c.firsttraceable = u.co_firsttraceable;
+    c.firsttraceable = u.co_firsttraceable + delta;
     check.distinct("code_object", {c.filename, c.name, c.qualname, c.linetable, c.firstlineno, c.code_adaptive});
     if (has(c.code_adaptive) && (c.flags + 4 > c.code_adaptive || c.firsttraceable + 4 > c.code_adaptive)) {
         check.complain("code_object.co_code_adaptive (before co_flags or _co_firsttraceable)", c.code_adaptive);
     }
 
-    // The object header of every GIL build: refcount, type, then ob_size.
+    // The object header: ob_type last, then a variable-size object's ob_size.
+    l.free_threaded = free_threaded;
     l.object.ob_type = check.field("pyobject.ob_type", f.pyobject.ob_type, object_size);
-    check.fixed("pyobject.ob_type", l.object.ob_type, 8);
+    check.fixed("pyobject.ob_type", l.object.ob_type, header - 8);
     l.object.ob_size = check.field("tuple_object.ob_size", f.tuple_object.ob_size, tuple_size);
-    check.fixed("tuple_object.ob_size", l.object.ob_size, 16);
+    check.fixed("tuple_object.ob_size", l.object.ob_size, header);
     l.object.tp_name = check.field("type_object.tp_name", f.type_object.tp_name, type_size);
-    check.fixed("type_object.tp_name", l.object.tp_name, 24);
+    check.fixed("type_object.tp_name", l.object.tp_name, header + 8);
     l.object.tp_flags = check.field("type_object.tp_flags", f.type_object.tp_flags, type_size);
-    // PyTypeObject's head has not moved since 2.x; 3.15 publishes two of its fields.
-    l.object.tp_basicsize = 32;
-    l.object.tp_dictoffset = 288;
+    // PyTypeObject's head has not moved since 2.x (after the object header); 3.15 publishes two of
+    // its fields.
+    l.object.tp_basicsize = 32 + delta;
+    l.object.tp_dictoffset = 288 + delta;
     if (has(f.type_object.tp_basicsize)) {
-        check.fixed("type_object.tp_basicsize", debug_offsets_u64(bytes, f.type_object.tp_basicsize), 32);
-        check.fixed("type_object.tp_dictoffset", debug_offsets_u64(bytes, f.type_object.tp_dictoffset), 288);
+        check.fixed("type_object.tp_basicsize", debug_offsets_u64(bytes, f.type_object.tp_basicsize), l.object.tp_basicsize);
+        check.fixed("type_object.tp_dictoffset", debug_offsets_u64(bytes, f.type_object.tp_dictoffset),
+                    l.object.tp_dictoffset);
     }
     if (has(f.heap_type_object.size)) {
         const auto heap_type_size = check.size("heap_type_object.size", f.heap_type_object.size, type_size, 4096);
         l.object.ht_cached_keys =
             check.field("heap_type_object.ht_cached_keys", f.heap_type_object.ht_cached_keys, heap_type_size);
     } else {
-        l.object.ht_cached_keys = u.ht_cached_keys;
+        l.object.ht_cached_keys = u.ht_cached_keys + delta;
     }
     if (has(l.object.ht_cached_keys) && l.object.ht_cached_keys < type_size) {
         check.complain("ht_cached_keys (inside PyTypeObject)", l.object.ht_cached_keys);
     }
     l.object.attributes = attribute_storage::inline_values;
+    // MANAGED_DICT_OFFSET: three words before the object, one in a free-threaded build (whose GC
+    // links are not in front of the object).
+    l.object.managed_dict = free_threaded ? 8 : 24;
 
     // Dicts: the object is published; the keys object and the values
     // (Include/internal/pycore_dict.h) have kept one layout since 3.13.
@@ -181,9 +192,10 @@ namespace triage::cpython::detail {
     l.integer.digits = check.field("long_object.ob_digit", f.long_object.ob_digit, long_size, 4);
     check.distinct("long_object", {l.integer.size, l.integer.digits});
     l.module = layouts::module_all;
+    l.module.dict += delta;
 
     l.bytes.ob_size = check.field("bytes_object.ob_size", f.bytes_object.ob_size, bytes_size);
-    check.fixed("bytes_object.ob_size", l.bytes.ob_size, 16);
+    check.fixed("bytes_object.ob_size", l.bytes.ob_size, header);
     l.bytes.ob_sval = check.field("bytes_object.ob_sval", f.bytes_object.ob_sval, bytes_size, 1);
 
     auto& s = l.unicode;
@@ -250,11 +262,6 @@ namespace triage::cpython {
             if (!newer) return fail(errc::truncated, context + " (" + sizes + ")");
             tried += std::string(tried.empty() ? "" : "; ") + "as " + std::string(f->name) + "'s: only " + sizes;
             continue;
-        }
-        if (d::debug_offsets_u64(bytes, f->at.free_threaded) != 0) {
-            return fail(errc::unsupported, context,
-                        "a free-threaded build (python" + std::to_string(out.major()) + "." +
-                            std::to_string(out.minor()) + "t): its objects have another header");
         }
         auto decoded = d::decode_debug_offsets(*f, bytes, out.version_hex);
         if (decoded.problems.empty()) {

@@ -69,6 +69,7 @@ template <class Walker>
     report.executable = py.executable;
     report.interpreter = py.target.image.path;
     report.python_version = py.target.version.text();
+    report.free_threaded = py.target.layout.free_threaded;
     report.source = source;
     return report;
 }
@@ -212,6 +213,7 @@ namespace triage::cpython {
     auto target = TRIAGE_TRY(open_python(py.core, py.image));
     report.interpreter = target.image.path;
     report.python_version = target.version.text();
+    report.free_threaded = target.layout.free_threaded;
     auto snapshot = TRIAGE_TRY(make_walker(py.core, target, options.limits).snapshot());
     thread_namer{py.core, target.layout}.name_threads(snapshot);
     // A thread's pthread_t is its fs_base: that names the core's thread even

@@ -25,6 +25,7 @@ namespace triage::cpython::layouts {
 inline constexpr layout v2_7 = {
     .major = 2,
     .minor = 7,
+    .free_threaded = false,
     .position = instruction_position::lasti_bytes,
     .runtime = {
         .interpreters_from = interpreter_root::interp_head_symbol,
@@ -99,6 +100,7 @@ inline constexpr layout v2_7 = {
         .tp_dictoffset = 288,
         .ht_cached_keys = offset_none,
         .attributes = attribute_storage::dict_offset,
+        .managed_dict = offset_none,
     },
     .bytes = {
         .ob_size = 16,

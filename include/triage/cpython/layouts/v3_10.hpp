@@ -22,6 +22,7 @@ namespace triage::cpython::layouts {
 inline constexpr layout v3_10 = {
     .major = 3,
     .minor = 10,
+    .free_threaded = false,
     .position = instruction_position::lasti_code_units,
     .runtime = {
         .interpreters_from = interpreter_root::runtime,
@@ -96,6 +97,7 @@ inline constexpr layout v3_10 = {
         .tp_dictoffset = 288,
         .ht_cached_keys = 872,
         .attributes = attribute_storage::dict_offset,
+        .managed_dict = offset_none,
     },
     .bytes = {
         .ob_size = 16,

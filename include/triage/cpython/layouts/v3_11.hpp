@@ -25,6 +25,7 @@ namespace triage::cpython::layouts {
 inline constexpr layout v3_11 = {
     .major = 3,
     .minor = 11,
+    .free_threaded = false,
     .position = instruction_position::pointer,
     .runtime = {
         .interpreters_from = interpreter_root::runtime,
@@ -99,6 +100,7 @@ inline constexpr layout v3_11 = {
         .tp_dictoffset = 288,
         .ht_cached_keys = 872,
         .attributes = attribute_storage::managed_3_11,
+        .managed_dict = 24,
     },
     .bytes = {
         .ob_size = 16,

@@ -23,6 +23,7 @@ namespace triage::cpython::layouts {
 inline constexpr layout v3_12 = {
     .major = 3,
     .minor = 12,
+    .free_threaded = false,
     .position = instruction_position::pointer,
     .runtime = {
         .interpreters_from = interpreter_root::runtime,
@@ -97,6 +98,7 @@ inline constexpr layout v3_12 = {
         .tp_dictoffset = 288,
         .ht_cached_keys = 880,
         .attributes = attribute_storage::managed_3_12,
+        .managed_dict = 24,
     },
     .bytes = {
         .ob_size = 16,

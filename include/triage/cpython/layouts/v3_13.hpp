@@ -23,6 +23,7 @@ namespace triage::cpython::layouts {
 inline constexpr layout v3_13 = {
     .major = 3,
     .minor = 13,
+    .free_threaded = false,
     .position = instruction_position::pointer,
     .runtime = {
         .interpreters_from = interpreter_root::runtime,
@@ -97,6 +98,7 @@ inline constexpr layout v3_13 = {
         .tp_dictoffset = 288,
         .ht_cached_keys = 880,
         .attributes = attribute_storage::inline_values,
+        .managed_dict = 24,
     },
     .bytes = {
         .ob_size = 16,

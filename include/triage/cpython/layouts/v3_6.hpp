@@ -23,6 +23,7 @@ namespace triage::cpython::layouts {
 inline constexpr layout v3_6 = {
     .major = 3,
     .minor = 6,
+    .free_threaded = false,
     .position = instruction_position::lasti_bytes,
     .runtime = {
         .interpreters_from = interpreter_root::interp_head_symbol,
@@ -97,6 +98,7 @@ inline constexpr layout v3_6 = {
         .tp_dictoffset = 288,
         .ht_cached_keys = 856,
         .attributes = attribute_storage::dict_offset,
+        .managed_dict = offset_none,
     },
     .bytes = {
         .ob_size = 16,

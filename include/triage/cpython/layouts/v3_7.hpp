@@ -20,6 +20,7 @@ namespace triage::cpython::layouts {
 inline constexpr layout v3_7 = {
     .major = 3,
     .minor = 7,
+    .free_threaded = false,
     .position = instruction_position::lasti_bytes,
     .runtime = {
         .interpreters_from = interpreter_root::runtime,
@@ -94,6 +95,7 @@ inline constexpr layout v3_7 = {
         .tp_dictoffset = 288,
         .ht_cached_keys = 856,
         .attributes = attribute_storage::dict_offset,
+        .managed_dict = offset_none,
     },
     .bytes = {
         .ob_size = 16,

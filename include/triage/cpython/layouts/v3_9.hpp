@@ -20,6 +20,7 @@ namespace triage::cpython::layouts {
 inline constexpr layout v3_9 = {
     .major = 3,
     .minor = 9,
+    .free_threaded = false,
     .position = instruction_position::lasti_bytes,
     .runtime = {
         .interpreters_from = interpreter_root::runtime,
@@ -94,6 +95,7 @@ inline constexpr layout v3_9 = {
         .tp_dictoffset = 288,
         .ht_cached_keys = 864,
         .attributes = attribute_storage::dict_offset,
+        .managed_dict = offset_none,
     },
     .bytes = {
         .ob_size = 16,

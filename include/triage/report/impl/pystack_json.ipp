@@ -40,6 +40,7 @@ namespace triage::report {
     if (r.stopped_for) stopped_ms = std::chrono::duration<double, std::milli>(*r.stopped_for).count();
     json doc = {{"pid", r.pid},
                 {"python_version", r.python_version},
+                {"free_threaded", r.free_threaded},
                 {"executable", r.executable},
                 {"interpreter", r.interpreter},
                 {"command_line", r.command_line},

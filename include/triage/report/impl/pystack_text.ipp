@@ -12,7 +12,8 @@ namespace triage::report {
     std::string text;
     auto out = std::back_inserter(text);
     fmt::format_to(out, "Process {}: {}\n", r.pid, escape_controls(r.command_line));
-    fmt::format_to(out, "Python {} ({})\n", escape_controls(r.python_version), escape_controls(r.interpreter));
+    fmt::format_to(out, "Python {}{} ({})\n", escape_controls(r.python_version), r.free_threaded ? " free-threaded" : "",
+                   escape_controls(r.interpreter));
     if (r.source == cpython::stacks_source::core) {
         fmt::format_to(out, "Read from the core file {}\n", escape_controls(r.core));
     } else if (r.stopped_for) {
