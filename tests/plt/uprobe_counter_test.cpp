@@ -247,6 +247,38 @@ TEST_CASE("uprobe_counter: out of descriptors is errc::limit_exceeded, and the p
     CHECK(text_now(v.pid, stub.runtime) == stub.file_bytes);
 }
 
+TEST_CASE("uprobe_counter: a thread that cannot get all its probes gets none, so adding it again cannot count twice") {
+    loop_victim v("classic", true);  // only the main thread until start_threads
+    const auto stub = find_strlen_stub(v);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        // Room for the main thread's 8 probes and some, not for 4 more threads' 32.
+        rlimit few{40, 40};
+        if (::setrlimit(RLIMIT_NOFILE, &few) != 0) ::_exit(3);
+        std::vector<triage::plt::probe_point> probes(8, stub.probe);
+        auto counter = triage::plt::uprobe_counter::open(v.pid, probes);
+        if (!counter) ::_exit(4);
+        ::kill(v.pid, SIGUSR1);  // the four threads start
+        if (!wait_for(v.dir + "/started")) ::_exit(5);
+        auto added = counter->add_new_threads();
+        if (added || added.error().code != triage::errc::limit_exceeded) ::_exit(6);
+        auto counts = counter->read();
+        if (!counts) ::_exit(7);
+        std::map<pid_t, std::size_t> probes_of;
+        for (const auto& c : *counts) ++probes_of[c.tid];
+        for (const auto& [tid, n] : probes_of) {
+            if (n != probes.size()) ::_exit(8);  // a half-added thread
+        }
+        ::_exit(probes_of.size() >= 1 && probes_of.size() < 5 ? 0 : 9);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(text_now(v.pid, stub.runtime) == stub.file_bytes);
+}
+
 TEST_CASE("uprobe_counter: a bad offset and a process that is gone are clear errors") {
     loop_victim v("classic");
     auto bad = triage::plt::uprobe_counter::open(v.pid, {{v.program, 1u << 30}});

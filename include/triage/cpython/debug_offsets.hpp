@@ -17,7 +17,10 @@
 //    not publish (`unpublished`: co_flags, _co_firsttraceable, the frame
 //    owner values, the _PyStackRef tag bits, the unicode state bits,
 //    ht_cached_keys before 3.15), which
-//    hold for every build of those versions. Both parts are adapted with
+//    hold for every GIL build of those versions (a free-threaded build,
+//    `free_threaded` set, has a 32-byte object header: its unpublished
+//    object offsets are these plus 16, and its managed dicts sit one word
+//    before the object instead of three). Both parts are adapted with
 //    Boost.Hana so a test checks each against DWARF.
 //  - `debug_offsets_formats`, oldest first: 3.13 (3.13.0rc2 to 3.13.x,
 //    584 bytes), 3.14 (3.14.0rc1 to 3.14.x, 760 bytes: inserts fields in
@@ -56,8 +59,7 @@
 // place, an object header that is not CPython's — garbage or a corrupted
 // runtime); errc::unsupported (a pre-release whose format is none of the
 // known ones; a newer version that no known format reads, naming the format
-// description that is missing; a free-threaded build, whose object header
-// differs); read_debug_offsets adds the memory source's errors and the
+// description that is missing); read_debug_offsets adds the memory source's errors and the
 // address to the context.
 // Thread-safe: yes (values only). Signal-safe: parse yes, errors allocate.
 // Target process: reads 888 bytes; never stops or writes it.

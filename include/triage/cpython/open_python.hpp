@@ -13,7 +13,7 @@
 //  - `make_walker(mem, target)`: a stack_walker over `mem` for the target.
 // Errors: errc::unsupported ("Python 3.5 is not supported ...") for a
 // version without a layout; read_debug_offsets' errors for 3.13+ (an
-// unknown format, a free-threaded build); the errors of detect_version and
+// unknown format); the errors of detect_version and
 // locate_runtime.
 // Thread-safe: yes. Signal-safe: no. Target process: reads only.
 //

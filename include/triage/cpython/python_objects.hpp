@@ -7,7 +7,6 @@
 //    2.7 str or unicode, told apart by the type's name).
 //  - `object_reader<M>(mem, layout, limits)`, for code that follows
 //    references between objects (thread_names.hpp):
-//      `type_name(object)`      the tp_name of its type;
 //      `str(object)`            as read_str;
 //      `small_int(object)`      an int that fits 64 bits (sign and magnitude);
 //      `dict_items(dict)`       its {key, value} pairs (object addresses), in
@@ -104,11 +103,6 @@ class object_reader {
 public:
     object_reader(M& mem, const layout& l, object_limits limits = {}) : mem_{&mem}, layout_{l}, limits_{limits} {}
 
-    [[nodiscard]] result<std::string> type_name(std::uint64_t object) {
-        const type_info* t = TRIAGE_TRY(type_of(object));
-        return t->name;
-    }
-
     [[nodiscard]] result<std::string> str(std::uint64_t object) {
         TRIAGE_TRY(check_pointer(object, "a str"));
         bool unicode = false;
@@ -180,7 +174,7 @@ public:
             TRIAGE_TRY(check_pointer(table, "a dict's table"));
             return entries(table, mask + 1, 24, 8, 0, "the dict at " + hex(dict));
         }
-        return keys_items(load<std::uint64_t>(header, d.keys), load<std::uint64_t>(header, d.values), 0,
+        return keys_items(load<std::uint64_t>(header, d.keys), load<std::uint64_t>(header, d.values),
                           "the dict at " + hex(dict));
     }
 
@@ -214,10 +208,10 @@ public:
         if (storage == attribute_storage::managed_3_11) {
             if (dict_or_values != 0) return dict_items(dict_or_values);
             if (before[0] == 0) return std::vector<dict_item>{};
-            return keys_items(t.cached_keys, before[0], 0, where);
+            return keys_items(t.cached_keys, before[0], where);
         }
         if (storage == attribute_storage::managed_3_12) {
-            if ((dict_or_values & 1) != 0) return keys_items(t.cached_keys, dict_or_values + 1, 0, where);
+            if ((dict_or_values & 1) != 0) return keys_items(t.cached_keys, dict_or_values + 1, where);
             if (dict_or_values == 0) return std::vector<dict_item>{};
             return dict_items(dict_or_values);
         }
@@ -227,7 +221,7 @@ public:
         std::array<std::uint8_t, 4> values_header{};  // capacity, size, embedded, valid
         TRIAGE_TRY(memory::read_exact(*mem_, values, std::as_writable_bytes(std::span{values_header})));
         if (values_header[3] == 0) return std::vector<dict_item>{};
-        return keys_items(t.cached_keys, values, values_header[0], where);
+        return keys_items(t.cached_keys, values, where);
     }
 
     // The value of the item whose key is the str `name`. The keys' heads
@@ -341,10 +335,11 @@ private:
     }
 
     // The items of a keys object (3.6+), with the values of a split table
-    // (values_address + values_array) when values_address != 0; capacity:
-    // how many values the values hold (0: as many as the keys have entries).
+    // (values_address + values_array) when values_address != 0. From 3.13
+    // the values start with a header whose first byte is their capacity:
+    // entries past it (the shared keys grew since) have no value here.
     [[nodiscard]] result<std::vector<dict_item>> keys_items(std::uint64_t keys, std::uint64_t values_address,
-                                                            std::size_t capacity, const std::string& where) {
+                                                            const std::string& where) {
         TRIAGE_TRY(check_pointer(keys, "a dict's keys"));
         const auto& d = layout_.dict;
         std::array<std::byte, 64> header{};
@@ -380,15 +375,15 @@ private:
         auto items = TRIAGE_TRY(entries(keys + d.keys_indices + index_bytes, static_cast<std::size_t>(nentries),
                                         entry_size, key_at, values_address == 0, where));
         if (values_address == 0) return items;
+        // The values' header (if any) and the values, in one read.
+        std::vector<std::byte> values(d.values_array + items.size() * 8);
+        if (!values.empty()) TRIAGE_TRY(memory::read_exact(*mem_, values_address, values));
         std::size_t count = items.size();
-        if (capacity != 0) count = std::min(count, capacity);
-        std::vector<std::uint64_t> values(count);
-        if (count != 0) {
-            TRIAGE_TRY(memory::read_exact(*mem_, values_address + d.values_array, std::as_writable_bytes(std::span{values})));
-        }
+        if (d.values_array != 0) count = std::min(count, std::size_t{load<std::uint8_t>(values, 0)});
         std::vector<dict_item> out;
         for (std::size_t i = 0; i < count; ++i) {
-            if (items[i].key != 0 && values[i] != 0) out.push_back({items[i].key, values[i]});
+            const auto value = load<std::uint64_t>(values, d.values_array + i * 8);
+            if (items[i].key != 0 && value != 0) out.push_back({items[i].key, value});
         }
         return out;
     }

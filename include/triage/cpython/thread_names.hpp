@@ -17,8 +17,9 @@
 // entry up in a cache keyed by the addresses of its key and its Thread, so a
 // warm call on an unchanged process reads nothing else. A Thread renamed
 // while it stays in `_active` keeps the name read first (`forget()` drops
-// the cache); a process that rebinds `threading._active` is found again
-// when the cached dict stops holding Thread entries.
+// the cache). `_active` is bound once per process (threading rebinds it
+// only in a forked child, another process); the cached dict is looked up
+// again when it can no longer be read as one.
 // Errors: none from name_threads (names are best effort: a failure leaves
 // names empty; `last_failure()` says why, for diagnostics).
 // Thread-safe: no (caches); one namer per thread. Signal-safe: no.
@@ -33,6 +34,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -109,7 +111,7 @@ private:
             return fail(std::move(items.error()).within("reading threading._active"));
         }
         std::unordered_map<std::uint64_t, std::string> out;
-        std::map<entry_key, named_entry> kept;
+        std::set<entry_key> kept;
         for (const dict_item& item : *items) {
             const entry_key k{interpreter, item.key, item.value};
             auto cached = entries_.find(k);
@@ -122,7 +124,7 @@ private:
                 cached = entries_.emplace(k, std::move(*fresh)).first;
             }
             out.emplace(cached->second.ident, cached->second.name);
-            kept.emplace(k, cached->second);
+            kept.insert(k);
         }
         // Keep only what this interpreter's _active holds now (and the other interpreters' entries).
         std::erase_if(entries_, [&](const auto& e) { return e.first.interpreter == interpreter && !kept.contains(e.first); });

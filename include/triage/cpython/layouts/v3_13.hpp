@@ -5,7 +5,8 @@
 // instr_ptr (the current instruction) replace f_code and prev_instr.
 // _PyRuntime starts with _Py_DebugOffsets (see debug_offsets.hpp), which
 // publishes most of these values; this header is the default (GIL) build: the
-// free-threaded build (3.13t) has another object header and is not described.
+// free-threaded build (3.13t) has another object header: it is read from its
+// _Py_DebugOffsets only.
 // Every offset is checked against the DWARF of a real 3.13 build by
 // tests/cpython/layout_law_test.cpp.
 // Errors: none (data). Thread-safe and signal-safe: a constant.

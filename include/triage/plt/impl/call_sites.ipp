@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <tuple>
 
@@ -20,14 +21,10 @@
 
 namespace triage::plt::detail {
 
-// What a relocated GOT slot holds.
-struct slot {
-    std::string function;
-};
-
-// The GOT slots named by the object's relocations, by file address.
-[[nodiscard]] TRIAGE_DECL result<std::map<std::uint64_t, slot>> relocated_slots(const elf::file& object) {
-    std::map<std::uint64_t, slot> slots;
+// The function each GOT slot named by the object's relocations resolves
+// to, by the slot's file address.
+[[nodiscard]] TRIAGE_DECL result<std::map<std::uint64_t, std::string>> relocated_slots(const elf::file& object) {
+    std::map<std::uint64_t, std::string> slots;
     Elf* elf = object.handle();
     for (Elf_Scn* scn = ::elf_nextscn(elf, nullptr); scn != nullptr; scn = ::elf_nextscn(elf, scn)) {
         GElf_Shdr header;
@@ -51,10 +48,9 @@ struct slot {
             const auto type = GELF_R_TYPE(rela.r_info);
             if (type == R_X86_64_IRELATIVE) {
                 // The addend is the resolver: the ifunc symbol defined there names it.
-                auto s = object.symbol_at(static_cast<std::uint64_t>(rela.r_addend));
-                slots[rela.r_offset] = {s && s->value == static_cast<std::uint64_t>(rela.r_addend)
-                                            ? s->name
-                                            : "*ABS*+" + hex(static_cast<std::uint64_t>(rela.r_addend))};
+                const auto resolver = static_cast<std::uint64_t>(rela.r_addend);
+                auto s = object.symbol_at(resolver);
+                slots[rela.r_offset] = s && s->value == resolver ? s->name : "*ABS*+" + hex(resolver);
                 continue;
             }
             if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) continue;
@@ -68,7 +64,7 @@ struct slot {
             if (type == R_X86_64_GLOB_DAT && sym_type != STT_FUNC && sym_type != STT_GNU_IFUNC) continue;
             const char* name = ::elf_strptr(elf, symbols_header.sh_link, sym.st_name);
             if (name == nullptr || *name == '\0') continue;
-            slots[rela.r_offset] = {name};
+            slots[rela.r_offset] = name;
         }
     }
     return slots;
@@ -97,7 +93,7 @@ namespace triage::plt {
     }
     auto slots = TRIAGE_TRY(detail::relocated_slots(object));
     std::vector<call_site> out;
-    std::map<std::uint64_t, bool> stubbed;  // slots some stub jumps through
+    std::set<std::uint64_t> stubbed;  // slots some stub jumps through
     struct stub_section {
         std::string_view name;
         stub_kind kind;
@@ -125,12 +121,12 @@ namespace triage::plt {
             if (!target) continue;
             auto found = slots.find(*target);
             if (found == slots.end()) continue;
-            out.push_back({found->second.function, address, *target, s.kind});
-            stubbed[*target] = true;
+            out.push_back({found->second, address, *target, s.kind});
+            stubbed.insert(*target);
         }
     }
-    for (const auto& [got, s] : slots) {
-        if (!stubbed.contains(got)) out.push_back({s.function, 0, got, stub_kind::got_only});
+    for (const auto& [got, function] : slots) {
+        if (!stubbed.contains(got)) out.push_back({function, 0, got, stub_kind::got_only});
     }
     std::ranges::sort(out, [](const call_site& a, const call_site& b) {
         return std::tie(a.stub, a.function, a.got) < std::tie(b.stub, b.function, b.got);

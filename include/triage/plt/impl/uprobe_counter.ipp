@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "triage/base/read_file.hpp"
+#include "triage/base/scope_exit.hpp"
 #include "triage/plt/uprobe_counter.hpp"
 #include "triage/procfs/task_ids.hpp"
 
@@ -34,7 +35,7 @@ namespace triage::plt {
     if (text) std::from_chars(text->data(), text->data() + text->size(), type);
     if (type < 0) {
         return fail(errc::unsupported, "counting calls in process " + std::to_string(pid) + " with uprobes",
-                    "this kernel has no uprobe PMU (" + type_file + "): use the int3 backend");
+                    "this kernel has no uprobe PMU (" + type_file + "): it was built without uprobes");
     }
     // One descriptor per probe and thread: take the whole hard limit of open files.
     rlimit files{};
@@ -65,6 +66,9 @@ namespace triage::plt {
 }
 
 [[nodiscard]] TRIAGE_DECL result<void> uprobe_counter::add_thread(pid_t tid) {
+    // All of the thread's probes or none: a thread left half-added would be added again later.
+    const std::size_t before = events_.size();
+    auto undo = scope_exit{[&] { events_.resize(before); }};
     for (std::size_t i = 0; i < probes_.size(); ++i) {
         perf_event_attr attr{};
         attr.size = sizeof attr;
@@ -81,7 +85,7 @@ namespace triage::plt {
             if (e == EACCES || e == EPERM) {
                 return fail(error{errc::permission_denied, e, what,
                                   "uprobes need CAP_PERFMON or CAP_SYS_ADMIN (or kernel.perf_event_paranoid <= 1 for "
-                                  "one's own processes): run as root, or use the int3 backend"});
+                                  "one's own processes): run as root"});
             }
             if (e == EINVAL || e == ENOENT) return fail(error{errc::invalid_argument, e, what, {}});
             if (e == EMFILE || e == ENFILE) {
@@ -94,6 +98,7 @@ namespace triage::plt {
         }
         events_.push_back({tid, i, unique_fd{static_cast<int>(fd)}});
     }
+    undo.release();
     return {};
 }
 
