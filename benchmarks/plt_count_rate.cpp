@@ -125,6 +125,7 @@ void BM_calls_uprobe(benchmark::State& state) {
         if (!probe) return state.SkipWithError("no strlen stub in plt_spin");
         auto counter = plt::uprobe_counter::open(s.pid, {*probe});
         if (!counter) return state.SkipWithError(counter.error().message().c_str());
+        if (!counter->start()) return state.SkipWithError("the counter did not start");
         report(state, s.run(), calls);
         auto counts = counter->read();
         std::uint64_t counted = 0;

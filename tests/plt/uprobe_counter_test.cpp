@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "triage/base/read_file.hpp"
+#include "plt/loop_victim.hpp"
 #include "triage/elf/file.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/proc_mem.hpp"
@@ -32,72 +32,6 @@
 #include "triage/plt/uprobe_counter.hpp"
 
 namespace {
-
-bool wait_for(const std::string& path) {
-    for (int k = 0; k < 1000; ++k) {
-        if (::access(path.c_str(), F_OK) == 0) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-}
-
-// plt_loop_VARIANT, started with its ready and done files; killed at the end.
-struct loop_victim {
-    std::string program;
-    std::string dir;
-    pid_t pid = -1;
-
-    // late: the threads are born only on the first SIGUSR1 (start_threads()).
-    explicit loop_victim(const std::string& variant, bool late = false)
-        : program{std::string(TRIAGE_VICTIM_DIR) + "/plt_loop_" + variant} {
-        std::string pattern = "/tmp/triage-plt-XXXXXX";
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir = pattern;
-        pid = ::fork();
-        REQUIRE(pid >= 0);
-        if (pid == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            const std::string ready = dir + "/ready";
-            const std::string done = dir + "/done";
-            const std::string started = dir + "/started";
-            ::execl(program.c_str(), program.c_str(), ready.c_str(), done.c_str(), late ? started.c_str() : nullptr,
-                    nullptr);
-            ::_exit(127);
-        }
-        REQUIRE(wait_for(dir + "/ready"));
-    }
-    ~loop_victim() {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        std::filesystem::remove_all(dir);
-    }
-    loop_victim(const loop_victim&) = delete;
-    loop_victim& operator=(const loop_victim&) = delete;
-
-    void start_threads() {
-        REQUIRE(::kill(pid, SIGUSR1) == 0);
-        REQUIRE(wait_for(dir + "/started"));
-    }
-
-    // Tells the threads to make their calls; returns thread k's tid by k.
-    std::map<int, pid_t> run() {
-        REQUIRE(::kill(pid, SIGUSR1) == 0);
-        REQUIRE(wait_for(dir + "/done"));
-        std::map<int, pid_t> tids;
-        std::ifstream in(dir + "/done");
-        for (int k = 0, tid = 0; in >> k >> tid;) tids[k] = tid;
-        REQUIRE(tids.size() == 4);
-        return tids;
-    }
-
-    // "R", "S", ...: /proc/PID/status State ("" when gone).
-    [[nodiscard]] std::string state() const {
-        auto text = triage::read_file("/proc/" + std::to_string(pid) + "/status");
-        if (!text) return "";
-        auto at = text->find("State:\t");
-        return at == std::string::npos ? "" : text->substr(at + 7, 1);
-    }
-};
 
 // Where strlen's calls are counted (plt::place_probe): the probe, its
 // runtime address in the victim, whether it is at the function (-fno-plt),
@@ -157,7 +91,9 @@ TEST_CASE("uprobe counts of strlen's calls are exact per thread, for every build
             auto counter = triage::plt::uprobe_counter::open(v.pid, {stub.probe});
             REQUIRE_MESSAGE(counter, counter.error().message());
             CHECK(text_now(v.pid, stub.runtime)[0] == std::byte{0xcc});  // the kernel's breakpoint
+            REQUIRE(counter->start());
             const auto tids = v.run();
+            REQUIRE(counter->stop());
             auto counts = counter->read();
             REQUIRE(counts);
             std::map<pid_t, std::uint64_t> by_tid;
@@ -178,11 +114,30 @@ TEST_CASE("uprobe counts of strlen's calls are exact per thread, for every build
     }
 }
 
+TEST_CASE("an open counter counts only between start() and stop(), while its breakpoint is in place all along") {
+    loop_victim v("classic");
+    const auto stub = find_strlen_stub(v);
+    auto counter = triage::plt::uprobe_counter::open(v.pid, {stub.probe});
+    REQUIRE_MESSAGE(counter, counter.error().message());
+    REQUIRE(counter->start());
+    REQUIRE(counter->stop());
+    CHECK(text_now(v.pid, stub.runtime)[0] == std::byte{0xcc});
+    v.run();  // 10000 calls, all after stop()
+    auto counts = counter->read();
+    REQUIRE(counts);
+    CHECK(counts->size() == 5);
+    for (const auto& c : *counts) CHECK(c.calls == 0);
+    auto cost = triage::plt::teardown_cost(v.pid, stub.probe);
+    REQUIRE_MESSAGE(cost, cost.error().message());
+    CHECK(cost->count() > 0);
+}
+
 TEST_CASE("threads born after the counter opened are counted exactly from when add_new_threads finds them") {
     loop_victim v("classic", true);
     const auto stub = find_strlen_stub(v);
     auto counter = triage::plt::uprobe_counter::open(v.pid, {stub.probe});
     REQUIRE_MESSAGE(counter, counter.error().message());
+    REQUIRE(counter->start());
     auto none = counter->add_new_threads();
     REQUIRE(none);
     CHECK(*none == 0);

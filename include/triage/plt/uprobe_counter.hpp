@@ -10,13 +10,25 @@
 //    Give `path` as elf::mapped_object::readable_path
 //    (/proc/PID/map_files/…: the very inode the process mapped, even when the
 //    file was replaced on disk or lives in a container).
-//  - `uprobe_counter::open(pid, probes)`: one counting perf event (the
+//  - `uprobe_counter::open(pid, probes, only)`: one counting perf event (the
 //    `uprobe` PMU, type from /sys/bus/event_source/devices/uprobe/type) per
-//    probe and thread of `pid`; `add_new_threads()` adds threads started
-//    since (counted from then on: calls a new thread makes before it is
-//    added are not counted, and the number of threads added says so);
+//    probe and thread of `pid` (only thread `only` when given), the thread's events in one group, opened
+//    stopped: the breakpoints are in place once open() returns, and nothing
+//    is counted until `start()`; `stop()` ends the counted window (one ioctl
+//    per thread each: every thread's window is the same to within
+//    microseconds, however many probes);
+//    `add_new_threads()` adds threads started since (counting at once while
+//    started: calls a new thread makes before it is added are not counted,
+//    and the number of threads added says so);
 //    `read()`: {tid, probe, calls} for every thread and probe, threads that
-//    have exited included (their final count).
+//    have exited included (their final count); one read per thread.
+//  - `teardown_cost(pid, probe)`: how long closing one uprobe event takes
+//    on this kernel (opens one on `pid`'s main thread and closes it). The
+//    kernel waits for an RCU-tasks-trace grace period under a global mutex
+//    for every event closed (a uprobe PMU event has its own trace event), so
+//    closing P probes on T threads takes P × T times this, serially: about
+//    55 ms on a 2-CPU VM with kernel 6.18, where opening one takes 10–75 µs.
+//    A tool must keep P × T small (or use another backend).
 // Safety: the target is never stopped and we never write into it. The
 // kernel inserts the breakpoint when an event is opened and removes it when
 // the last descriptor of the event is closed: when the counter is destroyed,
@@ -34,12 +46,15 @@
 // instructions while the counter is open (about 1–3 µs per hit).
 //
 //   auto counter = TRIAGE_TRY(triage::plt::uprobe_counter::open(pid, {{libc_path, strlen_offset}}));
+//   TRIAGE_TRY(counter.start());
 //   std::this_thread::sleep_for(std::chrono::seconds(1));
+//   TRIAGE_TRY(counter.stop());
 //   for (const auto& c : TRIAGE_TRY(counter.read())) fmt::print("{} {}\n", c.tid, c.calls);
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -65,6 +80,8 @@ struct probe_point {
 [[nodiscard]] TRIAGE_DECL std::optional<std::uint64_t> file_offset(std::span<const elf::segment> segments,
                                                                    std::uint64_t file_address);
 
+[[nodiscard]] TRIAGE_DECL result<std::chrono::nanoseconds> teardown_cost(pid_t pid, const probe_point& probe);
+
 struct thread_calls {
     pid_t tid = 0;
     std::size_t probe = 0;  // index into the probes given to open()
@@ -75,30 +92,43 @@ struct thread_calls {
 
 class uprobe_counter {
 public:
-    [[nodiscard]] TRIAGE_DECL static result<uprobe_counter> open(pid_t pid, std::vector<probe_point> probes);
+    [[nodiscard]] TRIAGE_DECL static result<uprobe_counter> open(pid_t pid, std::vector<probe_point> probes,
+                                                                 std::optional<pid_t> only = std::nullopt);
+
+    // Counting starts and stops for every thread at once (counts accumulate over several windows).
+    [[nodiscard]] TRIAGE_DECL result<void> start();
+    [[nodiscard]] TRIAGE_DECL result<void> stop();
 
     // Opens the events of threads started since; returns how many threads were added.
     [[nodiscard]] TRIAGE_DECL result<std::size_t> add_new_threads();
+
+    // The threads whose events are open (exited ones included).
+    [[nodiscard]] const std::set<pid_t>& thread_ids() const noexcept { return threads_; }
+    [[nodiscard]] std::size_t probes() const noexcept { return probes_.size(); }
 
     [[nodiscard]] TRIAGE_DECL result<std::vector<thread_calls>> read() const;
 
     [[nodiscard]] pid_t pid() const noexcept { return pid_; }
 
 private:
-    struct event {
+    // One thread's events: a group whose leader is probe 0's event.
+    struct thread_group {
         pid_t tid = 0;
-        std::size_t probe = 0;
-        unique_fd fd;
+        std::vector<unique_fd> events;  // by probe
     };
-    uprobe_counter(pid_t pid, std::vector<probe_point> probes, int pmu_type)
-        : pid_{pid}, probes_{std::move(probes)}, pmu_type_{pmu_type} {}
+    uprobe_counter(pid_t pid, std::vector<probe_point> probes, std::optional<pid_t> only, int pmu_type)
+        : pid_{pid}, probes_{std::move(probes)}, only_{only}, pmu_type_{pmu_type} {}
     [[nodiscard]] TRIAGE_DECL result<void> add_thread(pid_t tid);
+    [[nodiscard]] TRIAGE_DECL result<void> switch_groups(unsigned long request, bool on);
 
     pid_t pid_ = 0;
     std::vector<probe_point> probes_;
+    std::optional<pid_t> only_;
     int pmu_type_ = 0;
+    bool counting_ = false;
+    std::size_t open_events_ = 0;
     std::set<pid_t> threads_;
-    std::vector<event> events_;
+    std::vector<thread_group> groups_;
 };
 
 } // namespace triage::plt

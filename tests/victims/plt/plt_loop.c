@@ -1,12 +1,13 @@
-/* Threads that call strlen through the PLT an exactly known number of
- * times, when told to, for the call counters (tests/plt).
+/* Threads that call strlen, memset, strchr, malloc and free through the PLT
+ * an exactly known number of times, when told to, for the call counters
+ * (tests/plt).
  *
  * usage: plt_loop READY_FILE DONE_FILE [STARTED_FILE]
  *
  * Starts 4 threads that wait; writes READY_FILE; on SIGUSR1, thread k
- * (0..3) calls strlen (k + 1) * 1000 times, through this program's PLT, and
- * the main thread none; then writes DONE_FILE ("k tid" per line) and
- * everyone parks. No strlen call is made through the PLT before SIGUSR1.
+ * (0..3) calls each of strlen, memset, strchr, malloc and free (k + 1) * 1000
+ * times, through this program's PLT, and the main thread none; then writes DONE_FILE ("k tid" per line) and
+ * everyone parks. None of these calls is made through the PLT before SIGUSR1.
  * With STARTED_FILE, the threads are started only on SIGUSR1, which then
  * writes STARTED_FILE, and they make their calls on a second SIGUSR1: a
  * counter can add threads born after it was opened. */
@@ -14,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -28,7 +30,15 @@ static void* worker(void* arg) {
     long k = (long)arg;
     tids[k] = (pid_t)syscall(SYS_gettid);
     pthread_barrier_wait(&start);
-    for (long i = 0; i < (k + 1) * 1000; ++i) sink += strlen(text);
+    char buffer[32];
+    for (long i = 0; i < (k + 1) * 1000; ++i) {
+        sink += strlen(text);
+        memset(buffer, (int)i, sizeof buffer);
+        sink += (size_t)buffer[i % 32] + (strchr(text, 'g') != NULL);
+        char* block = malloc(24);
+        sink += block != NULL;
+        free(block);
+    }
     pthread_barrier_wait(&finish);
     for (;;) pause();
     return NULL;
@@ -65,7 +75,7 @@ int main(int argc, char** argv) {
     pthread_barrier_wait(&start);
     pthread_barrier_wait(&finish);
     char lines[256];
-    int used = 0;  /* no strlen here: the main thread's count must stay 0 */
+    int used = 0;  /* none of the five here: the main thread's counts stay 0 */
     for (int k = 0; k < threads; ++k) used += snprintf(lines + used, sizeof lines - (size_t)used, "%d %d\n", k, (int)tids[k]);
     write_file(argv[2], lines);
     for (;;) pause();

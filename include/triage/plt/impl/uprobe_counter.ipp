@@ -5,6 +5,7 @@
 #pragma once
 
 #include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -14,7 +15,6 @@
 #include <cstring>
 
 #include "triage/base/read_file.hpp"
-#include "triage/base/scope_exit.hpp"
 #include "triage/plt/uprobe_counter.hpp"
 #include "triage/procfs/task_ids.hpp"
 
@@ -28,7 +28,8 @@ namespace triage::plt {
     return std::nullopt;
 }
 
-[[nodiscard]] TRIAGE_DECL result<uprobe_counter> uprobe_counter::open(pid_t pid, std::vector<probe_point> probes) {
+[[nodiscard]] TRIAGE_DECL result<uprobe_counter> uprobe_counter::open(pid_t pid, std::vector<probe_point> probes,
+                                                                        std::optional<pid_t> only) {
     const std::string type_file = "/sys/bus/event_source/devices/uprobe/type";
     auto text = read_file(type_file);
     int type = -1;
@@ -43,9 +44,20 @@ namespace triage::plt {
         files.rlim_cur = files.rlim_max;
         (void)::setrlimit(RLIMIT_NOFILE, &files);
     }
-    uprobe_counter counter{pid, std::move(probes), type};
+    uprobe_counter counter{pid, std::move(probes), only, type};
     TRIAGE_TRY(counter.add_new_threads());
+    if (only && counter.threads_.empty()) {
+        return fail(errc::no_such_process, "counting calls in thread " + std::to_string(*only),
+                    "process " + std::to_string(pid) + " has no such thread");
+    }
     return counter;
+}
+
+[[nodiscard]] TRIAGE_DECL result<std::chrono::nanoseconds> teardown_cost(pid_t pid, const probe_point& probe) {
+    auto one = TRIAGE_TRY(uprobe_counter::open(pid, {probe}, pid));
+    const auto closing = std::chrono::steady_clock::now();
+    { auto closed = std::move(one); }
+    return std::chrono::steady_clock::now() - closing;
 }
 
 [[nodiscard]] TRIAGE_DECL result<std::size_t> uprobe_counter::add_new_threads() {
@@ -53,7 +65,7 @@ namespace triage::plt {
     if (!tids) return fail(std::move(tids.error()).within("counting calls in process " + std::to_string(pid_)));
     std::size_t added = 0;
     for (pid_t tid : *tids) {
-        if (threads_.contains(tid)) continue;
+        if (threads_.contains(tid) || (only_ && tid != *only_)) continue;
         auto opened = add_thread(tid);
         if (!opened) {
             if (opened.error().code == errc::no_such_process) continue;  // exited since the listing
@@ -67,8 +79,8 @@ namespace triage::plt {
 
 [[nodiscard]] TRIAGE_DECL result<void> uprobe_counter::add_thread(pid_t tid) {
     // All of the thread's probes or none: a thread left half-added would be added again later.
-    const std::size_t before = events_.size();
-    auto undo = scope_exit{[&] { events_.resize(before); }};
+    thread_group group{tid, {}};
+    group.events.reserve(probes_.size());
     for (std::size_t i = 0; i < probes_.size(); ++i) {
         perf_event_attr attr{};
         attr.size = sizeof attr;
@@ -76,7 +88,11 @@ namespace triage::plt {
         attr.config = 0;  // an entry probe (bit 0 would make it a return probe)
         attr.config1 = reinterpret_cast<std::uint64_t>(probes_[i].path.c_str());  // uprobe_path
         attr.config2 = probes_[i].offset;                                         // probe_offset
-        const long fd = ::syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+        attr.read_format = PERF_FORMAT_GROUP;
+        // The leader gates its group: members count while it is enabled.
+        attr.disabled = i == 0 && !counting_ ? 1 : 0;
+        const int leader = group.events.empty() ? -1 : group.events.front().get();
+        const long fd = ::syscall(SYS_perf_event_open, &attr, tid, -1, leader, PERF_FLAG_FD_CLOEXEC);
         if (fd < 0) {
             const int e = errno;
             const std::string what = "opening a uprobe on " + probes_[i].path + "+" + hex(probes_[i].offset) +
@@ -90,27 +106,51 @@ namespace triage::plt {
             if (e == EINVAL || e == ENOENT) return fail(error{errc::invalid_argument, e, what, {}});
             if (e == EMFILE || e == ENFILE) {
                 return fail(error{errc::limit_exceeded, e, what,
-                                  "one descriptor per probe and thread: " + std::to_string(events_.size()) +
+                                  "one descriptor per probe and thread: " +
+                                      std::to_string(open_events_ + group.events.size()) +
                                       " are open; probe fewer functions or threads, or raise the hard limit "
                                       "of open files (ulimit -Hn)"});
             }
             return fail(error{errc::system, e, what, {}});
         }
-        events_.push_back({tid, i, unique_fd{static_cast<int>(fd)}});
+        group.events.emplace_back(static_cast<int>(fd));
     }
-    undo.release();
+    open_events_ += group.events.size();
+    groups_.push_back(std::move(group));
     return {};
 }
 
+[[nodiscard]] TRIAGE_DECL result<void> uprobe_counter::switch_groups(unsigned long request, bool on) {
+    for (const thread_group& g : groups_) {
+        if (g.events.empty()) continue;
+        if (::ioctl(g.events.front().get(), request, PERF_IOC_FLAG_GROUP) != 0) {
+            return fail(error{errc::system, errno,
+                              std::string{on ? "starting" : "stopping"} + " the uprobe counts of thread " +
+                                  std::to_string(g.tid),
+                              {}});
+        }
+    }
+    counting_ = on;
+    return {};
+}
+
+[[nodiscard]] TRIAGE_DECL result<void> uprobe_counter::start() { return switch_groups(PERF_EVENT_IOC_ENABLE, true); }
+
+[[nodiscard]] TRIAGE_DECL result<void> uprobe_counter::stop() { return switch_groups(PERF_EVENT_IOC_DISABLE, false); }
+
 [[nodiscard]] TRIAGE_DECL result<std::vector<thread_calls>> uprobe_counter::read() const {
     std::vector<thread_calls> out;
-    out.reserve(events_.size());
-    for (const event& e : events_) {
-        std::uint64_t count = 0;
-        if (::read(e.fd.get(), &count, sizeof count) != static_cast<ssize_t>(sizeof count)) {
-            return fail(error{errc::system, errno, "reading the uprobe count of thread " + std::to_string(e.tid), {}});
+    out.reserve(open_events_);
+    // PERF_FORMAT_GROUP: the number of events, then each one's count, in the order they joined.
+    std::vector<std::uint64_t> values(probes_.size() + 1);
+    for (const thread_group& g : groups_) {
+        if (g.events.empty()) continue;
+        const auto want = static_cast<ssize_t>(values.size() * sizeof(std::uint64_t));
+        if (::read(g.events.front().get(), values.data(), static_cast<std::size_t>(want)) != want ||
+            values[0] != probes_.size()) {
+            return fail(error{errc::system, errno, "reading the uprobe counts of thread " + std::to_string(g.tid), {}});
         }
-        out.push_back({e.tid, e.probe, count});
+        for (std::size_t i = 0; i < probes_.size(); ++i) out.push_back({g.tid, i, values[i + 1]});
     }
     return out;
 }
