@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Investigates the bundled stuck service the way the incident's engineer
 # wished they could: which thread is hot, whether it makes system calls,
-# which line of Python it is on, and a core file of the scene, read back.
+# which line of Python it is on, a core file of the scene, read back, and
+# which library functions the hot thread calls.
 #   examples/demo/run-demo.sh BUILD_DIR
 set -euo pipefail
 build=${1:?usage: run-demo.sh BUILD_DIR}
@@ -49,7 +50,11 @@ step "5. The same Python stacks, later, from the core alone" \
      "triage-pystack --core $work/service.core"
 "$build/examples/triage-pystack" --core "$work/service.core" | awk '/^Thread/ {n++} n <= 1'
 
-step "6. All of it in one command, one stop, ending in a verdict to paste" \
+step "6. Which library functions does the hot thread call? (kernel uprobes: never stopped, nothing written)" \
+     "triage-plt $service_pid --hot -e 'mem*' -e 'str*' --object '*python3*' --duration 500"
+"$build/examples/triage-plt" "$service_pid" --hot -e 'mem*' -e 'str*' --object '*python3*' --duration 500
+
+step "7. All of it in one command, one stop, ending in a verdict to paste" \
      "triage-hotloop $service_pid --core $work/hotloop.core"
 "$build/examples/triage-hotloop" "$service_pid" --core "$work/hotloop.core"
 

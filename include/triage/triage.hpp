@@ -83,6 +83,7 @@
 #include "triage/memory/snapshot.hpp"
 #include "triage/plt/call_sites.hpp"
 #include "triage/plt/probe_placement.hpp"
+#include "triage/plt/probe_plan.hpp"
 #include "triage/plt/uprobe_counter.hpp"
 #include "triage/procfs/auxv.hpp"
 #include "triage/procfs/cmdline.hpp"

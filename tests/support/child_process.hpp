@@ -206,6 +206,15 @@ public:
         }
     }
 
+    // Waits until the child's stderr (captured) holds `text`; reads stdout on the way.
+    void wait_for_stderr(std::string_view text, std::chrono::milliseconds timeout = std::chrono::seconds{20}) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (err_text_.find(text) == std::string::npos) {
+            if (err_ < 0) fail("closed its stderr (exited?) before printing \"" + std::string{text} + "\"");
+            if (!pump(deadline)) fail("did not print \"" + std::string{text} + "\" within " + std::to_string(timeout.count()) + " ms");
+        }
+    }
+
     // The line that ended the last read_until.
     [[nodiscard]] const std::string& ready_line() const noexcept { return last_line_; }
 

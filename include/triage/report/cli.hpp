@@ -11,7 +11,8 @@
 //      ("--pid") option read with procfs::parse_pid (decimal, 1–4194304;
 //      " 5", "0x10", "-5" are usage errors);
 //    - `add(name, into, description)` for int, unsigned, std::size_t, double,
-//      std::string and std::optional<std::string>; `flag(name, into, …)`;
+//      std::string, std::optional<std::string> and std::vector<std::string>
+//      (the option given again and again: `-e a -e b`); `flag(name, into, …)`;
 //      each returns an `option` handle: `required()`, `range(low, high)`
 //      (inclusive), `one_of({…})`, `excludes(other)`, `needs(other)`, and
 //      after parsing `given()`;
@@ -44,6 +45,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "triage/base/config.hpp"
 #include "triage/base/error.hpp"
@@ -95,6 +97,8 @@ public:
     TRIAGE_DECL option add(const std::string& name, double& into, const std::string& description);
     TRIAGE_DECL option add(const std::string& name, std::string& into, const std::string& description);
     TRIAGE_DECL option add(const std::string& name, std::optional<std::string>& into, const std::string& description);
+    // Given again and again, each value is kept (`-e a -e b`); one option may not take several words.
+    TRIAGE_DECL option add(const std::string& name, std::vector<std::string>& into, const std::string& description);
     TRIAGE_DECL option flag(const std::string& name, bool& into, const std::string& description);
     TRIAGE_DECL void require_one_of(const option& a, const option& b, std::string what);
 

@@ -92,6 +92,11 @@ TRIAGE_DECL command_line::option command_line::add(const std::string& name, std:
     return option{app_->add_option(name, into, description)};
 }
 
+TRIAGE_DECL command_line::option command_line::add(const std::string& name, std::vector<std::string>& into,
+                                                   const std::string& description) {
+    return option{app_->add_option(name, into, description)->allow_extra_args(false)};
+}
+
 TRIAGE_DECL command_line::option command_line::flag(const std::string& name, bool& into, const std::string& description) {
     return option{app_->add_flag(name, into, description)};
 }
