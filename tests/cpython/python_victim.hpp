@@ -59,7 +59,8 @@ struct python_interpreter {
 
 // Every interpreter on the machine: the pyenv builds, Debian's
 // /usr/bin/pythonX.Y (not debug builds), with their version from the
-// directory or file name, then the interpreter lab's (support/interpreters.hpp).
+// directory or file name, then the interpreter lab's (support/interpreters.hpp);
+// only the versions TRIAGE_TEST_PYTHONS lists when it is set.
 inline std::vector<python_interpreter> machine_interpreters() {
     std::vector<python_interpreter> out;
     const char* root_env = std::getenv("PYENV_ROOT");
@@ -91,6 +92,7 @@ inline std::vector<python_interpreter> machine_interpreters() {
         command.pop_back();  // the program itself is `path`
         out.push_back({lab.path, lab.label, lab.major, lab.minor, std::move(command)});
     }
+    std::erase_if(out, [](const python_interpreter& p) { return !test_support::covered_this_run(p.major, p.minor); });
     return out;
 }
 

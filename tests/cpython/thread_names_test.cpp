@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -92,7 +93,7 @@ std::size_t check_report_names(const nlohmann::json& doc, const oracle& expected
 
 TEST_CASE("thread names: every interpreter, live through the library and triage-pystack, and from a core") {
     const auto pythons = machine_interpreters();
-    REQUIRE(pythons.size() >= 10);
+    REQUIRE(pythons.size() >= (std::getenv("TRIAGE_TEST_PYTHONS") ? 1u : 10u));  // the whole matrix, unless narrowed
     for (const auto& python : pythons) {
         CAPTURE(python.label);
         scratch_dir dir;

@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <iterator>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -152,12 +153,27 @@ inline std::string lab_note() {
            ") is not built: Python 3.14 and 3.15 are NOT covered; run tests/lab/build-root !!!";
 }
 
-// Every interpreter on the machine: the pyenv builds, then Debian's, then
-// the lab's.
+// Whether this run covers Python MAJOR.MINOR: all unless TRIAGE_TEST_PYTHONS
+// lists versions ("2.7 3.6 3.10"): CI's sanitizer pass covers each family of
+// layouts once, not every minor version twice.
+inline bool covered_this_run(int major, int minor) {
+    const char* list = std::getenv("TRIAGE_TEST_PYTHONS");
+    if (list == nullptr || *list == '\0') return true;
+    std::istringstream words{list};
+    const std::string wanted = std::to_string(major) + "." + std::to_string(minor);
+    for (std::string word; words >> word;) {
+        if (word == wanted) return true;
+    }
+    return false;
+}
+
+// Every interpreter on the machine that this run covers: the pyenv builds,
+// then Debian's, then the lab's.
 inline std::vector<python_interpreter> machine_interpreters() {
     auto all = pyenv_interpreters();
     for (auto& python : system_interpreters()) all.push_back(std::move(python));
     for (auto& python : lab_interpreters()) all.push_back(std::move(python));
+    std::erase_if(all, [](const python_interpreter& p) { return !covered_this_run(p.major, p.minor); });
     return all;
 }
 
