@@ -5,11 +5,14 @@
 //  - BM_calls_uprobe: counted by plt::uprobe_counter (the kernel's uprobe,
 //    counted through perf: the physical floor of counting every call on
 //    this machine, since nothing is added to it);
+//  - BM_calls_triage_plt: counted by the program, `triage-plt PID -e strlen`
+//    (examples/triage-plt.cpp: the same uprobes, grouped per thread; the
+//    count it prints must be every call), when the examples are built;
 //  - BM_calls_ltrace: counted by `ltrace -c -p PID` (breakpoints through
 //    ptrace), on fewer calls (it is slow).
 // Each reports ns_per_call (wall time of the loop / calls) and calls_per_s;
-// the uprobe benchmark checks that it counted every call. Compare the
-// ratios in one run: ltrace's ns_per_call / uprobe's.
+// the uprobe benchmarks check that they counted every call. Compare the
+// ratios in one run: ltrace's ns_per_call / uprobe's, triage-plt's / uprobe's.
 #include <benchmark/benchmark.h>
 
 #include <signal.h>
@@ -19,7 +22,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -136,6 +141,75 @@ void BM_calls_uprobe(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_calls_uprobe)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+#if defined(TRIAGE_PLT_PROGRAM)
+// triage-plt on the spinner, its JSON on a file; "" when it failed.
+struct plt_program {
+    pid_t pid = -1;
+    int err = -1;
+    std::string out_path = "/tmp/triage-bench-plt-XXXXXX";
+
+    explicit plt_program(pid_t target) {
+        const int out = ::mkstemp(out_path.data());
+        int fds[2];
+        if (out < 0 || ::pipe(fds) != 0) return;
+        pid = ::fork();
+        if (pid == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            ::dup2(out, 1);
+            ::dup2(fds[1], 2);
+            const std::string p = std::to_string(target);
+            ::execl(TRIAGE_PLT_PROGRAM, TRIAGE_PLT_PROGRAM, p.c_str(), "-e", "strlen", "--object", "*plt_spin*",
+                    "--duration", "600000", "--json", nullptr);
+            ::_exit(127);
+        }
+        ::close(out);
+        ::close(fds[1]);
+        err = fds[0];
+    }
+    // Blocks until it says that counting began.
+    bool counting() {
+        std::string text;
+        char chunk[256];
+        for (ssize_t n; text.find("counting the calls") == std::string::npos;) {
+            if ((n = ::read(err, chunk, sizeof chunk)) <= 0) return false;
+            text.append(chunk, static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+    // Ctrl+C, then the total it printed (0 when none).
+    std::uint64_t total() {
+        ::kill(pid, SIGINT);
+        ::waitpid(pid, nullptr, 0);
+        pid = -1;
+        std::ifstream in(out_path);
+        const std::string doc{std::istreambuf_iterator<char>(in), {}};
+        const auto at = doc.find("\"total_calls\": ");
+        return at == std::string::npos ? 0 : std::stoull(doc.substr(at + 15));
+    }
+    ~plt_program() {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+        if (err >= 0) ::close(err);
+        ::unlink(out_path.c_str());
+    }
+};
+
+void BM_calls_triage_plt(benchmark::State& state) {
+    const long calls = state.range(0);
+    for (auto _ : state) {
+        spinner s(calls);
+        if (!exec_done(s.pid)) return state.SkipWithError("plt_spin did not start");
+        plt_program counter(s.pid);
+        if (!counter.counting()) return state.SkipWithError("triage-plt did not start counting");
+        report(state, s.run(), calls);
+        if (counter.total() != static_cast<std::uint64_t>(calls)) return state.SkipWithError("triage-plt missed calls");
+    }
+}
+BENCHMARK(BM_calls_triage_plt)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
+#endif
 
 void BM_calls_ltrace(benchmark::State& state) {
     const long calls = state.range(0);

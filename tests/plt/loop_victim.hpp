@@ -64,9 +64,15 @@ struct loop_victim {
         REQUIRE(wait_for(dir + "/ready"));
     }
     ~loop_victim() {
+        end();
+        std::filesystem::remove_all(dir);
+    }
+    // SIGKILL and reap (once).
+    void end() {
+        if (pid <= 0) return;
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
-        std::filesystem::remove_all(dir);
+        pid = 0;
     }
     loop_victim(const loop_victim&) = delete;
     loop_victim& operator=(const loop_victim&) = delete;

@@ -4,7 +4,8 @@
 // libpython, non-PIE) and on a pyenv build (shared libpython), the target
 // left running with every executable mapping as its file holds it after
 // triage-plt is ended by SIGINT, SIGTERM or SIGKILL mid-window, the
-// refusal to leave a target probed for longer than the teardown budget,
+// refusal to leave a target probed for longer than the teardown budget, a
+// target that exits mid-window,
 // and usage errors.
 #include <doctest/doctest.h>
 
@@ -120,6 +121,25 @@ TEST_CASE("triage-plt counts each function's calls per thread exactly, for every
         }
         CHECK(doc["threads"].size() == 5);
         CHECK(text_differences(v.pid).empty());
+    }
+}
+
+TEST_CASE("triage-plt: a target that exits during the window ends it, and the counts of its threads stand") {
+    loop_victim v("bindnow");
+    child_process tool({triage_plt, std::to_string(v.pid), "--json", "--duration", "120000", "--object", "plt_loop_*",
+                        "-e", "strlen", "--teardown-budget", "60000"},
+                       {.capture_stderr = true});
+    tool.wait_for_stderr("triage-plt: counting the calls at ");
+    const auto tids = v.run();
+    v.end();
+    const auto doc = run_json(tool);
+    CHECK(doc["target_exited"] == true);
+    CHECK(doc["interrupted"] == false);
+    const auto calls = calls_by_function(doc);
+    REQUIRE(calls.contains("strlen"));
+    for (const auto& [k, tid] : tids) {
+        CAPTURE(k);
+        CHECK(calls.at("strlen").at(tid) == static_cast<std::uint64_t>((k + 1) * 1000));
     }
 }
 

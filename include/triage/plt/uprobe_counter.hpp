@@ -23,7 +23,7 @@
 //    `read()`: {tid, probe, calls} for every thread and probe, threads that
 //    have exited included (their final count); one read per thread.
 //  - `teardown_cost(pid, probe)`: how long closing one uprobe event takes
-//    on this kernel (opens one on `pid`'s main thread and closes it). The
+//    on this kernel (opens one on a thread of `pid` and closes it). The
 //    kernel waits for an RCU-tasks-trace grace period under a global mutex
 //    for every event closed (a uprobe PMU event has its own trace event), so
 //    closing P probes on T threads takes P × T times this, serially: about

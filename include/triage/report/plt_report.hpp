@@ -14,7 +14,8 @@
 //      counted window of `duration`, during which threads that start are
 //      added within `poll` (their calls before that are not counted; the
 //      report gives how many threads were added late); `stop_requested`,
-//      polled as often, ends the window early (Ctrl+C: `interrupted`);
+//      polled as often, ends the window early (Ctrl+C: `interrupted`), and
+//      so does the process exiting (`target_exited`: the counts stand);
 //   4. per function (most calls first) the calls of each thread, and per
 //      thread its total, CPU% and kernel time over the window.
 // `kernel_ns_per_call` is the counted threads' kernel time in the window
@@ -105,6 +106,7 @@ struct plt_report {
     std::chrono::nanoseconds teardown_estimate{0};  // measured cost of closing one probe × probes × threads
     std::chrono::nanoseconds teardown{0};  // closing the probes: the target ran them until then
     bool interrupted = false;            // stop_requested ended the window
+    bool target_exited = false;          // the process exited during the window, which ended then
     std::size_t probes = 0;
     std::size_t objects_searched = 0;
     std::vector<plt::skipped_object> skipped;

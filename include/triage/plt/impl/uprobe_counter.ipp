@@ -54,10 +54,21 @@ namespace triage::plt {
 }
 
 [[nodiscard]] TRIAGE_DECL result<std::chrono::nanoseconds> teardown_cost(pid_t pid, const probe_point& probe) {
-    auto one = TRIAGE_TRY(uprobe_counter::open(pid, {probe}, pid));
-    const auto closing = std::chrono::steady_clock::now();
-    { auto closed = std::move(one); }
-    return std::chrono::steady_clock::now() - closing;
+    // On the first thread that takes it: the main thread may have exited and left the others running.
+    const auto tids = TRIAGE_TRY(procfs::task_ids(pid));
+    error last{errc::no_such_process, 0, "measuring what closing a uprobe costs in process " + std::to_string(pid), {}};
+    for (pid_t tid : tids) {
+        auto one = uprobe_counter::open(pid, {probe}, tid);
+        if (!one) {
+            last = std::move(one.error());
+            if (last.code == errc::no_such_process) continue;
+            break;
+        }
+        const auto closing = std::chrono::steady_clock::now();
+        { auto closed = std::move(*one); }
+        return std::chrono::steady_clock::now() - closing;
+    }
+    return fail(std::move(last));
 }
 
 [[nodiscard]] TRIAGE_DECL result<std::size_t> uprobe_counter::add_new_threads() {

@@ -29,6 +29,7 @@ namespace triage::report {
     doc["window_ms"] = duration<double, std::milli>(report.window).count();
     doc["teardown_ms"] = duration<double, std::milli>(report.teardown).count();
     doc["interrupted"] = report.interrupted;
+    doc["target_exited"] = report.target_exited;
     doc["probes"] = report.probes;
     doc["objects_searched"] = report.objects_searched;
     doc["total_calls"] = report.total_calls;

@@ -142,7 +142,11 @@ namespace detail {
             report.interrupted = true;
             break;
         }
-        if (!report.only_thread) TRIAGE_TRY(counter->add_new_threads());
+        if (auto added = counter->add_new_threads(); !added) {
+            if (added.error().code != errc::no_such_process) return fail(std::move(added.error()));
+            report.target_exited = true;  // its threads' counts stand
+            break;
+        }
     }
     TRIAGE_TRY(counter->stop());
     report.window = clock::now() - started;

@@ -48,7 +48,9 @@ namespace detail::plt_text {
     using std::chrono::duration;
     std::string out = fmt::format("Library calls of process {} ({}) over {:.2f} s{}\n", report.pid,
                                   escape_controls(report.command), duration<double>(report.window).count(),
-                                  report.interrupted ? " (interrupted)" : "");
+                                  report.interrupted     ? " (interrupted)"
+                                  : report.target_exited ? " (the process exited then)"
+                                                         : "");
     std::size_t late = 0;
     for (const auto& t : report.threads) late += t.added_late ? 1 : 0;
     if (report.only_thread) {
