@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -219,4 +220,20 @@ TEST_CASE("triage-plt refuses what it cannot do in one line: the teardown budget
     }
     auto gone = triage::test_support::run_command({triage_plt, "4194303"});
     CHECK(gone.exit_code == 1);
+    // A kernel thread (kthreadd's children: parent 2), where this machine shows them.
+    std::string kernel_thread;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream status(entry.path() / "status");
+        for (std::string line; std::getline(status, line);) {
+            if (line == "PPid:\t2") kernel_thread = name;
+        }
+        if (!kernel_thread.empty()) break;
+    }
+    if (!kernel_thread.empty()) {
+        auto r = triage::test_support::run_command({triage_plt, kernel_thread});
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("maps no ELF object") != std::string::npos);
+    }
 }

@@ -93,6 +93,10 @@ namespace detail {
     }
 
     const auto objects = TRIAGE_TRY(elf::mapped_objects(pid));
+    if (objects.empty()) {
+        return fail(errc::not_found, "counting library calls of process " + std::to_string(pid),
+                    "it maps no ELF object: a kernel thread, or a process that is exiting");
+    }
     auto mem = TRIAGE_TRY(memory::proc_mem::open(pid));
     auto plan = plt::plan_probes(mem, objects, options.filter);
     report.objects_searched = plan.objects_searched;
