@@ -4,7 +4,8 @@
 // Offers: `to_json_text(report)` (the printed text) and `to_json(report)` →
 // nlohmann::ordered_json: pid, command, backend, backend_reason, thread
 // (null: all threads), hot_cpu_percent, setup_ms, window_ms, teardown_ms
-// (closing the probes after the window), interrupted, target_exited,
+// (closing the probes after the window), teardown_estimate_ms (what the
+// budget was checked against), interrupted, target_exited,
 // probes, objects_searched, total_calls, calls_per_second,
 // kernel_ns_per_call (null: too few calls to measure); functions, most
 // calls first: function, caller (null: counted at the function, every

@@ -28,6 +28,7 @@ namespace triage::report {
     doc["setup_ms"] = duration<double, std::milli>(report.setup).count();
     doc["window_ms"] = duration<double, std::milli>(report.window).count();
     doc["teardown_ms"] = duration<double, std::milli>(report.teardown).count();
+    doc["teardown_estimate_ms"] = duration<double, std::milli>(report.teardown_estimate).count();
     doc["interrupted"] = report.interrupted;
     doc["target_exited"] = report.target_exited;
     doc["probes"] = report.probes;
