@@ -33,14 +33,13 @@
 #include <elfutils/libdw.h>
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include "triage/base/result.hpp"
-#include "triage/base/unique_fd.hpp"
+#include "triage/elf/dwarf_file.hpp"
 
 namespace triage::elf {
 
@@ -56,24 +55,21 @@ struct member_location {
 class dwarf_types {
 public:
     [[nodiscard]] static result<dwarf_types> open(const std::string& path) {
-        unique_fd fd = TRIAGE_TRY(open_file(path));
-        Dwarf* dwarf = ::dwarf_begin(fd.get(), DWARF_C_READ);
-        if (dwarf == nullptr) {
-            return fail(errc::not_found, "reading DWARF of " + path + " (" + ::dwarf_errmsg(-1) + ")",
-                        "use a build with debug info or its separate debug file (a -dbg/-dbgsym package)");
-        }
-        dwarf_types types{path, std::move(fd), dwarf};
-        TRIAGE_TRY(types.build_index());
+        dwarf_types types{TRIAGE_TRY(open_dwarf(path))};
+        TRIAGE_TRY(for_each_unit_die(types.file_, [&](Dwarf_Die& die) {
+            types.index_die(die);
+            return true;
+        }));
         return types;
     }
 
-    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+    [[nodiscard]] const std::string& path() const noexcept { return file_.path; }
 
     [[nodiscard]] result<std::uint64_t> size_of(std::string_view type) const {
         Dwarf_Die die = TRIAGE_TRY(find_type(type));
         Dwarf_Word size = 0;
         if (::dwarf_aggregate_size(&die, &size) != 0) {
-            return fail(errc::malformed, "sizing " + std::string(type) + " in " + path_);
+            return fail(errc::malformed, "sizing " + std::string(type) + " in " + file_.path);
         }
         return static_cast<std::uint64_t>(size);
     }
@@ -81,7 +77,7 @@ public:
     [[nodiscard]] result<member_location> member(std::string_view type, std::string_view path) const {
         Dwarf_Die outer = TRIAGE_TRY(find_type(type));
         const std::string context =
-            "looking up member " + std::string(path) + " of " + std::string(type) + " in " + path_;
+            "looking up member " + std::string(path) + " of " + std::string(type) + " in " + file_.path;
         member_location where;
         std::string_view rest = path;
         constexpr int max_depth = 32;  // member paths are short; DWARF could loop
@@ -112,46 +108,16 @@ public:
     [[nodiscard]] result<std::int64_t> enumerator(std::string_view name) const {
         auto it = enumerators_.find(std::string(name));
         if (it == enumerators_.end()) {
-            return fail(errc::not_found, "looking up enumerator " + std::string(name) + " in " + path_);
+            return fail(errc::not_found, "looking up enumerator " + std::string(name) + " in " + file_.path);
         }
         return it->second;
     }
 
 private:
-    struct dwarf_closer {
-        void operator()(Dwarf* d) const noexcept { ::dwarf_end(d); }
-    };
-
-    dwarf_types(std::string path, unique_fd fd, Dwarf* dwarf)
-        : path_{std::move(path)}, fd_{std::move(fd)}, dwarf_{dwarf} {}
+    explicit dwarf_types(dwarf_file file) : file_{std::move(file)} {}
 
     [[nodiscard]] static bool is_aggregate(int tag) {
         return tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_class_type;
-    }
-
-    [[nodiscard]] result<void> build_index() {
-        Dwarf_CU* cu = nullptr;
-        Dwarf_CU* next = nullptr;
-        Dwarf_Half version = 0;
-        std::uint8_t unit_type = 0;
-        Dwarf_Die unit_die;
-        bool any_unit = false;
-        int rc = 0;
-        while ((rc = ::dwarf_get_units(dwarf_.get(), cu, &next, &version, &unit_type, &unit_die, nullptr)) == 0) {
-            cu = next;
-            any_unit = true;
-            Dwarf_Die child;
-            if (::dwarf_child(&unit_die, &child) != 0) continue;
-            do {
-                index_die(child);
-            } while (::dwarf_siblingof(&child, &child) == 0);
-        }
-        if (rc < 0) return fail(errc::malformed, "reading DWARF units of " + path_ + " (" + ::dwarf_errmsg(-1) + ")");
-        if (!any_unit) {
-            return fail(errc::not_found, "reading DWARF of " + path_ + " (no debug info)",
-                        "use a build with debug info or its separate debug file (a -dbg/-dbgsym package)");
-        }
-        return {};
     }
 
     void index_die(Dwarf_Die& die) {
@@ -194,7 +160,7 @@ private:
         } else if (auto it = tags_.find(key); it != tags_.end()) {
             return it->second;
         }
-        return fail(errc::not_found, "looking up type " + key + " in " + path_);
+        return fail(errc::not_found, "looking up type " + key + " in " + file_.path);
     }
 
     // A typedef to an incomplete struct (declared in this unit, defined in
@@ -202,7 +168,7 @@ private:
     [[nodiscard]] result<Dwarf_Die> complete(Dwarf_Die die, std::string_view type) const {
         Dwarf_Die peeled;
         if (::dwarf_peel_type(&die, &peeled) != 0) {
-            return fail(errc::malformed, "resolving typedef " + std::string(type) + " in " + path_);
+            return fail(errc::malformed, "resolving typedef " + std::string(type) + " in " + file_.path);
         }
         if (!::dwarf_hasattr(&peeled, DW_AT_declaration)) return peeled;
         const char* tag_name = ::dwarf_diename(&peeled);
@@ -210,7 +176,7 @@ private:
         if (tag_name != nullptr) {
             if (auto it = tags_.find(prefix + std::string(tag_name)); it != tags_.end()) return it->second;
         }
-        return fail(errc::not_found, "looking up the definition of " + std::string(type) + " in " + path_);
+        return fail(errc::not_found, "looking up the definition of " + std::string(type) + " in " + file_.path);
     }
 
     // Finds a member named `name` directly in `aggregate` or inside its
@@ -312,9 +278,7 @@ private:
         return where;
     }
 
-    std::string path_;
-    unique_fd fd_;
-    std::unique_ptr<Dwarf, dwarf_closer> dwarf_;
+    dwarf_file file_;
     std::unordered_map<std::string, Dwarf_Die> tags_;
     std::unordered_map<std::string, Dwarf_Die> typedefs_;
     std::unordered_map<std::string, std::int64_t> enumerators_;
