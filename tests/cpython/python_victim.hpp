@@ -307,7 +307,7 @@ inline std::map<std::uint64_t, std::vector<dumped_frame>> parse_faulthandler(con
 // to `dump_path` then) and waits, bounded, for a dump of `threads` threads
 // that stops growing. Returns the dump's text ("" when none came).
 inline std::string faulthandler_dump(pid_t pid, const std::string& dump_path, std::size_t threads) {
-    if (::kill(pid, SIGUSR1) != 0) return "";
+    if (pid <= 0 || ::kill(pid, SIGUSR1) != 0) return "";  // never kill(-1): a reaped victim's pid is -1
     std::string text;
     for (int k = 0; k < 500; ++k) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
