@@ -125,6 +125,38 @@ TEST_CASE("triage-plt counts each function's calls per thread exactly, for every
     }
 }
 
+TEST_CASE("triage-plt --per-thread: each thread's own table, with its own counts") {
+    loop_victim v("classic");
+    child_process tool({triage_plt, std::to_string(v.pid), "--per-thread", "--duration", "120000", "--object",
+                        "plt_loop_*", "-e", "strlen", "-e", "memset", "--teardown-budget", "60000"},
+                       {.capture_stderr = true});
+    tool.wait_for_stderr("triage-plt: counting the calls at ");
+    const auto tids = v.run();
+    ::kill(tool.pid(), SIGINT);
+    auto status = tool.wait_for_exit(std::chrono::seconds{120});
+    REQUIRE(status);
+    REQUIRE(WIFEXITED(*status));
+    const std::string text = tool.unread_stdout();
+    INFO(text);
+    CHECK(text.find("(interrupted)") != std::string::npos);
+    // Thread k's line ("TID  NAME  CPU%  CALLS calls"), then its table: strlen and memset, (k + 1) * 1000 each, 50% each.
+    for (const auto& [k, tid] : tids) {
+        CAPTURE(k);
+        const std::string calls = std::to_string((k + 1) * 1000);
+        const auto at = text.find("  " + std::to_string(tid) + "  ");
+        REQUIRE(at != std::string::npos);
+        const std::string table = text.substr(at, 1000);  // its line, its table's header and rows first
+        CHECK(table.find(std::to_string(2 * (k + 1) * 1000) + " calls") != std::string::npos);
+        for (const std::string function : {"strlen", "memset"}) {
+            CAPTURE(function);
+            const auto line_start = table.rfind('\n', table.find(function)) + 1;
+            const std::string line = table.substr(line_start, table.find('\n', line_start) - line_start);
+            CHECK(line.find(" " + calls + " ") != std::string::npos);
+            CHECK(line.find("50.0%") != std::string::npos);
+        }
+    }
+}
+
 TEST_CASE("triage-plt: a target that exits during the window ends it, and the counts of its threads stand") {
     loop_victim v("bindnow");
     child_process tool({triage_plt, std::to_string(v.pid), "--json", "--duration", "120000", "--object", "plt_loop_*",

@@ -28,14 +28,19 @@ namespace detail::plt_text {
     return seconds > 0 ? static_cast<double>(calls) / seconds : 0.0;
 }
 
-[[nodiscard]] inline std::string table(const std::vector<const plt_function*>& rows, std::uint64_t total,
+// One table row: a function, and the calls counted for it (all threads', or one thread's).
+struct row {
+    const plt_function* function;
+    std::uint64_t calls;
+};
+
+[[nodiscard]] inline std::string table(const std::vector<row>& rows, std::uint64_t total,
                                        std::chrono::nanoseconds window, std::string_view indent) {
     std::string out = fmt::format("{}{:>10}  {:>11}  {:>6}  {:<24}  {}\n", indent, "CALLS", "CALLS/S", "SHARE",
                                   "FUNCTION", "CALLED FROM");
-    for (const plt_function* f : rows) {
-        out += fmt::format("{}{:>10}  {:>11.1f}  {:>5.1f}%  {:<24}  {}\n", indent, f->calls,
-                           per_second(f->calls, window),
-                           total ? 100.0 * static_cast<double>(f->calls) / static_cast<double>(total) : 0.0,
+    for (const auto& [f, calls] : rows) {
+        out += fmt::format("{}{:>10}  {:>11.1f}  {:>5.1f}%  {:<24}  {}\n", indent, calls, per_second(calls, window),
+                           total ? 100.0 * static_cast<double>(calls) / static_cast<double>(total) : 0.0,
                            escape_controls(f->function), escape_controls(called_from(*f)));
     }
     return out;
@@ -67,8 +72,8 @@ namespace detail::plt_text {
                        report.backend_reason, report.probes, report.objects_searched,
                        duration<double, std::milli>(report.setup).count(), duration<double>(report.teardown).count());
 
-    std::vector<const plt_function*> rows;
-    for (const auto& f : report.functions) rows.push_back(&f);
+    std::vector<row> rows;
+    for (const auto& f : report.functions) rows.push_back({&f, f.calls});
     out += rows.empty() ? std::string{"no calls counted\n"} : table(rows, report.total_calls, report.window, "");
     out += fmt::format("\ntotal: {} calls, {:.1f}/s", report.total_calls, per_second(report.total_calls, report.window));
     if (report.kernel_ns_per_call) {
@@ -82,19 +87,13 @@ namespace detail::plt_text {
                            t.cpu_percent ? fmt::format("{:.1f}%", *t.cpu_percent) : std::string{"-"}, t.calls,
                            t.added_late ? "  (started during the window)" : "");
         if (!per_thread || t.calls == 0) continue;
-        std::vector<plt_function> own;
+        std::vector<row> own;
         for (const auto& f : report.functions) {
-            for (const auto& c : f.threads) {
-                if (c.tid != t.tid) continue;
-                plt_function copy = f;
-                copy.calls = c.calls;
-                own.push_back(std::move(copy));
-            }
+            for (const auto& c : f.threads)
+                if (c.tid == t.tid) own.push_back({&f, c.calls});
         }
-        std::ranges::stable_sort(own, [](const auto& a, const auto& b) { return a.calls > b.calls; });
-        std::vector<const plt_function*> own_rows;
-        for (const auto& f : own) own_rows.push_back(&f);
-        out += table(own_rows, t.calls, report.window, "      ");
+        std::ranges::stable_sort(own, [](const row& a, const row& b) { return a.calls > b.calls; });
+        out += table(own, t.calls, report.window, "      ");
     }
     if (!report.skipped.empty()) {
         out += fmt::format("\nskipped ({}):\n", report.skipped.size());
