@@ -8,6 +8,9 @@
 //  - BM_calls_triage_plt: counted by the program, `triage-plt PID -e strlen`
 //    (examples/triage-plt.cpp: the same uprobes, grouped per thread; the
 //    count it prints must be every call), when the examples are built;
+//  - BM_calls_triage_plt_int3: the same with `--backend int3` (breakpoints
+//    written by its guardian process; each call stops the thread, and the
+//    stub's jump is emulated), on as many calls as ltrace;
 //  - BM_calls_ltrace: counted by `ltrace -c -p PID` (breakpoints through
 //    ptrace), on fewer calls (it is slow).
 // Each reports ns_per_call (wall time of the loop / calls) and calls_per_s;
@@ -149,7 +152,7 @@ struct plt_program {
     int err = -1;
     std::string out_path = "/tmp/triage-bench-plt-XXXXXX";
 
-    explicit plt_program(pid_t target) {
+    plt_program(pid_t target, const char* backend) {
         const int out = ::mkstemp(out_path.data());
         int fds[2];
         if (out < 0 || ::pipe(fds) != 0) return;
@@ -160,7 +163,7 @@ struct plt_program {
             ::dup2(fds[1], 2);
             const std::string p = std::to_string(target);
             ::execl(TRIAGE_PLT_PROGRAM, TRIAGE_PLT_PROGRAM, p.c_str(), "-e", "strlen", "--object", "*plt_spin*",
-                    "--duration", "600000", "--json", nullptr);
+                    "--duration", "600000", "--json", "--backend", backend, nullptr);
             ::_exit(127);
         }
         ::close(out);
@@ -197,18 +200,22 @@ struct plt_program {
     }
 };
 
-void BM_calls_triage_plt(benchmark::State& state) {
+void calls_triage_plt(benchmark::State& state, const char* backend) {
     const long calls = state.range(0);
     for (auto _ : state) {
         spinner s(calls);
         if (!exec_done(s.pid)) return state.SkipWithError("plt_spin did not start");
-        plt_program counter(s.pid);
+        plt_program counter(s.pid, backend);
         if (!counter.counting()) return state.SkipWithError("triage-plt did not start counting");
         report(state, s.run(), calls);
-        if (counter.total() != static_cast<std::uint64_t>(calls)) return state.SkipWithError("triage-plt missed calls");
+        if (const auto total = counter.total(); total != static_cast<std::uint64_t>(calls))
+            return state.SkipWithError(("triage-plt counted " + std::to_string(total) + " calls of " + std::to_string(calls)).c_str());
     }
 }
+void BM_calls_triage_plt(benchmark::State& state) { calls_triage_plt(state, "perf"); }
 BENCHMARK(BM_calls_triage_plt)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond);
+void BM_calls_triage_plt_int3(benchmark::State& state) { calls_triage_plt(state, "int3"); }
+BENCHMARK(BM_calls_triage_plt_int3)->Arg(20'000)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 #endif
 
 void BM_calls_ltrace(benchmark::State& state) {

@@ -30,8 +30,10 @@
 
 namespace {
 
-bool wait_for(const std::string& path) {
-    for (int k = 0; k < 1000; ++k) {
+// `path` exists within `seconds` (the int3 backend stops the whole victim at each of its -fno-plt calls: slow
+// under a sanitizer or a loaded machine).
+bool wait_for(const std::string& path, int seconds = 10) {
+    for (int k = 0; k < seconds * 100; ++k) {
         if (::access(path.c_str(), F_OK) == 0) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -85,7 +87,7 @@ struct loop_victim {
     // Tells the threads to make their calls; returns thread k's tid by k.
     std::map<int, pid_t> run() {
         REQUIRE(::kill(pid, SIGUSR1) == 0);
-        REQUIRE(wait_for(dir + "/done"));
+        REQUIRE(wait_for(dir + "/done", 120));
         std::map<int, pid_t> tids;
         std::ifstream in(dir + "/done");
         for (int k = 0, tid = 0; in >> k >> tid;) tids[k] = tid;

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -27,10 +28,10 @@
 
 #include "cpython/python_victim.hpp"
 #include "plt/loop_victim.hpp"
+#include "plt/text_differences.hpp"
 #include "support/child_process.hpp"
 #include "support/run_command.hpp"
-#include "triage/memory/proc_mem.hpp"
-#include "triage/procfs/maps.hpp"
+#include "triage/procfs/status.hpp"
 
 namespace {
 
@@ -38,32 +39,11 @@ using triage::test_support::child_process;
 
 const std::string triage_plt = std::string(TRIAGE_EXAMPLE_DIR) + "/triage-plt";
 
-// The executable file mappings of `pid` whose bytes differ from their file's
-// at the same offsets ("" when none): a uprobe or an int3 left behind shows.
-std::string text_differences(pid_t pid) {
-    auto maps = triage::procfs::read_maps(pid);
-    REQUIRE(maps);
-    auto mem = triage::memory::proc_mem::open(pid);
-    REQUIRE(mem);
-    std::string differences;
-    std::size_t compared = 0;
-    for (const auto& m : *maps) {
-        if (!m.executable || !m.is_file() || m.path.starts_with("[")) continue;
-        std::ifstream file("/proc/" + std::to_string(pid) + "/root" + m.path, std::ios::binary);
-        if (!file) continue;
-        const std::size_t size = m.end - m.start;
-        std::vector<std::byte> want(size), have(size);
-        file.seekg(static_cast<std::streamoff>(m.offset));
-        file.read(reinterpret_cast<char*>(want.data()), static_cast<std::streamsize>(size));
-        want.resize(static_cast<std::size_t>(file.gcount()));  // the file may end inside the last page
-        have.resize(want.size());
-        auto got = mem->read(m.start, have);
-        REQUIRE(got);
-        ++compared;
-        if (have != want) differences += m.path + " ";
-    }
-    CHECK(compared > 0);
-    return differences;
+// TracerPid of `pid`.
+pid_t tracer_of(pid_t pid) {
+    auto status = triage::procfs::read_status(pid);
+    REQUIRE(status);
+    return status->tracer_pid;
 }
 
 nlohmann::json run_json(child_process& tool) {
@@ -86,23 +66,37 @@ std::map<std::string, std::map<pid_t, std::uint64_t>> calls_by_function(const nl
 
 } // namespace
 
-TEST_CASE("triage-plt counts each function's calls per thread exactly, for every build; Ctrl+C ends the window") {
-    for (const std::string variant : {"classic", "ibt", "bindnow", "nopie", "static", "noplt"}) {
+TEST_CASE("triage-plt counts each function's calls per thread exactly, for every build and both backends; Ctrl+C "
+          "ends the window") {
+    // int3 on a stub build and on -fno-plt (each build with int3: tests/plt/int3_counter_test.cpp).
+    const std::vector<std::pair<std::string, std::string>> runs{
+        {"classic", "perf"}, {"ibt", "perf"},    {"bindnow", "perf"}, {"nopie", "perf"},
+        {"static", "perf"},  {"noplt", "perf"},  {"classic", "int3"}, {"noplt", "int3"}};
+    for (const auto& [variant, backend] : runs) {
         CAPTURE(variant);
+        CAPTURE(backend);
         loop_victim v(variant);
-        child_process tool({triage_plt, std::to_string(v.pid), "--json", "--duration", "120000", "--object",
-                            "plt_loop_*", "-e", "strlen", "-e", "memset", "-e", "strchr", "-e", "malloc", "-e",
-                            "free", "--teardown-budget", "60000"},
-                           {.capture_stderr = true});
+        // int3 on -fno-plt stops the whole victim at each call: strlen alone there.
+        const bool stepped = variant == "noplt" && backend == "int3";
+        std::vector<std::string> argv{triage_plt, std::to_string(v.pid), "--json", "--duration", "120000", "--object",
+                                      "plt_loop_*", "--teardown-budget", "60000", "--backend", backend};
+        for (const char* f : {"strlen", "memset", "strchr", "malloc", "free"}) {
+            if (stepped && std::string_view{f} != "strlen") continue;
+            argv.insert(argv.end(), {"-e", f});
+        }
+        child_process tool(argv, {.capture_stderr = true});
         tool.wait_for_stderr("triage-plt: counting the calls at ");
         const auto tids = v.run();
         ::kill(tool.pid(), SIGINT);
         const auto doc = run_json(tool);
         CHECK(doc["interrupted"] == true);
-        CHECK(doc["backend"] == "perf");
+        CHECK(doc["backend"] == backend);
+        if (backend == "int3") CHECK(doc["target_stopped_ms"].get<double>() > 0);
+        if (backend == "int3") CHECK((doc["world_stops"].get<std::uint64_t>() > 0) == (variant == "noplt"));
         const auto calls = calls_by_function(doc);
         // A static executable calls only its ifuncs through stubs: malloc and free are direct calls.
-        const std::vector<std::string> functions = variant == "static"
+        const std::vector<std::string> functions = stepped ? std::vector<std::string>{"strlen"}
+                                                   : variant == "static"
                                                        ? std::vector<std::string>{"memset", "strchr", "strlen"}
                                                        : std::vector<std::string>{"free", "malloc", "memset", "strchr", "strlen"};
         for (const auto& function : functions) {
@@ -158,21 +152,24 @@ TEST_CASE("triage-plt --per-thread: each thread's own table, with its own counts
 }
 
 TEST_CASE("triage-plt: a target that exits during the window ends it, and the counts of its threads stand") {
-    loop_victim v("bindnow");
-    child_process tool({triage_plt, std::to_string(v.pid), "--json", "--duration", "120000", "--object", "plt_loop_*",
-                        "-e", "strlen", "--teardown-budget", "60000"},
-                       {.capture_stderr = true});
-    tool.wait_for_stderr("triage-plt: counting the calls at ");
-    const auto tids = v.run();
-    v.end();
-    const auto doc = run_json(tool);
-    CHECK(doc["target_exited"] == true);
-    CHECK(doc["interrupted"] == false);
-    const auto calls = calls_by_function(doc);
-    REQUIRE(calls.contains("strlen"));
-    for (const auto& [k, tid] : tids) {
-        CAPTURE(k);
-        CHECK(calls.at("strlen").at(tid) == static_cast<std::uint64_t>((k + 1) * 1000));
+    for (const std::string backend : {"perf", "int3"}) {
+        CAPTURE(backend);
+        loop_victim v("bindnow");
+        child_process tool({triage_plt, std::to_string(v.pid), "--json", "--duration", "120000", "--object", "plt_loop_*",
+                            "-e", "strlen", "--teardown-budget", "60000", "--backend", backend},
+                           {.capture_stderr = true});
+        tool.wait_for_stderr("triage-plt: counting the calls at ");
+        const auto tids = v.run();
+        v.end();
+        const auto doc = run_json(tool);
+        CHECK(doc["target_exited"] == true);
+        CHECK(doc["interrupted"] == false);
+        const auto calls = calls_by_function(doc);
+        REQUIRE(calls.contains("strlen"));
+        for (const auto& [k, tid] : tids) {
+            CAPTURE(k);
+            CHECK(calls.at("strlen").at(tid) == static_cast<std::uint64_t>((k + 1) * 1000));
+        }
     }
 }
 
@@ -202,11 +199,14 @@ TEST_CASE("triage-plt on the 26-thread Python service: the hot thread's calls, a
             CHECK(doc["threads"][0]["tid"] == doc["thread"]);
         }
         // Each way of ending, on the first interpreter only: closing every probe costs ~50 ms each (plt::teardown_cost).
-        for (int signal : {SIGINT, SIGTERM, SIGKILL}) {
+        for (const auto& [backend, signal] : std::vector<std::pair<std::string, int>>{
+                 {"perf", SIGINT}, {"perf", SIGTERM}, {"perf", SIGKILL},
+                 {"int3", SIGINT}, {"int3", SIGTERM}, {"int3", SIGKILL}}) {
             if (&python != &pythons.front()) break;
+            CAPTURE(backend);
             CAPTURE(signal);
             child_process tool({triage_plt, std::to_string(service.pid()), "-e", "memset@*python3*", "--json",
-                                "--duration", "120000", "--teardown-budget", "60000"},
+                                "--duration", "120000", "--teardown-budget", "60000", "--backend", backend},
                                {.capture_stderr = true});
             tool.wait_for_stderr("triage-plt: counting the calls at ");
             std::this_thread::sleep_for(std::chrono::milliseconds{200});
@@ -215,6 +215,10 @@ TEST_CASE("triage-plt on the 26-thread Python service: the hot thread's calls, a
                 auto status = tool.wait_for_exit(std::chrono::seconds{120});  // the kernel closes the probes first
                 REQUIRE(status);
                 CHECK(WIFSIGNALED(*status));
+                // int3: the guardian sees the tool gone, writes the bytes back and detaches.
+                for (int i = 0; i < 1000 && tracer_of(service.pid()) != 0; ++i)
+                    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+                CHECK(tracer_of(service.pid()) == 0);
             } else {
                 const auto doc = run_json(tool);
                 CHECK(doc["interrupted"] == true);
@@ -228,13 +232,113 @@ TEST_CASE("triage-plt on the 26-thread Python service: the hot thread's calls, a
     }
 }
 
+TEST_CASE("triage-plt --trace: each call with its arguments, typed by DWARF or by the pattern, and the window ends "
+          "after N") {
+    loop_victim v("classic");
+    child_process tool({triage_plt, std::to_string(v.pid), "--json", "--duration", "120000", "--object", "plt_loop_*",
+                        "-e", "strlen", "-e", "strchr(s,c)", "-e", "memset", "--trace", "40"},
+                       {.capture_stderr = true});
+    tool.wait_for_stderr("triage-plt: counting the calls at ");
+    v.run();
+    const auto doc = run_json(tool);
+    CHECK(doc["backend"] == "int3");
+    CHECK(doc["trace_full"] == true);
+    CHECK(doc["interrupted"] == false);
+    REQUIRE(doc["trace"].size() == 40);
+    std::map<std::string, int> seen;
+    for (const auto& c : doc["trace"]) {
+        const std::string call = c["call"];
+        CAPTURE(call);
+        const std::string function = c["function"];
+        ++seen[function];
+        CHECK(c["tid"].get<pid_t>() != v.pid);  // the workers make them
+        if (function == "strlen") {
+            CHECK(call == "strlen(\"a string of some length\")");
+            CHECK(c["types_from"] == "DWARF of plt_loop_classic");  // its own -g declares what it calls
+        } else if (function == "strchr") {
+            CHECK(call == "strchr(\"a string of some length\", 'g')");
+            CHECK(c["types_from"] == "-e");
+        } else {
+            REQUIRE(function == "memset");  // memset(buffer, i, 32): a stack address, the loop's i as an int, a size_t
+            CHECK(call.starts_with("memset(0x7f"));
+            CHECK(call.ends_with(", 32)"));
+        }
+    }
+    CHECK(seen.size() == 3);
+    CHECK(text_differences(v.pid).empty());
+
+    auto perf = triage::test_support::run_command({triage_plt, std::to_string(v.pid), "--trace", "5", "--backend", "perf"});
+    CHECK(perf.exit_code == 2);
+    CHECK(perf.err.find("--trace reads each call's arguments") != std::string::npos);
+    auto letter = triage::test_support::run_command({triage_plt, std::to_string(v.pid), "-e", "strchr(s,q)", "--trace", "5"});
+    CHECK(letter.exit_code == 1);
+    CHECK(letter.err.find("no argument format 'q'") != std::string::npos);
+}
+
+TEST_CASE("triage-plt --trace on the incident's interpreter: pyenv 2.7.18's enumerate() passes \"O|O:enumerate\" to "
+          "strchr through libpython's PLT") {
+    using namespace triage::testing;
+    const python_interpreter* python27 = nullptr;
+    const auto pythons = machine_interpreters();
+    for (const auto& p : pythons)
+        if (p.label == "pyenv 2.7.18") python27 = &p;
+    if (python27 == nullptr) {
+        MESSAGE("pyenv 2.7.18 is not on this machine");
+        return;
+    }
+    scratch_dir dir;
+    const std::string script = dir.path() + "/enumerate_loop.py";
+    {
+        std::ofstream out(script);
+        out << "items = list(range(10))\nopen(" << nlohmann::json(dir.path() + "/ready").dump()
+            << ", 'w').close()\nwhile True:\n    for i, x in enumerate(items):\n        pass\n";
+    }
+    python_process loop(*python27, {script});
+    REQUIRE(loop.wait_for_file(dir.path() + "/ready"));
+    for (const std::string pattern : {"strchr@libpython2.7*", "strchr(s,c)@libpython2.7*"}) {
+        CAPTURE(pattern);
+        child_process tool({triage_plt, std::to_string(loop.pid()), "-e", pattern, "--trace", "3", "--json"},
+                           {.capture_stderr = true});
+        const auto doc = run_json(tool);
+        REQUIRE(doc["trace"].size() == 3);
+        for (const auto& c : doc["trace"]) {
+            // With the pattern's letters, the int is shown as the character it holds; by DWARF, as an int.
+            CHECK(c["call"] == (pattern.find('(') != std::string::npos ? "strchr(\"O|O:enumerate\", ':')"
+                                                                       : "strchr(\"O|O:enumerate\", 58)"));
+            CHECK(c["caller"].get<std::string>().ends_with("libpython2.7.so.1.0"));
+        }
+        CHECK(text_differences(loop.pid()).empty());
+    }
+}
+
 TEST_CASE("triage-plt refuses what it cannot do in one line: the teardown budget, nothing to probe, usage errors") {
     loop_victim v("classic");
     auto over = triage::test_support::run_command(
-        {triage_plt, std::to_string(v.pid), "-e", "str*", "--teardown-budget", "0", "--duration", "10"});
+        {triage_plt, std::to_string(v.pid), "-e", "str*", "--teardown-budget", "0", "--duration", "10", "--backend", "perf"});
     CHECK(over.exit_code == 1);
     CHECK(over.err.find("the kernel removes uprobes one at a time") != std::string::npos);
     CHECK(over.err.find("--hot") != std::string::npos);
+    CHECK(text_differences(v.pid).empty());
+    // Left to choose, it counts with int3 breakpoints instead, and says why.
+    auto fallback = triage::test_support::run_command(
+        {triage_plt, std::to_string(v.pid), "-e", "str*", "--teardown-budget", "0", "--duration", "10"});
+    CHECK(fallback.exit_code == 0);
+    CHECK(fallback.out.find("backend: int3") != std::string::npos);
+    CHECK(fallback.out.find("uprobes not used: the kernel removes uprobes one at a time") != std::string::npos);
+    CHECK(text_differences(v.pid).empty());
+    // Without CAP_PERFMON and CAP_SYS_ADMIN (uprobes need one of them), ptrace is still allowed: int3, and why.
+    auto unprivileged = triage::test_support::run_command(
+        {"setpriv", "--inh-caps=-perfmon,-sys_admin", "--bounding-set=-perfmon,-sys_admin", "--", triage_plt,
+         std::to_string(v.pid), "-e", "strlen", "--duration", "10"});
+    CAPTURE(unprivileged.err);
+    CHECK(unprivileged.exit_code == 0);
+    CHECK(unprivileged.out.find("backend: int3") != std::string::npos);
+    CHECK(unprivileged.out.find("uprobes cannot be used: permission denied") != std::string::npos);
+    auto forced = triage::test_support::run_command(
+        {"setpriv", "--inh-caps=-perfmon,-sys_admin", "--bounding-set=-perfmon,-sys_admin", "--", triage_plt,
+         std::to_string(v.pid), "-e", "strlen", "--duration", "10", "--backend", "perf"});
+    CHECK(forced.exit_code == 1);
+    CHECK(forced.err.find("permission denied") != std::string::npos);
     CHECK(text_differences(v.pid).empty());
 
     auto nothing = triage::test_support::run_command({triage_plt, std::to_string(v.pid), "-e", "no_such_function_here"});
@@ -242,7 +346,8 @@ TEST_CASE("triage-plt refuses what it cannot do in one line: the teardown budget
     CHECK(nothing.err.find("no call site matches") != std::string::npos);
 
     for (const auto& args : std::vector<std::vector<std::string>>{
-             {}, {"--hot", "--tid", "5", "1"}, {"1", "--duration", "0"}, {"1", "--bogus"}, {"0x10"}}) {
+             {}, {"--hot", "--tid", "5", "1"}, {"1", "--duration", "0"}, {"1", "--bogus"}, {"0x10"},
+             {"1", "--backend", "uprobe"}}) {
         std::vector<std::string> argv{triage_plt};
         argv.insert(argv.end(), args.begin(), args.end());
         auto r = triage::test_support::run_command(argv);

@@ -44,34 +44,10 @@
 #include <vector>
 
 #include "triage/base/result.hpp"
+#include "triage/elf/argument_kind.hpp"
 #include "triage/elf/dwarf_file.hpp"
 
 namespace triage::elf {
-
-enum class argument_kind : std::uint8_t {
-    signed_integer,
-    unsigned_integer,
-    boolean,
-    character,
-    floating,
-    c_string,  // a pointer to a one-byte character type
-    pointer,
-    other,
-};
-
-[[nodiscard]] constexpr std::string_view to_string(argument_kind k) noexcept {
-    switch (k) {
-    case argument_kind::signed_integer: return "signed";
-    case argument_kind::unsigned_integer: return "unsigned";
-    case argument_kind::boolean: return "bool";
-    case argument_kind::character: return "char";
-    case argument_kind::floating: return "float";
-    case argument_kind::c_string: return "string";
-    case argument_kind::pointer: return "pointer";
-    case argument_kind::other: return "other";
-    }
-    return "other";
-}
 
 struct parameter {
     std::string name;  // empty when the DWARF has none (a declaration)

@@ -6,7 +6,9 @@
 // `place_probe(mem, objects, caller, caller_file, site)`:
 //  - a site with a stub: the stub's file offset in the caller's file
 //    (through the caller's readable_path, the very inode it mapped);
-//    counts the calls this object makes through it;
+//    counts the calls this object makes through it; `slot` is the GOT
+//    slot the stub jumps through, in the process (what an int3 backend
+//    emulates the jump with);
 //  - a got_only site: reads the slot from the target (memory source `mem`),
 //    finds the mapped object holding that address and the file offset there;
 //    `at_function` is true, and the count is then every call of that
@@ -41,6 +43,7 @@ struct placed_probe {
     std::string object;                 // the path of the object probed (as the process maps it)
     bool at_function = false;           // counted at the function, for every caller (a got_only site)
     std::uint64_t runtime_address = 0;  // where the probed instruction is in the process
+    std::uint64_t slot = 0;  // a stub: the GOT slot it jumps through, in the process; 0 at a function
 };
 
 template <memory::memory_source M>
@@ -51,7 +54,8 @@ template <memory::memory_source M>
     if (site.kind != stub_kind::got_only) {
         auto offset = file_offset(caller_file.load_segments(), site.stub);
         if (!offset) return fail(errc::not_found, where, "its stub lies in no loaded segment of the file");
-        return placed_probe{{caller.readable_path, *offset}, caller.path, false, site.stub + caller.load_bias};
+        return placed_probe{{caller.readable_path, *offset}, caller.path, false, site.stub + caller.load_bias,
+                            site.got + caller.load_bias};
     }
     const std::uint64_t slot = site.got + caller.load_bias;
     const auto target = TRIAGE_TRY(memory::read_object<std::uint64_t>(mem, slot));

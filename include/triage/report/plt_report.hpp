@@ -22,18 +22,42 @@
 // divided by their calls: an upper bound of what one counted call costs
 // the target (it includes their system calls), given when there were calls
 // enough to measure (1000).
-// Backend: perf uprobes, the only one so far; `backend_reason` says why
-// (and an error says what is missing when it cannot be used).
+// Backends (`backend`; the report's `backend` and `backend_reason` say
+// which was used and why):
+//  - `perf`: uprobes through perf_event_open (plt/uprobe_counter.hpp): the
+//    target is never stopped and never written by us; the kernel removes
+//    the probes when they are closed or we die. Step 3 above.
+//  - `int3`: breakpoints written into the target's text by a guardian
+//    process that holds a ptrace session (plt/int3_guardian.hpp): needs only
+//    ptrace permission; stops each thread at each hit (`target_stopped`,
+//    and `world_stops` for calls counted at a function: -fno-plt); its
+//    teardown is quick whatever the number of probes and threads. With
+//    `hot`/`tid` every thread still traps; only the chosen one is counted.
+//  - `automatic` (the default): perf when the kernel lets us open uprobes and
+//    their removal fits `teardown_budget`; otherwise int3, and the reason
+//    says what perf lacked. With `trace`, int3 (perf cannot read them).
+// Tracing (`trace` > 0; int3): the arguments of the first `trace` calls of
+// the counted threads, read while the thread is stopped at the call, and
+// written as C would (plt/call_arguments.hpp). How to print each argument:
+// a pattern of `filter.functions` that says so (`strchr(s,c)`); else the
+// DWARF prototype of the function (elf/function_prototypes.hpp) from the
+// probed object (a caller's debug info declares what it calls) or its
+// separate debug file (/usr/lib/debug/.build-id/); else the six integer
+// argument registers in hex. `types_from` says which.
 // Errors: proc_dir / read_maps errors (no_such_process, permission_denied);
 // uprobe_counter's (unsupported: no uprobes; permission_denied;
+// already_traced with int3: another tracer, named;
 // limit_exceeded: too many probes × threads for the open-file limit or for
 // the teardown budget, the hint says how many and what to narrow); errc::not_found when the filter selects no call
 // site (the message lists what was skipped).
-// Thread-safe: yes. Signal-safe: no. Target process: never stopped and
-// never written by us; the kernel places a breakpoint on every probed
+// Thread-safe: yes. Signal-safe: no. Target process, perf: never stopped
+// and never written by us; the kernel places a breakpoint on every probed
 // instruction while the counter is open (from opening the probes to the
 // report's return: `setup` then the window), and removes them when it
-// closes or our process dies, SIGKILL included.
+// closes or our process dies, SIGKILL included. int3: the guardian process
+// writes the breakpoints when the window opens and the original bytes back
+// when it closes, when we exit or die (SIGKILL included), or when it is
+// sent SIGTERM; each thread stops at each hit.
 //
 //   auto r = TRIAGE_TRY(triage::report::count_library_calls(pid, {.filter = {.functions = {"str*"}}}));
 //   for (const auto& f : r.functions) fmt::print("{} {}\n", f.function, f.calls);
@@ -56,7 +80,10 @@
 
 namespace triage::report {
 
+enum class plt_backend : std::uint8_t { automatic, perf, int3 };
+
 struct plt_options {
+    plt_backend backend = plt_backend::automatic;
     std::chrono::milliseconds duration{1000};  // the counted window
     plt::call_filter filter;
     std::optional<pid_t> tid;                   // count only this thread
@@ -66,6 +93,10 @@ struct plt_options {
     std::function<bool()> stop_requested;       // true: end the window now
     // Refuse when removing the probes afterwards would take longer (see plt::teardown_cost).
     std::chrono::milliseconds teardown_budget{5000};
+    // Trace the first `trace` calls (0: none): arguments read at each call
+    // (int3 backend), C strings up to `max_string` bytes; the window ends then.
+    std::size_t trace = 0;
+    std::size_t max_string = 64;
     // Called as the window begins: how many call sites and threads are counted.
     std::function<void(std::size_t probes, std::size_t threads)> started;
 };
@@ -94,6 +125,16 @@ struct plt_thread {
     bool added_late = false;  // started during the window: counted from when it was found
 };
 
+// One traced call.
+struct plt_call {
+    pid_t tid = 0;
+    std::chrono::nanoseconds at{0};  // since the window opened
+    std::string function;
+    std::string caller;      // the calling object's path; empty: counted at the function
+    std::string call;        // as C writes it: strchr("O|O:enumerate", ':')
+    std::string types_from;  // where the argument types came from; empty: unknown (registers in hex)
+};
+
 struct plt_report {
     pid_t pid = 0;
     std::string command;
@@ -105,6 +146,9 @@ struct plt_report {
     std::chrono::nanoseconds window{0};  // counted, as it happened
     std::chrono::nanoseconds teardown_estimate{0};  // measured cost of closing one probe × probes × threads
     std::chrono::nanoseconds teardown{0};  // closing the probes: the target ran them until then
+    std::chrono::nanoseconds target_stopped{0};  // int3: the threads' stops, summed (perf: never stopped)
+    std::uint64_t world_stops = 0;               // int3: hits stepped with the whole process stopped
+    std::size_t children_cleaned = 0;            // int3: forked children whose copy of the breakpoints was removed
     bool interrupted = false;            // stop_requested ended the window
     bool target_exited = false;          // the process exited during the window, which ended then
     std::size_t probes = 0;
@@ -114,6 +158,8 @@ struct plt_report {
     std::vector<plt_thread> threads;      // every counted thread, most calls first
     std::uint64_t total_calls = 0;
     std::optional<double> kernel_ns_per_call;
+    std::vector<plt_call> trace;  // with options.trace: the calls traced, in order
+    bool trace_full = false;      // options.trace calls were traced, which ended the window
 };
 
 [[nodiscard]] TRIAGE_DECL result<plt_report> count_library_calls(pid_t pid, const plt_options& options = {});

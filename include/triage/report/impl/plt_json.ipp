@@ -29,6 +29,9 @@ namespace triage::report {
     doc["window_ms"] = duration<double, std::milli>(report.window).count();
     doc["teardown_ms"] = duration<double, std::milli>(report.teardown).count();
     doc["teardown_estimate_ms"] = duration<double, std::milli>(report.teardown_estimate).count();
+    doc["target_stopped_ms"] = duration<double, std::milli>(report.target_stopped).count();
+    doc["world_stops"] = report.world_stops;
+    doc["children_cleaned"] = report.children_cleaned;
     doc["interrupted"] = report.interrupted;
     doc["target_exited"] = report.target_exited;
     doc["probes"] = report.probes;
@@ -72,6 +75,17 @@ namespace triage::report {
                            {"reason", s.reason}});
     }
     doc["skipped"] = std::move(skipped);
+    json trace = json::array();
+    for (const auto& c : report.trace) {
+        trace.push_back({{"tid", c.tid},
+                         {"at_ms", duration<double, std::milli>(c.at).count()},
+                         {"function", c.function},
+                         {"caller", c.caller.empty() ? json(nullptr) : json(c.caller)},
+                         {"call", c.call},
+                         {"types_from", c.types_from.empty() ? json(nullptr) : json(c.types_from)}});
+    }
+    doc["trace"] = std::move(trace);
+    doc["trace_full"] = report.trace_full;
     return doc;
 }
 

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include <fmt/core.h>
@@ -67,10 +69,24 @@ struct row {
         if (late > 0) out += fmt::format(", {} of them started during the window (counted from when found)", late);
         out += "\n";
     }
-    out += fmt::format("backend: perf ({})\n{} call sites in {} objects: placed in {:.1f} ms, removed in {:.2f} s after "
-                       "the window; the target was never stopped\n\n",
-                       report.backend_reason, report.probes, report.objects_searched,
-                       duration<double, std::milli>(report.setup).count(), duration<double>(report.teardown).count());
+    if (report.backend == "int3") {
+        out += fmt::format("backend: int3 ({})\n{} call sites in {} objects: breakpoints placed in {:.1f} ms, removed "
+                           "{:.1f} ms after the window; the threads were stopped {:.1f} ms in all, at each hit",
+                           report.backend_reason, report.probes, report.objects_searched,
+                           duration<double, std::milli>(report.setup).count(),
+                           duration<double, std::milli>(report.teardown).count(),
+                           duration<double, std::milli>(report.target_stopped).count());
+        if (report.world_stops > 0)
+            out += fmt::format(" ({} whole-process stops to step over a function's first instruction)", report.world_stops);
+        if (report.children_cleaned > 0)
+            out += fmt::format("; {} forked children had the breakpoints removed from their copy", report.children_cleaned);
+        out += "\n\n";
+    } else {
+        out += fmt::format("backend: perf ({})\n{} call sites in {} objects: placed in {:.1f} ms, removed in {:.2f} s "
+                           "after the window; the target was never stopped\n\n",
+                           report.backend_reason, report.probes, report.objects_searched,
+                           duration<double, std::milli>(report.setup).count(), duration<double>(report.teardown).count());
+    }
 
     std::vector<row> rows;
     for (const auto& f : report.functions) rows.push_back({&f, f.calls});
@@ -80,6 +96,19 @@ struct row {
         out += fmt::format("; at most {:.1f} µs of kernel time per counted call", *report.kernel_ns_per_call / 1000);
     }
     out += "\n";
+    if (!report.trace.empty()) {
+        out += fmt::format("\ncalls traced: {}{}\n", report.trace.size(),
+                           report.trace_full ? " (as many as asked for: the window ended there)" : "");
+        std::map<std::string, std::string> types;  // function → where its argument types came from
+        for (const auto& c : report.trace) types.emplace(c.function, c.types_from.empty() ? "unknown (registers in hex)" : c.types_from);
+        out += "argument types:";
+        for (const auto& [function, from] : types) out += fmt::format(" {}: {};", escape_controls(function), escape_controls(from));
+        out.back() = '\n';
+        for (const auto& c : report.trace) {
+            out += fmt::format("  {:>10.3f} ms  {:>8}  {}  from {}\n", duration<double, std::milli>(c.at).count(), c.tid, c.call,
+                               c.caller.empty() ? std::string{"any caller"} : escape_controls(plt::detail::file_name(c.caller)));
+        }
+    }
 
     out += "\nthreads, most calls first:\n";
     for (const auto& t : report.threads) {
