@@ -252,6 +252,7 @@ TEST_CASE("triage-plt --trace: each call with its arguments, typed by DWARF or b
         const std::string function = c["function"];
         ++seen[function];
         CHECK(c["tid"].get<pid_t>() != v.pid);  // the workers make them
+        CHECK(c["called_from"].get<std::string>().starts_with("worker+0x"));  // the victim's loop
         if (function == "strlen") {
             CHECK(call == "strlen(\"a string of some length\")");
             CHECK(c["types_from"] == "DWARF of plt_loop_classic");  // its own -g declares what it calls
@@ -306,6 +307,9 @@ TEST_CASE("triage-plt --trace on the incident's interpreter: pyenv 2.7.18's enum
             CHECK(c["call"] == (pattern.find('(') != std::string::npos ? "strchr(\"O|O:enumerate\", ':')"
                                                                        : "strchr(\"O|O:enumerate\", 58)"));
             CHECK(c["caller"].get<std::string>().ends_with("libpython2.7.so.1.0"));
+            // As gdb's backtrace at a breakpoint on strchr shows: called from vgetargskeywords (PyArg_ParseTupleAndKeywords).
+            CHECK(c["called_from"].get<std::string>().starts_with("vgetargskeywords+0x"));
+            CHECK(c["called_from"].get<std::string>().ends_with(" in libpython2.7.so.1.0"));
         }
         CHECK(text_differences(loop.pid()).empty());
     }

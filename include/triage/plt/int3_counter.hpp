@@ -106,6 +106,7 @@ struct traced_call {
     std::size_t probe = 0;                 // index into the breakpoints given
     std::chrono::nanoseconds at{0};        // since the window opened
     std::array<std::uint64_t, 6> args{};  // rdi, rsi, rdx, rcx, r8, r9
+    std::uint64_t return_address = 0;     // the word at rsp: where the call returns to (0: unreadable)
     // The strings read at the hit, without their NUL (max_string + 1 bytes: longer than that);
     // nullopt: not asked for, or unreadable.
     std::array<std::optional<std::string>, 6> strings{};

@@ -43,7 +43,9 @@
 // DWARF prototype of the function (elf/function_prototypes.hpp) from the
 // probed object (a caller's debug info declares what it calls) or its
 // separate debug file (/usr/lib/debug/.build-id/); else the six integer
-// argument registers in hex. `types_from` says which.
+// argument registers in hex. `types_from` says which. `called_from` is the
+// function holding the call's return address (the word at rsp at the hit),
+// from the calling object's symbol table, else OBJECT+offset.
 // Errors: proc_dir / read_maps errors (no_such_process, permission_denied);
 // uprobe_counter's (unsupported: no uprobes; permission_denied;
 // already_traced with int3: another tracer, named;
@@ -132,6 +134,7 @@ struct plt_call {
     std::string function;
     std::string caller;      // the calling object's path; empty: counted at the function
     std::string call;        // as C writes it: strchr("O|O:enumerate", ':')
+    std::string called_from;  // the function the call returns to: "vgetargskeywords+0x62 in libpython2.7.so.1.0"
     std::string types_from;  // where the argument types came from; empty: unknown (registers in hex)
 };
 

@@ -314,6 +314,10 @@ private:
         call.probe = hit;
         call.at = clock::now() - opened_;
         call.args = {regs.rdi, regs.rsi, regs.rdx, regs.rcx, regs.r8, regs.r9};
+        // At a call's first instruction (a stub, or the function's entry) the return address is at rsp.
+        if (::pread(mem_, &call.return_address, sizeof call.return_address, static_cast<off_t>(regs.rsp)) !=
+            sizeof call.return_address)
+            call.return_address = 0;
         const int3_trace& t = *options_.trace;
         const std::uint8_t strings = hit < t.strings.size() ? t.strings[hit] : 0;
         for (std::size_t i = 0; i < call.args.size(); ++i) {

@@ -105,6 +105,7 @@ inline void write_counts(record_writer& w, const int3_counts& c) {
         w.u64(t.probe);
         w.u64(static_cast<std::uint64_t>(t.at.count()));
         for (std::uint64_t a : t.args) w.u64(a);
+        w.u64(t.return_address);
         for (const auto& s : t.strings) {
             w.u64(s ? 1U : 0U);
             if (s) w.text(*s);
@@ -140,6 +141,7 @@ inline int3_counts read_counts(record_reader& r) {
         t.probe = r.u64();
         t.at = std::chrono::nanoseconds{static_cast<std::int64_t>(r.u64())};
         for (std::uint64_t& a : t.args) a = r.u64();
+        t.return_address = r.u64();
         for (auto& s : t.strings)
             if (r.u64() != 0) s = r.text();
         c.traced.push_back(std::move(t));

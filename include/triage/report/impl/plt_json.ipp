@@ -82,6 +82,7 @@ namespace triage::report {
                          {"function", c.function},
                          {"caller", c.caller.empty() ? json(nullptr) : json(c.caller)},
                          {"call", c.call},
+                         {"called_from", c.called_from.empty() ? json(nullptr) : json(c.called_from)},
                          {"types_from", c.types_from.empty() ? json(nullptr) : json(c.types_from)}});
     }
     doc["trace"] = std::move(trace);

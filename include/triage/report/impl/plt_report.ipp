@@ -174,6 +174,33 @@ inline void fill_counts(plt_report& report, plt::probe_plan& plan, const plt_cou
     return out;
 }
 
+// "function+0xoff in OBJECT" for a code address of the process, else "OBJECT+0xoff", else "".
+class code_symbolizer {
+public:
+    explicit code_symbolizer(const std::vector<elf::mapped_object>& objects) : objects_{objects} {}
+    [[nodiscard]] std::string describe(std::uint64_t address) {
+        for (const elf::mapped_object& o : objects_) {
+            if (!o.contains(address) || !o.executable()) continue;
+            const std::string name{plt::detail::file_name(o.path)};
+            auto [it, added] = files_.try_emplace(o.path);
+            if (added) {
+                if (auto file = elf::open_mapped(o)) it->second.emplace(std::move(*file));
+            }
+            const std::uint64_t file_address = address - o.load_bias;
+            if (it->second) {
+                if (auto s = it->second->symbol_at(file_address))
+                    return fmt::format("{}+{:#x} in {}", s->name, file_address - s->value, name);
+            }
+            return fmt::format("{}+{:#x}", name, file_address);
+        }
+        return {};
+    }
+
+private:
+    const std::vector<elf::mapped_object>& objects_;
+    std::map<std::string, std::optional<elf::file>> files_;
+};
+
 // The perf backend: steps 3 and 4 with uprobes.
 inline result<plt_counts> count_with_uprobes(plt_report& report, std::vector<plt::probe_point> points,
                                              const plt_options& options, const procfs::proc_dir& dir,
@@ -219,7 +246,8 @@ inline result<plt_counts> count_with_uprobes(plt_report& report, std::vector<plt
 
 // The int3 backend: the same window, served by a guardian process.
 inline result<plt_counts> count_with_breakpoints(plt_report& report, const plt::probe_plan& plan,
-                                                 const std::vector<plt::function_spec>& specs, const plt_options& options,
+                                                 const std::vector<plt::function_spec>& specs,
+                                                 const std::vector<elf::mapped_object>& objects, const plt_options& options,
                                                  const procfs::proc_dir& dir, procfs::cpu_sample& before,
                                                  procfs::cpu_sample& after) {
     using clock = std::chrono::steady_clock;
@@ -257,11 +285,15 @@ inline result<plt_counts> count_with_breakpoints(plt_report& report, const plt::
     report.world_stops = counts.world_stops;
     report.children_cleaned = counts.children_cleaned;
     report.trace_full = counts.trace_full;
+    code_symbolizer symbolizer{objects};
     for (const plt::traced_call& call : counts.traced) {
         const auto& probe = plan.probes[call.probe];
         const auto& signature = signatures[call.probe];
+        // The return address is just past the call instruction: look up the byte before it.
+        std::string from = call.return_address == 0 ? std::string{} : symbolizer.describe(call.return_address - 1);
         report.trace.push_back({call.tid, call.at, probe.function, probe.caller,
-                                plt::format_call(probe.function, signature, call, options.max_string), signature.source});
+                                plt::format_call(probe.function, signature, call, options.max_string), std::move(from),
+                                signature.source});
     }
     plt_counts out;
     out.calls = std::move(counts.calls);
@@ -364,7 +396,7 @@ inline result<plt_counts> count_with_breakpoints(plt_report& report, const plt::
     } else {
         report.backend = "int3";
         if (report.backend_reason.empty()) report.backend_reason = int3_reason + " (asked for)";
-        counts = TRIAGE_TRY(detail::count_with_breakpoints(report, plan, specs, options, dir, before, after));
+        counts = TRIAGE_TRY(detail::count_with_breakpoints(report, plan, specs, objects, options, dir, before, after));
     }
     detail::fill_counts(report, plan, counts, before, after);
     return report;

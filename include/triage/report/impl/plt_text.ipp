@@ -105,8 +105,11 @@ struct row {
         for (const auto& [function, from] : types) out += fmt::format(" {}: {};", escape_controls(function), escape_controls(from));
         out.back() = '\n';
         for (const auto& c : report.trace) {
+            const std::string from = !c.called_from.empty() ? c.called_from
+                                     : c.caller.empty()        ? std::string{"?"}
+                                                               : std::string{plt::detail::file_name(c.caller)};
             out += fmt::format("  {:>10.3f} ms  {:>8}  {}  from {}\n", duration<double, std::milli>(c.at).count(), c.tid, c.call,
-                               c.caller.empty() ? std::string{"any caller"} : escape_controls(plt::detail::file_name(c.caller)));
+                               escape_controls(from));
         }
     }
 
