@@ -54,9 +54,9 @@ step "6. Which library functions does the hot thread call? (kernel uprobes: neve
      "triage-plt $service_pid --hot -e 'mem*' -e 'str*' --object '*python3*' --duration 500"
 "$build/examples/triage-plt" "$service_pid" --hot -e 'mem*' -e 'str*' --object '*python3*' --duration 500
 
-step "6b. With which arguments? (int3 breakpoints from a guardian process: 3 calls, each read while it is stopped)" \
-     "triage-plt $service_pid --hot -e 'memset@*python3*' --trace 3"
-"$build/examples/triage-plt" "$service_pid" --hot -e 'memset@*python3*' --trace 3
+step "6b. With which arguments? (int3 breakpoints from a guardian process: 4 calls, each read while it is stopped)" \
+     "triage-plt $service_pid --hot -e 'memcpy(x,s,z)@*python3*' --trace 4"
+"$build/examples/triage-plt" "$service_pid" --hot -e 'memcpy(x,s,z)@*python3*' --trace 4
 
 step "7. All of it in one command, one stop, ending in a verdict to paste" \
      "triage-hotloop $service_pid --core $work/hotloop.core"

@@ -22,7 +22,8 @@ def normalise_sn(sn):
 
 
 def anchor_matches(prefix, sn):
-    return sn.startswith(prefix)
+    # Serial numbers are compared as the devices send them: ASCII bytes.
+    return sn.encode("ascii").startswith(prefix.encode("ascii"))
 
 
 def next_candidate(index, size):
