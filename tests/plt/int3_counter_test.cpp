@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -255,4 +256,27 @@ TEST_CASE("a target that execs while breakpoints are in: the window ends, nothin
     CHECK(text_differences(pid).empty());
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
+}
+
+TEST_CASE("an exception thrown while the breakpoints are in: every byte goes back before it leaves count_int3_hits") {
+    loop_victim v("classic");
+    const auto p = plan_for(v.pid, v.program);
+    const auto before = words_at(v.pid, p.breakpoints);
+    {
+        auto session = triage::ptrace::session::attach(v.pid);
+        REQUIRE(session);
+        auto text = triage::plt::open_text_writer(v.pid);
+        REQUIRE(text);
+        CHECK_THROWS_AS((void)triage::plt::count_int3_hits(*session, text->get(), p.breakpoints,
+                                                           {.started = [&](std::size_t) {
+                                                               REQUIRE(::kill(v.pid, SIGUSR1) == 0);  // calls are being made
+                                                               std::this_thread::sleep_for(std::chrono::milliseconds{20});
+                                                               throw std::runtime_error("a callback failed");
+                                                           }}),
+                        std::runtime_error);
+        CHECK(words_at(v.pid, p.breakpoints) == before);
+    }  // released
+    REQUIRE(wait_for(v.dir + "/done", 120));  // every thread made all its calls, untraced
+    const std::string state = v.state();
+    CHECK((state == "S" || state == "R"));
 }

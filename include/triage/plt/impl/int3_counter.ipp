@@ -58,6 +58,19 @@ public:
     // The whole window; `failure` says why it could not open (nothing written then).
     result<void> run() {
         TRIAGE_TRY(insert_all());
+        // From here the bytes are in: whatever is thrown (an allocation failing, a callback), they go back first.
+        try {
+            serve_window();
+        } catch (...) {
+            close_window();
+            throw;
+        }
+        return {};
+    }
+
+private:
+    // Resumes the threads and serves their hits until the window ends, then closes it.
+    void serve_window() {
         for (const ptrace::traced_thread& t : run_.threads()) {
             int3_task& task = tasks_[t.tid];
             task.t = t;
@@ -98,10 +111,8 @@ public:
         out_.target_exited = alive_threads() == 0;
         out_.window = clock::now() - opened;
         close_window();
-        return {};
     }
 
-private:
     [[nodiscard]] std::size_t alive_threads() const {
         return static_cast<std::size_t>(std::ranges::count_if(tasks_, [](const auto& e) { return !e.second.guest && !e.second.exited; }));
     }

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -203,7 +204,14 @@ inline result<int3_counts> guarded_count(pid_t pid, const std::vector<breakpoint
         w.u64(threads);
         (void)w.send(tool, guardian_record::started);
     };
-    const result<int3_counts> out = guarded_count(pid, breakpoints, options, attach);
+    // Nothing may leave this function: an exception would carry the forked guardian back into the tool's code.
+    result<int3_counts> out = fail(errc::system, "counting in the guardian process", "an exception ended it");
+    try {
+        out = guarded_count(pid, breakpoints, options, attach);
+    } catch (const std::exception& e) {
+        out = fail(errc::system, "counting in the guardian process", e.what());
+    } catch (...) {
+    }
     if (out) {
         record_writer w;
         write_counts(w, *out);
