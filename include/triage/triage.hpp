@@ -66,6 +66,8 @@
 #include "triage/cpython/thread_names.hpp"
 #include "triage/cpython/version.hpp"
 #include "triage/elf/build_id.hpp"
+#include "triage/elf/debug_file_locator.hpp"
+#include "triage/elf/debuginfod_fetch.hpp"
 #include "triage/elf/debuglink.hpp"
 #include "triage/elf/argument_kind.hpp"
 #include "triage/elf/dwarf_file.hpp"

@@ -107,31 +107,6 @@ struct core_file_options {
     std::vector<std::pair<std::string, std::string>> substitutes;  // {path in the core, local path}
 };
 
-namespace detail {
-// Bytes of an ELF image read through `read(offset, into) -> bytes read`:
-// the GNU build-id of its PT_NOTE segments (bounded: 64 program headers
-// past which we stop looking, notes up to 64 KiB).
-template <class Read>
-[[nodiscard]] std::vector<std::byte> image_build_id(Read&& read) {
-    Elf64_Ehdr eh;
-    if (read(0, std::as_writable_bytes(std::span{&eh, 1})) != sizeof eh) return {};
-    if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-        eh.e_phentsize != sizeof(Elf64_Phdr))
-        return {};
-    for (unsigned i = 0; i < std::min<unsigned>(eh.e_phnum, 64); ++i) {
-        Elf64_Phdr ph;
-        if (read(eh.e_phoff + i * sizeof ph, std::as_writable_bytes(std::span{&ph, 1})) != sizeof ph) return {};
-        if (ph.p_type != PT_NOTE || ph.p_filesz == 0 || ph.p_filesz > 65536) continue;
-        std::vector<std::byte> bytes(ph.p_filesz);
-        std::size_t got = read(ph.p_offset, bytes);
-        auto notes = elf::parse_notes(std::span{bytes}.first(got), ph.p_align == 8 ? 8 : 4);
-        if (!notes) continue;
-        if (auto id = elf::find_build_id(*notes)) return {id->begin(), id->end()};
-    }
-    return {};
-}
-} // namespace detail
-
 class core_file {
 public:
     [[nodiscard]] static result<core_file> open(const std::string& path, core_file_options options = {}) {
@@ -339,7 +314,7 @@ private:
         std::vector<std::byte> in_core;
         for (const mapped_file& other : notes_.files) {
             if (other.path != f.path || other.offset != 0) continue;
-            in_core = detail::image_build_id([&](std::uint64_t offset, std::span<std::byte> into) -> std::size_t {
+            in_core = elf::build_id_in_image([&](std::uint64_t offset, std::span<std::byte> into) -> std::size_t {
                 if (offset > other.end - other.start || into.size() > other.end - other.start - offset) return 0;
                 return read_held(other.start + offset, into);
             });

@@ -13,7 +13,7 @@ namespace triage::cpython::detail::core_target {
 [[nodiscard]] TRIAGE_DECL std::vector<std::byte> held_build_id(const coredump::core_file& held, const std::string& path) {
     for (const coredump::mapped_file& f : held.mapped_files()) {
         if (f.path != path || f.offset != 0) continue;
-        return coredump::detail::image_build_id([&](std::uint64_t offset, std::span<std::byte> into) -> std::size_t {
+        return elf::build_id_in_image([&](std::uint64_t offset, std::span<std::byte> into) -> std::size_t {
             if (offset > f.end - f.start || into.size() > f.end - f.start - offset) return 0;
             auto n = held.read(f.start + offset, into);
             return n ? *n : 0;
