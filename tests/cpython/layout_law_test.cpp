@@ -568,6 +568,16 @@ void check_kinds(const layout& l, const interpreter_files& python, const elf::dw
                 CHECK_MESSAGE(*e >= l.interpreter_frame.first_shim_owner, who << shim_owner << " would not be skipped");
             }
         }
+        // The walker reads owner and (3.11) is_entry as one byte each
+        // (python_frame::entry comes from them).
+        auto one_byte = [&](const char* member) {
+            auto m = dwarf.member("struct _PyInterpreterFrame", member);
+            REQUIRE_MESSAGE(m.has_value(), who << "has no _PyInterpreterFrame." << member);
+            CHECK_MESSAGE(m->byte_size == 1, who << "_PyInterpreterFrame." << member << " is " << m->byte_size
+                                                 << " bytes, not one");
+        };
+        one_byte("owner");
+        if (has(l.interpreter_frame.is_entry)) one_byte("is_entry");
     }
     // Py_UNICODE width of a 2.7 build: the exported functions say it too.
     if (python.major == 2) {

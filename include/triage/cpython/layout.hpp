@@ -169,14 +169,17 @@ struct interpreter_frame_layout {
     byte_offset code;          // f_code (3.11, 3.12) / f_executable (3.13+; check it is a code object;
                                // 3.14+: a _PyStackRef, whose low bits are tags)
     byte_offset instr;         // prev_instr (3.11, 3.12: last started) / instr_ptr (3.13+: current)
-    byte_offset is_entry;      // is_entry (3.11 only: first frame of a C-level eval call; a real frame)
+    byte_offset is_entry;      // is_entry (3.11 only, a bool: the first frame one C call of the eval loop
+                               // runs; a real frame; 3.12+ tell it by the shim after it instead)
     byte_offset owner;         // owner (char)
     byte_offset localsplus;    // localsplus
     std::uint8_t owned_by_generator;  // owner value of a generator's or coroutine's frame
     std::uint8_t first_shim_owner;    // owner values from this one up are shims to skip, frames that run
                                       // no Python code: FRAME_OWNED_BY_CSTACK (3.12, 3.13: 3), then
                                       // FRAME_OWNED_BY_INTERPRETER (3.14+: 3; 3.14 has CSTACK = 4 too);
-                                      // 0xFF: none
+                                      // 0xFF: none. The eval loop pushes one on the C stack per call
+                                      // (3.12, 3.13: CSTACK; 3.14, 3.15: INTERPRETER): the Python frame
+                                      // whose `previous` it is is that call's entry frame
     std::uint8_t executable_tag_bits; // low bits of `code` that tag a _PyStackRef and are not part of
                                       // the pointer (3.14+: Py_TAG_BITS, 3); 0 before
 

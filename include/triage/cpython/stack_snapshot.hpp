@@ -43,6 +43,23 @@ struct python_frame {
     std::int64_t instruction = -1;  // what the line table is asked about: f_lasti (bytes, ≤3.9),
                                     // else the instruction's index in 2-byte code units; -1: not started
     std::uint32_t flags = 0;    // co_flags (generator, coroutine...)
+    // An entry frame: the first (outermost) Python frame that one C call of
+    // the evaluation loop runs (_PyEval_EvalFrameDefault; PyEval_EvalFrameEx
+    // on 2.7), so that a native stack shows one eval-loop frame per entry
+    // frame, and each eval-loop frame runs its entry frame and the frames
+    // inner to it up to the next entry frame. Per version:
+    //  - 2.7, 3.6–3.10: every frame (each Python call is its own C call of
+    //    the loop, generators and coroutines resumed by send/next too);
+    //  - 3.11: the frame's is_entry flag (Python-to-Python calls run inline
+    //    in the caller's C call and are not entry frames);
+    //  - 3.12+: a frame whose `previous` is a frame the loop pushed on the C
+    //    stack (owner FRAME_OWNED_BY_CSTACK on 3.12 and 3.13,
+    //    FRAME_OWNED_BY_INTERPRETER or CSTACK on 3.14, INTERPRETER on 3.15;
+    //    the frames the walker skips as shims), or whose `previous` is null.
+    // A frame whose walk stopped at it (an error, the frame limit) is not
+    // marked. An entry frame the walker leaves out (incomplete: its C call
+    // has not run its first instruction yet) leaves its C call without one.
+    bool entry = false;
 
     friend bool operator==(const python_frame&, const python_frame&) = default;
 };

@@ -14,7 +14,10 @@
 //    version's line table), the thread's pthread_t and kernel tid, and
 //    whether it holds the GIL. Frames of 3.12+ owned by the C stack or by
 //    the interpreter (shims that run no Python code) and incomplete frames
-//    are skipped, as Python's own tracebacks do.
+//    are skipped, as Python's own tracebacks do. Each frame says whether
+//    it is an entry frame (`python_frame::entry`: the first one a C call of
+//    the eval loop runs; 3.11: its is_entry flag, 3.12+: the frame after it
+//    is a shim), from the bytes of the frames the walk copies anyway.
 // How it reads: each remote struct (interpreter, thread state, frame, code
 // object) is copied once, whole, into a local buffer and its fields are read
 // from there by the layout's offsets. Frames are read level by level across
@@ -32,10 +35,10 @@
 // frame of the chain (shims and incomplete frames too), its address, the
 // next frame's, the code object, the instruction position (f_lasti /
 // prev_instr / instr_ptr), its first local (localsplus[0]) and, 3.11+, its
-// owner, and whether the thread list ended at it. `recheck(snapshot)` reads
-// all of it again in one batch and marks threads whose values differ
-// (`consistent = false`), and a snapshot whose thread list ended at a
-// thread state that links on now or holds another thread now
+// owner (3.11: and is_entry), and whether the thread list ended at it.
+// `recheck(snapshot)` reads all of it again in one batch and marks threads
+// whose values differ (`consistent = false`), and a snapshot whose thread
+// list ended at a thread state that links on now or holds another thread now
 // (`thread_list_complete = false`: 3.14 publishes a new thread state before
 // setting its link, and one read while set up may end the list early;
 // 3.14+: a walk that did not reach the interpreter's main thread, which is
@@ -153,6 +156,7 @@ struct frame_fields {
                                     // bottom of the value stack); tells apart frames of one
                                     // function at one address and position
     std::uint8_t owner = 0;      // 3.11+
+    bool is_entry = false;       // 3.11: the frame's is_entry flag
     bool live = true;            // ≤3.10: ob_refcnt > 0 (a free or zombie frame has none)
 };
 
@@ -321,6 +325,9 @@ private:
         std::size_t thread;          // index into the snapshot
         std::uint64_t frame;         // next frame to read (0: done)
         std::unordered_set<std::uint64_t> seen;
+        // 3.12+: the last frame taken was a Python frame, the `previous` of
+        // which is `frame`: that frame says whether it was an entry frame.
+        bool entry_undecided = false;
     };
 
     // Bytes copied this snapshot; they live in one of `blocks_`, whose
@@ -517,7 +524,7 @@ private:
             return;
         }
         r.first_frame = *frame;
-        cursors.push_back(cursor{index, *frame, {}});
+        cursors.push_back(cursor{index, *frame, {}, false});
     }
 
     // The innermost frame of a thread state (copied in `bytes`).
@@ -588,21 +595,34 @@ private:
         f.code = fields.code;
         if (uses_interpreter_frames(layout_)) {
             const auto& fl = layout_.interpreter_frame;
-            if (fields.owner >= fl.first_shim_owner) return;  // a shim
+            const bool shim = fields.owner >= fl.first_shim_owner;
+            // 3.12+: the frame inner to a shim (the frame the eval loop
+            // pushes on its C stack) is the first its C call runs.
+            if (c.entry_undecided && shim) t.frames.back().entry = true;
+            c.entry_undecided = false;
+            if (shim) return;
             const auto instr = static_cast<std::uint64_t>(fields.position);
             const std::uint64_t start = f.code + layout_.code.code_adaptive;
             f.instruction = instr < start ? -1 : static_cast<std::int64_t>((instr - start) / 2);
             // Generator frames are never incomplete; remember the owner in
             // the flags' spare high bit until the code object is known.
             if (fields.owner == fl.owned_by_generator) f.flags = owned_by_generator_mark;
+            if (has(fl.is_entry)) {
+                f.entry = fields.is_entry;
+            } else if (fields.next == 0) {
+                f.entry = true;  // the outermost frame of its thread
+            }
         } else {
             f.instruction = fields.position;
+            f.entry = true;  // each frame is evaluated by a C call of its own
         }
         if (!w::plausible(f.code)) {
             t.failure = error{errc::inconsistent, 0, "reading a frame: bad code object pointer " + hex(f.code), {}};
             c.frame = 0;
             return;
         }
+        c.entry_undecided = uses_interpreter_frames(layout_) && !has(layout_.interpreter_frame.is_entry) &&
+                            fields.next != 0;
         t.frames.push_back(std::move(f));
     }
 
@@ -616,6 +636,7 @@ private:
             f.code = w::pointer(bytes, fl.code) & ~std::uint64_t{fl.executable_tag_bits};
             f.position = w::load<std::int64_t>(bytes, fl.instr);
             f.owner = w::load<std::uint8_t>(bytes, fl.owner);
+            f.is_entry = w::load<std::uint8_t>(bytes, fl.is_entry) != 0;
         } else {
             const auto& fl = layout_.frame_object;
             f.next = w::pointer(bytes, fl.back);
@@ -729,7 +750,7 @@ private:
             const memory::read_request& read = recheck_requests_[next++];
             const w::frame_fields now = frame_fields(read.into);
             if (read.bytes_read != read.into.size() || !now.live || now.next != f.fields.next ||
-                now.code != f.fields.code || now.owner != f.fields.owner ||
+                now.code != f.fields.code || now.owner != f.fields.owner || now.is_entry != f.fields.is_entry ||
                 (!f.innermost && (now.position != f.fields.position || now.first_local != f.fields.first_local))) {
                 disagree(f.thread);
             }
