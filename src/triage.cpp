@@ -99,3 +99,8 @@
 #include "triage/report/impl/top_json.ipp"
 #include "triage/report/impl/top_report.ipp"
 #include "triage/report/impl/top_text.ipp"
+#include "triage/unwind/detail/impl/thread_callbacks.ipp"
+#include "triage/unwind/impl/module_set.ipp"
+#include "triage/unwind/impl/stack_copy.ipp"
+#include "triage/unwind/impl/symbolize.ipp"
+#include "triage/unwind/impl/unwinder.ipp"

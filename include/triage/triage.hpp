@@ -122,3 +122,8 @@
 #include "triage/ptrace/session.hpp"
 #include "triage/ptrace/syscall_watch.hpp"
 #include "triage/ptrace/tracer_thread.hpp"
+#include "triage/unwind/module_set.hpp"
+#include "triage/unwind/native_frame.hpp"
+#include "triage/unwind/stack_copy.hpp"
+#include "triage/unwind/symbolize.hpp"
+#include "triage/unwind/unwinder.hpp"
