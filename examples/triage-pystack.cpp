@@ -2,8 +2,8 @@
 // process, read from the outside: no gdb, no debug symbols, no code run in
 // the target.
 //
-//   triage-pystack PID [--nonblocking] [--json] [--cpu-window MS]
-//   triage-pystack --core CORE [--exe PATH] [--json]
+//   triage-pystack PID [--nonblocking | --native] [--json] [--cpu-window MS]
+//   triage-pystack --core CORE [--exe PATH] [--native [--sysroot DIR]] [--json]
 //
 // Blocking (default): every thread is stopped with ptrace for one consistent
 // snapshot, and released at once; the output says for how long it was
@@ -23,6 +23,15 @@
 // "state" is "unknown" and CPU% null. --exe PATH reads the interpreter
 // (python or libpython) from PATH instead of the path the core names; its
 // build-id must match the core's.
+// --native: each thread's native (C) stack too, with its Python frames in
+// place of the evaluation-loop frames that run them, and the threads that
+// run no Python: `[C] function+0x1f in object (file:line)` lines, unwound
+// with CFI (frame pointers where an object has none) and named from the
+// objects' symbols or their debug files (triage-debuginfo says which).
+// Live, the registers and stack bytes are copied in the same stop as the
+// Python stacks, and unwound after the release. With --core, --sysroot DIR
+// is a copy of the machine the core comes from: the objects and their debug
+// files are found under it.
 // Exit codes: 0 success; 1 the target is not Python, is an unsupported
 // version, a zombie, vanished, or cannot be read; 2 usage error.
 //
@@ -48,10 +57,12 @@ using namespace triage;
 struct options {
     pid_t pid = 0;
     bool nonblocking = false;
+    bool native = false;
     bool json = false;
     int cpu_window_ms = 10;
     std::string core;  // --core: read a core file instead of a process
     std::optional<std::string> exe;
+    std::string sysroot;
 };
 
 int run(int argc, char** argv) {
@@ -62,8 +73,15 @@ int run(int argc, char** argv) {
     auto pid = cli.pid("pid", opt.pid, "process id of the Python process");
     auto core = cli.add("--core", opt.core, "read the stacks from this core file instead of a process").excludes(pid);
     cli.add("--exe", opt.exe, "with --core: read the interpreter (python or libpython) from this file").needs(core);
-    cli.flag("--nonblocking", opt.nonblocking, "never stop the target (stacks may be torn; they are re-read)")
-        .excludes(core);
+    auto nonblocking = cli.flag("--nonblocking", opt.nonblocking, "never stop the target (stacks may be torn; they are re-read)")
+                           .excludes(core);
+    auto native = cli.flag("--native", opt.native,
+                           "also the native (C) frames, Python frames in place of the interpreter's, and threads "
+                           "without Python")
+                      .excludes(nonblocking);
+    cli.add("--sysroot", opt.sysroot, "with --core --native: find the objects and their debug files under this directory")
+        .needs(core)
+        .needs(native);
     cli.flag("--json", opt.json, "print one JSON document");
     cli.add("--cpu-window", opt.cpu_window_ms, "milliseconds over which CPU use is measured (0: off)")
         .range(0, 60000)
@@ -72,9 +90,10 @@ int run(int argc, char** argv) {
     if (auto code = cli.parse(argc, argv)) return *code;
 
     auto stacks = core.given()
-                      ? cpython::python_stacks(opt.core, {.exe = opt.exe})
+                      ? cpython::python_stacks(opt.core, {.exe = opt.exe, .native = opt.native, .sysroot = opt.sysroot})
                       : cpython::python_stacks(opt.pid, {.nonblocking = opt.nonblocking,
-                                                         .cpu_window = std::chrono::milliseconds{opt.cpu_window_ms}});
+                                                         .cpu_window = std::chrono::milliseconds{opt.cpu_window_ms},
+                                                         .native = opt.native});
     if (!stacks) return report::print_failure(cli.program(), stacks.error());
     if (opt.json) {
         fmt::print("{}\n", report::to_json_text(*stacks));

@@ -42,6 +42,14 @@ step "3. Which line of Python is each thread on? (no gdb, no debug symbols)" \
 "$build/examples/triage-pystack" "$service_pid" | awk '/^Thread/ {n++} n <= 2'
 echo "... (24 more threads: the workers waiting on the dispatch lock, and the main thread)"
 
+step "3b. And in C? The hot thread's native stack, its Python frames in place of the interpreter's loop" \
+     "triage-pystack $service_pid --native"
+"$build/examples/triage-pystack" "$service_pid" --native | awk '/^Thread/ {n++} n <= 1'
+
+step "3c. Will native frames be named? Which binary runs, where its debug symbols are, what to install" \
+     "triage-debuginfo $service_pid"
+"$build/examples/triage-debuginfo" "$service_pid" --no-debuginfod | awk 'NR <= 2; /^\/usr\/bin\/python3/ {p = 1} p && /^$/ {p = 0} p'
+
 step "4. Save the scene: a core file, written gently and sparsely" \
      "triage-gcore $service_pid -o $work/service.core"
 "$build/examples/triage-gcore" "$service_pid" -o "$work/service.core"

@@ -19,7 +19,8 @@
 //    and XSAVE area when present, signal, masks, times.
 //  - `process()`: NT_PRPSINFO (pid = the pid recorded in the core, fname,
 //    psargs, ...), std::nullopt when absent; `auxv()`: NT_AUXV entries;
-//    `signal()`: NT_SIGINFO's si_signo when present.
+//    `signal()`: NT_SIGINFO's si_signo when present, `siginfo()` the
+//    whole of it (code, faulting address).
 //  - `mapped_files()`: the NT_FILE entries (path, start, end, file offset):
 //    the mapped objects of the process; `file_check_of(i)` says whether
 //    entry i's file may be read: `verified` (the build-id in the core's copy
@@ -144,6 +145,7 @@ public:
     [[nodiscard]] const std::optional<core_process>& process() const noexcept { return notes_.process; }
     [[nodiscard]] std::span<const procfs::auxv_entry> auxv() const noexcept { return auxv_; }
     [[nodiscard]] std::optional<int> signal() const noexcept { return notes_.signal; }
+    [[nodiscard]] const std::optional<core_siginfo>& siginfo() const noexcept { return notes_.siginfo; }
     [[nodiscard]] const std::vector<mapped_file>& mapped_files() const noexcept { return notes_.files; }
     [[nodiscard]] const std::vector<load_segment>& segments() const noexcept { return header_.loads; }
 

@@ -76,12 +76,22 @@ namespace detail {
 [[nodiscard]] TRIAGE_DECL std::span<const std::byte> whole_notes(std::span<const std::byte> bytes) noexcept;
 } // namespace detail
 
+// NT_SIGINFO: the signal that caused the dump, as the kernel delivered it.
+struct core_siginfo {
+    int signal = 0;  // si_signo (0: a dump taken from outside, as triage-gcore's)
+    int code = 0;    // si_code: SEGV_MAPERR, BUS_ADRALN, SI_USER, SI_TKILL...
+    int error = 0;   // si_errno
+    std::optional<std::uint64_t> address;  // si_addr: the faulting address, for a fault the kernel raised
+                                           // (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP with si_code > 0)
+};
+
 struct core_notes {
     std::vector<core_thread> threads;  // in the order of the core (the first is the "current" one)
     std::optional<core_process> process;
     std::vector<std::byte> auxv;
     std::vector<mapped_file> files;
     std::optional<int> signal;  // NT_SIGINFO si_signo
+    std::optional<core_siginfo> siginfo;
 };
 
 [[nodiscard]] TRIAGE_DECL result<core_header> parse_core_header(std::span<const std::byte> bytes);

@@ -21,6 +21,21 @@
 //  - `python_stacks(core_path, options)`: the same report from a core
 //    file (ours, gdb's gcore, the kernel's); CPU% null, states unknown,
 //    names only for the main thread (the core records the process's comm).
+//    A core of a crash (NT_SIGINFO holds a signal that dumps core) also
+//    gives `crash`: the signal, its code, the faulting address, and the
+//    thread that received it, whose stack comes first. With `native`, a
+//    `sysroot` (a copy of the machine the core comes from) is where the
+//    objects and their debug files are found (paths already under it are
+//    taken as they are); the interpreter's own file comes from the path the
+//    core names, or `exe`.
+//  - `native` (live blocking, and cores): each thread's native stack too,
+//    with its Python frames in place of the evaluation-loop frames
+//    (native_stacks.hpp), and the threads that run no Python. Live, the
+//    objects are opened before the stop, every thread's registers and
+//    stack bytes are copied in the same stop as the Python snapshot
+//    (unwind/stack_copy.hpp), and the unwinding and symbols come after the
+//    release: the stop grows by the copy only. Debug files are found by
+//    elf::locate_debug_info under /proc/PID/root.
 //  - `open_live_python(pid)` (live_python.hpp): the first stage (the
 //    interpreter, its version and layout, the process's memory) — the
 //    staged pipeline (open_python.hpp, stack_walker.hpp,
@@ -80,6 +95,7 @@ struct python_stacks_options {
     bool nonblocking = false;                  // never stop the target
     std::chrono::milliseconds cpu_window{10};  // CPU% measured over this, before the snapshot (0: none)
     walk_limits limits{};
+    bool native = false;  // also native stacks (native_stacks.hpp): registers and stacks copied in the stop
 };
 
 struct held_stacks_options {
@@ -90,6 +106,8 @@ struct held_stacks_options {
 struct core_stacks_options {
     std::optional<std::string> exe;  // read the interpreter from this file (core_target.hpp)
     walk_limits limits{};
+    bool native = false;  // also native stacks, unwound from the core's registers and memory
+    std::string sysroot{};  // native stacks: the objects and their debug files are found under it
 };
 
 struct live_python;  // live_python.hpp

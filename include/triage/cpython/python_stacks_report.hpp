@@ -5,7 +5,9 @@
 // version, whether free-threaded, how it was read, how long the target was stopped, and one
 // `thread_stack` per Python thread: kernel tid, its tid inside the
 // target's PID namespace, threading.get_ident(), Python and OS names, state letter,
-// CPU%, GIL held or waited for, consistency, frames, the walk's error) and `stacks_source`.
+// CPU%, GIL held or waited for, consistency, frames, the walk's error, and
+// with native stacks the merged stack), `crash_info` (a crashed process's
+// core: the signal, its code, the faulting address, the thread) and `stacks_source`.
 // All compare with ==. Made by python_stacks.hpp; printed by
 // report/pystack_text.hpp and report/pystack_json.hpp; {fmt} formatters in
 // report/python_format.hpp.
@@ -26,6 +28,7 @@
 #include <vector>
 
 #include "triage/base/error.hpp"
+#include "triage/cpython/merged_stack.hpp"
 #include "triage/cpython/stack_snapshot.hpp"
 
 namespace triage::cpython {
@@ -59,8 +62,22 @@ struct thread_stack {
     bool consistent = true;             // false: its stack moved while it was read (nonblocking)
     std::vector<python_frame> frames;   // innermost first
     std::optional<error> failure;       // the walk stopped early; frames hold what was read
+    std::vector<merged_frame> native;   // with native stacks: C frames, Python frames in place of the
+                                        // evaluation loop's (merged_stack.hpp); innermost first
+    std::optional<error> native_failure;  // the native walk ended before the thread's first frame
 
     friend bool operator==(const thread_stack&, const thread_stack&) = default;
+};
+
+// The signal that ended the process a core was written for (a crash).
+struct crash_info {
+    int signal = 0;
+    std::string signal_name;  // "SIGSEGV"
+    std::string code;         // "SEGV_MAPERR (address not mapped to object)"
+    std::optional<std::uint64_t> address;  // the faulting address, for a fault
+    std::optional<pid_t> tid;              // the thread that received it
+
+    friend bool operator==(const crash_info&, const crash_info&) = default;
 };
 
 struct python_stacks_report {
@@ -74,6 +91,8 @@ struct python_stacks_report {
     std::optional<std::chrono::nanoseconds> stopped_for;  // how long the target was stopped; nullopt: not stopped
     std::string core;                   // the core file read ("" for a live process)
     std::vector<thread_stack> threads;  // live: hottest first; core: the interpreter's order
+    bool native = false;                // native stacks were read (threads without Python included)
+    std::optional<crash_info> crash;    // cores of a process a core-dumping signal ended; its thread first
     bool thread_list_complete = true;   // false: read while it ran, the interpreter's thread list
                                         // kept changing under every walk; threads may be missing
 

@@ -110,7 +110,9 @@ struct locator_options {
                                                                         const locator_options& options = {});
 
 namespace detail {
-// `path` (absolute, as a process names it) under `root` ("/" leaves it).
+// `path` (absolute, as a process names it) under `root` ("/" leaves it, and
+// so does a path that is under `root` already: a chrooted process's maps
+// read from outside, a core written from outside).
 [[nodiscard]] TRIAGE_DECL std::string under_root(std::string_view root, std::string_view path);
 } // namespace detail
 

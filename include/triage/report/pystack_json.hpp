@@ -4,14 +4,21 @@
 // Offers: `to_json_text(…)` (the printed text) and `to_json(report)` → nlohmann::ordered_json: pid, python_version,
 // free_threaded,
 // executable, interpreter, command_line, mode (blocking | nonblocking |
-// core), stopped_ms (null when not stopped), core (cores only), threads
+// core), stopped_ms (null when not stopped), core and crash (cores only:
+// {signal, signal_name, code, address (null: not a fault), tid} or null
+// when the core is not a crash's), threads
 // (in the report's order): tid (null: unknown), ns_tid (null unless the
 // target is in another PID namespace), python_ident (threading.get_ident()),
 // thread_id (the same number, the field's name before python_ident),
 // python_name (threading.Thread.name; null: not known), name (the OS's),
 // holds_gil, waits_for_gil (blocked on the GIL; live 3.7+), state (a word: procfs::state_word), cpu_percent (null: not
 // measured), consistent, frames [{function, file, line (null: none)}], and
-// error when the walk stopped early; thread_list_complete (false: read while
+// error when the walk stopped early; with native stacks also native
+// [{kind: "native", pc, function, offset, object, file, line (null when
+// unknown), unwound_by ("registers", "cfi", "frame pointer"),
+// eval_loop_unmatched} | {kind: "python", function, file, line}] (innermost
+// first, Python frames in place of the evaluation loop's) and native_error
+// (null: the walk reached the first frame); thread_list_complete (false: read while
 // it ran, the thread list kept changing; threads may be missing). Strings are escaped by the JSON rules;
 // dump with error_handler_t::replace, since target strings may not be UTF-8.
 // Dump with ensure_ascii (true): target strings may hold C1 controls such

@@ -9,7 +9,10 @@
 //  - `cpython::thread_stack`: the same block as triage-pystack prints it:
 //    `Thread 1260 (ns 42) "request-7" (python3) holds GIL running 99.1%`
 //    (the Python name, then the OS name where it differs; the OS name alone
-//    for a thread threading does not know), then the frames.
+//    for a thread threading does not know), then the frames; with native
+//    stacks, the merged stack: `[C] function+0x1f in object (file:line)`
+//    lines with the Python frames in place of the evaluation loop's, and
+//    "(no Python)" after the header of a thread that runs none.
 // Every target-supplied string (names, files, the walk's error) is escaped
 // with escape_controls (base/escape.hpp): a function named "\x1b[2J" cannot
 // clear the reader's screen. No format spec is accepted.
@@ -47,6 +50,33 @@ Out write_frames(Out out, const std::vector<cpython::python_frame>& frames, bool
     if (frames.empty() && !failure) out = fmt::format_to(out, "\n    (no Python frames)");
     if (!consistent) out = fmt::format_to(out, "\n    (this stack changed while it was read; it may be torn)");
     if (failure) out = fmt::format_to(out, "\n    (stack incomplete: {})", escape_controls(failure->message()));
+    return out;
+}
+
+// A native frame: `[C] function+0x1f in object (file:line)`, the pc where
+// there is no symbol, and a note on an evaluation-loop frame left without
+// Python frames.
+template <class Out>
+Out write_native_frame(Out out, const cpython::merged_frame& f) {
+    const auto& s = f.symbol;
+    out = fmt::format_to(out, "\n    [C] ");
+    if (!s.function.empty()) out = fmt::format_to(out, "{}+{:#x}", escape_controls(s.function), s.offset);
+    else out = fmt::format_to(out, "{:#x}", f.native.pc);
+    if (!s.object.empty()) out = fmt::format_to(out, " in {}", escape_controls(s.object.substr(s.object.rfind('/') + 1)));
+    if (!s.file.empty()) out = fmt::format_to(out, " ({}:{})", escape_controls(s.file), s.line);
+    if (f.eval_loop) out = fmt::format_to(out, " (no Python frames matched)");
+    return out;
+}
+
+// A merged stack (native frames, Python frames in place of the evaluation
+// loop's), one per line, and what is wrong with it.
+template <class Out>
+Out write_merged(Out out, const cpython::thread_stack& t) {
+    for (const auto& f : t.native) out = f.python ? fmt::format_to(out, "\n    {}", f.py) : write_native_frame(out, f);
+    if (!t.consistent) out = fmt::format_to(out, "\n    (this stack changed while it was read; it may be torn)");
+    if (t.failure) out = fmt::format_to(out, "\n    (Python stack incomplete: {})", escape_controls(t.failure->message()));
+    if (t.native_failure)
+        out = fmt::format_to(out, "\n    (native stack incomplete: {})", escape_controls(t.native_failure->message()));
     return out;
 }
 
@@ -90,6 +120,10 @@ struct fmt::formatter<triage::cpython::thread_stack> : triage::report::detail::p
                              t.holds_gil ? " holds GIL" : (t.waits_for_gil ? " waits for GIL" : ""),
                              triage::procfs::state_word(t.state));
         if (t.cpu_percent) out = fmt::format_to(out, " {:.1f}%", *t.cpu_percent);
+        if (!t.native.empty() || t.native_failure) {
+            if (t.python_ident == 0 && t.frames.empty()) out = fmt::format_to(out, " (no Python)");
+            return triage::report::detail::write_merged(out, t);
+        }
         return triage::report::detail::write_frames(out, t.frames, t.consistent, t.failure);
     }
 };

@@ -4,6 +4,8 @@
 // (triage/base/config.hpp).
 #pragma once
 
+#include <csignal>
+
 #include "triage/coredump/core_notes.hpp"
 
 namespace triage::coredump::detail {
@@ -112,6 +114,21 @@ namespace triage::coredump {
                 int signo;
                 std::memcpy(&signo, n.desc.data(), sizeof signo);
                 out.signal = signo;
+                // x86-64 siginfo_t: signo, errno, code (ints), then the union at 16.
+                core_siginfo info;
+                info.signal = signo;
+                if (n.desc.size() >= 24) {
+                    std::memcpy(&info.error, n.desc.data() + 4, sizeof(int));
+                    std::memcpy(&info.code, n.desc.data() + 8, sizeof(int));
+                    const bool fault = signo == SIGSEGV || signo == SIGBUS || signo == SIGILL || signo == SIGFPE ||
+                                       signo == SIGTRAP;
+                    if (fault && info.code > 0) {
+                        std::uint64_t address;
+                        std::memcpy(&address, n.desc.data() + 16, sizeof address);
+                        info.address = address;
+                    }
+                }
+                out.siginfo = info;
             }
         }
     }

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -17,6 +18,7 @@
 
 #include "triage/base/result.hpp"
 #include "triage/coredump/core_file.hpp"
+#include "triage/coredump/signal_names.hpp"
 #include "triage/cpython/core_target.hpp"
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/gil_wait.hpp"
@@ -24,9 +26,12 @@
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/python_target.hpp"
 #include "triage/cpython/live_python.hpp"
+#include "triage/cpython/native_stacks.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/cpython/stack_walker.hpp"
 #include "triage/cpython/thread_names.hpp"
+#include "triage/elf/debug_file_locator.hpp"
+#include "triage/elf/file.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/live_process.hpp"
 #include "triage/procfs/cmdline.hpp"
@@ -38,16 +43,22 @@
 #include "triage/procfs/stat.hpp"
 #include "triage/procfs/syscall.hpp"
 #include "triage/ptrace/session.hpp"
+#include "triage/unwind/module_set.hpp"
+#include "triage/unwind/stack_copy.hpp"
 
 namespace triage::cpython::detail::python_stacks {
 
 // One snapshot while a session of our own stops every thread; the stop
 // lasts for the snapshot only.
-template <class Walker>
+// With `copy`, every thread's registers and stack bytes are copied in the
+// same stop, for native unwinding after the release.
+template <class Walker, class Memory>
 [[nodiscard]] result<stack_snapshot> stopped_snapshot(Walker& walker, pid_t pid,
-                                                      std::optional<std::chrono::nanoseconds>& stopped_for) {
+                                                      std::optional<std::chrono::nanoseconds>& stopped_for,
+                                                      Memory& memory, std::optional<result<unwind::stack_copy>>* copy) {
     auto session = TRIAGE_TRY(ptrace::session::attach(pid));
     auto taken = walker.snapshot();
+    if (copy != nullptr && taken) copy->emplace(unwind::copy_stacks(session, memory));
     auto released = session.release();
     stopped_for = session.stopped_for();
     if (taken && !released) return fail(std::move(released.error()));
@@ -171,6 +182,10 @@ namespace triage::cpython {
 
 [[nodiscard]] TRIAGE_DECL result<python_stacks_report> python_stacks(pid_t pid, const python_stacks_options& options) {
     namespace d = detail::python_stacks;
+    if (options.native && options.nonblocking) {
+        return fail(errc::invalid_argument, "reading native stacks without stopping the target",
+                    "their registers are read while every thread is stopped: drop nonblocking");
+    }
     auto dir = TRIAGE_TRY(procfs::proc_dir::open(pid));
     std::optional<procfs::cpu_sample> before;
     if (options.cpu_window.count() > 0) before = TRIAGE_TRY(procfs::sample_cpu(dir));
@@ -181,13 +196,29 @@ namespace triage::cpython {
     auto known = before ? procfs::cpu_usage(*before, after) : d::without_cpu(after);
 
     auto report = d::describe(py, options.nonblocking ? stacks_source::nonblocking : stacks_source::blocking);
+    // The objects to unwind with, opened while the target runs.
+    std::optional<unwind::module_set> modules;
+    if (options.native)
+        modules = TRIAGE_TRY(unwind::module_set::of_process(
+            pid, {debug_file_locator_hook("/proc/" + std::to_string(pid) + "/root")}));
+    std::optional<result<unwind::stack_copy>> copy;
     auto walker = make_walker(py.memory, py.target, options.limits);
-    auto snapshot = TRIAGE_TRY(options.nonblocking ? consistent_snapshot(walker)
-                                                   : d::stopped_snapshot(walker, pid, report.stopped_for));
+    auto snapshot = TRIAGE_TRY(options.nonblocking
+                                   ? consistent_snapshot(walker)
+                                   : d::stopped_snapshot(walker, pid, report.stopped_for, py.memory,
+                                                         options.native ? &copy : nullptr));
     // After the stop: names are not part of a stack's consistency.
     thread_namer{py.memory, py.target.layout}.name_threads(snapshot);
     TRIAGE_TRY(d::join(py, snapshot, known, before ? &*before : nullptr, false, report));
     report.thread_list_complete = snapshot.thread_list_complete;
+    if (copy && *copy) {
+        std::vector<thread_registers> registers;
+        for (const auto& t : (*copy)->threads) registers.push_back({t.tid, t.registers});
+        add_native_stacks(report, *modules, (*copy)->memory, registers);
+    } else if (copy) {
+        report.native = true;
+        for (auto& t : report.threads) t.native_failure = (*copy).error();
+    }
     return report;
 }
 
@@ -233,6 +264,35 @@ namespace triage::cpython {
         if (auto it = row.tid ? recorded.find(*row.tid) : recorded.end(); it != recorded.end()) row.ns_tid = it->second;
         if (process && row.tid == report.pid) row.name = process->fname;
         report.threads.push_back(std::move(row));
+    }
+    if (options.native) {
+        const std::string root = options.sysroot.empty() ? "/" : options.sysroot;
+        auto objects = elf::group_mapped_objects(py.core.maps(), 0, [&](const elf::mapped_object& o) {
+            auto f = elf::file::open(elf::detail::under_root(root, o.path));
+            return f ? std::optional{f->load_segments()} : std::nullopt;
+        }, elf::detail::system_page_size());
+        for (auto& o : objects) o.readable_path = elf::detail::under_root(root, o.path);
+        auto modules = TRIAGE_TRY(unwind::module_set::build(std::move(objects), report.pid, {debug_file_locator_hook(root)}));
+        std::vector<thread_registers> registers;
+        for (const coredump::core_thread& c : threads) registers.push_back({c.tid, c.general});
+        add_native_stacks(report, modules, py.core, registers);
+    }
+    // A crash: the signal, and the thread that received it (the kernel
+    // writes it first, with the signal as its pr_cursig) at the top.
+    if (const auto& info = py.core.siginfo(); info && coredump::dumps_core(info->signal)) {
+        crash_info crash{info->signal, coredump::signal_name(info->signal),
+                         coredump::signal_code_name(info->signal, info->code), info->address, std::nullopt};
+        for (const coredump::core_thread& c : threads)
+            if (c.signal == info->signal) {
+                crash.tid = c.tid;
+                break;
+            }
+        if (crash.tid) {
+            auto it = std::find_if(report.threads.begin(), report.threads.end(),
+                                   [&](const thread_stack& t) { return t.tid == crash.tid; });
+            if (it != report.threads.end()) std::rotate(report.threads.begin(), it, it + 1);
+        }
+        report.crash = std::move(crash);
     }
     return report;
 }

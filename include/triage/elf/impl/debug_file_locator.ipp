@@ -26,6 +26,7 @@ namespace detail {
     if (root.empty() || root == "/") return std::string{path};
     std::string out{root};
     if (out.back() == '/') out.pop_back();
+    if (path.starts_with(out + "/")) return std::string{path};  // named from outside the root already
     if (!path.starts_with('/')) out += '/';
     out += path;
     return out;

@@ -34,6 +34,29 @@ namespace triage::report {
                     {"consistent", t.consistent},
                     {"frames", detail::frames_json(t.frames)}};
         if (t.failure) row["error"] = t.failure->message();
+        if (r.native) {
+            json native = json::array();
+            for (const auto& f : t.native) {
+                if (f.python) {
+                    json frame = detail::frames_json({f.py}).at(0);
+                    native.push_back({{"kind", "python"}, {"function", frame["function"]}, {"file", frame["file"]},
+                                      {"line", frame["line"]}});
+                    continue;
+                }
+                const auto& s = f.symbol;
+                native.push_back({{"kind", "native"},
+                                  {"pc", f.native.pc},
+                                  {"function", s.function.empty() ? json(nullptr) : json(s.function)},
+                                  {"offset", s.function.empty() ? json(nullptr) : json(s.offset)},
+                                  {"object", s.object.empty() ? json(nullptr) : json(s.object)},
+                                  {"file", s.file.empty() ? json(nullptr) : json(s.file)},
+                                  {"line", s.line == 0 ? json(nullptr) : json(s.line)},
+                                  {"unwound_by", std::string(unwind::to_string(f.native.found_by))},
+                                  {"eval_loop_unmatched", f.eval_loop}});
+            }
+            row["native"] = std::move(native);
+            row["native_error"] = t.native_failure ? json(t.native_failure->message()) : json(nullptr);
+        }
         threads.push_back(std::move(row));
     }
     std::optional<double> stopped_ms;
@@ -46,7 +69,17 @@ namespace triage::report {
                 {"command_line", r.command_line},
                 {"mode", std::string(cpython::to_string(r.source))},
                 {"stopped_ms", detail::or_null(stopped_ms)}};
-    if (r.source == cpython::stacks_source::core) doc["core"] = r.core;
+    if (r.source == cpython::stacks_source::core) {
+        doc["core"] = r.core;
+        json crash = nullptr;
+        if (r.crash)
+            crash = {{"signal", r.crash->signal},
+                     {"signal_name", r.crash->signal_name},
+                     {"code", r.crash->code},
+                     {"address", detail::or_null(r.crash->address)},
+                     {"tid", detail::or_null(r.crash->tid)}};
+        doc["crash"] = std::move(crash);
+    }
     doc["thread_list_complete"] = r.thread_list_complete;
     doc["threads"] = std::move(threads);
     return doc;

@@ -16,6 +16,12 @@ namespace triage::report {
                    escape_controls(r.interpreter));
     if (r.source == cpython::stacks_source::core) {
         fmt::format_to(out, "Read from the core file {}\n", escape_controls(r.core));
+        if (r.crash) {
+            fmt::format_to(out, "Crashed: {}, {}", r.crash->signal_name, r.crash->code);
+            if (r.crash->address) fmt::format_to(out, " at {:#x}", *r.crash->address);
+            if (r.crash->tid) fmt::format_to(out, ", in thread {} (first below)", *r.crash->tid);
+            fmt::format_to(out, "\n");
+        }
     } else if (r.stopped_for) {
         fmt::format_to(out, "Target stopped for {:.3f} ms for a consistent snapshot\n",
                        std::chrono::duration<double, std::milli>(*r.stopped_for).count());
