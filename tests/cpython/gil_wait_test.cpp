@@ -47,7 +47,11 @@ TEST_CASE("threads spinning in Python hold the GIL or wait for it; sleeping and 
         REQUIRE(victim.wait_for_file(ready));
         const bool knows_waiters = python.major * 100 + python.minor >= 307;
         std::map<std::string, int> waiting, seen;
-        for (int k = 0; k < 40; ++k) {
+        // 40 reads; for versions that know waiters, more (up to 200) while
+        // fewer than 10 caught a spinner waiting: how often one is caught
+        // blocked depends on how the machine schedules the three.
+        int reads = 0;
+        for (int k = 0; k < 40 || (knows_waiters && waiting["spin"] < 10 && k < 200); ++k, ++reads) {
             const bool nonblocking = k % 2 == 1;
             auto report = cpython::python_stacks(victim.pid(), {.nonblocking = nonblocking,
                                                                 .cpu_window = std::chrono::milliseconds{0}});
@@ -59,14 +63,14 @@ TEST_CASE("threads spinning in Python hold the GIL or wait for it; sleeping and 
                 if (t.waits_for_gil) ++waiting[role];
             }
         }
-        CHECK(seen["spin"] == 3 * 40);
-        CHECK(seen["sleeper"] == 40);
-        CHECK(seen["locked"] == 40);
+        CHECK(seen["spin"] == 3 * reads);
+        CHECK(seen["sleeper"] == reads);
+        CHECK(seen["locked"] == reads);
         CHECK(waiting["sleeper"] == 0);
         CHECK(waiting["locked"] == 0);
         if (knows_waiters) {
-            // Of three spinners at most one holds the GIL: over 40 reads,
-            // many of the others are caught blocked on it.
+            // Of three spinners at most one holds the GIL: over 40 to 200
+            // reads, many of the others are caught blocked on it.
             CHECK(waiting["spin"] >= 10);
         } else {
             CHECK(waiting["spin"] == 0);
