@@ -63,6 +63,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -70,6 +71,7 @@
 #include "triage/base/error.hpp"
 #include "triage/base/result.hpp"
 #include "triage/elf/mapped_object.hpp"
+#include "triage/unwind/native_frame.hpp"
 
 namespace triage::unwind {
 
@@ -101,6 +103,9 @@ struct module_state {
     debug_file_hook find_debug_file;
     std::vector<elf::mapped_object> objects;  // reported, by address
     std::vector<skipped_object> skipped;
+    // symbolize's cache: each pc looked up (a pc recurs in many threads'
+    // stacks, and libdwfl scans a module's whole symbol table per look-up).
+    std::unordered_map<std::uint64_t, native_symbol> symbols;
 
     [[nodiscard]] const elf::mapped_object* object_at(std::uint64_t address) const noexcept {
         auto after = std::upper_bound(objects.begin(), objects.end(), address,
@@ -132,6 +137,8 @@ public:
     }
     [[nodiscard]] pid_t pid() const noexcept { return state_->pid; }
     [[nodiscard]] Dwfl* handle() const noexcept { return state_->dwfl; }
+    // For unwind/ itself (symbolize's caches); not a stable interface.
+    [[nodiscard]] detail::module_state& state() noexcept { return *state_; }
 
 private:
     explicit module_set(std::unique_ptr<detail::module_state> state) noexcept : state_{std::move(state)} {}

@@ -9,7 +9,8 @@
 // (loaded through the module set's debug-file hook or elfutils' standard
 // search); C++ names are demangled. file:line come from the DWARF line
 // table (dwfl_module_getsrc) of the object or its debug file; empty/0 when
-// there is none. What is looked up stays cached in the module set.
+// there is none. What is looked up stays cached in the module set: each
+// pc's answer, and libdwfl's symbol and line tables.
 // Errors: none: what is not known is left empty (a pc in no object gives
 // an empty native_symbol).
 // Thread-safe: as module_set (one thread at a time per set). Signal-safe:
@@ -33,6 +34,7 @@ namespace triage::unwind {
 namespace detail {
 // `name` demangled when it is a C++ (Itanium ABI) name, else as it is.
 [[nodiscard]] TRIAGE_DECL std::string demangled(const char* name);
+[[nodiscard]] TRIAGE_DECL native_symbol symbol_at(module_state& state, std::uint64_t at);
 } // namespace detail
 
 [[nodiscard]] TRIAGE_DECL native_symbol symbolize(module_set& modules, const native_frame& frame);

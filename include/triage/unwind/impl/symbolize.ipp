@@ -22,16 +22,12 @@ namespace triage::unwind::detail {
     return status == 0 && out ? std::string{out.get()} : std::string{name};
 }
 
-} // namespace triage::unwind::detail
-
-namespace triage::unwind {
-
-[[nodiscard]] TRIAGE_DECL native_symbol symbolize(module_set& modules, const native_frame& frame) {
+// What `at` is, its offset from its function's start.
+[[nodiscard]] TRIAGE_DECL native_symbol symbol_at(module_state& state, std::uint64_t at) {
     native_symbol out;
-    const std::uint64_t at = frame.lookup_pc();
-    Dwfl_Module* module = ::dwfl_addrmodule(modules.handle(), at);
+    Dwfl_Module* module = ::dwfl_addrmodule(state.dwfl, at);
     if (module == nullptr) return out;
-    if (const elf::mapped_object* object = modules.object_at(at)) {
+    if (const elf::mapped_object* object = state.object_at(at)) {
         out.object = object->path;
     } else if (const char* name =
                    ::dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr)) {
@@ -40,8 +36,8 @@ namespace triage::unwind {
     GElf_Off offset = 0;
     GElf_Sym symbol{};
     if (const char* name = ::dwfl_module_addrinfo(module, at, &offset, &symbol, nullptr, nullptr, nullptr)) {
-        out.function = detail::demangled(name);
-        out.offset = offset + (frame.pc - at);
+        out.function = demangled(name);
+        out.offset = offset;
     }
     if (Dwfl_Line* line = ::dwfl_module_getsrc(module, at)) {
         int number = 0;
@@ -50,6 +46,20 @@ namespace triage::unwind {
             out.line = number;
         }
     }
+    return out;
+}
+
+} // namespace triage::unwind::detail
+
+namespace triage::unwind {
+
+[[nodiscard]] TRIAGE_DECL native_symbol symbolize(module_set& modules, const native_frame& frame) {
+    const std::uint64_t at = frame.lookup_pc();
+    detail::module_state& state = modules.state();
+    auto known = state.symbols.find(at);
+    if (known == state.symbols.end()) known = state.symbols.emplace(at, detail::symbol_at(state, at)).first;
+    native_symbol out = known->second;
+    if (!out.function.empty()) out.offset += frame.pc - at;
     return out;
 }
 
