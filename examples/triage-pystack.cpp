@@ -3,7 +3,7 @@
 // the target.
 //
 //   triage-pystack PID [--nonblocking | --native] [--json] [--cpu-window MS]
-//   triage-pystack --core CORE [--exe PATH] [--native [--sysroot DIR]] [--json]
+//   triage-pystack --core CORE [--exe PATH] [--sysroot DIR] [--lib-search-path DIRS] [--native] [--json]
 //
 // Blocking (default): every thread is stopped with ptrace for one consistent
 // snapshot, and released at once; the output says for how long it was
@@ -22,16 +22,19 @@
 // core's (at most 79 bytes), names are known only for the main thread,
 // "state" is "unknown" and CPU% null. --exe PATH reads the interpreter
 // (python or libpython) from PATH instead of the path the core names; its
-// build-id must match the core's.
+// build-id must match the core's. A core from another machine or a
+// relocated application (PyInstaller-style): --sysroot DIR is a copy of its
+// machine's files, --lib-search-path DIR[:DIR...] directories where its
+// objects are found by file name; each file is matched by build-id, and the
+// objects found only as another build, or not at all, are named.
 // --native: each thread's native (C) stack too, with its Python frames in
 // place of the evaluation-loop frames that run them, and the threads that
 // run no Python: `[C] function+0x1f in object (file:line)` lines, unwound
 // with CFI (frame pointers where an object has none) and named from the
 // objects' symbols or their debug files (triage-debuginfo says which).
 // Live, the registers and stack bytes are copied in the same stop as the
-// Python stacks, and unwound after the release. With --core, --sysroot DIR
-// is a copy of the machine the core comes from: the objects and their debug
-// files are found under it.
+// Python stacks, and unwound after the release. With --core and --sysroot,
+// debug files are looked for under the sysroot too.
 // Exit codes: 0 success; 1 the target is not Python, is an unsupported
 // version, a zombie, vanished, or cannot be read; 2 usage error.
 //
@@ -39,9 +42,11 @@
 // the staged pipeline underneath); the report is printed by report/.
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -63,7 +68,19 @@ struct options {
     std::string core;  // --core: read a core file instead of a process
     std::optional<std::string> exe;
     std::string sysroot;
+    std::string lib_search_path;  // DIR[:DIR...]
 };
+
+// "a:b::c" → {"a", "b", "c"}.
+std::vector<std::string> directories(const std::string& list) {
+    std::vector<std::string> out;
+    for (std::size_t at = 0; at <= list.size();) {
+        std::size_t end = std::min(list.find(':', at), list.size());
+        if (end > at) out.push_back(list.substr(at, end - at));
+        at = end + 1;
+    }
+    return out;
+}
 
 int run(int argc, char** argv) {
     report::command_line cli{"triage-pystack",
@@ -75,13 +92,15 @@ int run(int argc, char** argv) {
     cli.add("--exe", opt.exe, "with --core: read the interpreter (python or libpython) from this file").needs(core);
     auto nonblocking = cli.flag("--nonblocking", opt.nonblocking, "never stop the target (stacks may be torn; they are re-read)")
                            .excludes(core);
-    auto native = cli.flag("--native", opt.native,
-                           "also the native (C) frames, Python frames in place of the interpreter's, and threads "
-                           "without Python")
-                      .excludes(nonblocking);
-    cli.add("--sysroot", opt.sysroot, "with --core --native: find the objects and their debug files under this directory")
-        .needs(core)
-        .needs(native);
+    cli.flag("--native", opt.native,
+             "also the native (C) frames, Python frames in place of the interpreter's, and threads without Python")
+        .excludes(nonblocking);
+    cli.add("--sysroot", opt.sysroot,
+            "with --core: a copy of its machine's files; the objects it names and their debug files are found under it")
+        .needs(core);
+    cli.add("--lib-search-path", opt.lib_search_path,
+            "with --core: directories (DIR[:DIR...]) where the objects it names are found by file name")
+        .needs(core);
     cli.flag("--json", opt.json, "print one JSON document");
     cli.add("--cpu-window", opt.cpu_window_ms, "milliseconds over which CPU use is measured (0: off)")
         .range(0, 60000)
@@ -90,7 +109,10 @@ int run(int argc, char** argv) {
     if (auto code = cli.parse(argc, argv)) return *code;
 
     auto stacks = core.given()
-                      ? cpython::python_stacks(opt.core, {.exe = opt.exe, .native = opt.native, .sysroot = opt.sysroot})
+                      ? cpython::python_stacks(opt.core, {.exe = opt.exe,
+                                                         .native = opt.native,
+                                                         .sysroot = opt.sysroot,
+                                                         .lib_search_path = directories(opt.lib_search_path)})
                       : cpython::python_stacks(opt.pid, {.nonblocking = opt.nonblocking,
                                                          .cpu_window = std::chrono::milliseconds{opt.cpu_window_ms},
                                                          .native = opt.native});

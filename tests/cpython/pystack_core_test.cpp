@@ -417,3 +417,100 @@ TEST_CASE("triage-pystack --core refuses what it cannot read with one line and e
     CHECK(run_pystack("--core").exit_code == 2);
     check_running(service);
 }
+
+TEST_CASE("triage-pystack --core of a moved application or from another machine: --lib-search-path and --sysroot, "
+          "files matched by build-id, the unmatched named") {
+    scratch_dir dir;
+    const std::string gcore = std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore";
+    // A PyInstaller-style application: its own copy of the interpreter,
+    // moved away after the core was written.
+    python_interpreter python = interpreter_labelled("/usr/bin/python3.11");
+    const std::string original = python.path;
+    std::filesystem::create_directories(dir.path() + "/app");
+    python.path = dir.path() + "/app/python3.11";
+    std::filesystem::copy_file(original, python.path);
+    std::filesystem::permissions(python.path, std::filesystem::perms::owner_all);
+    std::string libm;  // the path of libm as the process mapped it
+    {
+        python_process service(python, {victim_script("py_stuck_service.py"), dir.path() + "/ready"});
+        REQUIRE(service.wait_for_file(dir.path() + "/ready"));
+        REQUIRE(run_tool(gcore, std::to_string(service.pid()) + " -o " + dir.path() + "/core").exit_code == 0);
+        check_running(service);
+        auto maps = triage::procfs::read_maps(service.pid());
+        REQUIRE(maps);
+        for (const auto& m : *maps)
+            if (m.path.find("/libm.so.6") != std::string::npos) libm = m.path;
+    }
+    REQUIRE(!libm.empty());
+    const std::string core = dir.path() + "/core";
+    std::filesystem::rename(dir.path() + "/app", dir.path() + "/moved");
+    auto r = run_pystack("--core " + core);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("deleted or moved") != std::string::npos);
+    CHECK(r.err.find("--lib-search-path") != std::string::npos);
+
+    // Another build of the same name earlier in the search path is passed
+    // over for the very build.
+    std::filesystem::create_directories(dir.path() + "/other");
+    std::filesystem::copy_file(interpreter_labelled("pyenv 3.11.7").path, dir.path() + "/other/python3.11");
+    r = run_pystack("--core " + core + " --json --lib-search-path " + dir.path() + "/none:" + dir.path() + "/other:" +
+                    dir.path() + "/moved");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto doc = nlohmann::json::parse(r.out);
+    CHECK(doc["threads"].size() == 26);
+    CHECK(doc["interpreter"] == python.path);
+    CHECK(doc["unmatched_files"].empty());
+    // Only another build found: refused, naming the file found.
+    r = run_pystack("--core " + core + " --lib-search-path " + dir.path() + "/other");
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find(dir.path() + "/other/python3.11, is another build") != std::string::npos);
+    CHECK(line_count(r.err) == 1);
+
+    // A copy of the machine's files: the interpreter and libc, libm there
+    // as another build (libz under its name), the rest missing. The stacks
+    // are read; libm and the missing objects are named.
+    const std::string root = dir.path() + "/sysroot";
+    auto place = [&](const std::string& from, const std::string& at) {
+        std::filesystem::create_directories(std::filesystem::path(root + at).parent_path());
+        std::filesystem::copy_file(from, root + at);
+    };
+    place(dir.path() + "/moved/python3.11", python.path);
+    auto libc_maps = triage::procfs::read_maps(getpid());
+    REQUIRE(libc_maps);
+    std::string libc, libz;
+    for (const auto& m : *libc_maps)
+        if (m.path.find("/libc.so.6") != std::string::npos) libc = m.path;
+    REQUIRE(!libc.empty());
+    place(libc, libc);
+    for (const char* candidate : {"/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"})
+        if (std::filesystem::exists(candidate)) libz = candidate;
+    REQUIRE(!libz.empty());
+    place(libz, libm);
+    r = run_pystack("--core " + core + " --json --sysroot " + root);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    doc = nlohmann::json::parse(r.out);
+    CHECK(doc["threads"].size() == 26);
+    bool libm_named = false;
+    for (const auto& f : doc["unmatched_files"]) {
+        INFO(f.dump());
+        CHECK(f["path"] != python.path);
+        CHECK(f["path"] != libc);
+        if (f["path"] == libm) {
+            libm_named = true;
+            CHECK(f["local"] == root + libm);
+            CHECK(f["why"].get<std::string>().find("build-id differs") != std::string::npos);
+        } else {
+            CHECK(f["local"].is_null());
+            CHECK(f["why"] == "cannot be opened");
+        }
+    }
+    CHECK(libm_named);
+    r = run_pystack("--core " + core + " --sysroot " + root);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Not read from here: " + libm + " (build-id differs") != std::string::npos);
+    // Usage: both need --core.
+    CHECK(run_pystack("1 --sysroot " + root).exit_code == 2);
+    CHECK(run_pystack("1 --lib-search-path " + root).exit_code == 2);
+}

@@ -39,8 +39,16 @@
 //    short), `truncated_notes()` (notes after the cut lost), and
 //    `warnings()`, one line per fact a caller should show ("the core file
 //    is truncated: ...").
-// Options: `read_mapped_files` (default true), `substitutes`: {path in the
-// core, local path} pairs (an --exe override, a sysroot copy).
+//  - `local_file(path)`: the local file read for a path the core names
+//    (after its check; empty when none could be opened).
+// Options: `read_mapped_files` (default true); where each file the core
+// names is looked for, in order: `substitutes` ({path in the core, local
+// path} pairs: an --exe override), else the path under `sysroot` (a copy of
+// the machine the core comes from; "/" when empty), then
+// `search_path` DIR/NAME for each directory (a relocated application, as
+// pystack's --lib-search-path). The first candidate whose build-id is the
+// one the core holds wins; when none matches, the first that opens is
+// judged (mismatch), so the report names the file it found.
 // Errors: open: not_found/permission_denied opening the file,
 // invalid_argument for a path that is not a regular file ("it is a
 // directory"), and parse_core_header / parse_core_notes errors (malformed,
@@ -77,6 +85,7 @@
 #include <utility>
 #include <vector>
 
+#include "triage/base/path.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/base/unique_fd.hpp"
@@ -105,7 +114,9 @@ enum class file_check : std::uint8_t { not_checked, verified, unverified, mismat
 
 struct core_file_options {
     bool read_mapped_files = true;
-    std::vector<std::pair<std::string, std::string>> substitutes;  // {path in the core, local path}
+    std::vector<std::pair<std::string, std::string>> substitutes{};  // {path in the core, local path}
+    std::string sysroot{};                                           // the core's "/" here; empty: "/"
+    std::vector<std::string> search_path{};                          // directories searched by file name
 };
 
 class core_file {
@@ -193,6 +204,18 @@ public:
         return backing(index).check;
     }
 
+    // The local file read for `path` as the core names it (" (deleted)"
+    // included or not); empty when none could be opened or the core names
+    // no such file.
+    [[nodiscard]] std::string local_file(std::string_view path) const {
+        for (std::size_t i = 0; i < notes_.files.size(); ++i) {
+            std::string_view named = notes_.files[i].path;
+            if (named != path && !(named.starts_with(path) && named.substr(path.size()) == " (deleted)")) continue;
+            return backing(i).local;
+        }
+        return {};
+    }
+
     [[nodiscard]] result<std::size_t> read(std::uint64_t address, std::span<std::byte> into) const {
         std::size_t done = 0;
         // Each round copies at least one byte or stops, and moves to the next
@@ -225,6 +248,7 @@ private:
         std::once_flag once;
         file_check check = file_check::not_checked;
         unique_fd fd;
+        std::string local;  // the file opened
     };
 
     core_file(std::span<const std::byte> bytes, core_header header, core_notes notes, core_file_options options)
@@ -300,17 +324,22 @@ private:
         return b;
     }
 
+    // Where the file the core names as `named` may be here, in the order of
+    // core_file_options. A path the process saw deleted is looked for
+    // without " (deleted)": it may be back (a reinstall), and the build-id
+    // check says whether it is the same file.
+    [[nodiscard]] std::vector<std::string> candidates(const std::string& named) const {
+        for (const auto& [from, to] : options_.substitutes)
+            if (from == named) return {to};
+        const std::string path = without_deleted(named);
+        std::vector<std::string> out{under_root(options_.sysroot, path)};
+        for (const std::string& dir : options_.search_path)
+            if (!dir.empty()) out.push_back(under_root(dir, std::string{"/"} + std::string{file_name(path)}));
+        return out;
+    }
+
     void check_file(std::size_t index, file_backing& b) const {
         const mapped_file& f = notes_.files[index];
-        std::string local = f.path;
-        for (const auto& [from, to] : options_.substitutes)
-            if (from == f.path) local = to;
-        int fd = ::open(local.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            b.check = file_check::missing;
-            return;
-        }
-        b.fd = unique_fd{fd};
         // The object's first page as the core holds it: the mapping of this
         // path at file offset 0.
         std::vector<std::byte> in_core;
@@ -322,13 +351,25 @@ private:
             });
             break;
         }
-        if (in_core.empty()) {
-            b.check = file_check::unverified;
-            return;
+        b.check = file_check::missing;
+        for (const std::string& local : candidates(f.path)) {
+            int fd = ::open(local.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) continue;
+            unique_fd owned{fd};
+            file_check check = file_check::unverified;
+            if (!in_core.empty()) {
+                auto on_disk = elf::file::open(local);
+                auto on_disk_id = on_disk ? on_disk->build_id() : std::nullopt;
+                check = on_disk_id && *on_disk_id == in_core ? file_check::verified : file_check::mismatch;
+            }
+            // The first file found is kept unless a later one is the very build.
+            if (b.check == file_check::missing || check != file_check::mismatch) {
+                b.check = check;
+                b.fd = std::move(owned);
+                b.local = local;
+            }
+            if (check != file_check::mismatch) return;
         }
-        auto on_disk = elf::file::open(local);
-        auto on_disk_id = on_disk ? on_disk->build_id() : std::nullopt;
-        b.check = on_disk_id && *on_disk_id == in_core ? file_check::verified : file_check::mismatch;
     }
 
     std::span<const std::byte> bytes_;

@@ -5,7 +5,7 @@
 // live pipeline over `python_core::core` (open_python.hpp).
 //
 // Offers:
-//  - `open_python_core(core_path, exe)`: opens the core, refuses one whose
+//  - `open_python_core(core_path, exe, where)`: opens the core, refuses one whose
 //    memory segments run past the end of the file (a truncated copy), groups
 //    its NT_FILE mappings into mapped objects and finds the interpreter among
 //    them (find_interpreter). `exe`, when given, is the local file to read
@@ -17,7 +17,10 @@
 //    build-id must equal the one in the core's copy of its first page (when
 //    the core holds one; gdb's and the kernel's cores do, ours do). A file
 //    the core names "PATH (deleted)" is read from PATH when its build-id is
-//    the core's.
+//    the core's. `where.sysroot` and `where.search_path` say where the
+//    other files the core names are found (coredump::core_file_options: a
+//    copy of the machine the core comes from, a relocated application);
+//    each object's `readable_path` is the local file chosen, by build-id.
 //  - `python_core{core, image, executable, objects}`: `image.path` is the
 //    path as the process mapped it, even when read from `exe`.
 //  - `assign_core_tids(pycore, snapshot)`: fills the missing `tid`s
@@ -58,6 +61,7 @@
 #include <utility>
 #include <vector>
 
+#include "triage/base/path.hpp"
 #include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/coredump/core_file.hpp"
@@ -66,6 +70,7 @@
 #include "triage/cpython/native_thread_ids.hpp"
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/stack_walker.hpp"
+#include "triage/base/path.hpp"
 #include "triage/elf/build_id.hpp"
 #include "triage/elf/file.hpp"
 #include "triage/elf/mapped_object.hpp"
@@ -83,8 +88,6 @@ struct python_core {
 
 namespace detail::core_target {
 
-[[nodiscard]] TRIAGE_DECL std::string_view file_name(std::string_view path);
-
 // The build-id in the core's own copy of the first page of `path` (never
 // read from the file on disk); empty when the core holds none.
 [[nodiscard]] TRIAGE_DECL std::vector<std::byte> held_build_id(const coredump::core_file& held, const std::string& path);
@@ -92,14 +95,13 @@ namespace detail::core_target {
 // The mapped file that holds the entry point (AT_ENTRY): the executable.
 [[nodiscard]] TRIAGE_DECL std::string executable_path(const coredump::core_file& core);
 
-[[nodiscard]] TRIAGE_DECL std::string without_deleted(std::string path);
-
 // Which mapped path `exe` stands for (see the header comment).
 [[nodiscard]] TRIAGE_DECL result<std::string> substituted_path(const coredump::core_file& held, const std::string& exe);
 
 } // namespace detail::core_target
 
-[[nodiscard]] TRIAGE_DECL result<python_core> open_python_core(const std::string& core_path, const std::optional<std::string>& exe);
+[[nodiscard]] TRIAGE_DECL result<python_core> open_python_core(const std::string& core_path, const std::optional<std::string>& exe,
+                                                               const coredump::core_file_options& where = {});
 
 [[nodiscard]] TRIAGE_DECL result<void> assign_core_tids(const python_core& py, stack_snapshot& snapshot);
 

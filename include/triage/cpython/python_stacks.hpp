@@ -23,11 +23,14 @@
 //    names only for the main thread (the core records the process's comm).
 //    A core of a crash (NT_SIGINFO holds a signal that dumps core) also
 //    gives `crash`: the signal, its code, the faulting address, and the
-//    thread that received it, whose stack comes first. With `native`, a
-//    `sysroot` (a copy of the machine the core comes from) is where the
-//    objects and their debug files are found (paths already under it are
-//    taken as they are); the interpreter's own file comes from the path the
-//    core names, or `exe`.
+//    thread that received it, whose stack comes first. The files the core
+//    names are found under `sysroot` (a copy of the machine the core comes
+//    from; paths already under it are taken as they are), else by file
+//    name in the directories of `lib_search_path` (a relocated
+//    application), each matched by build-id (coredump/core_file.hpp); the
+//    interpreter's own file can be given as `exe`. Code objects found only
+//    as another build, or not at all, are listed in `unmatched_files`.
+//    With `native`, debug files are looked for under `sysroot` too.
 //  - `native` (live blocking, and cores): each thread's native stack too,
 //    with its Python frames in place of the evaluation-loop frames
 //    (native_stacks.hpp), and the threads that run no Python. Live, the
@@ -107,7 +110,8 @@ struct core_stacks_options {
     std::optional<std::string> exe;  // read the interpreter from this file (core_target.hpp)
     walk_limits limits{};
     bool native = false;  // also native stacks, unwound from the core's registers and memory
-    std::string sysroot{};  // native stacks: the objects and their debug files are found under it
+    std::string sysroot{};  // the files the core names (and their debug files) are found under it
+    std::vector<std::string> lib_search_path{};  // then by file name in these directories
 };
 
 struct live_python;  // live_python.hpp

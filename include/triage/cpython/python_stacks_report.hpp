@@ -7,7 +7,9 @@
 // target's PID namespace, threading.get_ident(), Python and OS names, state letter,
 // CPU%, GIL held or waited for, consistency, frames, the walk's error, and
 // with native stacks the merged stack), `crash_info` (a crashed process's
-// core: the signal, its code, the faulting address, the thread) and `stacks_source`.
+// core: the signal, its code, the faulting address, the thread),
+// `unmatched_file` (a core's code object missing here or another build)
+// and `stacks_source`.
 // All compare with ==. Made by python_stacks.hpp; printed by
 // report/pystack_text.hpp and report/pystack_json.hpp; {fmt} formatters in
 // report/python_format.hpp.
@@ -80,6 +82,18 @@ struct crash_info {
     friend bool operator==(const crash_info&, const crash_info&) = default;
 };
 
+// A code object a core names whose local file could not be used: missing,
+// or another build than the one the process ran (their build-ids differ).
+// Bytes the core did not hold for it are not read, and its native frames
+// are not symbolised from it.
+struct unmatched_file {
+    std::string path;   // as the core names it
+    std::string local;  // the file found here (another build); empty: none found
+    std::string why;    // "build-id differs: another build of the file", "cannot be opened"
+
+    friend bool operator==(const unmatched_file&, const unmatched_file&) = default;
+};
+
 struct python_stacks_report {
     pid_t pid = 0;                      // as this machine's /proc shows it (cores: as the core records it)
     std::string command_line;           // arguments joined by spaces (cores: the first 79 bytes)
@@ -93,6 +107,7 @@ struct python_stacks_report {
     std::vector<thread_stack> threads;  // live: hottest first; core: the interpreter's order
     bool native = false;                // native stacks were read (threads without Python included)
     std::optional<crash_info> crash;    // cores of a process a core-dumping signal ended; its thread first
+    std::vector<unmatched_file> unmatched_files;  // cores: code objects not found here as the build that ran
     bool thread_list_complete = true;   // false: read while it ran, the interpreter's thread list
                                         // kept changing under every walk; threads may be missing
 

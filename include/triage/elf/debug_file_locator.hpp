@@ -55,6 +55,7 @@
 #include <string_view>
 #include <vector>
 
+#include "triage/base/path.hpp"
 #include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/elf/debuginfod_fetch.hpp"
@@ -113,7 +114,6 @@ namespace detail {
 // `path` (absolute, as a process names it) under `root` ("/" leaves it, and
 // so does a path that is under `root` already: a chrooted process's maps
 // read from outside, a core written from outside).
-[[nodiscard]] TRIAGE_DECL std::string under_root(std::string_view root, std::string_view path);
 } // namespace detail
 
 } // namespace triage::elf

@@ -87,7 +87,8 @@ struct mapped_object {
     std::uint64_t low = 0;        // lowest start of its mappings
     std::uint64_t high = 0;       // highest end of its mappings
     std::vector<procfs::mapping> mappings;
-    std::string readable_path;  // /proc/PID/map_files/START-END, or `path` without a pid
+    std::string readable_path;  // /proc/PID/map_files/START-END; without a pid, the local file to read
+                                // (`path`, or a copy of it: a core's file under a sysroot)
     pid_t pid = 0;              // the process it was read from; 0 when none (a core)
 
     [[nodiscard]] bool contains(std::uint64_t address) const noexcept { return address >= low && address < high; }

@@ -43,6 +43,7 @@
 #include <utility>
 #include <vector>
 
+#include "triage/base/path.hpp"
 #include "triage/elf/file.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/memory_source.hpp"
@@ -76,11 +77,6 @@ struct probe_plan {
 };
 
 namespace detail {
-
-[[nodiscard]] inline std::string_view file_name(std::string_view path) noexcept {
-    const auto slash = path.rfind('/');
-    return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
 
 // `pattern` matches the object's file name or its whole path.
 [[nodiscard]] inline bool object_matches(const std::string& pattern, const std::string& path) {

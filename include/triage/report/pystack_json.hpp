@@ -6,7 +6,9 @@
 // executable, interpreter, command_line, mode (blocking | nonblocking |
 // core), stopped_ms (null when not stopped), core and crash (cores only:
 // {signal, signal_name, code, address (null: not a fault), tid} or null
-// when the core is not a crash's), threads
+// when the core is not a crash's), unmatched_files (cores only: [{path,
+// local (the other build found here; null: none), why}] for the code objects
+// not found here as the build that ran), threads
 // (in the report's order): tid (null: unknown), ns_tid (null unless the
 // target is in another PID namespace), python_ident (threading.get_ident()),
 // thread_id (the same number, the field's name before python_ident),

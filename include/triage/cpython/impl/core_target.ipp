@@ -8,8 +8,6 @@
 
 namespace triage::cpython::detail::core_target {
 
-[[nodiscard]] TRIAGE_DECL std::string_view file_name(std::string_view path) { return path.substr(path.rfind('/') + 1); }
-
 [[nodiscard]] TRIAGE_DECL std::vector<std::byte> held_build_id(const coredump::core_file& held, const std::string& path) {
     for (const coredump::mapped_file& f : held.mapped_files()) {
         if (f.path != path || f.offset != 0) continue;
@@ -28,12 +26,6 @@ namespace triage::cpython::detail::core_target {
     for (const coredump::mapped_file& f : core.mapped_files())
         if (f.contains(*entry)) return f.path;
     return {};
-}
-
-[[nodiscard]] TRIAGE_DECL std::string without_deleted(std::string path) {
-    constexpr std::string_view suffix = " (deleted)";
-    if (path.ends_with(suffix)) path.resize(path.size() - suffix.size());
-    return path;
 }
 
 [[nodiscard]] TRIAGE_DECL result<std::string> substituted_path(const coredump::core_file& held, const std::string& exe) {
@@ -59,7 +51,7 @@ namespace triage::cpython::detail::core_target {
         return fail(errc::inconsistent,
                     "reading " + exe + " for " + without_deleted(target) +
                         ": its build-id differs from the one in the core (another build of the file)",
-                    "pass --exe with the very file the process ran");
+                    "pass --exe with the very file the process ran, or --sysroot / --lib-search-path where copies of its files are");
     }
     return target;
 }
@@ -68,26 +60,19 @@ namespace triage::cpython::detail::core_target {
 
 namespace triage::cpython {
 
-[[nodiscard]] TRIAGE_DECL result<python_core> open_python_core(const std::string& core_path, const std::optional<std::string>& exe) {
+[[nodiscard]] TRIAGE_DECL result<python_core> open_python_core(const std::string& core_path, const std::optional<std::string>& exe,
+                                                               const coredump::core_file_options& where) {
     namespace d = detail::core_target;
     // The core's own bytes only, for the build-ids it holds.
     coredump::core_file_options held_only;
     held_only.read_mapped_files = false;
     auto held = TRIAGE_TRY(coredump::core_file::open(core_path, held_only));
-    coredump::core_file_options options;
+    coredump::core_file_options options = where;
+    options.read_mapped_files = true;
     std::string substituted;
     if (exe) {
         substituted = TRIAGE_TRY(d::substituted_path(held, *exe));
         options.substitutes.emplace_back(substituted, *exe);
-    }
-    // A file deleted since it was mapped may be back at its path (a
-    // reinstall): read it there when its build-id is the core's (the core
-    // file reader checks).
-    for (const coredump::mapped_file& f : held.mapped_files()) {
-        std::string clean = d::without_deleted(f.path);
-        bool listed = std::any_of(options.substitutes.begin(), options.substitutes.end(),
-                                  [&](const auto& s) { return s.first == f.path; });
-        if (clean != f.path && !listed) options.substitutes.emplace_back(f.path, std::move(clean));
     }
     auto core = TRIAGE_TRY(coredump::core_file::open(core_path, std::move(options)));
     if (core.truncated_segments() > 0 || core.truncated_notes()) {
@@ -100,21 +85,33 @@ namespace triage::cpython {
                     "the core is truncated (an interrupted dump or copy, or a core size limit)");
     }
     // maps() strips " (deleted)"; the substitute is keyed by the NT_FILE path.
-    const std::string substituted_clean = d::without_deleted(substituted);
+    const std::string substituted_clean = without_deleted(substituted);
     auto maps = core.maps();
     if (exe) {
         for (procfs::mapping& m : maps)
             if (m.path == substituted_clean) m.path = *exe;
     }
     python_core out{std::move(core), {}, {}, {}};
-    out.objects = elf::group_mapped_objects(maps, 0);
-    out.executable = d::without_deleted(d::executable_path(out.core));
+    // Each object is read from the local file the core file reader chose
+    // (under the sysroot, in the search path, by build-id); one it found
+    // none for, from where it would be.
+    auto local = [&](const elf::mapped_object& o) {
+        if (exe && o.path == *exe) return o.path;
+        std::string chosen = out.core.local_file(o.path);
+        return !chosen.empty() ? chosen : under_root(where.sysroot, o.path);
+    };
+    out.objects = elf::group_mapped_objects(maps, 0, [&](const elf::mapped_object& o) {
+        auto f = elf::file::open(local(o));
+        return f ? std::optional{f->load_segments()} : std::nullopt;
+    }, elf::detail::system_page_size());
+    for (elf::mapped_object& o : out.objects) o.readable_path = local(o);
+    out.executable = without_deleted(d::executable_path(out.core));
 
     // The check of each NT_FILE path, as the core file reader judged it.
     auto check_of = [&](const std::string& path) {
         const auto& files = out.core.mapped_files();
         for (std::size_t i = 0; i < files.size(); ++i)
-            if (d::without_deleted(files[i].path) == path && files[i].offset == 0) return out.core.file_check_of(i);
+            if (without_deleted(files[i].path) == path && files[i].offset == 0) return out.core.file_check_of(i);
         return coredump::file_check::not_checked;
     };
     auto image = find_interpreter(out.objects);
@@ -123,23 +120,26 @@ namespace triage::cpython {
         // is gone or another build, say so rather than "not Python".
         if (!exe && !out.executable.empty()) {
             auto check = check_of(out.executable);
+            const std::string found = out.core.local_file(out.executable);
+            const std::string what =
+                check == coredump::file_check::missing ? " was deleted or moved since the process ran"
+                : found == out.executable              ? " was replaced by another build since the process ran"
+                                                       : ": the file found, " + found + ", is another build";
             if (check == coredump::file_check::missing || check == coredump::file_check::mismatch) {
                 return fail(check == coredump::file_check::missing ? errc::not_found : errc::inconsistent,
-                            "reading Python stacks from " + core_path + ": the executable " + out.executable +
-                                (check == coredump::file_check::missing ? " was deleted or moved since the process ran"
-                                                                        : " was replaced by another build since the process ran"),
-                            "pass --exe with the very file the process ran");
+                            "reading Python stacks from " + core_path + ": the executable " + out.executable + what,
+                            "pass --exe with the very file the process ran, or --sysroot / --lib-search-path where copies of its files are");
             }
         }
         for (const coredump::mapped_file& f : out.core.mapped_files()) {
-            std::string path = d::without_deleted(f.path);
-            std::string_view name = d::file_name(path);
+            std::string path = without_deleted(f.path);
+            std::string_view name = file_name(path);
             if (f.offset != 0 || !(name.starts_with("python") || name.starts_with("libpython"))) continue;
             auto check = check_of(path);
             if (check == coredump::file_check::missing || check == coredump::file_check::mismatch) {
                 return fail(check == coredump::file_check::missing ? errc::not_found : errc::inconsistent,
                             "reading the interpreter " + path + " the core names: the file " + std::string(to_string(check)),
-                            "pass --exe with the very file the process ran");
+                            "pass --exe with the very file the process ran, or --sysroot / --lib-search-path where copies of its files are");
             }
         }
         return fail(errc::not_found,
@@ -147,11 +147,13 @@ namespace triage::cpython {
                     image.error().message());
     }
     // The image names the path the process mapped, even when read from --exe.
-    const std::string read_from = image->path;
+    std::string read_from = image->path;
+    for (const elf::mapped_object& o : out.objects)
+        if (o.path == image->path) read_from = o.readable_path;
     if (exe && image->path == *exe) image->path = substituted_clean;
     // The interpreter file read must be the build the process ran.
     for (const coredump::mapped_file& f : held.mapped_files()) {
-        if (d::without_deleted(f.path) != image->path || f.offset != 0) continue;
+        if (without_deleted(f.path) != image->path || f.offset != 0) continue;
         auto in_core = d::held_build_id(held, f.path);
         if (in_core.empty()) break;
         auto file = elf::file::open(read_from);
@@ -160,7 +162,7 @@ namespace triage::cpython {
             return fail(errc::inconsistent,
                         "reading " + read_from + " for the core " + core_path +
                             ": its build-id differs from the one in the core (another build of the file)",
-                        "pass --exe with the very file the process ran");
+                        "pass --exe with the very file the process ran, or --sysroot / --lib-search-path where copies of its files are");
         }
         break;
     }

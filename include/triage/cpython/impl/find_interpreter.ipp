@@ -4,12 +4,12 @@
 // (triage/base/config.hpp).
 #pragma once
 
+#include "triage/base/path.hpp"
 #include "triage/cpython/find_interpreter.hpp"
 
 namespace triage::cpython {
 
 [[nodiscard]] TRIAGE_DECL result<interpreter_image> find_interpreter(std::span<const elf::mapped_object> objects) {
-    auto file_name = [](std::string_view path) { return path.substr(path.rfind('/') + 1); };
     std::vector<const elf::mapped_object*> order;
     for (std::string_view prefix : {"libpython", "python"}) {
         for (const auto& o : objects) {

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "triage/base/path.hpp"
 #include "triage/base/result.hpp"
 #include "triage/coredump/core_file.hpp"
 #include "triage/coredump/signal_names.hpp"
@@ -156,6 +157,23 @@ template <class Walker, class Memory>
     return {};
 }
 
+// The code objects of a core (those whose first page the core holds with
+// a build-id) that no local file stands for as the build that ran.
+[[nodiscard]] TRIAGE_DECL std::vector<unmatched_file> unmatched_files(const python_core& py) {
+    std::vector<unmatched_file> out;
+    const auto& files = py.core.mapped_files();
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        if (files[i].offset != 0) continue;
+        const auto check = py.core.file_check_of(i);
+        if (check != coredump::file_check::mismatch && check != coredump::file_check::missing) continue;
+        const std::string path = without_deleted(files[i].path);
+        if (std::any_of(out.begin(), out.end(), [&](const unmatched_file& u) { return u.path == path; })) continue;
+        if (detail::core_target::held_build_id(py.core, files[i].path).empty()) continue;  // not code, or no id to match
+        out.push_back({path, py.core.local_file(files[i].path), std::string{coredump::to_string(check)}});
+    }
+    return out;
+}
+
 } // namespace triage::cpython::detail::python_stacks
 
 namespace triage::cpython {
@@ -231,7 +249,10 @@ namespace triage::cpython {
                         path == &core_path ? "give the core file itself" : "give the interpreter file itself");
         }
     }
-    auto py = TRIAGE_TRY(open_python_core(core_path, options.exe));
+    coredump::core_file_options where;
+    where.sysroot = options.sysroot;
+    where.search_path = options.lib_search_path;
+    auto py = TRIAGE_TRY(open_python_core(core_path, options.exe, where));
     python_stacks_report report;
     report.source = stacks_source::core;
     report.core = core_path;
@@ -265,14 +286,11 @@ namespace triage::cpython {
         if (process && row.tid == report.pid) row.name = process->fname;
         report.threads.push_back(std::move(row));
     }
+    report.unmatched_files = detail::python_stacks::unmatched_files(py);
     if (options.native) {
         const std::string root = options.sysroot.empty() ? "/" : options.sysroot;
-        auto objects = elf::group_mapped_objects(py.core.maps(), 0, [&](const elf::mapped_object& o) {
-            auto f = elf::file::open(elf::detail::under_root(root, o.path));
-            return f ? std::optional{f->load_segments()} : std::nullopt;
-        }, elf::detail::system_page_size());
-        for (auto& o : objects) o.readable_path = elf::detail::under_root(root, o.path);
-        auto modules = TRIAGE_TRY(unwind::module_set::build(std::move(objects), report.pid, {debug_file_locator_hook(root)}));
+        // The objects as the core reader matched them (by build-id).
+        auto modules = TRIAGE_TRY(unwind::module_set::build(py.objects, report.pid, {debug_file_locator_hook(root)}));
         std::vector<thread_registers> registers;
         for (const coredump::core_thread& c : threads) registers.push_back({c.tid, c.general});
         add_native_stacks(report, modules, py.core, registers);

@@ -12,6 +12,7 @@
 #include <set>
 #include <utility>
 
+#include "triage/base/path.hpp"
 #include "triage/base/text.hpp"
 #include "triage/elf/build_id.hpp"
 #include "triage/elf/debug_file_locator.hpp"
@@ -22,15 +23,6 @@ namespace triage::elf {
 
 namespace detail {
 
-[[nodiscard]] TRIAGE_DECL std::string under_root(std::string_view root, std::string_view path) {
-    if (root.empty() || root == "/") return std::string{path};
-    std::string out{root};
-    if (out.back() == '/') out.pop_back();
-    if (path.starts_with(out + "/")) return std::string{path};  // named from outside the root already
-    if (!path.starts_with('/')) out += '/';
-    out += path;
-    return out;
-}
 
 // What a file can give: function names (.symtab) and DWARF (.debug_info).
 struct debug_content {
@@ -198,7 +190,7 @@ inline void resolve_alternate(debug_search& search, const std::vector<std::strin
 
 [[nodiscard]] TRIAGE_DECL result<debug_info_location> locate_debug_info(const debugged_object& object,
                                                                         const locator_options& options) {
-    const std::string object_path = object.opened.empty() ? detail::under_root(options.root, object.path) : object.opened;
+    const std::string object_path = object.opened.empty() ? under_root(options.root, object.path) : object.opened;
     file self = TRIAGE_TRY(file::open(object_path));
     const detail::debug_content own = object.other_build ? detail::debug_content{} : detail::content_of(self);
     detail::debug_search search{object, options, own};
@@ -229,8 +221,8 @@ inline void resolve_alternate(debug_search& search, const std::vector<std::strin
     if (!search.complete()) {
         if (auto link = object.other_build ? std::nullopt : self.gnu_debuglink()) {
             const std::string dir = detail::directory_of(object.path);
-            std::vector<std::string> candidates{detail::under_root(options.root, dir + "/" + link->file),
-                                                detail::under_root(options.root, dir + "/.debug/" + link->file)};
+            std::vector<std::string> candidates{under_root(options.root, dir + "/" + link->file),
+                                                under_root(options.root, dir + "/.debug/" + link->file)};
             for (const auto& d : directories) candidates.push_back(d + dir + "/" + link->file);
             for (const auto& path : candidates) {
                 search.try_file(debug_way::debuglink, path, [&](const file& f) -> std::string {

@@ -48,7 +48,7 @@ namespace triage::elf::detail {
 namespace triage::elf {
 
 [[nodiscard]] TRIAGE_DECL result<file> open_mapped(const mapped_object& object) {
-    if (object.pid <= 0) return file::open(object.path);
+    if (object.pid <= 0) return file::open(object.readable_path.empty() ? object.path : object.readable_path);
     auto exact = file::open(object.readable_path);
     if (exact) return exact;
     std::string fallback = detail::root_path(object);

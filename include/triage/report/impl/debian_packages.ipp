@@ -18,6 +18,7 @@
 #include <optional>
 #include <string_view>
 
+#include "triage/base/path.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/base/text.hpp"
 #include "triage/elf/debug_file_locator.hpp"
@@ -48,7 +49,7 @@ void for_each_line(std::string_view text, Visit visit) {
 // Installed packages from dpkg's status file, by "name" and "name:arch".
 [[nodiscard]] inline result<std::map<std::string, debian_package>> installed_packages(const std::string& root) {
     std::map<std::string, debian_package> out;
-    auto status = read_file(elf::detail::under_root(root, "/var/lib/dpkg/status"));
+    auto status = read_file(under_root(root, "/var/lib/dpkg/status"));
     if (!status) {
         if (status.error().code == errc::not_found) return out;
         return fail(std::move(status.error()));
@@ -89,7 +90,7 @@ void for_each_line(std::string_view text, Visit visit) {
         if (auto alias = detail::merged_usr_alias(p); !alias.empty()) wanted.emplace(alias, p);
     }
     std::map<std::string, debian_package> out;
-    const std::string info = elf::detail::under_root(root, "/var/lib/dpkg/info");
+    const std::string info = under_root(root, "/var/lib/dpkg/info");
     std::unique_ptr<DIR, int (*)(DIR*)> dir{::opendir(info.c_str()), ::closedir};
     if (!dir) return out;
     std::map<std::string, std::string> owner_of;  // path asked → "name[:arch]" of the .list

@@ -12,6 +12,7 @@
 #include <set>
 #include <span>
 
+#include "triage/base/path.hpp"
 #include "triage/coredump/core_file.hpp"
 #include "triage/elf/build_id.hpp"
 #include "triage/elf/file.hpp"
@@ -77,7 +78,6 @@ inline void locate(debuginfo_object& row, elf::debugged_object object, const elf
     for (auto& a : row.debug.attempts) shown(a.path);
 }
 
-[[nodiscard]] inline std::string file_name(std::string_view path) { return std::string{path.substr(path.rfind('/') + 1)}; }
 
 // Packages, install hints and the summary, once every row is filled.
 inline void finish(debuginfo_report& report, const debuginfo_options& options) {
@@ -120,7 +120,7 @@ inline void finish(debuginfo_report& report, const debuginfo_options& options) {
         ++s.code_objects;
         if (!row.debug.symbols.empty()) ++s.with_symbols;
         if (!row.debug.dwarf.empty()) ++s.with_dwarf;
-        if (row.debug.symbols.empty()) (row.error.empty() ? names_only : no_names).push_back(file_name(row.path));
+        if (row.debug.symbols.empty()) (row.error.empty() ? names_only : no_names).push_back(std::string{file_name(row.path)});
     }
     const std::string counts = std::to_string(s.with_symbols) + " of " + std::to_string(s.code_objects) +
                                " code objects have full function names, " + std::to_string(s.with_dwarf) +
@@ -227,7 +227,7 @@ inline void finish(debuginfo_report& report, const debuginfo_options& options) {
         std::vector<std::byte> id;
         if (object.first_end != 0) id = detail::build_id_at(core, object.first_start, object.first_end);
         row.build_id_from = "memory";
-        std::string local = elf::detail::under_root(options.locator.root, object.path);
+        std::string local = under_root(options.locator.root, object.path);
         for (const auto& [in_core, substitute] : substitutes)
             if (in_core == object.path) local = substitute;
         if (id.empty()) {

@@ -14,6 +14,7 @@
 
 #include <fmt/core.h>
 
+#include "triage/base/path.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/proc_mem.hpp"
 #include "triage/elf/build_id.hpp"
@@ -166,7 +167,7 @@ inline void fill_counts(plt_report& report, plt::probe_plan& plan, const plt_cou
                 plt::call_signature& signature = out[i];
                 for (const auto& parameter : it->second.parameters) signature.arguments.push_back({parameter.kind, parameter.size});
                 signature.variadic = it->second.variadic;
-                signature.source = "DWARF of " + std::string{plt::detail::file_name(plan.probes[i].placed.object)};
+                signature.source = "DWARF of " + std::string{file_name(plan.probes[i].placed.object)};
                 if (source != path) signature.source += " (" + source + ")";
             }
         }
@@ -181,7 +182,7 @@ public:
     [[nodiscard]] std::string describe(std::uint64_t address) {
         for (const elf::mapped_object& o : objects_) {
             if (!o.contains(address) || !o.executable()) continue;
-            const std::string name{plt::detail::file_name(o.path)};
+            const std::string name{file_name(o.path)};
             auto [it, added] = files_.try_emplace(o.path);
             if (added) {
                 if (auto file = elf::open_mapped(o)) it->second.emplace(std::move(*file));

@@ -12,6 +12,7 @@
 
 #include <fmt/core.h>
 
+#include "triage/base/path.hpp"
 #include "triage/base/escape.hpp"
 #include "triage/plt/probe_plan.hpp"
 #include "triage/report/plt_text.hpp"
@@ -21,8 +22,8 @@ namespace triage::report {
 namespace detail::plt_text {
 
 [[nodiscard]] inline std::string called_from(const plt_function& f) {
-    if (f.caller.empty()) return fmt::format("every caller (at {})", plt::detail::file_name(f.probed_object));
-    return fmt::format("{} ({})", plt::detail::file_name(f.caller), plt::to_string(f.kind));
+    if (f.caller.empty()) return fmt::format("every caller (at {})", file_name(f.probed_object));
+    return fmt::format("{} ({})", file_name(f.caller), plt::to_string(f.kind));
 }
 
 [[nodiscard]] inline double per_second(std::uint64_t calls, std::chrono::nanoseconds window) {
@@ -107,7 +108,7 @@ struct row {
         for (const auto& c : report.trace) {
             const std::string from = !c.called_from.empty() ? c.called_from
                                      : c.caller.empty()        ? std::string{"?"}
-                                                               : std::string{plt::detail::file_name(c.caller)};
+                                                               : std::string{file_name(c.caller)};
             out += fmt::format("  {:>10.3f} ms  {:>8}  {}  from {}\n", duration<double, std::milli>(c.at).count(), c.tid, c.call,
                                escape_controls(from));
         }

@@ -79,6 +79,10 @@ namespace triage::report {
                      {"address", detail::or_null(r.crash->address)},
                      {"tid", detail::or_null(r.crash->tid)}};
         doc["crash"] = std::move(crash);
+        json unmatched = json::array();
+        for (const auto& f : r.unmatched_files)
+            unmatched.push_back({{"path", f.path}, {"local", f.local.empty() ? json(nullptr) : json(f.local)}, {"why", f.why}});
+        doc["unmatched_files"] = std::move(unmatched);
     }
     doc["thread_list_complete"] = r.thread_list_complete;
     doc["threads"] = std::move(threads);

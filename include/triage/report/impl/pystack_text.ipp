@@ -22,6 +22,10 @@ namespace triage::report {
             if (r.crash->tid) fmt::format_to(out, ", in thread {} (first below)", *r.crash->tid);
             fmt::format_to(out, "\n");
         }
+        for (const auto& f : r.unmatched_files) {
+            fmt::format_to(out, "Not read from here: {} ({}{})\n", escape_controls(f.path), f.why,
+                           f.local.empty() ? std::string{} : ": " + escape_controls(f.local));
+        }
     } else if (r.stopped_for) {
         fmt::format_to(out, "Target stopped for {:.3f} ms for a consistent snapshot\n",
                        std::chrono::duration<double, std::milli>(*r.stopped_for).count());
