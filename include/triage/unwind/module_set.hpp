@@ -71,6 +71,7 @@
 #include "triage/base/error.hpp"
 #include "triage/base/result.hpp"
 #include "triage/elf/mapped_object.hpp"
+#include "triage/unwind/detail/symbol_index.hpp"
 #include "triage/unwind/native_frame.hpp"
 
 namespace triage::unwind {
@@ -103,8 +104,10 @@ struct module_state {
     debug_file_hook find_debug_file;
     std::vector<elf::mapped_object> objects;  // reported, by address
     std::vector<skipped_object> skipped;
-    // symbolize's cache: each pc looked up (a pc recurs in many threads'
-    // stacks, and libdwfl scans a module's whole symbol table per look-up).
+    // symbolize's caches: each module's sorted symbols, built at its first
+    // look-up (libdwfl scans the whole table per look-up), and each pc
+    // looked up (a pc recurs in many threads' stacks).
+    std::unordered_map<Dwfl_Module*, symbol_index> symbol_indexes;
     std::unordered_map<std::uint64_t, native_symbol> symbols;
 
     [[nodiscard]] const elf::mapped_object* object_at(std::uint64_t address) const noexcept {

@@ -9,8 +9,10 @@
 // (loaded through the module set's debug-file hook or elfutils' standard
 // search); C++ names are demangled. file:line come from the DWARF line
 // table (dwfl_module_getsrc) of the object or its debug file; empty/0 when
-// there is none. What is looked up stays cached in the module set: each
-// pc's answer, and libdwfl's symbol and line tables.
+// there is none. The function is the one dwfl_module_addrinfo names, found
+// in O(log n) through unwind/detail/symbol_index.hpp where that is sure to
+// agree. What is looked up stays cached in the module set: each module's
+// sorted symbols, each pc's answer, and libdwfl's line tables.
 // Errors: none: what is not known is left empty (a pc in no object gives
 // an empty native_symbol).
 // Thread-safe: as module_set (one thread at a time per set). Signal-safe:

@@ -33,11 +33,18 @@ namespace triage::unwind::detail {
                    ::dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr)) {
         out.object = name;
     }
-    GElf_Off offset = 0;
-    GElf_Sym symbol{};
-    if (const char* name = ::dwfl_module_addrinfo(module, at, &offset, &symbol, nullptr, nullptr, nullptr)) {
-        out.function = demangled(name);
-        out.offset = offset;
+    auto index = state.symbol_indexes.find(module);
+    if (index == state.symbol_indexes.end()) index = state.symbol_indexes.emplace(module, symbol_index::of(module)).first;
+    if (auto indexed = index->second.find(at)) {
+        out.function = demangled(indexed->name);
+        out.offset = at - indexed->start;
+    } else {
+        GElf_Off offset = 0;
+        GElf_Sym symbol{};
+        if (const char* name = ::dwfl_module_addrinfo(module, at, &offset, &symbol, nullptr, nullptr, nullptr)) {
+            out.function = demangled(name);
+            out.offset = offset;
+        }
     }
     if (Dwfl_Line* line = ::dwfl_module_getsrc(module, at)) {
         int number = 0;
