@@ -70,6 +70,7 @@
 #include "triage/base/config.hpp"
 #include "triage/base/error.hpp"
 #include "triage/base/result.hpp"
+#include "triage/elf/line_table.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/unwind/detail/symbol_index.hpp"
 #include "triage/unwind/native_frame.hpp"
@@ -109,6 +110,9 @@ struct module_state {
     // looked up (a pc recurs in many threads' stacks).
     std::unordered_map<Dwfl_Module*, symbol_index> symbol_indexes;
     std::unordered_map<std::uint64_t, native_symbol> symbols;
+    // Each module's line table read by elf::line_table (only .debug_line
+    // decompressed); std::nullopt: none read, ask libdw.
+    std::unordered_map<Dwfl_Module*, std::optional<elf::line_table>> line_tables;
 
     [[nodiscard]] const elf::mapped_object* object_at(std::uint64_t address) const noexcept {
         auto after = std::upper_bound(objects.begin(), objects.end(), address,

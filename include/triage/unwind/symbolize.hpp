@@ -8,8 +8,10 @@
 // object's .symtab, else .dynsym, else the .symtab of its debug file
 // (loaded through the module set's debug-file hook or elfutils' standard
 // search); C++ names are demangled. file:line come from the DWARF line
-// table (dwfl_module_getsrc) of the object or its debug file; empty/0 when
-// there is none. The function is the one dwfl_module_addrinfo names, found
+// table of the object or its debug file, read by elf::line_table (only
+// .debug_line decompressed: libdw decompresses every .debug_* section of a
+// file first, 25 MB and ~170 ms for python3.11's), else by libdw
+// (dwfl_module_getsrc); empty/0 when there is none. The function is the one dwfl_module_addrinfo names, found
 // in O(log n) through unwind/detail/symbol_index.hpp where that is sure to
 // agree. What is looked up stays cached in the module set: each module's
 // sorted symbols, each pc's answer, and libdwfl's line tables.
@@ -36,6 +38,7 @@ namespace triage::unwind {
 namespace detail {
 // `name` demangled when it is a C++ (Itanium ABI) name, else as it is.
 [[nodiscard]] TRIAGE_DECL std::string demangled(const char* name);
+[[nodiscard]] TRIAGE_DECL const elf::line_table* line_table_of(module_state& state, Dwfl_Module* module);
 [[nodiscard]] TRIAGE_DECL native_symbol symbol_at(module_state& state, std::uint64_t at);
 } // namespace detail
 

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <memory>
 
+#include "triage/elf/file.hpp"
+#include "triage/elf/line_table.hpp"
 #include "triage/unwind/symbolize.hpp"
 
 namespace triage::unwind::detail {
@@ -22,13 +24,39 @@ namespace triage::unwind::detail {
     return status == 0 && out ? std::string{out.get()} : std::string{name};
 }
 
+// The line table of `module`'s object, or of the debug file libdwfl found
+// for it (looking up its symbols did); nullptr when neither has one we can
+// read: then libdw answers (and finds the debug file itself if need be).
+[[nodiscard]] TRIAGE_DECL const elf::line_table* line_table_of(module_state& state, Dwfl_Module* module) {
+    auto known = state.line_tables.find(module);
+    if (known == state.line_tables.end()) {
+        const char* main_file = nullptr;
+        const char* debug_file = nullptr;
+        (void)::dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, &main_file, &debug_file);
+        std::optional<elf::line_table> table;
+        for (const char* path : {main_file, debug_file}) {
+            if (path == nullptr) continue;
+            auto file = elf::file::open(path);
+            if (!file) continue;
+            auto read = elf::line_table::read(*file);
+            if (read) {
+                table = std::move(*read);
+                break;
+            }
+            if (read.error().code != errc::not_found) break;  // one we cannot read: libdw's call
+        }
+        known = state.line_tables.emplace(module, std::move(table)).first;
+    }
+    return known->second ? &*known->second : nullptr;
+}
+
 // What `at` is, its offset from its function's start.
 [[nodiscard]] TRIAGE_DECL native_symbol symbol_at(module_state& state, std::uint64_t at) {
     native_symbol out;
     Dwfl_Module* module = ::dwfl_addrmodule(state.dwfl, at);
     if (module == nullptr) return out;
-    if (const elf::mapped_object* object = state.object_at(at)) {
-        out.object = object->path;
+    if (const elf::mapped_object* mapped = state.object_at(at)) {
+        out.object = mapped->path;
     } else if (const char* name =
                    ::dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr)) {
         out.object = name;
@@ -46,7 +74,13 @@ namespace triage::unwind::detail {
             out.offset = offset;
         }
     }
-    if (Dwfl_Line* line = ::dwfl_module_getsrc(module, at)) {
+    const elf::mapped_object* object = state.object_at(at);
+    if (const elf::line_table* lines = object != nullptr ? line_table_of(state, module) : nullptr) {
+        if (auto row = lines->find(object->file_address(at))) {
+            out.file = row->file;
+            out.line = row->line;
+        }
+    } else if (Dwfl_Line* line = ::dwfl_module_getsrc(module, at)) {
         int number = 0;
         if (const char* file = ::dwfl_lineinfo(line, nullptr, &number, nullptr, nullptr, nullptr)) {
             out.file = file;
