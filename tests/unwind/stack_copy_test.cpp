@@ -76,3 +76,52 @@ TEST_CASE("unwinding from the stack copy gives the frames of the stopped process
         }
     }
 }
+
+TEST_CASE("a prepared stack copy (maps and storage made before the stop) copies what an unprepared one copies, "
+          "a stack mapped since included") {
+    unwind_test::chain_victim v{unwind_test::chain_program("fp_cfi")};
+    auto modules = unwind::module_set::of_process(v.pid());
+    REQUIRE_MESSAGE(modules, modules.error().message());
+    auto live = memory::live_process::open(v.pid());
+    REQUIRE(live);
+    auto prepared = unwind::prepare_stack_copy(v.pid());
+    REQUIRE_MESSAGE(prepared, prepared.error().message());
+    CHECK(prepared->storage.reserved() >= 2 * unwind::stack_copy_options{}.reserve_per_thread);
+
+    auto session = ptrace::session::attach(v.pid());
+    REQUIRE_MESSAGE(session, session.error().message());
+    // One trip for every thread's general registers: the same as per thread.
+    auto general = session->general_registers();
+    REQUIRE_MESSAGE(general, general.error().message());
+    REQUIRE(general->size() == session->threads().size());
+    for (const auto& [tid, regs] : *general) {
+        auto one = session->registers(tid);
+        REQUIRE(one);
+        CHECK(regs.rip == one->general.rip);
+        CHECK(regs.rsp == one->general.rsp);
+        CHECK(regs.rbp == one->general.rbp);
+    }
+    // As if the last thread's stack had been mapped after the preparation.
+    const std::uint64_t last_rsp = general->back().second.rsp;
+    std::erase_if(prepared->maps, [&](const procfs::mapping& m) { return m.contains(last_rsp); });
+    auto with = unwind::copy_stacks(*session, *live, {}, std::move(*prepared));
+    auto without = unwind::copy_stacks(*session, *live);
+    REQUIRE(session->release());
+    CHECK(coredump_test::running_freely(v));
+    REQUIRE_MESSAGE(with, with.error().message());
+    REQUIRE_MESSAGE(without, without.error().message());
+    REQUIRE(with->threads.size() == without->threads.size());
+    for (std::size_t i = 0; i < with->threads.size(); ++i) {
+        CAPTURE(with->threads[i].tid);
+        CHECK(with->threads[i].tid == without->threads[i].tid);
+        CHECK(with->threads[i].stack.address == without->threads[i].stack.address);
+        CHECK(with->threads[i].stack.size == without->threads[i].stack.size);
+        CHECK(with->threads[i].stack.size > 0);
+        auto a = unwind::unwind_thread(*modules, with->memory, with->threads[i].registers);
+        auto b = unwind::unwind_thread(*modules, without->memory, without->threads[i].registers);
+        REQUIRE(a);
+        REQUIRE(b);
+        CHECK(a->complete());
+        CHECK(*a == *b);
+    }
+}

@@ -5,6 +5,8 @@
 // Offers: `session::attach(pid, options)` seizes (PTRACE_SEIZE) and
 // interrupts (PTRACE_INTERRUPT) every thread of `pid` and waits until each
 // one has stopped; then `threads()` (sorted tids), `registers(tid)`,
+// `general_registers()` (every thread's general registers in one trip to
+// the tracer thread: what an unwinder needs, for the shortest stop),
 // `stopped_for()`, `stops()`, `let_run(body)` (let the threads run under
 // `body`'s control, then stop them again: the syscall watch is built on it),
 // and `release()` (also run by the destructor), which detaches every thread,
@@ -653,6 +655,26 @@ public:
         return on_tracer([&]() -> result<thread_registers> {
             if (core_->signal_arrived()) return not_held(context);
             return read_registers(tid);
+        });
+    }
+
+    // Every held thread's general registers (PTRACE_GETREGS alone: no FP or
+    // vector state), in threads() order, in one trip to the tracer thread.
+    [[nodiscard]] result<std::vector<std::pair<pid_t, user_regs_struct>>> general_registers() const {
+        std::string context = "reading the registers of the threads of pid " + std::to_string(pid());
+        if (!held()) return not_held(std::move(context));
+        return on_tracer([&]() -> result<std::vector<std::pair<pid_t, user_regs_struct>>> {
+            if (core_->signal_arrived()) return not_held(context);
+            std::vector<std::pair<pid_t, user_regs_struct>> out;
+            out.reserve(core_->threads.size());
+            for (pid_t tid : core_->threads) {
+                user_regs_struct regs{};
+                if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0)
+                    return fail_errno(errno, "reading the registers of thread " + std::to_string(tid) + " of pid " +
+                                                 std::to_string(pid()));
+                out.emplace_back(tid, regs);
+            }
+            return out;
         });
     }
 

@@ -8,9 +8,16 @@
 //    function may use without moving rsp) to the end of the mapping that
 //    holds rsp, at most `max_stack_bytes` (512 KiB by default); clipped to
 //    that mapping; empty when rsp is in no mapping (garbage registers).
-//  - `copy_stacks(session, memory, options)`, while the CALLER holds the
-//    target stopped with `session` (borrowed: neither attached nor released
-//    here): reads /proc/PID/maps, every held thread's registers, and copies
+//  - `prepare_stack_copy(pid, options)`, before the stop, the target
+//    running: reads /proc/PID/maps and reserves the copy's storage
+//    (`reserve_per_thread` per thread, faulted in now: a fresh page costs
+//    more than copying it), so that the stop only copies.
+//  - `copy_stacks(session, memory, options[, prepared])`, while the CALLER
+//    holds the target stopped with `session` (borrowed: neither attached
+//    nor released here): reads every held thread's general registers in
+//    one trip to the tracer thread, /proc/PID/maps (unless prepared; again
+//    when a thread's stack pointer is in no mapping prepared: a stack
+//    mapped since), and copies
 //    each thread's stack_range from `memory` (normally a
 //    memory::live_process of the same pid) into one memory::snapshot
 //    (overlapping ranges merged). Unwinding a `copied_thread` with the
@@ -58,6 +65,7 @@ namespace triage::unwind {
 struct stack_copy_options {
     std::uint64_t red_zone = 128;
     std::uint64_t max_stack_bytes = std::uint64_t{512} << 10;
+    std::uint64_t reserve_per_thread = std::uint64_t{64} << 10;  // prepare_stack_copy's estimate
     memory::capture_options capture;  // chunking and the cancel flag of the copy
 };
 
@@ -80,21 +88,44 @@ namespace detail {
 [[nodiscard]] TRIAGE_DECL std::vector<memory::address_range> merged(std::vector<memory::address_range> ranges);
 } // namespace detail
 
+// What prepare_stack_copy makes: the mappings and the storage, before the stop.
+struct stack_copy_preparation {
+    std::vector<procfs::mapping> maps;
+    memory::snapshot storage;
+};
+
+[[nodiscard]] TRIAGE_DECL result<stack_copy_preparation> prepare_stack_copy(pid_t pid,
+                                                                            const stack_copy_options& options = {});
+
 template <memory::memory_source Source>
 [[nodiscard]] result<stack_copy> copy_stacks(const ptrace::session& session, Source& memory,
-                                             const stack_copy_options& options = {}) {
-    const auto maps = TRIAGE_TRY(procfs::read_maps(session.pid()));
+                                             const stack_copy_options& options, stack_copy_preparation prepared) {
+    const auto registers = TRIAGE_TRY(session.general_registers());
+    bool maps_read_now = false;
     stack_copy out;
     std::vector<memory::address_range> ranges;
-    for (pid_t tid : session.threads()) {
-        auto registers = TRIAGE_TRY(session.registers(tid));
-        const memory::address_range range = stack_range(registers.general.rsp, maps, options);
-        out.threads.push_back(copied_thread{tid, registers.general, range});
+    for (const auto& [tid, general] : registers) {
+        memory::address_range range = stack_range(general.rsp, prepared.maps, options);
+        if (range.size == 0 && !maps_read_now) {
+            prepared.maps = TRIAGE_TRY(procfs::read_maps(session.pid()));
+            maps_read_now = true;
+            range = stack_range(general.rsp, prepared.maps, options);
+        }
+        out.threads.push_back(copied_thread{tid, general, range});
         if (range.size > 0) ranges.push_back(range);
     }
     const auto to_copy = detail::merged(std::move(ranges));
-    out.memory = TRIAGE_TRY(memory::snapshot::capture(memory, to_copy, options.capture));
+    TRIAGE_TRY(prepared.storage.take(memory, to_copy, options.capture));
+    out.memory = std::move(prepared.storage);
     return out;
+}
+
+template <memory::memory_source Source>
+[[nodiscard]] result<stack_copy> copy_stacks(const ptrace::session& session, Source& memory,
+                                             const stack_copy_options& options = {}) {
+    stack_copy_preparation now;
+    now.maps = TRIAGE_TRY(procfs::read_maps(session.pid()));
+    return copy_stacks(session, memory, options, std::move(now));
 }
 
 } // namespace triage::unwind

@@ -57,9 +57,15 @@ template <class Walker, class Memory>
 [[nodiscard]] result<stack_snapshot> stopped_snapshot(Walker& walker, pid_t pid,
                                                       std::optional<std::chrono::nanoseconds>& stopped_for,
                                                       Memory& memory, std::optional<result<unwind::stack_copy>>* copy) {
+    // The copy's mappings and storage, ready before the stop.
+    std::optional<result<unwind::stack_copy_preparation>> prepared;
+    if (copy != nullptr) prepared.emplace(unwind::prepare_stack_copy(pid));
     auto session = TRIAGE_TRY(ptrace::session::attach(pid));
     auto taken = walker.snapshot();
-    if (copy != nullptr && taken) copy->emplace(unwind::copy_stacks(session, memory));
+    if (copy != nullptr && taken) {
+        if (*prepared) copy->emplace(unwind::copy_stacks(session, memory, {}, std::move(**prepared)));
+        else copy->emplace(unwind::copy_stacks(session, memory));
+    }
     auto released = session.release();
     stopped_for = session.stopped_for();
     if (taken && !released) return fail(std::move(released.error()));

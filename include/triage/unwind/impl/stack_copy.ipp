@@ -4,6 +4,7 @@
 // (triage/base/config.hpp).
 #pragma once
 
+#include "triage/procfs/task_ids.hpp"
 #include "triage/unwind/stack_copy.hpp"
 
 namespace triage::unwind {
@@ -17,6 +18,14 @@ namespace triage::unwind {
         return {start, end - start};
     }
     return {};
+}
+
+[[nodiscard]] TRIAGE_DECL result<stack_copy_preparation> prepare_stack_copy(pid_t pid, const stack_copy_options& options) {
+    stack_copy_preparation out;
+    out.maps = TRIAGE_TRY(procfs::read_maps(pid));
+    const auto threads = TRIAGE_TRY(procfs::task_ids(pid));
+    out.storage = TRIAGE_TRY(memory::snapshot::reserve(threads.size() * options.reserve_per_thread));
+    return out;
 }
 
 } // namespace triage::unwind
