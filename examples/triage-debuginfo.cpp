@@ -3,7 +3,7 @@
 // from, and what to install when they are missing.
 //
 //   triage-debuginfo PID [--json] [--verbose] [--no-debuginfod] [--debuginfod-budget MS]
-//   triage-debuginfo --core CORE [--exe PATH] [--sysroot DIR] [--json] [--verbose]
+//   triage-debuginfo --core CORE [--exe PATH] [--sysroot DIR] [--lib-search-path DIRS] [--json] [--verbose]
 //
 // One block per code object (report/debuginfo_text.hpp): the build-id of
 // the running code, read from the target's memory (so a binary replaced on
@@ -33,6 +33,7 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include "triage/base/path.hpp"
 #include "triage/report/cli.hpp"
 #include "triage/report/debuginfo_json.hpp"
 #include "triage/report/debuginfo_report.hpp"
@@ -58,6 +59,10 @@ int run(int argc, char** argv) {
     cli.add("--exe", exe, "with --core: the local copy of its executable").needs(from_core);
     cli.add("--sysroot", sysroot, "with --core: the directory its paths are found under (a copy of its machine's files)")
         .needs(from_core);
+    std::string search_path;
+    cli.add("--lib-search-path", search_path,
+            "with --core: directories (DIR[:DIR...]) where the files it names are found by file name")
+        .needs(from_core);
     cli.require_one_of(process, from_core, "a pid or --core");
     cli.flag("--no-debuginfod", no_debuginfod, "never ask debuginfod servers (even with DEBUGINFOD_URLS set)");
     cli.add("--debuginfod-budget", budget_ms, "give up on debuginfod servers after this many ms in all")
@@ -79,6 +84,7 @@ int run(int argc, char** argv) {
     }
     if (!sysroot.empty()) options.locator.root = sysroot;
     options.exe = exe;
+    options.search_path = split_path_list(search_path);
     auto r = from_core.given() ? report::debuginfo_of_core(core, options) : report::debuginfo_of_process(pid, options);
     if (progress_shown) fmt::print(stderr, "\n");
     if (!r) return report::print_failure(cli.program(), r.error());

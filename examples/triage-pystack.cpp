@@ -42,14 +42,13 @@
 // the staged pipeline underneath); the report is printed by report/.
 #include <sys/types.h>
 
-#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <fmt/core.h>
 
+#include "triage/base/path.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/report/cli.hpp"
 #include "triage/report/pystack_json.hpp"
@@ -71,16 +70,6 @@ struct options {
     std::string lib_search_path;  // DIR[:DIR...]
 };
 
-// "a:b::c" → {"a", "b", "c"}.
-std::vector<std::string> directories(const std::string& list) {
-    std::vector<std::string> out;
-    for (std::size_t at = 0; at <= list.size();) {
-        std::size_t end = std::min(list.find(':', at), list.size());
-        if (end > at) out.push_back(list.substr(at, end - at));
-        at = end + 1;
-    }
-    return out;
-}
 
 int run(int argc, char** argv) {
     report::command_line cli{"triage-pystack",
@@ -112,7 +101,7 @@ int run(int argc, char** argv) {
                       ? cpython::python_stacks(opt.core, {.exe = opt.exe,
                                                          .native = opt.native,
                                                          .sysroot = opt.sysroot,
-                                                         .lib_search_path = directories(opt.lib_search_path)})
+                                                         .lib_search_path = split_path_list(opt.lib_search_path)})
                       : cpython::python_stacks(opt.pid, {.nonblocking = opt.nonblocking,
                                                          .cpu_window = std::chrono::milliseconds{opt.cpu_window_ms},
                                                          .native = opt.native});

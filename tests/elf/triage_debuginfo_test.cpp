@@ -158,4 +158,13 @@ TEST_CASE("a core: the build-ids it holds, compared with the files on disk or wi
     json given = object_named(report_of({"--core", core, "--exe", dir / "app.original"}), app);
     CHECK(given["on_disk"] == "same");
     CHECK(given["symbols"]["way"] == "embedded");
+
+    // A copy of the running build elsewhere (a moved application): found by
+    // name in --lib-search-path, the other build at the path passed over.
+    fs::create_directories(dir / "copies");
+    fs::copy_file(dir / "app.original", dir / "copies/app");
+    json searched = object_named(report_of({"--core", core, "--lib-search-path", dir / "none:" + (dir / "copies")}), app);
+    INFO(searched.dump(1));
+    CHECK(searched["on_disk"] == "same");
+    CHECK(searched["symbols"]["way"] == "embedded");
 }

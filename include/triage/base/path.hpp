@@ -8,14 +8,17 @@
 // the path itself; a path already under root is left as it is, so applying
 // it twice is harmless; a trailing '/' of root is not doubled) and
 // `without_deleted(path)` (drops the " (deleted)" that /proc/PID/maps and
-// NT_FILE append to a removed file's path).
+// NT_FILE append to a removed file's path) and `split_path_list(list)`
+// ("a:b::c" → {"a", "b", "c"}: a PATH-style list, empty entries dropped).
 // Thread-safe: yes. Signal-safe: no (allocates). Target process: none.
 //
 //   triage::under_root("/proc/42/root", "/usr/lib/libc.so.6");  // "/proc/42/root/usr/lib/libc.so.6"
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace triage {
 
@@ -38,6 +41,16 @@ namespace triage {
     constexpr std::string_view suffix = " (deleted)";
     if (path.ends_with(suffix)) path.resize(path.size() - suffix.size());
     return path;
+}
+
+[[nodiscard]] inline std::vector<std::string> split_path_list(std::string_view list) {
+    std::vector<std::string> out;
+    for (std::size_t at = 0; at <= list.size();) {
+        const std::size_t end = std::min(list.find(':', at), list.size());
+        if (end > at) out.emplace_back(list.substr(at, end - at));
+        at = end + 1;
+    }
+    return out;
 }
 
 } // namespace triage

@@ -80,6 +80,7 @@ struct debuginfo_options {
     bool packages = true;          // name Debian packages (dpkg database, apt-cache)
     std::vector<std::pair<std::string, std::string>> substitutes;  // core: {path in the core, local file}
     std::string exe;  // core: the local file of its executable (the object holding AT_ENTRY)
+    std::vector<std::string> search_path{};  // core: directories its files are then looked for in, by name
 };
 
 [[nodiscard]] TRIAGE_DECL result<debuginfo_report> debuginfo_of_process(pid_t pid, const debuginfo_options& options = {});

@@ -187,6 +187,8 @@ inline void finish(debuginfo_report& report, const debuginfo_options& options) {
                                                                      const debuginfo_options& options) {
     coredump::core_file_options core_options;
     core_options.read_mapped_files = false;  // what the core holds, never the disk's bytes
+    core_options.sysroot = options.locator.root;
+    core_options.search_path = options.search_path;
     auto core = TRIAGE_TRY(coredump::core_file::open(core_path, core_options));
     std::vector<std::pair<std::string, std::string>> substitutes = options.substitutes;
     if (!options.exe.empty()) {
@@ -227,7 +229,10 @@ inline void finish(debuginfo_report& report, const debuginfo_options& options) {
         std::vector<std::byte> id;
         if (object.first_end != 0) id = detail::build_id_at(core, object.first_start, object.first_end);
         row.build_id_from = "memory";
-        std::string local = under_root(options.locator.root, object.path);
+        // The local file the core reader chose (under the sysroot, in the
+        // search path: the very build when one is there).
+        std::string local = core.local_file(object.path);
+        if (local.empty()) local = under_root(options.locator.root, object.path);
         for (const auto& [in_core, substitute] : substitutes)
             if (in_core == object.path) local = substitute;
         if (id.empty()) {
@@ -238,7 +243,7 @@ inline void finish(debuginfo_report& report, const debuginfo_options& options) {
         if (!id.empty()) row.build_id = elf::build_id_hex(id);
         detail::compare_disk(row, local, id);
         if (row.on_disk == "missing on disk") {
-            row.error = "cannot read " + local + " (not found): give it with --exe or a sysroot";
+            row.error = "cannot read " + local + " (not found): give it with --exe, --sysroot or --lib-search-path";
         } else {
             detail::locate(row, {object.path, local, id, row.on_disk == "replaced on disk"}, options.locator);
         }
