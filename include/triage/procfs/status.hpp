@@ -54,6 +54,7 @@ struct task_status {
     std::optional<std::uint64_t> vm_peak_kb, vm_size_kb, vm_hwm_kb, vm_rss_kb, vm_swap_kb;
     std::uint64_t sig_pending = 0, sig_blocked = 0, sig_ignored = 0, sig_caught = 0;
     std::uint64_t cap_effective = 0;
+    int seccomp = 0;  // Seccomp: 0 none, 1 strict, 2 filter (a filter may kill the process for a system call)
     std::uint64_t voluntary_ctxt_switches = 0;
     std::uint64_t nonvoluntary_ctxt_switches = 0;
 };

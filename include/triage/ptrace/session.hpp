@@ -254,6 +254,7 @@ struct session_core {
     bool released = false;
     std::mutex reaped_mutex;               // guards reaped_elsewhere
     std::vector<pid_t> reaped_elsewhere;   // reaped by reap_for_exec, to forget
+    std::vector<pid_t> forks;              // copies made by fork_copy (forked_copy.hpp): traced, never threads
     bool exec_under_us = false;            // an exec raced our PTRACE_SEIZE: start over
     ptrace::tracer_thread tracer;          // last: ends first, before the state it works on goes
 
@@ -320,6 +321,10 @@ struct session_core {
     // What one waitpid report means for the thread set.
     void on_report(pid_t tid, int status) {
         stop_report report = classify(status);
+        if (std::find(forks.begin(), forks.end(), tid) != forks.end()) {
+            if (report.kind == stop_report::exited) std::erase(forks, tid);
+            return;
+        }
         unsigned long message = 0;
         switch (report.kind) {
         case stop_report::exited: forget(tid); return;
@@ -574,6 +579,13 @@ struct session_core {
 };
 } // namespace detail
 
+class session;
+class forked_copy;
+struct fork_options;
+[[nodiscard]] TRIAGE_DECL result<forked_copy> fork_copy(const session& s, const fork_options& options);
+[[nodiscard]] TRIAGE_DECL result<std::chrono::nanoseconds> reap_dead_copy(pid_t target, pid_t copy,
+                                                                         std::chrono::milliseconds stop_timeout);
+
 class session {
 public:
     class run_control;
@@ -595,9 +607,9 @@ public:
         const auto deadline = std::chrono::steady_clock::now() + options.stop_timeout;
         session s;
         for (;;) {
-            std::unique_ptr<detail::session_core> previous = std::move(s.core_);
+            std::shared_ptr<detail::session_core> previous = std::move(s.core_);
             try {
-                s.core_ = std::make_unique<detail::session_core>(pid, std::move(previous ? previous->dir : dir), options);
+                s.core_ = std::make_shared<detail::session_core>(pid, std::move(previous ? previous->dir : dir), options);
             } catch (const std::system_error& e) {
                 return fail(errc::system, "attaching to " + detail::describe_process(pid),
                             std::string{"cannot start a tracer thread: "} + e.what());
@@ -642,7 +654,7 @@ public:
     }
     // The thread of ours that makes every ptrace request (TracerPid in the
     // target's /proc/PID/status); 0 once released.
-    [[nodiscard]] pid_t tracer_tid() const noexcept { return core_ && core_->tracer.running() ? core_->tracer.tid() : 0; }
+    [[nodiscard]] pid_t tracer_tid() const noexcept { return core_ && core_->tracer.running() && !core_->released ? core_->tracer.tid() : 0; }
     // The threads are ours and stopped: not released, not let go because
     // our process caught a guarded signal.
     [[nodiscard]] bool held() const noexcept { return core_ && !core_->released && !core_->signal_arrived(); }
@@ -711,7 +723,9 @@ public:
         if (!core_->tracer.running()) return {};
         result<void> out;
         core_->tracer.run([&] { out = core_->release_all(); });
-        core_->tracer.end();
+        // A forked_copy still alive keeps the tracer thread: its end would
+        // kill the copy. The copy's own end ends it.
+        if (core_.use_count() == 1) core_->tracer.end();
         return out;
     }
 
@@ -730,7 +744,11 @@ private:
         return fail(errc::invalid_argument, std::move(context), "the session was released");
     }
 
-    std::unique_ptr<detail::session_core> core_;
+    friend result<forked_copy> fork_copy(const session& s, const fork_options& options);
+    friend result<std::chrono::nanoseconds> reap_dead_copy(pid_t target, pid_t copy, std::chrono::milliseconds stop_timeout);
+    friend class forked_copy;
+
+    std::shared_ptr<detail::session_core> core_;
 };
 
 // What the body of session::let_run may do; every call is made on the

@@ -89,6 +89,7 @@ namespace triage::procfs {
         else if (key == "SigIgn") ok = mask(s.sig_ignored);
         else if (key == "SigCgt") ok = mask(s.sig_caught);
         else if (key == "CapEff") ok = mask(s.cap_effective);
+        else if (key == "Seccomp") ok = number(s.seccomp);
         else if (key == "voluntary_ctxt_switches") ok = number(s.voluntary_ctxt_switches);
         else if (key == "nonvoluntary_ctxt_switches") ok = number(s.nonvoluntary_ctxt_switches);
         if (!ok) return bad();
