@@ -1,10 +1,19 @@
 // triage-gcore — write a core file of a running process, fast and gently.
 //
 //   triage-gcore PID [-o FILE] [--force] [--json] [--sample-ms N] [--filter HEX] [--copy auto|memory|file]
+//                [--snapshot auto|fork|stop]
 //
-// The process is stopped only while its memory is copied (the report says
-// for how long): into our memory when it fits (then the file is written
-// with the process running again), else straight to the file. Only
+// By default the process is stopped for milliseconds: one of its threads
+// forks a copy-on-write copy of it (exit signal 0: its own SIGCHLD handler
+// and waits never see it), the process runs on, and the core is written
+// from the copy, which is then killed and reaped (a second stop of about a
+// millisecond). When it cannot be forked (seccomp, pids.max, memory: the
+// pages it rewrites meanwhile are held twice, so they must fit in the free
+// memory of the machine and of its cgroup), it is stopped while its memory
+// is copied: into our memory when it fits (then the file is written with
+// the process running again), else straight to the file. The report says
+// which, why, for how long it was stopped and how much memory the dump
+// held. Only
 // resident pages are read and the rest are holes in a sparse file; the file appears under its name only when it is complete,
 // private (0600). -o names a new file; --force lets it replace a regular file, never anything else (a device, a FIFO,
 // a link). The path and the free space are checked before the process is stopped.
@@ -51,6 +60,7 @@ int main(int argc, char** argv) {
     int sample_ms = 100;
     std::string filter_text;
     std::string copy = "auto";
+    std::string snapshot = "auto";
     cli.pid("pid", pid, "process to dump").required();
     auto output_option = cli.add("-o,--output", output, "core file to write (default: core.PID in the current directory)");
     cli.flag("--force", force, "replace FILE if it is an existing regular file (keeping its mode, at most 0600)");
@@ -58,10 +68,17 @@ int main(int argc, char** argv) {
     cli.add("--sample-ms", sample_ms, "CPU sampling window to find the busiest thread (0: by state only)").range(0, 10000);
     cli.add("--filter", filter_text, "coredump_filter bits in hex (default: the process's own, see core(5))");
     cli.add("--copy", copy,
-            "where memory goes while the process is stopped: memory (then the file is written with it "
-            "running), file (no extra memory, stopped longer), auto (memory when it fits in half of "
-            "MemAvailable; the default)")
+            "when copying in the stop, where memory goes: memory (then the file is written with it running), "
+            "file (no extra memory, stopped longer), auto (memory when it fits in half of the memory free "
+            "for us; the default); memory or file implies --snapshot stop")
         .one_of({"auto", "memory", "file"});
+    cli.add("--snapshot", snapshot,
+            "how memory is frozen: fork (fork a copy-on-write copy of it in a stop of milliseconds and write the "
+            "core from that copy while it runs; falls back to copying in the stop when the fork cannot be made), "
+            "stop (hold it stopped while it is copied, as --copy says), auto (fork when the pages it may rewrite "
+            "meanwhile fit in the free memory of the machine and of its cgroup, else stop; the default unless "
+            "--copy memory|file is given)")
+        .one_of({"auto", "fork", "stop"});
     if (auto code = cli.parse(argc, argv)) return *code;
     if (output_option.given() && output.empty()) {
         fmt::print(stderr, "triage-gcore: -o needs a file name\n");
@@ -74,7 +91,9 @@ int main(int argc, char** argv) {
     options.output.replace = force;
     options.strategy = copy == "memory" ? triage::coredump::copy_strategy::to_memory
                        : copy == "file" ? triage::coredump::copy_strategy::to_file
-                                        : triage::coredump::copy_strategy::automatic;
+                                        : triage::coredump::copy_strategy::copy_in_stop;
+    if (snapshot == "fork") options.strategy = triage::coredump::copy_strategy::fork_snapshot;
+    else if (snapshot == "auto" && copy == "auto") options.strategy = triage::coredump::copy_strategy::automatic;
     if (!filter_text.empty()) {
         auto bits = triage::parse_unsigned<std::uint32_t>(filter_text.starts_with("0x") ? filter_text.substr(2) : filter_text, 16);
         if (!bits) {

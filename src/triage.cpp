@@ -51,6 +51,7 @@
 #include "triage/plt/impl/int3_guardian.ipp"
 #include "triage/memory/detail/impl/remote_read_error.ipp"
 #include "triage/procfs/impl/auxv.ipp"
+#include "triage/procfs/impl/cgroup_memory.ipp"
 #include "triage/procfs/impl/cmdline.ipp"
 #include "triage/procfs/impl/comm.ipp"
 #include "triage/procfs/impl/cpu_sample.ipp"

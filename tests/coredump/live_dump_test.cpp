@@ -33,7 +33,6 @@
 #include "triage/coredump/live_dump.hpp"
 #include "triage/procfs/maps.hpp"
 #include "triage/procfs/status.hpp"
-#include "triage/procfs/syscall.hpp"
 #include "triage/procfs/task_ids.hpp"
 
 using namespace triage;
@@ -83,22 +82,6 @@ dump_options quick() {
     dump_options o;
     o.sample = std::chrono::milliseconds{300};
     return o;
-}
-
-// A progress callback that SIGKILLs `pid` at the first chunk written and
-// waits (up to 5 s) until every thread has left its memory (zombie or
-// gone): on a loaded machine the rest of the dump could otherwise be read
-// before the kill takes effect.
-auto kill_at_first_chunk(pid_t pid) {
-    return [pid, killed = false](std::uint64_t, std::uint64_t) mutable {
-        if (std::exchange(killed, true)) return;
-        ::kill(pid, SIGKILL);
-        for (int k = 0; k < 5000; ++k) {
-            const auto states = test_support::thread_states(pid);
-            if (std::ranges::all_of(states, [](char s) { return s == 'Z' || s == '?'; })) return;
-            ::usleep(1000);
-        }
-    };
 }
 
 } // namespace
@@ -360,18 +343,8 @@ TEST_CASE("a 1 GiB mapping with 16 touched pages gives a sparse core") {
 
 TEST_CASE("copied to memory first or written while stopped: the same core, and only the copy stops the target") {
     test_support::scratch_dir dir{"coredump"};
-    // Without rseq: the kernel rewrites a thread's rseq area (cpu_id) when
-    // it runs on another CPU, so that memory is not still between dumps.
-    victim v{{"env", "GLIBC_TUNABLES=glibc.pthread.rseq=0", test_support::victim_path("core_sparse")}};
-    // Still: parked in pause(), past the lazy binding of its first call
-    // (which writes the GOT) that follows its "ready".
-    bool paused = false;
-    for (int i = 0; i < 5000 && !paused; ++i) {
-        auto call = procfs::read_syscall(v.pid());
-        paused = call && call->name() == "pause";
-        if (!paused) std::this_thread::sleep_for(std::chrono::milliseconds{1});
-    }
-    REQUIRE(paused);
+    victim v{coredump_test::still_victim()};
+    REQUIRE(coredump_test::parked_in_pause(v.pid()));
     dump_options to_memory = quick(), to_file = quick();
     to_memory.strategy = copy_strategy::to_memory;
     to_file.strategy = copy_strategy::to_file;
@@ -423,7 +396,7 @@ TEST_CASE("copied to memory first or written while stopped: the same core, and o
     // Killed once the copy is taken: the core is still written, whole.
     dump_options killing = to_memory;
     pid_t pid = v.pid();
-    killing.write.progress = kill_at_first_chunk(pid);
+    killing.write.progress = coredump_test::kill_at_first_chunk(pid);
     auto after = dump_process(pid, dir / "after.core", killing);
     REQUIRE_MESSAGE(after, after.error().message());
     CHECK(after->bytes_written == first->bytes_written);
@@ -510,7 +483,7 @@ TEST_CASE("a full disk and a target that dies mid-dump: no file, a clear error")
     killing.strategy = copy_strategy::to_file;
     killing.write.chunk_bytes = 64 * 1024;
     pid_t pid = v.pid();
-    killing.write.progress = kill_at_first_chunk(pid);
+    killing.write.progress = coredump_test::kill_at_first_chunk(pid);
     auto died = dump_process(pid, dir / "dead.core", killing);
     REQUIRE(!died);
     CHECK(died.error().code == errc::no_such_process);

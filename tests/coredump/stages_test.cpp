@@ -52,8 +52,11 @@ TEST_CASE("one stop serves the caller's register reads and the core's copy; the 
     const pid_t spinner = static_cast<pid_t>(v.number("spinner", 0));
     const std::string path = dir / "staged.core";
 
-    auto plan = plan_dump(v.pid(), path);
+    dump_options copying;  // the copy in the stop (a fork snapshot is tested in fork_snapshot_test.cpp)
+    copying.strategy = copy_strategy::copy_in_stop;
+    auto plan = plan_dump(v.pid(), path, copying);
     REQUIRE_MESSAGE(plan, plan.error().message());
+    CHECK(plan->strategy == copy_strategy::to_memory);
     CHECK(plan->threads == 26);
     CHECK(plan->estimated_memory_bytes > 0);
     CHECK(plan->estimated_bytes > plan->estimated_memory_bytes);

@@ -1,7 +1,8 @@
 // Checks the core-file tests run on their victims and their oracles: a victim
 // still runs after a dump (alive, not stopped, not traced, and for one that
 // spins, still getting CPU), eu-stack's output read as frames per thread,
-// and a tool's error being one line.
+// a tool's error being one line, and a progress callback that kills the
+// victim mid-dump.
 // Spawning, readiness, reaping and running the oracles come from
 // tests/support.
 //
@@ -13,6 +14,9 @@
 //   CHECK(coredump_test::running_freely(v));
 #pragma once
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -22,10 +26,12 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "support/child_process.hpp"
 #include "triage/base/text.hpp"
+#include "triage/procfs/syscall.hpp"
 
 namespace coredump_test {
 
@@ -58,6 +64,40 @@ inline bool running_freely(const triage::test_support::child_process& victim) {
     for (int i = 0; i < 100; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         if (cpu_ticks(victim.pid()) > before) return true;
+    }
+    return false;
+}
+
+// A progress callback that SIGKILLs `pid` at the first chunk written and
+// waits (up to 5 s) until every thread has left its memory (zombie or
+// gone): on a loaded machine the rest of the dump could otherwise be read
+// before the kill takes effect.
+inline auto kill_at_first_chunk(pid_t pid) {
+    return [pid, killed = false](std::uint64_t, std::uint64_t) mutable {
+        if (std::exchange(killed, true)) return;
+        ::kill(pid, SIGKILL);
+        for (int k = 0; k < 5000; ++k) {
+            const auto states = triage::test_support::thread_states(pid);
+            if (std::ranges::all_of(states, [](char s) { return s == 'Z' || s == '?'; })) return;
+            ::usleep(1000);
+        }
+    };
+}
+
+// The argv of a victim whose memory stays still between two dumps: the
+// sparse-core victim without rseq (the kernel rewrites a thread's rseq area,
+// cpu_id, when it runs on another CPU).
+inline std::vector<std::string> still_victim() {
+    return {"env", "GLIBC_TUNABLES=glibc.pthread.rseq=0", triage::test_support::victim_path("core_sparse")};
+}
+
+// Waits (up to 5 s) until `pid` is parked in pause(), past the lazy binding
+// of its first call (which writes the GOT) that follows its "ready".
+inline bool parked_in_pause(pid_t pid) {
+    for (int i = 0; i < 5000; ++i) {
+        auto call = triage::procfs::read_syscall(pid);
+        if (call && call->name() == "pause") return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
     }
     return false;
 }

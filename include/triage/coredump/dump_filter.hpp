@@ -74,6 +74,8 @@ struct region {
     bool hugetlb = false;    // VmFlags ht
     bool io = false;         // VmFlags io
     bool vm_shared = false;  // VmFlags sh
+    bool dont_fork = false;     // VmFlags dc (MADV_DONTFORK): not in a fork
+    bool wipe_on_fork = false;  // VmFlags wf (MADV_WIPEONFORK): zeros in a fork
     bool has_anonymous = false;  // Anonymous: or Swap: above 0 (the kernel's anon_vma)
     std::uint64_t rss_kb = 0;
 

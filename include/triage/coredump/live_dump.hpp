@@ -27,11 +27,22 @@
 //     else the main thread; the others follow by tid. Pages of dumped file
 //     mappings that are not resident are read from the mapped file
 //     (/proc/PID/map_files, else the path when it is the same inode), not
-//     faulted into the target.
+//     faulted into the target. With `copy_strategy::fork_snapshot`, the
+//     stop ends after the registers: one thread of the target runs a
+//     clone() (ptrace/forked_copy.hpp) and the mappings, pages and memory
+//     are read later from that copy-on-write copy, frozen at the stop; when
+//     the fork cannot be made (seccomp, pids.max, ...), `fork_fallback`
+//     says why and the automatic copy runs in the same stop.
 //  4. `write_dump(std::move(copy), session)`, once the caller released the
 //     session: writes the file from the copy (unless it was written while
 //     stopped), gives it its name, and returns the `dump_report`, with the
-//     session's stop time as `stopped_for`.
+//     session's stop time as `stopped_for`. From a fork: lays the core out
+//     from the copy's smaps and pagemap (the target's pagemap for shared
+//     mappings, whose pages a fork does not map), writes it from the copy's
+//     memory, then kills the copy and has the target reap it in a second
+//     stop of about a millisecond (`cleanup_stopped_for`). Mappings with
+//     MADV_DONTFORK or MADV_WIPEONFORK are absent or zeros in such a core:
+//     `not_in_fork` lists them.
 // `busiest_thread(before, after)` picks a first thread from two CPU samples
 // (procfs/cpu_sample.hpp): the busiest, else one in state R, else the main
 // thread. `dump_process(pid, path, options)` composes it all: it samples CPU
@@ -88,18 +99,21 @@
 #include "triage/memory/snapshot.hpp"
 #include "triage/procfs/cpu_sample.hpp"
 #include "triage/procfs/proc_dir.hpp"
-
-namespace triage::ptrace {
-class session;
-} // namespace triage::ptrace
+#include "triage/ptrace/forked_copy.hpp"
 
 namespace triage::coredump {
 
 // Where the target's memory goes while the target is stopped.
 enum class copy_strategy : std::uint8_t {
-    automatic,      // to_memory when the copy fits in half of MemAvailable, else to_file
+    automatic,      // plan_dump chooses: fork_snapshot when the process can be forked and the pages it
+                    // may rewrite during the dump (all it has in memory, at worst) fit in the memory free
+                    // on the machine (MemAvailable) and in its cgroup; else to_memory when the copy fits
+                    // in half of what is free for us (MemAvailable, our cgroup); else to_file
+    copy_in_stop,   // never fork: to_memory when the copy fits in half of what is free for us, else to_file
     to_memory,      // copy into our own memory, release the target, then write the file
     to_file,        // write the file while the target is stopped (no extra memory)
+    fork_snapshot,  // fork a copy-on-write copy of the target in the stop (ptrace/forked_copy.hpp),
+                    // release it, write the file from the copy; automatic when the fork cannot be made
 };
 
 struct dump_options {
@@ -110,6 +124,9 @@ struct dump_options {
     output_options output;                  // replace an existing regular file?
     copy_strategy strategy = copy_strategy::automatic;
     write_options write;  // chunk size, cancel flag, progress callback
+    // fork_snapshot: the second stop's budget, and a guardian that reaps the
+    // copy if we are killed (dump_process starts one when none is given).
+    ptrace::fork_options fork;
 };
 
 struct dump_report {
@@ -126,6 +143,14 @@ struct dump_report {
     std::uint64_t allocated = 0;  // st_blocks × 512
     dump_filter filter;
     bool copied_to_memory = false;  // the strategy used: to_memory (true) or to_file
+    std::string strategy_reason;    // dump_plan::strategy_reason
+    std::uint64_t memory_used = 0;  // bytes held for the dump: the copy (to_memory), or the pages held
+                                    // twice because the process rewrote them during the dump (fork)
+    bool forked = false;            // fork_snapshot: written from a copy-on-write fork
+    std::string fork_fallback;      // fork_snapshot asked, not made: why (the copy strategy ran instead)
+    std::chrono::nanoseconds fork_time{0};            // the clone() in the target
+    std::chrono::nanoseconds cleanup_stopped_for{0};  // the second, short stop in which the target reaped the fork
+    std::vector<std::string> not_in_fork;  // "START-END MADV_DONTFORK|MADV_WIPEONFORK": absent or zeros in the core
     std::chrono::nanoseconds stopped_for{0};
     std::chrono::nanoseconds elapsed{0};
 };
@@ -140,6 +165,7 @@ struct planned_core {
     memory::snapshot room;
     dump_options options;
     std::chrono::steady_clock::time_point started;
+    std::vector<std::string> not_in_fork;  // the mappings a fork would not hold as they are
 };
 
 // What copy_dump holds for write_dump.
@@ -151,6 +177,10 @@ struct copied_core {
     std::optional<write_stats> written;  // to_file: written while stopped
     write_options write;
     std::chrono::steady_clock::time_point started;
+    std::optional<ptrace::forked_copy> fork;  // fork_snapshot: the copy the file is written from
+    std::optional<page_map> target_pages;     // fork_snapshot: the target's pagemap, for its shared mappings
+    dump_filter filter;
+    bool check_free_space = true;
 };
 } // namespace detail
 
@@ -162,6 +192,8 @@ struct dump_plan {
     std::size_t threads = 0;  // when planned
     std::uint64_t estimated_bytes = 0;         // the file's headers and data as the process looked while running
     std::uint64_t estimated_memory_bytes = 0;  // of which read from memory: the room reserve_copy takes
+    copy_strategy strategy = copy_strategy::automatic;  // the one copy_dump will use (never automatic)
+    std::string strategy_reason;                         // why, with the numbers it was chosen on
     detail::planned_core held;
 };
 

@@ -58,6 +58,8 @@ namespace triage::coredump {
                 else if (flag == "ht") r.hugetlb = true;
                 else if (flag == "io") r.io = true;
                 else if (flag == "sh") r.vm_shared = true;
+                else if (flag == "dc") r.dont_fork = true;
+                else if (flag == "wf") r.wipe_on_fork = true;
             }
         } else if (key == "Anonymous" || key == "Swap") {
             if (parse_kb(value).value_or(0) > 0) r.has_anonymous = true;

@@ -31,11 +31,14 @@
 #include "triage/coredump/writer.hpp"
 #include "triage/memory/live_process.hpp"
 #include "triage/memory/snapshot.hpp"
+#include "triage/procfs/cgroup_memory.hpp"
 #include "triage/procfs/cpu_sample.hpp"
 #include "triage/procfs/hottest.hpp"
 #include "triage/procfs/proc_dir.hpp"
+#include "triage/procfs/smaps_rollup.hpp"
 #include "triage/procfs/stat.hpp"
 #include "triage/procfs/status.hpp"
+#include "triage/ptrace/reap_guardian.hpp"
 #include "triage/ptrace/registers.hpp"
 #include "triage/ptrace/session.hpp"
 
@@ -100,11 +103,61 @@ TRIAGE_DECL void wait_until(std::chrono::steady_clock::time_point deadline, cons
     return 0;
 }
 
+// The memory `pid` may still take: MemAvailable, or less when its cgroup
+// has less headroom.
+[[nodiscard]] TRIAGE_DECL std::uint64_t memory_free_for(pid_t pid) {
+    std::uint64_t free = memory_available();
+    if (auto cgroup = procfs::read_cgroup_memory(pid))
+        if (auto room = cgroup->headroom()) free = std::min(free, *room);
+    return free;
+}
+
 // Whether `bytes` go to memory first; `reserved` bytes of room are held
-// already (and no longer counted in MemAvailable).
+// already (and no longer counted as free). fork_snapshot decides as
+// automatic: it copies only when the fork failed.
 [[nodiscard]] TRIAGE_DECL bool copy_to_memory(copy_strategy strategy, std::uint64_t bytes, std::uint64_t reserved = 0) {
-    if (strategy != copy_strategy::automatic) return strategy == copy_strategy::to_memory;
-    return bytes <= reserved || bytes - reserved <= memory_available() / 2;
+    if (strategy == copy_strategy::to_memory || strategy == copy_strategy::to_file) return strategy == copy_strategy::to_memory;
+    return bytes <= reserved || bytes - reserved <= memory_free_for(::getpid()) / 2;
+}
+
+struct strategy_choice {
+    copy_strategy strategy;
+    std::string reason;
+};
+
+// What `automatic` means for a process holding `bytes` to dump (see
+// copy_strategy); any other strategy is kept, with its reason.
+[[nodiscard]] TRIAGE_DECL strategy_choice choose_strategy(copy_strategy asked, pid_t pid, const procfs::task_status& status,
+                                                          std::uint64_t bytes) {
+    const std::string mib = std::to_string(bytes >> 20) + " MiB";
+    if (asked == copy_strategy::to_memory) return {asked, "asked: copy to memory in the stop"};
+    if (asked == copy_strategy::to_file) return {asked, "asked: write the file in the stop"};
+    if (asked == copy_strategy::fork_snapshot) return {asked, "asked: fork a copy-on-write snapshot"};
+    std::string no_fork = "asked to copy in the stop";
+    const std::uint64_t machine = memory_available();
+    std::optional<std::uint64_t> cgroup_room;
+    if (auto cgroup = procfs::read_cgroup_memory(pid)) cgroup_room = cgroup->headroom();
+    const std::uint64_t room = std::min(machine, cgroup_room.value_or(machine));
+    const std::string where = cgroup_room && *cgroup_room < machine ? "free in its cgroup" : "available on the machine";
+#if !defined(__x86_64__)
+    no_fork = "a fork snapshot is made on x86-64 only";
+#else
+    if (asked == copy_strategy::copy_in_stop) {
+    } else if (status.seccomp != 0) no_fork = "it runs under seccomp, whose filter may kill it for a clone()";
+    else if (bytes > room)
+        no_fork = "the pages it may rewrite during a fork snapshot's dump (up to " + mib + ") do not fit in the " +
+                  std::to_string(room >> 20) + " MiB " + where;
+    else no_fork.clear();
+#endif
+    if (no_fork.empty())
+        return {copy_strategy::fork_snapshot, "fork: a copy-on-write snapshot; the pages it may rewrite during the dump (up to " +
+                                                  mib + ") fit in the " + std::to_string(room >> 20) + " MiB " + where};
+    const std::uint64_t ours = memory_free_for(::getpid());
+    if (bytes <= ours / 2)
+        return {copy_strategy::to_memory, "memory: " + no_fork + "; the copy (" + mib + ") fits in half of the " +
+                                              std::to_string(ours >> 20) + " MiB free for us"};
+    return {copy_strategy::to_file, "file: " + no_fork + "; a copy (" + mib + ") does not fit in half of the " +
+                                        std::to_string(ours >> 20) + " MiB free for us"};
 }
 
 [[nodiscard]] TRIAGE_DECL std::uint32_t segment_flags(const procfs::mapping& m) noexcept {
@@ -133,8 +186,11 @@ TRIAGE_DECL void add_runs(core_segment& segment, const procfs::mapping& m, std::
 // The PT_LOADs (and NT_FILE entries) of the process's mappings, as the
 // kernel would dump them under `filter`, into `layout`; the mapped files
 // the runs read stay open in `files`. Returns how many segments hold data.
+// `shared_pages`, when given, tells the resident pages of shared mappings
+// (a fork's own page tables do not map them).
 [[nodiscard]] TRIAGE_DECL std::size_t lay_out_segments(pid_t pid, const std::vector<region>& regions, dump_filter filter,
-                                                       page_map& pages, core_layout& layout, std::vector<unique_fd>& files) {
+                                                       page_map& pages, core_layout& layout, std::vector<unique_fd>& files,
+                                                       page_map* shared_pages = nullptr) {
     std::size_t dumped = 0;
     std::vector<page_run> resident;
     for (const region& r : regions) {
@@ -162,7 +218,8 @@ TRIAGE_DECL void add_runs(core_segment& segment, const procfs::mapping& m, std::
                 segment.content.push_back(content_run{m.start, segment.dump_size, -1, 0});
             } else {
                 resident.clear();
-                if (!pages.resident_runs(m.start, end, resident)) resident.assign(1, page_run{m.start, end - m.start});
+                page_map& residency = r.vm_shared && shared_pages != nullptr ? *shared_pages : pages;
+                if (!residency.resident_runs(m.start, end, resident)) resident.assign(1, page_run{m.start, end - m.start});
                 if (file_backed && !file) file = open_mapped_file(pid, m);
                 add_runs(segment, m, end, resident, file_backed ? file.get() : -1);
             }
@@ -194,6 +251,39 @@ TRIAGE_DECL void add_runs(core_segment& segment, const procfs::mapping& m, std::
     if (free < needed)
         return fail(errc::no_space, "writing " + out.path() + ": the core needs " + std::string{how} + " " + std::to_string(needed) +
                                         " bytes and " + std::to_string(free) + " are free");
+    return {};
+}
+
+// write_dump's work for a fork_snapshot copy: lay the core out from the
+// fork, write it from the fork's memory, let the fork go.
+[[nodiscard]] TRIAGE_DECL result<void> write_from_fork(dump_copy& copy) {
+    dump_report& report = copy.report;
+    copied_core& held = copy.held;
+    ptrace::forked_copy& fork = *held.fork;
+    const std::string what = "writing " + report.path + " from the fork " + std::to_string(fork.pid()) + " of process " +
+                             std::to_string(report.pid);
+    auto written = [&]() -> result<write_stats> {
+        procfs::proc_dir dir = TRIAGE_TRY(procfs::proc_dir::open(fork.pid()));
+        const std::vector<region> regions = TRIAGE_TRY(read_regions(dir));
+        page_map pages = TRIAGE_TRY(page_map::open(fork.pid()));
+        page_map* shared = held.target_pages ? &*held.target_pages : nullptr;
+        report.mappings_dumped = lay_out_segments(fork.pid(), regions, held.filter, pages, held.layout, held.files, shared);
+        report.mappings = held.layout.segments.size();
+        report.bytes_to_copy = expected_bytes(held.layout);
+        if (held.check_free_space) TRIAGE_TRY(check_free_space(held.out, report.bytes_to_copy, "up to"));
+        memory::live_process memory = TRIAGE_TRY(memory::live_process::open(fork.pid()));
+        return write_core(held.layout, memory, held.out, held.write);
+    }();
+    if (auto rollup = procfs::read_smaps_rollup(fork.pid()))
+        report.memory_used = (rollup->private_clean_kb + rollup->private_dirty_kb) * 1024;
+    auto disposed = fork.dispose();
+    report.cleanup_stopped_for = fork.cleanup_stopped_for();
+    if (!written) {
+        if (cancelled(held.write.cancel)) return fail(errc::interrupted, what, "stopped by a signal; no core was written");
+        return fail(std::move(written.error()).within(what));
+    }
+    if (!disposed) return fail(std::move(disposed.error()));
+    held.written = *written;
     return {};
 }
 
@@ -242,7 +332,13 @@ namespace triage::coredump {
     sized.xstate.resize(ptrace::detail::xstate_capacity());
     estimate.threads.assign(std::max<std::uint64_t>(status.threads, 1), sized);
     std::vector<unique_fd> files;
-    (void)detail::lay_out_segments(pid, TRIAGE_TRY(read_regions(dir)), filter, pages, estimate, files);
+    const std::vector<region> regions = TRIAGE_TRY(read_regions(dir));
+    (void)detail::lay_out_segments(pid, regions, filter, pages, estimate, files);
+    std::vector<std::string> not_in_fork;
+    for (const region& r : regions)
+        if (r.dont_fork || r.wipe_on_fork)
+            not_in_fork.push_back(std::string{hex(r.map.start)} + "-" + std::string{hex(r.map.end)} +
+                                  (r.dont_fork ? " MADV_DONTFORK" : " MADV_WIPEONFORK"));
     dump_plan plan{pid,
                    std::move(path),
                    filter,
@@ -250,14 +346,19 @@ namespace triage::coredump {
                    estimate.threads.size(),
                    expected_bytes(estimate),
                    detail::total_size(detail::memory_ranges(estimate)),
-                   {std::move(dir), std::move(memory), std::move(pages), std::move(out), {}, options, started}};
+                   copy_strategy::automatic,
+                   {},
+                   {std::move(dir), std::move(memory), std::move(pages), std::move(out), {}, options, started, std::move(not_in_fork)}};
+    auto choice = detail::choose_strategy(options.strategy, pid, status, plan.estimated_memory_bytes);
+    plan.strategy = choice.strategy;
+    plan.strategy_reason = std::move(choice.reason);
     if (options.check_free_space) TRIAGE_TRY(detail::check_free_space(plan.held.out, plan.estimated_bytes, "about"));
     return plan;
 }
 
 TRIAGE_DECL std::uint64_t reserve_copy(dump_plan& plan) {
     const std::uint64_t bytes = plan.estimated_memory_bytes;
-    if (!detail::copy_to_memory(plan.held.options.strategy, bytes)) return 0;
+    if (plan.strategy == copy_strategy::fork_snapshot || !detail::copy_to_memory(plan.strategy, bytes)) return 0;
     auto room = memory::snapshot::reserve(bytes);
     if (!room) return 0;
     plan.held.room = std::move(*room);
@@ -279,7 +380,8 @@ TRIAGE_DECL std::uint64_t reserve_copy(dump_plan& plan) {
             return fail(errc::no_such_process, what, "the process exited during the dump; no core was written");
         return fail(std::move(e));
     };
-    dump_copy out{{}, {{}, {}, {}, std::move(held.out), std::nullopt, options.write, held.started}};
+    dump_copy out{{}, {{}, {}, {}, std::move(held.out), std::nullopt, options.write, held.started, std::nullopt, std::nullopt, plan.filter,
+                   options.check_free_space}};
     dump_report& report = out.report;
     report.pid = pid;
     report.path = plan.path;
@@ -318,17 +420,32 @@ TRIAGE_DECL std::uint64_t reserve_copy(dump_plan& plan) {
         t.children_system_time = detail::ticks_to_us(static_cast<std::uint64_t>(std::max<std::int64_t>(leader->cstime, 0)));
         layout.threads.push_back(std::move(t));
     }
+    report.threads = layout.threads.size();
+    report.strategy_reason = plan.strategy_reason;
+    if (plan.strategy == copy_strategy::fork_snapshot) {
+        auto fork = ptrace::fork_copy(session, options.fork);
+        if (fork) {
+            report.forked = true;
+            report.fork_time = fork->fork_time();
+            report.not_in_fork = std::move(held.not_in_fork);
+            out.held.fork.emplace(std::move(*fork));
+            out.held.target_pages.emplace(std::move(held.pages));
+            return out;
+        }
+        if (!session.held()) return gone(std::move(fork.error()));
+        report.fork_fallback = fork.error().message();
+    }
     auto regions = read_regions(held.dir);
     if (!regions) return gone(std::move(regions.error()));
     report.mappings_dumped = detail::lay_out_segments(pid, *regions, plan.filter, held.pages, layout, out.held.files);
-    report.threads = layout.threads.size();
     report.mappings = layout.segments.size();
     report.bytes_to_copy = expected_bytes(layout);
     output_file& file = out.held.out;
     if (options.check_free_space) TRIAGE_TRY(detail::check_free_space(file, report.bytes_to_copy, "up to"));
     const std::vector<memory::address_range> from_memory = detail::memory_ranges(layout);
-    report.copied_to_memory = detail::copy_to_memory(options.strategy, detail::total_size(from_memory), held.room.reserved());
+    report.copied_to_memory = detail::copy_to_memory(plan.strategy, detail::total_size(from_memory), held.room.reserved());
     if (report.copied_to_memory) {
+        report.memory_used = detail::total_size(from_memory);
         out.held.copy = std::move(held.room);
         auto taken = out.held.copy.take(held.memory, from_memory, {options.write.chunk_bytes, options.write.cancel});
         if (!taken) return gone(std::move(taken.error()));
@@ -347,7 +464,9 @@ TRIAGE_DECL std::uint64_t reserve_copy(dump_plan& plan) {
         return fail(errc::invalid_argument, "writing the core of process " + std::to_string(report.pid),
                     "write_dump takes the released session of that process (the file is written while it runs)");
     report.stopped_for = session.stopped_for();
-    if (!held.written) {
+    if (held.fork) {
+        TRIAGE_TRY(detail::write_from_fork(copy));
+    } else if (!held.written) {
         auto written = write_core(held.layout, held.copy, held.out, held.write);
         if (!written) {
             if (detail::cancelled(held.write.cancel))
@@ -379,6 +498,14 @@ TRIAGE_DECL std::uint64_t reserve_copy(dump_plan& plan) {
     hot_thread first{options.first_tid.value_or(pid), std::nullopt};
     if (!options.first_tid) first = busiest_thread(window_start, TRIAGE_TRY(procfs::sample_cpu(plan.held.dir)));
 
+    // Forked before the stop: it reaps the copy if we are SIGKILLed.
+    std::optional<ptrace::reap_guardian> guardian;
+    if (plan.strategy == copy_strategy::fork_snapshot && plan.held.options.fork.guardian == nullptr) {
+        if (auto started_guardian = ptrace::reap_guardian::start()) {
+            guardian.emplace(std::move(*started_guardian));
+            plan.held.options.fork.guardian = &*guardian;
+        }
+    }
     ptrace::session session = TRIAGE_TRY(ptrace::session::attach(pid));
     dump_copy copy = TRIAGE_TRY(copy_dump(std::move(plan), session, first.tid));
     TRIAGE_TRY(session.release());

@@ -29,7 +29,14 @@ namespace triage::report {
         {"file_size", r.file_size},
         {"allocated_bytes", r.allocated},
         {"copied_to_memory", r.copied_to_memory},
+        {"strategy_reason", r.strategy_reason},
+        {"memory_used_bytes", r.memory_used},
+        {"forked", r.forked},
+        {"fork_fallback", r.fork_fallback.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.fork_fallback)},
+        {"fork_seconds", std::chrono::duration<double>(r.fork_time).count()},
+        {"not_in_fork", r.not_in_fork},
         {"stopped_seconds", std::chrono::duration<double>(r.stopped_for).count()},
+        {"cleanup_stopped_seconds", std::chrono::duration<double>(r.cleanup_stopped_for).count()},
         {"elapsed_seconds", std::chrono::duration<double>(r.elapsed).count()},
     };
 }

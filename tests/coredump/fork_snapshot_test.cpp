@@ -1,0 +1,400 @@
+// Cores written from a copy-on-write fork of the target (--snapshot fork):
+// for a still process the file is byte for byte the core copied in the
+// stop; gdb, eu-stack and our reader open it, and triage-pystack reads a
+// Python service's stacks from it; threads blocked in system calls
+// (futex, read, clock_nanosleep) resume with correct results, and a C and
+// a Python process that fork and reap their own children (waitpid(-1), a
+// SIGCHLD handler) never see the copy; no copy is left, alive or zombie,
+// whether the dump ends well, the target dies mid-dump, or the tool is
+// SIGKILLed at any stage after the fork; a process under seccomp is not
+// forked (the copy strategy runs instead, saying why); the automatic
+// choice forks only when the pages the process may rewrite fit in its
+// cgroup's headroom.
+#include <doctest/doctest.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "coredump/victim_checks.hpp"
+#include "support/child_process.hpp"
+#include "support/run_command.hpp"
+#include "support/scratch_dir.hpp"
+#include "support/victim.hpp"
+#include "triage/coredump/core_file.hpp"
+#include "triage/coredump/live_dump.hpp"
+#include "triage/procfs/status.hpp"
+#include "triage/ptrace/forked_copy.hpp"
+#include "triage/ptrace/reap_guardian.hpp"
+
+using namespace triage;
+using namespace triage::coredump;
+using triage::test_support::victim;
+
+namespace {
+
+dump_options forking() {
+    dump_options o;
+    o.sample = std::chrono::milliseconds{0};
+    o.strategy = copy_strategy::fork_snapshot;
+    return o;
+}
+
+// The processes whose parent is `pid`, as "PID STATE" (read with
+// std::ifstream, independent of the parsers under test).
+std::vector<std::string> children_of(pid_t pid) {
+    std::vector<std::string> out;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream file(entry.path() / "stat");
+        std::string text{std::istreambuf_iterator<char>{file}, std::istreambuf_iterator<char>{}};
+        const auto paren = text.rfind(')');
+        if (paren == std::string::npos || paren + 4 > text.size()) continue;
+        std::string_view rest = std::string_view{text}.substr(paren + 2);
+        const std::string_view state = next_token(rest, ' ');
+        if (parse_unsigned<std::uint64_t>(next_token(rest, ' ')).value_or(0) == static_cast<std::uint64_t>(pid))
+            out.push_back(name + " " + std::string{state});
+    }
+    return out;
+}
+
+// The children of `pid` that are a copy of ours: stopped by a tracer (t), or
+// a zombie that stays (a child the victim forks itself is reaped within
+// milliseconds). Polled for up to `within` until there are none.
+std::vector<std::string> copies_left(pid_t pid, std::chrono::milliseconds within = std::chrono::seconds{5}) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    std::vector<std::string> left;
+    for (;;) {
+        left.clear();
+        for (const std::string& child : children_of(pid))
+            if (child.ends_with(" t") || child.ends_with(" Z")) left.push_back(child);
+        if (left.empty() || std::chrono::steady_clock::now() >= deadline) return left;
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+}
+
+// A victim's "<counter> <value>" report file, asked for with SIGUSR1.
+std::string ask_report(pid_t pid, const std::string& path) {
+    std::filesystem::remove(path);
+    REQUIRE(::kill(pid, SIGUSR1) == 0);
+    for (int i = 0; i < 500 && !std::filesystem::exists(path); ++i) std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    std::ifstream file(path);
+    return {std::istreambuf_iterator<char>{file}, std::istreambuf_iterator<char>{}};
+}
+
+std::uint64_t counter(const std::string& report, std::string_view key) {
+    std::string_view rest = report;
+    while (!rest.empty()) {
+        std::string_view line = next_line(rest);
+        if (next_token(line, ' ') == key) return parse_unsigned<std::uint64_t>(trim(line)).value_or(0);
+    }
+    FAIL("no " << key << " in the report: " << report);
+    return 0;
+}
+
+std::string file_bytes(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>{file}, std::istreambuf_iterator<char>{}};
+}
+
+} // namespace
+
+TEST_CASE("a still process: the core from its fork is the core copied in the stop, byte for byte, and no copy is left") {
+    test_support::scratch_dir dir{"fork-snapshot"};
+    victim v{coredump_test::still_victim()};
+    REQUIRE(coredump_test::parked_in_pause(v.pid()));
+    dump_options copying = forking();
+    copying.strategy = copy_strategy::to_memory;
+    auto copied = dump_process(v.pid(), dir / "copied.core", copying);
+    REQUIRE_MESSAGE(copied, copied.error().message());
+    auto forked = dump_process(v.pid(), dir / "forked.core", forking());
+    REQUIRE_MESSAGE(forked, forked.error().message());
+    CHECK(forked->forked);
+    CHECK(forked->fork_fallback.empty());
+    CHECK_FALSE(forked->copied_to_memory);
+    CHECK(forked->fork_time.count() > 0);
+    CHECK(forked->cleanup_stopped_for.count() > 0);
+    CHECK(forked->not_in_fork.empty());
+    CHECK(forked->bytes_written == copied->bytes_written);
+    CHECK(copies_left(v.pid()).empty());
+    CHECK(coredump_test::running_unstopped(v));
+    const std::string a = file_bytes(dir / "copied.core"), b = file_bytes(dir / "forked.core");
+    CHECK(a.size() == b.size());
+    CHECK_MESSAGE(a == b, "the two cores differ");
+
+    // The oracle reads it: every thread, unwound.
+    auto stacks = test_support::run_command({"eu-stack", "--core", dir / "forked.core", "-e", test_support::victim_path("core_sparse")});
+    CHECK(coredump_test::eu_stack_frames(stacks.out).size() == forked->threads);
+    auto gdb = test_support::run_command(
+        {"gdb", "-nx", "-batch", "-ex", "info threads", test_support::victim_path("core_sparse"), dir / "forked.core"});
+    CHECK(gdb.exit_code == 0);
+    CHECK(gdb.out.find("* 1 ") != std::string::npos);
+    auto core = core_file::open(dir / "forked.core");
+    REQUIRE_MESSAGE(core, core.error().message());
+    CHECK(core->threads().size() == forked->threads);
+
+    // The target dies once the copy is made: the core is still whole (it is
+    // read from the copy), and the copy does not outlive the dump.
+    dump_options killing = forking();
+    const pid_t pid = v.pid();
+    killing.write.progress = coredump_test::kill_at_first_chunk(pid);
+    auto after = dump_process(pid, dir / "after.core", killing);
+    REQUIRE_MESSAGE(after, after.error().message());
+    CHECK(after->forked);
+    CHECK(after->bytes_written == forked->bytes_written);
+    std::vector<std::string> orphans;
+    for (int i = 0; i < 250; ++i) {  // the copy's zombie goes to init, which reaps it
+        orphans.clear();
+        for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+            std::ifstream status(entry.path() / "status");
+            for (std::string line; std::getline(status, line);)
+                if (line.starts_with("TracerPid:") && std::stol(line.substr(10)) == ::getpid()) orphans.push_back(entry.path());
+        }
+        if (orphans.empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    CHECK(orphans.empty());
+}
+
+TEST_CASE("threads in system calls, a waitpid(-1) loop and a SIGCHLD handler never notice the fork") {
+    test_support::scratch_dir dir{"fork-snapshot"};
+    const std::string tool = std::string{TRIAGE_EXAMPLE_DIR} + "/triage-gcore";
+    victim c{{test_support::victim_path("fork_syscalls"), dir / "c.report"}};
+    victim py{{"/usr/bin/python3", test_support::source_path("tests/victims/py_reaper.py"), dir / "py.report"}};
+    const std::string c_before = ask_report(c.pid(), dir / "c.report");
+    for (int round = 0; round < 5; ++round) {
+        CAPTURE(round);
+        for (pid_t pid : {c.pid(), py.pid()}) {
+            auto run = test_support::run_command(
+                {tool, std::to_string(pid), "-o", dir / "x.core", "--force", "--snapshot", "fork", "--json", "--sample-ms", "0"});
+            REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+            auto doc = nlohmann::json::parse(run.out);
+            CHECK(doc["forked"] == true);
+            CHECK(doc["fork_fallback"].is_null());
+            CHECK(doc["cleanup_stopped_seconds"].get<double>() > 0);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds{50});  // let every thread go round again
+    }
+    CHECK(copies_left(c.pid()).empty());
+    CHECK(copies_left(py.pid()).empty());
+    // The last core is the Python service's: its Python stacks read from it.
+    auto stacks = test_support::run_command({std::string{TRIAGE_EXAMPLE_DIR} + "/triage-pystack", "--core", dir / "x.core"});
+    CHECK_MESSAGE(stacks.exit_code == 0, stacks.err);
+    CHECK(stacks.out.find("py_reaper.py") != std::string::npos);
+    CHECK(stacks.out.find("spawn") != std::string::npos);
+
+    const std::string report = ask_report(c.pid(), dir / "c.report");
+    CAPTURE(report);
+    CHECK(counter(report, "errors") == 0);
+    CHECK(counter(report, "unknown") == 0);
+    CHECK(counter(report, "reaped") > counter(c_before, "reaped"));
+    CHECK(counter(report, "sleeps") > counter(c_before, "sleeps"));
+    CHECK(counter(report, "reads") > counter(c_before, "reads"));
+    CHECK(counter(report, "waits") > counter(c_before, "waits"));
+    // One SIGCHLD per child it forked (signals of the same kind may merge,
+    // never exceed): none came from a copy.
+    CHECK(counter(report, "sigchld") <= counter(report, "spawned"));
+
+    const std::string py_text = ask_report(py.pid(), dir / "py.report");
+    CAPTURE(py_text);
+    auto doc = nlohmann::json::parse(py_text);
+    CHECK(doc["unknown"].empty());
+    CHECK(doc["reaped"].get<int>() > 0);
+    CHECK(doc["sigchld"].get<int>() <= doc["spawned"].get<int>());
+    CHECK(coredump_test::running_unstopped(c));
+    CHECK(coredump_test::running_unstopped(py));
+}
+
+namespace {
+
+enum class stage { forked_and_held, released, writing };
+
+// Forks a "tool" that takes a fork snapshot of `target` with a reap
+// guardian, reports on a pipe when it reaches `at`, then waits to be
+// killed. Returns its pid once it is there.
+pid_t start_tool(pid_t target, stage at, const std::string& core) {
+    int report[2];
+    REQUIRE(::pipe(report) == 0);
+    const pid_t tool = ::fork();
+    REQUIRE(tool >= 0);
+    if (tool == 0) {
+        ::close(report[0]);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL}) ::signal(sig, SIG_DFL);
+        rlimit no_core{0, 0};
+        ::setrlimit(RLIMIT_CORE, &no_core);
+        auto guardian = ptrace::reap_guardian::start();
+        if (!guardian) ::_exit(3);
+        auto there = [&] {
+            (void)!::write(report[1], "x", 1);
+            for (;;) ::pause();
+        };
+        if (at == stage::writing) {
+            dump_options o = forking();
+            o.fork.guardian = &*guardian;
+            o.write.progress = [&](std::uint64_t, std::uint64_t) { there(); };
+            (void)dump_process(target, core, o);
+            ::_exit(4);
+        }
+        auto s = ptrace::session::attach(target);
+        if (!s) ::_exit(5);
+        auto copy = ptrace::fork_copy(*s, {.cleanup_stop_timeout = std::chrono::milliseconds{2000}, .guardian = &*guardian});
+        if (!copy) ::_exit(6);
+        if (at == stage::released && !s->release()) ::_exit(7);
+        there();
+    }
+    ::close(report[1]);
+    char byte = 0;
+    const ssize_t n = ::read(report[0], &byte, 1);
+    ::close(report[0]);
+    if (n != 1) {
+        int status = 0;
+        ::waitpid(tool, &status, 0);
+        FAIL("the tool did not reach its stage; exit status " << WEXITSTATUS(status));
+    }
+    return tool;
+}
+
+} // namespace
+
+TEST_CASE("the tool SIGKILLed after the fork, holding the target or not, mid-write: no stopped target and no copy left") {
+    test_support::scratch_dir dir{"fork-snapshot"};
+    victim v{{test_support::victim_path("core_threads")}};
+    for (stage at : {stage::forked_and_held, stage::released, stage::writing}) {
+        CAPTURE(static_cast<int>(at));
+        const pid_t tool = start_tool(v.pid(), at, dir / "killed.core");
+        CHECK_FALSE(children_of(v.pid()).empty());  // the copy is there
+        REQUIRE(::kill(tool, SIGKILL) == 0);
+        int status = 0;
+        REQUIRE(::waitpid(tool, &status, 0) == tool);
+        CHECK(WIFSIGNALED(status));
+        const auto left = copies_left(v.pid());
+        CHECK_MESSAGE(left.empty(), "left: " << (left.empty() ? std::string{} : left.front()));
+        CHECK(coredump_test::running_freely(v));
+        CHECK_FALSE(std::filesystem::exists(dir / "killed.core"));
+    }
+}
+
+TEST_CASE("triage-gcore --snapshot fork: SIGINT mid-write leaves no file, no copy and a running target") {
+    test_support::scratch_dir dir{"fork-snapshot"};
+    const std::string tool = std::string{TRIAGE_EXAMPLE_DIR} + "/triage-gcore";
+    victim big{{test_support::victim_path("core_big"), "1024"}};
+    test_support::child_process gcore{{tool, std::to_string(big.pid()), "-o", dir / "big.core", "--sample-ms", "0", "--snapshot", "fork"}};
+    bool copy_made = false;
+    for (int i = 0; i < 20000 && !copy_made; ++i) {
+        for (const std::string& child : children_of(big.pid())) copy_made = copy_made || child.ends_with(" t");
+        if (!copy_made) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    CHECK(copy_made);
+    REQUIRE(::kill(gcore.pid(), SIGINT) == 0);
+    auto status = gcore.wait_for_exit(std::chrono::seconds{60});
+    REQUIRE(status.has_value());
+    CHECK(WIFEXITED(*status));
+    CHECK(WEXITSTATUS(*status) == 1);
+    CHECK(dir.entries().empty());
+    CHECK(copies_left(big.pid()).empty());
+    CHECK(coredump_test::running_freely(big));
+}
+
+TEST_CASE("a process under seccomp is not forked: the copy strategy runs, and the report says why") {
+    test_support::scratch_dir dir{"fork-snapshot"};
+    victim v{{test_support::victim_path("seccomp_filtered")}};
+    auto status = procfs::read_status(v.pid());
+    REQUIRE(status);
+    CHECK(status->seccomp == 2);
+    auto report = dump_process(v.pid(), dir / "seccomp.core", forking());
+    REQUIRE_MESSAGE(report, report.error().message());
+    CHECK_FALSE(report->forked);
+    CHECK(report->fork_fallback.find("seccomp") != std::string::npos);
+    CHECK(report->bytes_written > 0);
+    CHECK(children_of(v.pid()).empty());
+    CHECK(coredump_test::running_unstopped(v));
+}
+
+namespace {
+
+// A memory cgroup of its own for `pid` (v1 or v2, under ours), limited to
+// `bytes`; on destruction `pid` (if alive) goes back and it is removed.
+// `made` is false where this machine does not let us make one.
+struct limited_cgroup {
+    std::string dir, home;
+    pid_t pid = 0;
+    bool made = false;
+
+    static bool put(const std::string& file, const std::string& text) {
+        std::ofstream out(file);
+        out << text;
+        out.flush();
+        return static_cast<bool>(out);
+    }
+
+    limited_cgroup(pid_t who, std::uint64_t bytes) : pid{who} {
+        std::ifstream own("/proc/self/cgroup");
+        std::string v1, v2;
+        for (std::string line; std::getline(own, line);) {
+            const auto first = line.find(':'), second = line.find(':', first + 1);
+            if (second == std::string::npos) continue;
+            const std::string controllers = line.substr(first + 1, second - first - 1);
+            if (controllers == "memory") v1 = line.substr(second + 1);
+            if (line.starts_with("0::")) v2 = line.substr(second + 1);
+        }
+        const std::string name = "/triage-fork-test-" + std::to_string(::getpid());
+        if (!v1.empty() && std::filesystem::is_directory("/sys/fs/cgroup/memory" + v1)) {
+            home = "/sys/fs/cgroup/memory" + v1;
+            dir = home + name;
+            made = std::filesystem::create_directory(dir) && put(dir + "/memory.limit_in_bytes", std::to_string(bytes));
+        } else if (!v2.empty() && std::filesystem::exists("/sys/fs/cgroup" + v2 + "/cgroup.controllers")) {
+            home = "/sys/fs/cgroup" + v2;
+            dir = home + name;
+            (void)put(home + "/cgroup.subtree_control", "+memory");
+            made = std::filesystem::create_directory(dir) && put(dir + "/memory.max", std::to_string(bytes));
+        }
+        made = made && put(dir + "/cgroup.procs", std::to_string(pid));
+    }
+    ~limited_cgroup() {
+        if (dir.empty()) return;
+        (void)put(home + "/cgroup.procs", std::to_string(pid));
+        std::error_code ignored;
+        for (int i = 0; i < 100 && !std::filesystem::remove(dir, ignored); ++i) std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+};
+
+} // namespace
+
+TEST_CASE("automatic: a fork snapshot when the pages the process may rewrite fit in its cgroup, else a copy in the stop") {
+    test_support::scratch_dir dir{"fork-snapshot"};
+    victim v{{test_support::victim_path("core_big"), "64"}};
+    dump_options automatic;
+    automatic.sample = std::chrono::milliseconds{0};
+    auto roomy = dump_process(v.pid(), dir / "roomy.core", automatic);
+    REQUIRE_MESSAGE(roomy, roomy.error().message());
+    CHECK(roomy->forked);
+    CHECK(roomy->strategy_reason.starts_with("fork:"));
+    CHECK(copies_left(v.pid()).empty());
+
+    limited_cgroup small{v.pid(), 16u << 20};
+    if (!small.made) {
+        MESSAGE("no memory cgroup could be made here: the cgroup half is not checked");
+        return;
+    }
+    auto tight = dump_process(v.pid(), dir / "tight.core", automatic);
+    REQUIRE_MESSAGE(tight, tight.error().message());
+    CAPTURE(tight->strategy_reason);
+    CHECK_FALSE(tight->forked);
+    CHECK(tight->strategy_reason.find("do not fit") != std::string::npos);
+    CHECK(tight->strategy_reason.find("cgroup") != std::string::npos);
+    CHECK(tight->bytes_written > 0);
+    CHECK(coredump_test::running_freely(v));
+}
