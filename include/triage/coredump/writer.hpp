@@ -95,7 +95,10 @@ struct core_layout {
 };
 
 struct write_options {
-    std::size_t chunk_bytes = std::size_t{32} << 20;
+    // Read, then written, a chunk at a time: small enough that the bytes
+    // just read are still in the CPU's cache when written (1 GiB of the
+    // demo service: 0.8-0.9 s in 1-4 MiB chunks, 1.9-3.2 s in 32 MiB ones).
+    std::size_t chunk_bytes = std::size_t{2} << 20;
     const volatile std::sig_atomic_t* cancel = nullptr;  // non-zero: stop with errc::interrupted
     // Called after every chunk: bytes copied so far, bytes to copy in all.
     std::function<void(std::uint64_t done, std::uint64_t total)> progress;
