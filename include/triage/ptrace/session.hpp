@@ -16,7 +16,10 @@
 // owns (ptrace/tracer_thread.hpp); every member forwards its requests there,
 // so a session may be used from any thread, one at a time. The tracer thread
 // ends at release(): the kernel then detaches whatever it still traces (see
-// "a thread that cannot be stopped" below) and reaps dead tracees.
+// "a thread that cannot be stopped" below) and reaps dead tracees. One
+// exception: while a forked_copy made in the session lives
+// (ptrace/forked_copy.hpp), the thread, which traces that copy, lives on
+// after release() and ends with the copy (its end would kill the copy).
 //
 // How the thread set is made complete (race-free against threads being
 // created and exiting while we attach). Both mechanisms are used because
@@ -713,7 +716,8 @@ public:
     result<void> let_run(Body&& body);
 
     // Detaches (resumes) every thread, re-injecting signals they had
-    // dequeued, then ends the tracer thread. Idempotent. Threads that exited
+    // dequeued, then ends the tracer thread (unless a forked_copy of this
+    // session still lives: see the top). Idempotent. Threads that exited
     // meanwhile are not an error.
     result<void> release() {
         if (!core_) return {};
