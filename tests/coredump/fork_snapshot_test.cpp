@@ -6,7 +6,9 @@
 // a Python process that fork and reap their own children (waitpid(-1), a
 // SIGCHLD handler) never see the copy; no copy is left, alive or zombie,
 // whether the dump ends well, the target dies mid-dump, or the tool is
-// SIGKILLed at any stage after the fork; a process under seccomp is not
+// SIGKILLed at any moment from just before the clone() to the end (the
+// target's threads, checking their own registers and calls, carry on
+// unharmed); a process under seccomp is not
 // forked (the copy strategy runs instead, saying why); the automatic
 // choice forks only when the pages the process may rewrite fit in its
 // cgroup's headroom.
@@ -33,6 +35,7 @@
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
+#include "support/victim_report.hpp"
 #include "triage/coredump/core_file.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/procfs/status.hpp"
@@ -41,6 +44,7 @@
 
 using namespace triage;
 using namespace triage::coredump;
+using triage::test_support::ask_report;
 using triage::test_support::victim;
 
 namespace {
@@ -84,25 +88,6 @@ std::vector<std::string> copies_left(pid_t pid, std::chrono::milliseconds within
         if (left.empty() || std::chrono::steady_clock::now() >= deadline) return left;
         std::this_thread::sleep_for(std::chrono::milliseconds{20});
     }
-}
-
-// A victim's "<counter> <value>" report file, asked for with SIGUSR1.
-std::string ask_report(pid_t pid, const std::string& path) {
-    std::filesystem::remove(path);
-    REQUIRE(::kill(pid, SIGUSR1) == 0);
-    for (int i = 0; i < 500 && !std::filesystem::exists(path); ++i) std::this_thread::sleep_for(std::chrono::milliseconds{10});
-    std::ifstream file(path);
-    return {std::istreambuf_iterator<char>{file}, std::istreambuf_iterator<char>{}};
-}
-
-std::uint64_t counter(const std::string& report, std::string_view key) {
-    std::string_view rest = report;
-    while (!rest.empty()) {
-        std::string_view line = next_line(rest);
-        if (next_token(line, ' ') == key) return parse_unsigned<std::uint64_t>(trim(line)).value_or(0);
-    }
-    FAIL("no " << key << " in the report: " << report);
-    return 0;
 }
 
 std::string file_bytes(const std::string& path) {
@@ -198,15 +183,15 @@ TEST_CASE("threads in system calls, a waitpid(-1) loop and a SIGCHLD handler nev
 
     const std::string report = ask_report(c.pid(), dir / "c.report");
     CAPTURE(report);
-    CHECK(counter(report, "errors") == 0);
-    CHECK(counter(report, "unknown") == 0);
-    CHECK(counter(report, "reaped") > counter(c_before, "reaped"));
-    CHECK(counter(report, "sleeps") > counter(c_before, "sleeps"));
-    CHECK(counter(report, "reads") > counter(c_before, "reads"));
-    CHECK(counter(report, "waits") > counter(c_before, "waits"));
+    CHECK(test_support::report_counter(report, "errors") == 0);
+    CHECK(test_support::report_counter(report, "unknown") == 0);
+    CHECK(test_support::report_counter(report, "reaped") > test_support::report_counter(c_before, "reaped"));
+    CHECK(test_support::report_counter(report, "sleeps") > test_support::report_counter(c_before, "sleeps"));
+    CHECK(test_support::report_counter(report, "reads") > test_support::report_counter(c_before, "reads"));
+    CHECK(test_support::report_counter(report, "waits") > test_support::report_counter(c_before, "waits"));
     // One SIGCHLD per child it forked (signals of the same kind may merge,
     // never exceed): none came from a copy.
-    CHECK(counter(report, "sigchld") <= counter(report, "spawned"));
+    CHECK(test_support::report_counter(report, "sigchld") <= test_support::report_counter(report, "spawned"));
 
     const std::string py_text = ask_report(py.pid(), dir / "py.report");
     CAPTURE(py_text);
@@ -220,12 +205,17 @@ TEST_CASE("threads in system calls, a waitpid(-1) loop and a SIGCHLD handler nev
 
 namespace {
 
-enum class stage { forked_and_held, released, writing };
+enum class stage { forking, forked_and_held, released, writing };
+
+struct tool_process {
+    pid_t pid = 0;
+    pid_t guardian = 0;  // its reap guardian, which outlives it
+};
 
 // Forks a "tool" that takes a fork snapshot of `target` with a reap
-// guardian, reports on a pipe when it reaches `at`, then waits to be
-// killed. Returns its pid once it is there.
-pid_t start_tool(pid_t target, stage at, const std::string& core) {
+// guardian, reports on a pipe when it reaches `at` (forking: just before
+// fork_copy), then waits to be killed. Returns once it is there.
+tool_process start_tool(pid_t target, stage at, const std::string& core) {
     int report[2];
     REQUIRE(::pipe(report) == 0);
     const pid_t tool = ::fork();
@@ -237,6 +227,8 @@ pid_t start_tool(pid_t target, stage at, const std::string& core) {
         ::setrlimit(RLIMIT_CORE, &no_core);
         auto guardian = ptrace::reap_guardian::start();
         if (!guardian) ::_exit(3);
+        const pid_t guardian_pid = guardian->pid();
+        (void)!::write(report[1], &guardian_pid, sizeof guardian_pid);
         auto there = [&] {
             (void)!::write(report[1], "x", 1);
             for (;;) ::pause();
@@ -250,21 +242,35 @@ pid_t start_tool(pid_t target, stage at, const std::string& core) {
         }
         auto s = ptrace::session::attach(target);
         if (!s) ::_exit(5);
+        if (at == stage::forking) (void)!::write(report[1], "x", 1);
         auto copy = ptrace::fork_copy(*s, {.cleanup_stop_timeout = std::chrono::milliseconds{2000}, .guardian = &*guardian});
         if (!copy) ::_exit(6);
         if (at == stage::released && !s->release()) ::_exit(7);
+        if (at == stage::forking) for (;;) ::pause();
         there();
     }
     ::close(report[1]);
+    pid_t guardian = 0;
     char byte = 0;
-    const ssize_t n = ::read(report[0], &byte, 1);
+    const bool there = ::read(report[0], &guardian, sizeof guardian) == sizeof guardian && ::read(report[0], &byte, 1) == 1;
     ::close(report[0]);
-    if (n != 1) {
+    if (!there) {
         int status = 0;
         ::waitpid(tool, &status, 0);
         FAIL("the tool did not reach its stage; exit status " << WEXITSTATUS(status));
     }
-    return tool;
+    return {tool, guardian};
+}
+
+// Waits (up to 5 s) until a guardian whose tool is gone has done its work
+// and exited (its new parent reaps it).
+bool guardian_gone(pid_t guardian) {
+    for (int i = 0; i < 500; ++i) {
+        const char state = test_support::process_state(guardian);
+        if (state == '?' || state == 'Z') return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    return false;
 }
 
 } // namespace
@@ -274,16 +280,54 @@ TEST_CASE("the tool SIGKILLed after the fork, holding the target or not, mid-wri
     victim v{{test_support::victim_path("core_threads")}};
     for (stage at : {stage::forked_and_held, stage::released, stage::writing}) {
         CAPTURE(static_cast<int>(at));
-        const pid_t tool = start_tool(v.pid(), at, dir / "killed.core");
+        const tool_process tool = start_tool(v.pid(), at, dir / "killed.core");
         CHECK_FALSE(children_of(v.pid()).empty());  // the copy is there
-        REQUIRE(::kill(tool, SIGKILL) == 0);
+        REQUIRE(::kill(tool.pid, SIGKILL) == 0);
         int status = 0;
-        REQUIRE(::waitpid(tool, &status, 0) == tool);
+        REQUIRE(::waitpid(tool.pid, &status, 0) == tool.pid);
         CHECK(WIFSIGNALED(status));
         const auto left = copies_left(v.pid());
         CHECK_MESSAGE(left.empty(), "left: " << (left.empty() ? std::string{} : left.front()));
         CHECK(coredump_test::running_freely(v));
         CHECK_FALSE(std::filesystem::exists(dir / "killed.core"));
+    }
+}
+
+TEST_CASE("the tool SIGKILLed at any moment of fork_copy, the clone() included: the target carries on, no copy is left") {
+    // 512 MiB of touched pages: the clone() takes milliseconds; the kills
+    // land from before it to after it (its length is printed).
+    test_support::scratch_dir dir{"fork-snapshot"};
+    victim v{{test_support::victim_path("fork_syscalls"), dir / "report", "512"}};
+    {
+        auto s = ptrace::session::attach(v.pid());
+        REQUIRE(s);
+        auto copy = ptrace::fork_copy(*s);
+        REQUIRE_MESSAGE(copy, copy.error().message());
+        MESSAGE("clone() of the 512 MiB victim: " << std::chrono::duration<double, std::milli>(copy->fork_time()).count() << " ms");
+    }
+    const std::string before = ask_report(v.pid(), dir / "report");
+    for (int delay_us = 0; delay_us <= 40'000; delay_us += 2'500) {
+        CAPTURE(delay_us);
+        const tool_process tool = start_tool(v.pid(), stage::forking, dir / "unused.core");
+        std::this_thread::sleep_for(std::chrono::microseconds{delay_us});
+        REQUIRE(::kill(tool.pid, SIGKILL) == 0);
+        int status = 0;
+        REQUIRE(::waitpid(tool.pid, &status, 0) == tool.pid);
+        // Its guardian may hold the victim a moment to reap the copy (or
+        // watch 2 s for one): the next round's attach waits for it.
+        CHECK(guardian_gone(tool.guardian));
+        const auto left = copies_left(v.pid());
+        CHECK_MESSAGE(left.empty(), "left: " << (left.empty() ? std::string{} : left.front()));
+        CHECK(coredump_test::running_unstopped(v));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{300});
+    const std::string after = ask_report(v.pid(), dir / "report");
+    CAPTURE(after);
+    CHECK(test_support::report_counter(after, "errors") == 0);
+    CHECK(test_support::report_counter(after, "unknown") == 0);
+    for (const char* counter : {"spins", "reads", "waits", "reaped"}) {
+        CAPTURE(counter);
+        CHECK(test_support::report_counter(after, counter) > test_support::report_counter(before, counter));
     }
 }
 

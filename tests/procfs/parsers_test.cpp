@@ -147,6 +147,12 @@ TEST_CASE("parse_status reads the ids of every PID namespace a thread is in (NSt
     CHECK(blank->ns_pids.empty());
 }
 
+TEST_CASE("parse_status: x86 user shadow stacks (x86_Thread_features, Linux 6.6+)") {
+    CHECK(procfs::parse_status("Pid:\t5\nx86_Thread_features:\tshstk wrss\nx86_Thread_features_locked:\t\n")->shadow_stack);
+    CHECK_FALSE(procfs::parse_status("Pid:\t5\nx86_Thread_features:\t\nx86_Thread_features_locked:\tshstk\n")->shadow_stack);
+    CHECK_FALSE(procfs::parse_status(corpus_file("procfs_status/process"))->shadow_stack);
+}
+
 TEST_CASE("parse_schedstat: run time and wait time in nanoseconds, time slices") {
     auto init = procfs::parse_schedstat(corpus_file("procfs_schedstat/init"));  // 97298445 15881826 357
     REQUIRE(init);

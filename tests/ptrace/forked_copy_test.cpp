@@ -2,7 +2,7 @@
 // thread's registers and signal mask are the same after the fork as before
 // it (the injected thread's too); the copy is a stopped child of the victim
 // holding the same memory, invisible once disposed of;
-// find_syscall_instruction finds the bytes of one; a fork_copy of a
+// find_injection_site finds `syscall; ret` and a sigreturn trampoline; a fork_copy of a
 // session that is not held is refused.
 #include <doctest/doctest.h>
 
@@ -85,13 +85,16 @@ TEST_CASE("fork_copy: the target's threads are put back exactly; the copy holds 
     CHECK_FALSE(std::filesystem::exists("/proc/" + std::to_string(copy->pid())));
     CHECK(triage::test_support::process_state(v.pid()) != 't');
 
-    // The instruction the clone ran: a syscall's bytes, in executable memory.
-    auto at = tp::find_syscall_instruction(v.pid());
-    REQUIRE_MESSAGE(at, at.error().message());
-    std::array<std::byte, 2> insn{};
-    REQUIRE(triage::memory::read_exact(*theirs, *at, insn));
-    CHECK(insn[0] == std::byte{0x0f});
-    CHECK(insn[1] == std::byte{0x05});
+    // Where the clone ran: `syscall; ret` and a sigreturn trampoline, in executable memory.
+    auto site = tp::find_injection_site(v.pid());
+    REQUIRE_MESSAGE(site, site.error().message());
+    std::array<std::byte, 3> insn{};
+    REQUIRE(triage::memory::read_exact(*theirs, site->syscall_ret, insn));
+    CHECK(insn == std::array{std::byte{0x0f}, std::byte{0x05}, std::byte{0xc3}});
+    std::array<std::byte, 9> trampoline{};
+    REQUIRE(triage::memory::read_exact(*theirs, site->sigreturn, trampoline));
+    CHECK(((trampoline[0] == std::byte{0x48} && trampoline[7] == std::byte{0x0f} && trampoline[8] == std::byte{0x05}) ||
+           (trampoline[0] == std::byte{0xb8} && trampoline[5] == std::byte{0x0f} && trampoline[6] == std::byte{0x05})));
 
     // Not held: refused.
     auto again = tp::fork_copy(*s);

@@ -55,6 +55,7 @@ struct task_status {
     std::uint64_t sig_pending = 0, sig_blocked = 0, sig_ignored = 0, sig_caught = 0;
     std::uint64_t cap_effective = 0;
     int seccomp = 0;  // Seccomp: 0 none, 1 strict, 2 filter (a filter may kill the process for a system call)
+    bool shadow_stack = false;  // x86_Thread_features holds "shstk": the CPU checks every return (Linux >= 6.6)
     std::uint64_t voluntary_ctxt_switches = 0;
     std::uint64_t nonvoluntary_ctxt_switches = 0;
 };

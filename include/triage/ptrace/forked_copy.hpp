@@ -45,11 +45,11 @@
 // Safety: a target with a seccomp filter (Seccomp ≠ 0 in its status) is
 // refused, since a filter may kill a process for a clone(); the copy gets
 // PTRACE_O_EXITKILL as soon as it first stops, so our end for any reason,
-// SIGKILL included, kills it; the injected thread's registers make a copy
-// that ran anyway fault at its first stack access (see
-// syscall_injection.hpp). If our process is SIGKILLed after the copy was
-// killed and before dispose() reaped it, the zombie (no memory, one pid)
-// stays until the target exits.
+// SIGKILL included, kills it. If we die during the clone() itself, the
+// target's thread puts itself back and a copy nobody holds exits at once
+// with status 0 without running the target's code (syscall_injection.hpp).
+// Either way the copy stays a zombie (no memory, one pid) until the target
+// exits, unless a reap_guardian (options.guardian) reaps it.
 //
 // Errors: invalid_argument (the session is not held), unsupported (seccomp;
 // no thread that can run the call: every one is in group-stop or has a

@@ -166,6 +166,10 @@ struct traced_thread {
 };
 
 namespace detail {
+// The ptrace options of every thread a session holds (threads it seizes,
+// and those auto-attached at clone, which inherit them).
+inline constexpr long session_ptrace_options = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
+
 // What a waitpid status says about a tracee (see ptrace(2), "Stopped states").
 struct stop_report {
     enum kind_t {
@@ -421,8 +425,8 @@ struct session_core {
 
     // Seizes and interrupts `tid`. Returns false if the thread is gone.
     result<bool> seize_one(pid_t tid) {
-        constexpr long seize_options = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
-        for (int attempt = 1; ::ptrace(PTRACE_SEIZE, tid, nullptr, reinterpret_cast<void*>(seize_options)) != 0; ++attempt) {
+        for (int attempt = 1; ::ptrace(PTRACE_SEIZE, tid, nullptr, reinterpret_cast<void*>(session_ptrace_options)) != 0;
+             ++attempt) {
             const int e = errno;
             if (e == ESRCH) return false;
             if (e != EPERM) return fail_errno(e, thread_context(pid, tid));

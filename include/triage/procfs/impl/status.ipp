@@ -90,6 +90,10 @@ namespace triage::procfs {
         else if (key == "SigCgt") ok = mask(s.sig_caught);
         else if (key == "CapEff") ok = mask(s.cap_effective);
         else if (key == "Seccomp") ok = number(s.seccomp);
+        else if (key == "x86_Thread_features") {
+            for (std::string_view words = trim(value); !words.empty();)
+                if (next_token(words, ' ') == "shstk") s.shadow_stack = true;
+        }
         else if (key == "voluntary_ctxt_switches") ok = number(s.voluntary_ctxt_switches);
         else if (key == "nonvoluntary_ctxt_switches") ok = number(s.nonvoluntary_ctxt_switches);
         if (!ok) return bad();

@@ -38,7 +38,7 @@ namespace triage::ptrace::detail {
 
 // Runs `call` in a thread of the process `core` holds, on its tracer thread.
 [[nodiscard]] TRIAGE_DECL result<injected_syscall> run_in_target(session_core& core, const syscall_request& call,
-                                                                 std::uint64_t at, pid_t* ran_in = nullptr) {
+                                                                 const injection_site& site, pid_t* ran_in = nullptr) {
     std::optional<result<injected_syscall>> out;
     core.tracer.run([&] {
         const traced_thread* t = injection_thread(core);
@@ -48,7 +48,7 @@ namespace triage::ptrace::detail {
             return;
         }
         if (ran_in != nullptr) *ran_in = t->tid;
-        out = inject_syscall(t->tid, call, at);
+        out = inject_syscall(t->tid, call, site, session_ptrace_options);
     });
     return std::move(*out);
 }
@@ -57,9 +57,10 @@ namespace triage::ptrace::detail {
 // the target sees it, in its own PID namespace) in a stop of `core`.
 [[nodiscard]] TRIAGE_DECL result<void> reap_in_target(session_core& core, pid_t child) {
     const std::string context = "reaping the copy (pid " + std::to_string(child) + " in its namespace) in " + describe_process(core.pid);
-    const std::uint64_t at = TRIAGE_TRY(find_syscall_instruction(core.pid));
+    auto site = find_injection_site(core.pid);
+    if (!site) return fail(std::move(site.error()).within(context));
     syscall_request wait4{SYS_wait4, {static_cast<std::uint64_t>(child), 0, static_cast<std::uint64_t>(__WALL | WNOHANG), 0, 0, 0}};
-    auto call = run_in_target(core, wait4, at);
+    auto call = run_in_target(core, wait4, *site);
     if (!call) return fail(std::move(call.error()).within(context));
     if (call->result == child || call->result == -ECHILD) return {};
     if (call->result < 0) return fail_errno(static_cast<int>(-call->result), context + ": wait4 in the target");
@@ -81,16 +82,17 @@ namespace triage::ptrace {
         return fail(errc::unsupported, context,
                     "it runs under seccomp (mode " + std::to_string(status->seccomp) +
                         "), whose filter may kill it for a clone() it does not allow");
-    auto at = find_syscall_instruction(pid);
-    if (!at) return fail(std::move(at.error()).within(context));
+    auto site = find_injection_site(pid);
+    if (!site) return fail(std::move(site.error()).within(context));
 
     forked_copy copy;
     copy.target_ = pid;
     copy.options_ = options;
+    if (options.guardian != nullptr) options.guardian->expect_fork(pid);
     const auto began = std::chrono::steady_clock::now();
     // Exit signal 0 (the low byte of the flags): see the header.
     syscall_request clone{SYS_clone, {static_cast<std::uint64_t>(CLONE_FILES | CLONE_FS), 0, 0, 0, 0, 0}};
-    auto call = detail::run_in_target(core, clone, *at, &copy.forked_by_);
+    auto call = detail::run_in_target(core, clone, *site, &copy.forked_by_);
     copy.fork_time_ = std::chrono::steady_clock::now() - began;
     if (!call) return fail(std::move(call.error()).within(context));
     if (call->result < 0) {
@@ -106,26 +108,12 @@ namespace triage::ptrace {
                                                      " in the target's namespace) to us");
     const pid_t child = *call->new_process;
     copy.pid_in_target_ = static_cast<pid_t>(call->result);
-    std::optional<error> failure;
-    core.tracer.run([&] {
-        core.forks.push_back(child);
-        int st = 0;
-        pid_t r = 0;
-        while ((r = ::waitpid(child, &st, __WALL)) < 0 && errno == EINTR) {}
-        if (r != child || !WIFSTOPPED(st)) {
-            std::erase(core.forks, child);
-            failure = error{errc::no_such_process, 0, context, "the copy died as it was born"};
-            return;
-        }
-        if (::ptrace(PTRACE_SETOPTIONS, child, nullptr, reinterpret_cast<void*>(static_cast<long>(PTRACE_O_EXITKILL))) != 0) {
-            failure = error::from_errno(errno, context + ": holding the copy");
-            ::kill(child, SIGKILL);
-        }
-    });
+    core.tracer.run([&] { core.forks.push_back(child); });
     copy.pid_ = child;
     copy.core_ = s.core_;
-    if (!failure && options.guardian != nullptr) options.guardian->watch(pid, child, copy.pid_in_target_);
-    if (failure) return fail(std::move(*failure));  // the copy's destructor reaps what is left
+    if (!call->new_process_held)  // the copy's destructor has the target reap what is left
+        return fail(errc::no_such_process, context, "the copy died as it was born");
+    if (options.guardian != nullptr) options.guardian->watch(pid, child, copy.pid_in_target_);
     return copy;
 }
 

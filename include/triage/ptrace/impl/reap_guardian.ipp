@@ -9,13 +9,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <thread>
+#include <tuple>
+#include <vector>
 
+#include "triage/procfs/processes.hpp"
 #include "triage/procfs/stat.hpp"
+#include "triage/procfs/status.hpp"
 #include "triage/ptrace/forked_copy.hpp"
 #include "triage/ptrace/reap_guardian.hpp"
 
@@ -34,6 +38,41 @@ namespace triage::ptrace::detail {
     return true;
 }
 
+// What the tool tells its guardian: 'f' a fork of `target` starts, 'c' its
+// copy is (copy, copy_in_target), 'd' nothing is left to reap.
+struct guardian_record {
+    std::int32_t kind = 0;
+    std::int32_t target = 0;
+    std::int32_t copy = 0;
+    std::int32_t copy_in_target = 0;
+};
+
+// Now, in the clock ticks of /proc/PID/stat's starttime.
+[[nodiscard]] TRIAGE_DECL std::uint64_t boot_ticks() noexcept {
+    timespec now{};
+    ::clock_gettime(CLOCK_BOOTTIME, &now);
+    const auto hz = static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+    return static_cast<std::uint64_t>(now.tv_sec) * hz + static_cast<std::uint64_t>(now.tv_nsec) * hz / 1'000'000'000u;
+}
+
+// The zombie children of `target` with exit signal 0 born at `since` or
+// later: a copy made by a clone() we died in, which exits at once (the
+// clone may still be running when we die: polled for at most 2 s, a clone
+// of 80 GiB). Their pids in the target's namespace.
+[[nodiscard]] TRIAGE_DECL std::vector<pid_t> unnamed_copies(pid_t target, std::uint64_t since) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{2};
+    std::vector<pid_t> found;
+    while (found.empty() && std::chrono::steady_clock::now() < deadline) {
+        if (auto all = procfs::processes())
+            for (const procfs::task_stat& p : *all)
+                if (p.ppid == target && p.exit_signal == 0 && p.starttime + 1 >= since && p.state == 'Z') found.push_back(p.tid);
+        if (found.empty()) std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    }
+    for (pid_t& pid : found)
+        if (auto status = procfs::read_status(pid); status && !status->ns_pids.empty()) pid = status->ns_pids.back();
+    return found;
+}
+
 // The guardian process: see the header.
 [[noreturn]] TRIAGE_DECL void guard_copies(int fd) {
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, SIG_IGN);
@@ -43,18 +82,29 @@ namespace triage::ptrace::detail {
     // its end, a socket, the core being written).
     for (int other = 3; other < 1024; ++other)
         if (other != fd) (void)::close(other);
-    std::array<std::int32_t, 3> ids{};  // target, copy, the copy's pid in the target's namespace
-    char word = 0;
-    if (!read_exactly(fd, ids.data(), sizeof ids) || read_exactly(fd, &word, 1)) ::_exit(0);
-    // The tool died while the copy lived: its tracer's end kills the copy.
+    guardian_record fork{}, copy{};
+    std::uint64_t fork_since = 0;
+    for (guardian_record r; read_exactly(fd, &r, sizeof r);) {
+        if (r.kind == 'd') ::_exit(0);
+        if (r.kind == 'f') std::tie(fork, copy, fork_since) = std::tuple{r, guardian_record{}, boot_ticks()};
+        if (r.kind == 'c') copy = r;
+    }
+    // The tool died.
+    if (copy.kind == 0) {
+        if (fork.kind != 0)
+            for (pid_t lost : unnamed_copies(fork.target, fork_since))
+                (void)reap_dead_copy(fork.target, lost, std::chrono::milliseconds{2000});
+        ::_exit(0);
+    }
+    // While the copy lived: its tracer's end kills the copy.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{2};
     for (;;) {
-        auto st = procfs::read_stat(ids[1]);
-        if (!st || st->ppid != ids[0]) ::_exit(0);  // reaped already, or not the target's
+        auto st = procfs::read_stat(copy.copy);
+        if (!st || st->ppid != copy.target) ::_exit(0);  // reaped already, or not the target's
         if (st->state == 'Z' || std::chrono::steady_clock::now() >= deadline) break;
         std::this_thread::sleep_for(std::chrono::milliseconds{1});
     }
-    (void)reap_dead_copy(ids[0], ids[2], std::chrono::milliseconds{2000});
+    (void)reap_dead_copy(copy.target, copy.copy_in_target, std::chrono::milliseconds{2000});
     ::_exit(0);
 }
 
@@ -72,15 +122,20 @@ namespace triage::ptrace {
     return reap_guardian{pid, std::move(write_end)};
 }
 
+TRIAGE_DECL void reap_guardian::expect_fork(pid_t target) noexcept {
+    const detail::guardian_record r{'f', target, 0, 0};
+    if (pipe_) (void)!::write(pipe_.get(), &r, sizeof r);
+}
+
 TRIAGE_DECL void reap_guardian::watch(pid_t target, pid_t copy, pid_t copy_in_target) noexcept {
-    const std::array<std::int32_t, 3> ids{target, copy, copy_in_target};
-    if (pipe_) (void)!::write(pipe_.get(), ids.data(), sizeof ids);
+    const detail::guardian_record r{'c', target, copy, copy_in_target};
+    if (pipe_) (void)!::write(pipe_.get(), &r, sizeof r);
 }
 
 TRIAGE_DECL void reap_guardian::done() noexcept {
     if (pid_ <= 0) return;
-    const char word = 'd';
-    if (pipe_) (void)!::write(pipe_.get(), &word, 1);
+    const detail::guardian_record r{'d', 0, 0, 0};
+    if (pipe_) (void)!::write(pipe_.get(), &r, sizeof r);
     pipe_.reset();
     while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
     pid_ = 0;
