@@ -11,7 +11,8 @@
 // unharmed); a process under seccomp is not
 // forked (the copy strategy runs instead, saying why); the automatic
 // choice forks only when the pages the process may rewrite fit in its
-// cgroup's headroom.
+// cgroup's headroom; reading the copy leaves its pages shared with the
+// target.
 #include <doctest/doctest.h>
 
 #include <dirent.h>
@@ -114,6 +115,10 @@ TEST_CASE("a still process: the core from its fork is the core copied in the sto
     CHECK(forked->cleanup_stopped_for.count() > 0);
     CHECK(forked->not_in_fork.empty());
     CHECK(forked->bytes_written == copied->bytes_written);
+    // The copy still shares every page with the still process: reading it
+    // must not unshare them (a read-only pin of process_vm_readv would
+    // copy each one, doubling the memory held).
+    CHECK(forked->memory_used < forked->bytes_written / 8);
     CHECK(copies_left(v.pid()).empty());
     CHECK(coredump_test::running_unstopped(v));
     const std::string a = file_bytes(dir / "copied.core"), b = file_bytes(dir / "forked.core");

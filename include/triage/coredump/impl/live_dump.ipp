@@ -30,6 +30,7 @@
 #include "triage/coredump/records.hpp"
 #include "triage/coredump/writer.hpp"
 #include "triage/memory/live_process.hpp"
+#include "triage/memory/proc_mem.hpp"
 #include "triage/memory/snapshot.hpp"
 #include "triage/procfs/cgroup_memory.hpp"
 #include "triage/procfs/cpu_sample.hpp"
@@ -271,7 +272,11 @@ TRIAGE_DECL void add_runs(core_segment& segment, const procfs::mapping& m, std::
         report.mappings = held.layout.segments.size();
         report.bytes_to_copy = expected_bytes(held.layout);
         if (held.check_free_space) TRIAGE_TRY(check_free_space(held.out, report.bytes_to_copy, "up to"));
-        memory::live_process memory = TRIAGE_TRY(memory::live_process::open(fork.pid()));
+        // Through /proc/PID/mem, never process_vm_readv: that pins each
+        // page read-only, and since Linux 5.19 the kernel first unshares
+        // (copies) an anonymous page the copy still shares with the target,
+        // so the copy would end up with a private copy of all the memory.
+        memory::proc_mem memory = TRIAGE_TRY(memory::proc_mem::open(fork.pid()));
         return write_core(held.layout, memory, held.out, held.write);
     }();
     if (auto rollup = procfs::read_smaps_rollup(fork.pid()))
