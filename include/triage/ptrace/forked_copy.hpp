@@ -78,6 +78,7 @@
 #include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/ptrace/session.hpp"
+#include "triage/ptrace/syscall_injection.hpp"
 
 namespace triage::ptrace {
 
@@ -106,6 +107,7 @@ public:
             fork_time_ = other.fork_time_;
             cleanup_stopped_for_ = other.cleanup_stopped_for_;
             options_ = other.options_;
+            site_ = other.site_;
         }
         return *this;
     }
@@ -138,6 +140,7 @@ private:
     std::chrono::nanoseconds fork_time_{0};
     std::chrono::nanoseconds cleanup_stopped_for_{0};
     fork_options options_;
+    injection_site site_;  // where the clone ran: the reap in dispose() runs there too, with no search in the stop
 };
 
 [[nodiscard]] TRIAGE_DECL result<forked_copy> fork_copy(const session& s, const fork_options& options = {});

@@ -55,12 +55,10 @@ namespace triage::ptrace::detail {
 
 // Has the target reap its zombie child `child` (exit signal 0; its pid as
 // the target sees it, in its own PID namespace) in a stop of `core`.
-[[nodiscard]] TRIAGE_DECL result<void> reap_in_target(session_core& core, pid_t child) {
+[[nodiscard]] TRIAGE_DECL result<void> reap_in_target(session_core& core, pid_t child, const injection_site& site) {
     const std::string context = "reaping the copy (pid " + std::to_string(child) + " in its namespace) in " + describe_process(core.pid);
-    auto site = find_injection_site(core.pid);
-    if (!site) return fail(std::move(site.error()).within(context));
     syscall_request wait4{SYS_wait4, {static_cast<std::uint64_t>(child), 0, static_cast<std::uint64_t>(__WALL | WNOHANG), 0, 0, 0}};
-    auto call = run_in_target(core, wait4, *site);
+    auto call = run_in_target(core, wait4, site);
     if (!call) return fail(std::move(call.error()).within(context));
     if (call->result == child || call->result == -ECHILD) return {};
     if (call->result < 0) return fail_errno(static_cast<int>(-call->result), context + ": wait4 in the target");
@@ -88,6 +86,7 @@ namespace triage::ptrace {
     forked_copy copy;
     copy.target_ = pid;
     copy.options_ = options;
+    copy.site_ = *site;
     if (options.guardian != nullptr) options.guardian->expect_fork(pid);
     const auto began = std::chrono::steady_clock::now();
     // Exit signal 0 (the low byte of the flags): see the header.
@@ -133,7 +132,7 @@ TRIAGE_DECL result<void> forked_copy::dispose() {
     });
     result<void> out;
     if (!core->released && !core->signal_arrived()) {
-        out = detail::reap_in_target(*core, pid_in_target_);
+        out = detail::reap_in_target(*core, pid_in_target_, site_);
     } else {
         if (core.use_count() == 1 || core->released) core->tracer.end();
         auto stopped = reap_dead_copy(target_, pid_in_target_, options_.cleanup_stop_timeout);
@@ -150,6 +149,11 @@ TRIAGE_DECL result<void> forked_copy::dispose() {
 [[nodiscard]] TRIAGE_DECL result<std::chrono::nanoseconds> reap_dead_copy(pid_t target, pid_t copy,
                                                                          std::chrono::milliseconds stop_timeout) {
     const std::string context = "reaping the copy of " + detail::describe_process(target);
+    auto site = find_injection_site(target);  // before the stop
+    if (!site) {
+        if (site.error().code == errc::no_such_process) return std::chrono::nanoseconds{0};
+        return fail(std::move(site.error()).within(context));
+    }
     attach_options again;
     again.stop_timeout = stop_timeout;
     auto s = session::attach(target, again);
@@ -157,7 +161,7 @@ TRIAGE_DECL result<void> forked_copy::dispose() {
         if (s.error().code == errc::no_such_process) return std::chrono::nanoseconds{0};
         return fail(std::move(s.error()).within(context));
     }
-    auto reaped = detail::reap_in_target(*s->core_, copy);
+    auto reaped = detail::reap_in_target(*s->core_, copy, *site);
     auto released = s->release();
     if (!reaped) return fail(std::move(reaped.error()));
     if (!released) return fail(std::move(released.error()));

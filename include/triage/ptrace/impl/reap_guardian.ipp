@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <ctime>
 #include <thread>
-#include <tuple>
 #include <vector>
 
 #include "triage/procfs/processes.hpp"
@@ -86,7 +85,11 @@ struct guardian_record {
     std::uint64_t fork_since = 0;
     for (guardian_record r; read_exactly(fd, &r, sizeof r);) {
         if (r.kind == 'd') ::_exit(0);
-        if (r.kind == 'f') std::tie(fork, copy, fork_since) = std::tuple{r, guardian_record{}, boot_ticks()};
+        if (r.kind == 'f') {
+            fork = r;
+            copy = {};
+            fork_since = boot_ticks();
+        }
         if (r.kind == 'c') copy = r;
     }
     // The tool died.
