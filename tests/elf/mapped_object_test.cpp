@@ -19,8 +19,10 @@
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
 #include "triage/elf/mapped_object.hpp"
+#include "triage/procfs/syscall.hpp"
 
 namespace elf = triage::elf;
+namespace procfs = triage::procfs;
 using namespace triage::elf_testing;
 using namespace triage::test_support;
 
@@ -207,9 +209,11 @@ TEST_CASE("a chrooted process's files are read as it sees them, without map_file
         std::filesystem::copy_file(file, root + file);
     }
     child_process sleeper{{"chroot", root, "/bin/sleep", "60"}};
-    // chroot execs sleep as the same process.
-    const std::string exe = "/proc/" + std::to_string(sleeper.pid()) + "/exe";
-    for (int k = 0; k < 500 && std::filesystem::read_symlink(exe).string() != root + "/bin/sleep"; ++k) {
+    // chroot execs sleep as the same process. /proc/PID/exe names the new
+    // program before execve has mapped it: wait until sleep sleeps.
+    for (int k = 0; k < 1000; ++k) {
+        auto call = procfs::read_syscall(sleeper.pid());
+        if (call && call->name().find("nanosleep") != std::string_view::npos) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     // The kernel names its files from our root: the root's path comes first.
