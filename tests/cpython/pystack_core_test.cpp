@@ -145,13 +145,6 @@ python_interpreter interpreter_labelled(const std::string& label) {
     return {};
 }
 
-void check_running(const python_process& victim) {
-    std::string state = victim.state();
-    CHECK(!state.empty());
-    CHECK(state != "t");
-    CHECK(state != "T");
-}
-
 int line_count(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
 
 // Whether a large anonymous mapping of `pid` has a page that cannot be read
@@ -193,7 +186,7 @@ TEST_CASE("triage-pystack --core on our core and on gdb's gcore core gives the l
         auto gdb = run_tool("gcore", "-o " + dir.path() + "/gdb " + pid);
         INFO(gdb.err);
         REQUIRE(gdb.exit_code == 0);
-        check_running(service);
+        CHECK(service.running());
         const bool guarded = has_guard_pages_inside_mappings(service.pid());
 
         for (const std::string& core : {dir.path() + "/ours", dir.path() + "/gdb." + pid}) {
@@ -208,7 +201,7 @@ TEST_CASE("triage-pystack --core on our core and on gdb's gcore core gives the l
                                by_gdb && guarded ? core_holds::stacks_cut_at_c_frames : core_holds::everything);
             std::filesystem::remove(core);  // gdb's cores are about 1 GB
         }
-        check_running(service);
+        CHECK(service.running());
     }
 }
 
@@ -229,12 +222,12 @@ TEST_CASE("gdb and eu-stack read our core of the Python service as they read it 
     REQUIRE(spinner != 0);
     auto live_native = triage::test_support::run_command({"eu-stack", "-p", pid});
     REQUIRE(live_native.exit_code == 0);
-    check_running(service);
+    CHECK(service.running());
     const std::string core = dir.path() + "/ours";
     auto dumped = run_tool(std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", pid + " -o " + core);
     INFO(dumped.err);
     REQUIRE(dumped.exit_code == 0);
-    check_running(service);
+    CHECK(service.running());
 
     // gdb: the same threads, the spinner first, unwound into the eval loop.
     auto gdb = triage::test_support::run_command({"gdb", "-nx", "-batch", "-ex", "info threads", "-ex", "bt", python.path, core});
@@ -327,7 +320,7 @@ TEST_CASE("triage-pystack --core refuses what it cannot read with one line and e
     python_process sleeper({"/bin/sleep", "/bin/sleep", 0, 0}, {"100"});
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     REQUIRE(run_tool(gcore, std::to_string(sleeper.pid()) + " -o " + dir.path() + "/sleep").exit_code == 0);
-    check_running(sleeper);
+    CHECK(sleeper.running());
     auto r = run_pystack("--core " + dir.path() + "/sleep");
     CHECK(r.exit_code == 1);
     CHECK(r.out.empty());
@@ -345,7 +338,7 @@ TEST_CASE("triage-pystack --core refuses what it cannot read with one line and e
     REQUIRE(service.wait_for_file(dir.path() + "/ready"));
     const std::string core = dir.path() + "/service";
     REQUIRE(run_tool(gcore, std::to_string(service.pid()) + " -o " + core).exit_code == 0);
-    check_running(service);
+    CHECK(service.running());
 
     // A truncated copy: the first 40% of the file.
     const auto size = std::filesystem::file_size(core);
@@ -415,7 +408,7 @@ TEST_CASE("triage-pystack --core refuses what it cannot read with one line and e
     CHECK(run_pystack("--core " + core + " --cpu-window 5").exit_code == 2);
     CHECK(run_pystack("--exe " + copy + " " + pid).exit_code == 2);
     CHECK(run_pystack("--core").exit_code == 2);
-    check_running(service);
+    CHECK(service.running());
 }
 
 TEST_CASE("triage-pystack --core of a moved application or from another machine: --lib-search-path and --sysroot, "
@@ -435,7 +428,7 @@ TEST_CASE("triage-pystack --core of a moved application or from another machine:
         python_process service(python, {victim_script("py_stuck_service.py"), dir.path() + "/ready"});
         REQUIRE(service.wait_for_file(dir.path() + "/ready"));
         REQUIRE(run_tool(gcore, std::to_string(service.pid()) + " -o " + dir.path() + "/core").exit_code == 0);
-        check_running(service);
+        CHECK(service.running());
         auto maps = triage::procfs::read_maps(service.pid());
         REQUIRE(maps);
         for (const auto& m : *maps)

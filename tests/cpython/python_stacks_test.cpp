@@ -100,13 +100,6 @@ void check_against_faulthandler(const parked& v, const cpython::python_stacks_re
     }
 }
 
-void check_running(const python_process& p) {
-    std::string state = p.state();
-    CHECK(!state.empty());
-    CHECK(state != "t");
-    CHECK(state != "T");
-}
-
 } // namespace
 
 TEST_CASE("python_stacks(pid): faulthandler's stacks, with each thread's tid, name, state and CPU%") {
@@ -133,7 +126,7 @@ TEST_CASE("python_stacks(pid): faulthandler's stacks, with each thread's tid, na
         CHECK_FALSE(quiet->stopped_for);
         check_os_facts(*quiet, pid, false);
         if (python.major >= 3) check_against_faulthandler(v, *quiet);  // faulthandler came with 3.3
-        check_running(*v.process);
+        CHECK(v.process->running());
         ++covered;
     }
     MESSAGE("python_stacks covered " << covered << " interpreters");
@@ -187,7 +180,7 @@ TEST_CASE("python_stacks(held session): read inside the caller's stop, which sta
     auto late = cpython::python_stacks(*opened, *session);
     REQUIRE_FALSE(late);
     CHECK(late.error().code == errc::invalid_argument);
-    check_running(*v.process);
+    CHECK(v.process->running());
 }
 
 TEST_CASE("one stop, many readers: a Python snapshot, the registers and a core from one stop of the target") {
@@ -219,7 +212,7 @@ TEST_CASE("one stop, many readers: a Python snapshot, the registers and a core f
     REQUIRE_MESSAGE(written, written.error().message());
     CHECK(session->stops() == 1);
     CHECK(written->stopped_for == session->stopped_for());
-    check_running(*v.process);
+    CHECK(v.process->running());
 
     auto from_core = cpython::python_stacks(path);
     REQUIRE_MESSAGE(from_core, from_core.error().message());

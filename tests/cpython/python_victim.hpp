@@ -263,6 +263,12 @@ public:
         return at == std::string::npos ? "" : text->substr(at + 7, 1);
     }
 
+    // Alive and neither stopped by a signal nor held by a tracer.
+    [[nodiscard]] bool running() const {
+        const std::string s = state();
+        return !s.empty() && s != "t" && s != "T";
+    }
+
     void stop() {
         if (pid_ > 0) {
             ::kill(pid_, SIGKILL);

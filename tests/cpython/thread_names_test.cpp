@@ -56,7 +56,7 @@ oracle read_oracle(const std::string& path) {
 
 // A memory source that counts the reads made through it.
 template <class M>
-struct counting_source {
+struct read_counter {
     M* inner;
     std::size_t reads = 0;
     triage::result<std::size_t> read(std::uint64_t address, std::span<std::byte> into) {
@@ -111,7 +111,7 @@ TEST_CASE("thread names: every interpreter, live through the library and triage-
             auto snapshot = triage::cpython::make_walker(py->memory, py->target).snapshot();
             REQUIRE_MESSAGE(snapshot, snapshot.error().message());
             REQUIRE(snapshot->threads.size() == expected.names.size() + 1);  // + the raw thread
-            counting_source<triage::memory::live_process> counted{&py->memory};
+            read_counter<triage::memory::live_process> counted{&py->memory};
             triage::cpython::thread_namer namer{counted, py->target.layout};
             for (int round = 0; round < 2; ++round) {
                 CAPTURE(round);

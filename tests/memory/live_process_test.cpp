@@ -45,7 +45,7 @@ std::byte pattern_byte(std::uint64_t i, unsigned seed) {
     return std::byte((i * 131u + (i >> 8) * 7u + seed * 29u) & 0xffu);
 }
 
-constexpr std::uint64_t page = 4096;
+constexpr std::uint64_t page_size = 4096;
 constexpr std::uint64_t wild_address = 0xdeadbeef000;  // checked against /proc/PID/maps below
 
 // The victim's bytes [offset, offset + n) of buffer b.
@@ -86,7 +86,7 @@ void check_reads_of_victim(M& mem, const test_support::victim& victim, bool read
     const victim_buffer hole = buffer_of(victim, "hole");
     pid_t pid = victim.pid();
     REQUIRE(guard.address == guarded.address + guarded.size);
-    REQUIRE(hole.address == guard.address + page);
+    REQUIRE(hole.address == guard.address + page_size);
     REQUIRE_FALSE(mapped(pid, wild_address));
     REQUIRE_FALSE(mapped(pid, hole.address));
 
@@ -145,7 +145,7 @@ void check_reads_of_victim(M& mem, const test_support::victim& victim, bool read
             case 2: ranges.push_back({small.address + k % 32, 32, 32, &small, k % 32}); break;
             case 3: ranges.push_back({hole.address + k % 4000, 16, 0, nullptr, 0}); break;
             case 4: ranges.push_back({guard.address - 10, 40, 10 + 30 * through, &guarded, guarded.size - 10}); break;
-            case 5: ranges.push_back({hole.address - 10, 40, 10 * through, &guarded, guarded.size + page - 10}); break;
+            case 5: ranges.push_back({hole.address - 10, 40, 10 * through, &guarded, guarded.size + page_size - 10}); break;
             default: ranges.push_back({k % 2 ? wild_address : 0, 8, 0, nullptr, 0}); break;
             }
         }
@@ -171,12 +171,12 @@ void check_reads_of_victim(M& mem, const test_support::victim& victim, bool read
         // ranges close enough to be merged into one remote range, with
         // readable ones after the fault.
         const victim_buffer after = buffer_of(victim, "after");
-        REQUIRE(after.address == hole.address + page);
+        REQUIRE(after.address == hole.address + page_size);
         struct readable_span {
             std::uint64_t start, end;
             const victim_buffer* in;
         };
-        std::vector<readable_span> readable{{guarded.address, guard.address, &guarded}, {after.address, after.address + page, &after}};
+        std::vector<readable_span> readable{{guarded.address, guard.address, &guarded}, {after.address, after.address + page_size, &after}};
         if (reads_prot_none) readable[0].end = hole.address;
         auto expected_prefix = [&](std::uint64_t address, std::size_t size) -> std::pair<std::size_t, const readable_span*> {
             for (const readable_span& s : readable) {
@@ -185,9 +185,9 @@ void check_reads_of_victim(M& mem, const test_support::victim& victim, bool read
             return {0, nullptr};
         };
         std::vector<std::pair<std::uint64_t, std::size_t>> wanted{
-            {after.address + 100, 8}, {guard.address - 8, 16},  {guarded.address + 2 * page + 5, 64},
+            {after.address + 100, 8}, {guard.address - 8, 16},  {guarded.address + 2 * page_size + 5, 64},
             {hole.address + 8, 8},    {after.address, 32},      {guard.address + 100, 8},
-            {after.address + 4, 60},  {guard.address - 8, 16},  {after.address + page - 40, 32},
+            {after.address + 4, 60},  {guard.address - 8, 16},  {after.address + page_size - 40, 32},
             {after.address + 100, 8}, {guard.address - 4096, 8192},
         };
         std::vector<std::byte> storage(wanted.size() * 8192);
@@ -219,7 +219,7 @@ void check_reads_of_victim(M& mem, const test_support::victim& victim, bool read
         REQUIRE_FALSE(exact);
         CHECK(exact.error().code == errc::bad_address);
 
-        std::vector<std::byte> guard_page(page);
+        std::vector<std::byte> guard_page(page_size);
         auto through_guard = mem.read(guard.address, guard_page);
         CHECK(through_guard.has_value() == reads_prot_none);
         if (reads_prot_none) CHECK(matches(guard_page, guarded, guarded.size));
@@ -313,7 +313,7 @@ TEST_CASE("the cache answers from its pages until invalidated") {
     REQUIRE(live);
     caching_source<live_process&> mem{*live, 16};
     const victim_buffer heap = buffer_of(v, "heap");
-    std::uint64_t address = heap.address + 3 * page + 5;
+    std::uint64_t address = heap.address + 3 * page_size + 5;
     REQUIRE(read_object<std::uint64_t>(mem, address));
     auto misses = mem.statistics().misses;
     CHECK(misses >= 1);

@@ -26,7 +26,7 @@ std::vector<std::byte> pattern(std::size_t size, unsigned seed) {
 }
 
 // A source that counts its batched calls and can fail as a whole.
-struct counting_source {
+struct failing_source {
     buffer_source inner;
     int batches = 0;
     bool gone = false;
@@ -43,7 +43,7 @@ struct counting_source {
 TEST_CASE("a snapshot holds what the source could read, page by page around its holes") {
     // Readable: [0x10000, 0x12000) and [0x13000, 0x15000); a one-page hole between.
     const auto low = pattern(0x2000, 1), high = pattern(0x2000, 2);
-    counting_source source;
+    failing_source source;
     source.inner.add_region(0x10000, low);
     source.inner.add_region(0x13000, high);
     const std::array ranges{address_range{0x10000, 0x5000}, address_range{0x20000, 0x1000}};
@@ -83,7 +83,7 @@ TEST_CASE("a snapshot of a live process keeps the bytes of the moment it was tak
 
 TEST_CASE("a capture stops on the cancel flag and on a source that fails as a whole") {
     const auto bytes = pattern(0x4000, 3);
-    counting_source source;
+    failing_source source;
     source.inner.add_region(0x10000, bytes);
     const std::array ranges{address_range{0x10000, 0x4000}};
 
