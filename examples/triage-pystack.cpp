@@ -34,7 +34,9 @@
 // objects' symbols or their debug files (triage-debuginfo says which).
 // Live, the registers and stack bytes are copied in the same stop as the
 // Python stacks, and unwound after the release. With --core and --sysroot,
-// debug files are looked for under the sysroot too.
+// debug files are looked for under the sysroot too. Line tables are kept
+// across runs in $TRIAGE_CACHE_DIR/lines (default ~/.cache/triage/lines;
+// TRIAGE_CACHE_DIR= for none).
 // Exit codes: 0 success; 1 the target is not Python, is an unsupported
 // version, a zombie, vanished, or cannot be read; 2 usage error.
 //
@@ -49,6 +51,7 @@
 #include <fmt/core.h>
 
 #include "triage/base/path.hpp"
+#include "triage/elf/line_cache.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/report/cli.hpp"
 #include "triage/report/pystack_json.hpp"
@@ -101,10 +104,12 @@ int run(int argc, char** argv) {
                       ? cpython::python_stacks(opt.core, {.exe = opt.exe,
                                                          .native = opt.native,
                                                          .sysroot = opt.sysroot,
-                                                         .lib_search_path = split_path_list(opt.lib_search_path)})
+                                                         .lib_search_path = split_path_list(opt.lib_search_path),
+                                                         .line_cache_directory = elf::default_line_cache_directory()})
                       : cpython::python_stacks(opt.pid, {.nonblocking = opt.nonblocking,
                                                          .cpu_window = std::chrono::milliseconds{opt.cpu_window_ms},
-                                                         .native = opt.native});
+                                                         .native = opt.native,
+                                                         .line_cache_directory = elf::default_line_cache_directory()});
     if (!stacks) return report::print_failure(cli.program(), stacks.error());
     if (opt.json) {
         fmt::print("{}\n", report::to_json_text(*stacks));

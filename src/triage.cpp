@@ -40,6 +40,7 @@
 #include "triage/elf/impl/debuginfod_fetch.ipp"
 #include "triage/elf/impl/debuglink.ipp"
 #include "triage/elf/impl/hash_table.ipp"
+#include "triage/elf/impl/line_cache.ipp"
 #include "triage/elf/impl/line_table.ipp"
 #include "triage/elf/impl/load_bias.ipp"
 #include "triage/elf/impl/mapped_object.ipp"

@@ -4,6 +4,8 @@
 // and on a thread that runs no Python (faulthandler's watchdog).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -216,6 +218,44 @@ TEST_CASE("triage-pystack --native on Debian's python3.11: file:line from python
         check_merged(*main);
         for (const auto& f : (*main)["native"])
             if (f["kind"] == "native") CHECK(f["file"].is_null());  // no DWARF anywhere
+    }
+    SUBCASE("with a line cache: the second run loads what the first saved, also where the debug files are gone") {
+        const std::string cache = dir.path() + "/cache";
+        const std::string pystack = std::string{TRIAGE_EXAMPLE_DIR} + "/triage-pystack";
+        python_process victim(debian, {script, dir.path() + "/ready"});
+        REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
+        // The main thread's native frames as file:line (the same code parked in the same place: the same lines).
+        auto native_lines = [](const std::string& out) {
+            json report = json::parse(out);
+            const json* main = thread_running(report, "park");
+            REQUIRE(main != nullptr);
+            std::vector<std::string> lines;
+            for (const auto& f : (*main)["native"])
+                if (f["kind"] == "native")
+                    lines.push_back(f["file"].is_null() ? "none" : f["file"].get<std::string>() + ":" + f["line"].dump());
+            return lines;
+        };
+        auto first = triage::test_support::run_command(
+            {"env", "TRIAGE_CACHE_DIR=" + cache, pystack, std::to_string(victim.pid()), "--native", "--cpu-window", "0",
+             "--json"});
+        INFO(first.err);
+        REQUIRE(first.exit_code == 0);
+        const auto lines = native_lines(first.out);
+        CHECK(std::count_if(lines.begin(), lines.end(),
+                            [](const std::string& l) { return l.find("listobject.c:") != std::string::npos; }) == 1);
+        std::size_t saved = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(cache + "/lines"))
+            saved += entry.path().extension() == ".lines";
+        CHECK(saved >= 1);
+        // The same interpreter (same build-id) started where /usr/lib/debug is empty: its lines come from the cache.
+        auto hidden = triage::test_support::run_command(
+            {"unshare", "--mount", "--propagation", "private", "sh", "-c",
+             "mount -t tmpfs tmpfs /usr/lib/debug && (/usr/bin/python3.11 " + script + " " + dir.path() +
+                 "/ready2 & pid=$!; while [ ! -e " + dir.path() + "/ready2 ]; do sleep 0.05; done; TRIAGE_CACHE_DIR=" +
+                 cache + " " + pystack + " $pid --native --cpu-window 0 --json; kill -9 $pid)"});
+        INFO(hidden.err);
+        REQUIRE(hidden.exit_code == 0);
+        CHECK(native_lines(hidden.out) == lines);
     }
 }
 

@@ -29,6 +29,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -218,10 +219,20 @@ comparison compare_file(const std::string& path, std::size_t random) {
     REQUIRE(oracle.ready());
     const auto functions = functions_of(*f);
     REQUIRE(!functions.empty());
-    comparison c = compare_with_libdw(*table, oracle, addresses_in(functions, random));
+    const auto addresses = addresses_in(functions, random);
+    comparison c = compare_with_libdw(*table, oracle, addresses);
     MESSAGE(path << ": " << table->unit_count() << " units, " << table->row_count() << " rows; " << c.addresses
                  << " addresses (" << functions.size() << " functions) compared with libdw, " << c.answered
                  << " with a line, " << c.mismatches << " mismatches");
+    // The table saved and loaded back (elf/line_cache.hpp) answers as it does.
+    const std::string saved = table->serialize();
+    auto loaded = elf::line_table::deserialize(std::as_bytes(std::span{saved}));
+    REQUIRE_MESSAGE(loaded.has_value(), loaded.error().message());
+    CHECK(loaded->unit_count() == table->unit_count());
+    CHECK(loaded->row_count() == table->row_count());
+    const comparison again = compare_with_libdw(*loaded, oracle, addresses);
+    CHECK(again.answered == c.answered);
+    CHECK(again.mismatches == c.mismatches);
     return c;
 }
 
@@ -1044,4 +1055,43 @@ TEST_CASE("line_table::parse survives truncation at every offset, every bit flip
     CHECK(parsed > 0);
     CHECK(failed > 0);
     CHECK(found > 0);
+}
+
+TEST_CASE("line_table::deserialize takes back what serialize wrote, refuses every truncation, survives every bit flipped") {
+    const synthetic_units s = make_synthetic_units();
+    // The synthetic units, and one that is skipped: its reason is saved too.
+    std::vector<std::byte> line = all_lines(s);
+    const std::vector<std::byte> bad{std::byte{8}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{9},
+                                     std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
+                                     std::byte{0}};  // DWARF version 9
+    line.insert(line.end(), bad.begin(), bad.end());
+    auto table = elf::line_table::parse(line, s.line_str.bytes.out, s.str.bytes.out);
+    REQUIRE(table.has_value());
+    REQUIRE(table->skipped_unit_count() == 1);
+    const std::string saved = table->serialize();
+    auto loaded = elf::line_table::deserialize(std::as_bytes(std::span{saved}));
+    REQUIRE_MESSAGE(loaded.has_value(), loaded.error().message());
+    CHECK(loaded->serialize() == saved);
+    for (std::uint64_t a = 0x0e00; a < 0x5100; ++a) REQUIRE(answer(*loaded, a) == answer(*table, a));
+    REQUIRE(loaded->skipped_unit_count() == 1);
+    CHECK(loaded->skipped_units().front().reason.message() == table->skipped_units().front().reason.message());
+
+    const auto bytes = std::as_bytes(std::span{saved});
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+        auto cut = elf::line_table::deserialize(bytes.first(n));
+        REQUIRE_MESSAGE(!cut.has_value(), "a table cut at " << n << " of " << bytes.size() << " bytes was taken");
+        REQUIRE(cut.error().code == triage::errc::malformed);
+    }
+    std::size_t taken = 0, found = 0;
+    for (std::size_t bit = 0; bit < bytes.size() * 8; ++bit) {
+        std::string flipped = saved;
+        flipped[bit / 8] = static_cast<char>(flipped[bit / 8] ^ (1 << (bit % 8)));
+        auto t = elf::line_table::deserialize(std::as_bytes(std::span{flipped}));
+        if (!t) continue;
+        ++taken;  // a flip in a line, a column or an address: a table still, and safe to ask
+        found += probe(*t);
+    }
+    MESSAGE(bytes.size() << " bytes saved; " << taken << " of " << bytes.size() * 8
+                         << " one-bit flips still read as a table (" << found << ")");
+    CHECK(taken < bytes.size() * 8);
 }

@@ -16,6 +16,8 @@
 
 #include "coredump/victim_checks.hpp"
 #include "support/scratch_dir.hpp"
+#include "triage/elf/build_id.hpp"
+#include "triage/elf/file.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/live_process.hpp"
 #include "triage/ptrace/session.hpp"
@@ -184,5 +186,53 @@ TEST_CASE("a handler on a sigaltstack unwinds through __restore_rt to the interr
     const auto& interrupted = stack->frames[static_cast<std::size_t>(restorer - names.begin()) + 1];
     CHECK(interrupted.activation);
     CHECK(interrupted.found_by == unwind::frame_source::cfi);
+    CHECK(coredump_test::running_freely(v));
+}
+
+TEST_CASE("line tables kept across runs: a second module set loads the first one's and names the same lines") {
+    test_support::scratch_dir dir{"unwind-lines"};
+    const std::string cache = dir / "lines";
+    chain_victim v{unwind_test::chain_program("fp_cfi")};
+    auto memory = memory::live_process::open(v.pid());
+    REQUIRE(memory);
+    auto session = ptrace::session::attach(v.pid());
+    REQUIRE(session);
+    auto regs = session->registers(v.pid());
+    REQUIRE(regs);
+    auto first = unwind::module_set::of_process(v.pid(), {.find_debug_file = {}, .line_cache_directory = cache});
+    REQUIRE(first);
+    auto stack = unwind::unwind_thread(*first, *memory, regs->general);
+    REQUIRE(session->release());
+    REQUIRE(stack);
+    REQUIRE(!stack->frames.empty());
+    auto lines_of = [&](unwind::module_set& modules) {
+        std::vector<std::string> out;
+        for (const auto& frame : stack->frames) {
+            const auto s = unwind::symbolize(modules, frame);
+            out.push_back(s.function + " " + s.file + ":" + std::to_string(s.line));
+        }
+        return out;
+    };
+    const auto uncached = lines_of(*first);
+    CHECK(uncached.front().find("unwind_chain.c:") != std::string::npos);
+    // The victim's table (and libc's, where its debug file is installed) was saved, by build-id.
+    std::vector<std::string> saved;
+    for (const auto& entry : std::filesystem::directory_iterator(cache)) saved.push_back(entry.path().filename());
+    CAPTURE(unwind_test::joined(saved));
+    auto program = elf::file::open(unwind_test::chain_program("fp_cfi"));
+    REQUIRE(program);
+    auto build_id = program->build_id();
+    REQUIRE(build_id);
+    CHECK(std::count(saved.begin(), saved.end(), elf::build_id_hex(*build_id) + ".lines") == 1);
+
+    auto second = unwind::module_set::of_process(v.pid(), {.find_debug_file = {}, .line_cache_directory = cache});
+    REQUIRE(second);
+    CHECK(lines_of(*second) == uncached);
+    // A cache file that is not a table is read again and replaced.
+    for (const auto& name : saved) std::filesystem::resize_file(dir / ("lines/" + name), 100);
+    auto third = unwind::module_set::of_process(v.pid(), {.find_debug_file = {}, .line_cache_directory = cache});
+    REQUIRE(third);
+    CHECK(lines_of(*third) == uncached);
+    for (const auto& name : saved) CHECK(std::filesystem::file_size(dir / ("lines/" + name)) > 100);
     CHECK(coredump_test::running_freely(v));
 }

@@ -99,6 +99,7 @@ struct python_stacks_options {
     std::chrono::milliseconds cpu_window{10};  // CPU% measured over this, before the snapshot (0: none)
     walk_limits limits{};
     bool native = false;  // also native stacks (native_stacks.hpp): registers and stacks copied in the stop
+    std::string line_cache_directory{};  // native frames' line tables kept across runs (elf/line_cache.hpp); "": not
 };
 
 struct held_stacks_options {
@@ -112,6 +113,7 @@ struct core_stacks_options {
     bool native = false;  // also native stacks, unwound from the core's registers and memory
     std::string sysroot{};  // the files the core names (and their debug files) are found under it
     std::vector<std::string> lib_search_path{};  // then by file name in these directories
+    std::string line_cache_directory{};  // native frames' line tables kept across runs (elf/line_cache.hpp); "": not
 };
 
 struct live_python;  // live_python.hpp

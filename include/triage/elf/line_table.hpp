@@ -117,6 +117,14 @@ public:
     // The source line of the code at `file_address`, as libdw gives it.
     [[nodiscard]] TRIAGE_DECL std::optional<source_line> find(std::uint64_t file_address) const;
 
+    // The table as bytes, to keep it across runs (line_cache.hpp): in this
+    // machine's byte order, tagged with the format's version.
+    [[nodiscard]] TRIAGE_DECL std::string serialize() const;
+    // A table serialize() wrote. Every count, index and order find() relies
+    // on is checked, so that any bytes are safe: errc::malformed when they
+    // are not such a table (another version, byte order, truncated, edited).
+    [[nodiscard]] TRIAGE_DECL static result<line_table> deserialize(std::span<const std::byte> bytes);
+
     // Units parsed, and rows a lookup can return (rows hidden by a later row
     // at the same address are not kept).
     [[nodiscard]] std::size_t unit_count() const noexcept { return units_; }

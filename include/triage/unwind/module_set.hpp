@@ -33,6 +33,8 @@
 //    /usr/lib/debug; debuginfod when DEBUGINFOD_URLS is set). What libdwfl
 //    loads (CFI, symbol tables, line tables, debug files) stays cached in
 //    the set: build it once, unwind and symbolise with it many times.
+//    `options.line_cache_directory` also keeps each line table across runs
+//    (elf::line_cache: saved after the first read, loaded by the next run).
 //  - `objects()`, `skipped()`, `object_at(address)`, `pid()`, and
 //    `handle()`, the Dwfl for libdwfl queries this module does not wrap
 //    (do not attach another thread state to it).
@@ -70,6 +72,7 @@
 #include "triage/base/config.hpp"
 #include "triage/base/error.hpp"
 #include "triage/base/result.hpp"
+#include "triage/elf/line_cache.hpp"
 #include "triage/elf/line_table.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/unwind/detail/symbol_index.hpp"
@@ -82,6 +85,8 @@ using debug_file_hook = std::function<std::optional<std::string>(const elf::mapp
 
 struct module_set_options {
     debug_file_hook find_debug_file;
+    // Where line tables are kept across runs, by build-id (elf/line_cache.hpp); "": not kept.
+    std::string line_cache_directory;
 };
 
 struct skipped_object {
@@ -103,6 +108,7 @@ struct module_state {
     Dwfl* dwfl = nullptr;
     pid_t pid = 0;
     debug_file_hook find_debug_file;
+    elf::line_cache line_cache;
     std::vector<elf::mapped_object> objects;  // reported, by address
     std::vector<skipped_object> skipped;
     // symbolize's caches: each module's sorted symbols, built at its first

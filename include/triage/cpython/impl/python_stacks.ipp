@@ -224,7 +224,7 @@ namespace triage::cpython {
     std::optional<unwind::module_set> modules;
     if (options.native)
         modules = TRIAGE_TRY(unwind::module_set::of_process(
-            pid, {debug_file_locator_hook("/proc/" + std::to_string(pid) + "/root")}));
+            pid, {debug_file_locator_hook("/proc/" + std::to_string(pid) + "/root"), options.line_cache_directory}));
     std::optional<result<unwind::stack_copy>> copy;
     auto walker = make_walker(py.memory, py.target, options.limits);
     auto snapshot = TRIAGE_TRY(options.nonblocking
@@ -296,7 +296,8 @@ namespace triage::cpython {
     if (options.native) {
         const std::string root = options.sysroot.empty() ? "/" : options.sysroot;
         // The objects as the core reader matched them (by build-id).
-        auto modules = TRIAGE_TRY(unwind::module_set::build(py.objects, report.pid, {debug_file_locator_hook(root)}));
+        auto modules = TRIAGE_TRY(
+            unwind::module_set::build(py.objects, report.pid, {debug_file_locator_hook(root), options.line_cache_directory}));
         std::vector<thread_registers> registers;
         for (const coredump::core_thread& c : threads) registers.push_back({c.tid, c.general});
         add_native_stacks(report, modules, py.core, registers);

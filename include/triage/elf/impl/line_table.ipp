@@ -1121,8 +1121,200 @@ namespace triage::elf {
         column = deltas.uleb();
         if (const std::uint64_t f = deltas.uleb(); f != 0) file = f - 1;
     }
+    if (file >= files_.size()) return std::nullopt;  // only in a deserialized table whose stream lies
     return source_line{files_[file], static_cast<int>(line),
                        static_cast<int>(std::min<std::uint64_t>(column, INT_MAX))};
+}
+
+namespace detail {
+// serialize()'s layout: this header, then the file names' lengths (u32) and
+// bytes, the blocks, the stream, the ranges, unit_ranges_, the starts and the
+// skipped units (offset u64, code u32, context length u32, context), every
+// field in this machine's byte order.
+inline constexpr char serialized_magic[8] = {'T', 'R', 'G', 'L', 'I', 'N', 'E', 'S'};
+inline constexpr std::uint32_t serialized_version = 1;
+inline constexpr std::uint32_t serialized_byte_order = 0x01020304;
+struct serialized_header {
+    char magic[8];
+    std::uint32_t version;
+    std::uint32_t byte_order;
+    std::uint64_t files, name_bytes, blocks, stream, ranges, unit_ranges, starts, skipped, rows, units,
+        skipped_count;
+};
+
+class byte_writer {
+public:
+    template <class T>
+    void put(const T& value) {
+        out_.append(reinterpret_cast<const char*>(&value), sizeof value);
+    }
+    void put_bytes(const void* data, std::size_t size) { out_.append(static_cast<const char*>(data), size); }
+    std::string& text() noexcept { return out_; }
+
+private:
+    std::string out_;
+};
+
+// Reads what byte_writer wrote; a read past the end fails and yields zeros.
+class byte_reader {
+public:
+    explicit byte_reader(std::span<const std::byte> bytes) noexcept : bytes_{bytes} {}
+    template <class T>
+    T get() noexcept {
+        T value{};
+        if (sizeof value > left()) {
+            ok_ = false;
+            at_ = bytes_.size();
+            return value;
+        }
+        std::memcpy(&value, bytes_.data() + at_, sizeof value);
+        at_ += sizeof value;
+        return value;
+    }
+    std::string_view get_text(std::size_t size) noexcept {
+        if (size > left()) {
+            ok_ = false;
+            at_ = bytes_.size();
+            return {};
+        }
+        std::string_view text{reinterpret_cast<const char*>(bytes_.data() + at_), size};
+        at_ += size;
+        return text;
+    }
+    // Whether `count` items of at least `size` bytes can still follow.
+    [[nodiscard]] bool room_for(std::uint64_t count, std::size_t size) const noexcept { return count <= left() / size; }
+    [[nodiscard]] std::size_t left() const noexcept { return bytes_.size() - at_; }
+    [[nodiscard]] bool ok() const noexcept { return ok_; }
+
+private:
+    std::span<const std::byte> bytes_;
+    std::size_t at_ = 0;
+    bool ok_ = true;
+};
+} // namespace detail
+
+[[nodiscard]] TRIAGE_DECL std::string line_table::serialize() const {
+    detail::serialized_header h{};
+    std::memcpy(h.magic, detail::serialized_magic, sizeof h.magic);
+    h.version = detail::serialized_version;
+    h.byte_order = detail::serialized_byte_order;
+    h.files = files_.size();
+    for (const std::string& name : files_) h.name_bytes += name.size();
+    h.blocks = blocks_.size();
+    h.stream = stream_.size();
+    h.ranges = ranges_.size();
+    h.unit_ranges = unit_ranges_.size();
+    h.starts = starts_.size();
+    h.skipped = skipped_.size();
+    h.rows = rows_;
+    h.units = units_;
+    h.skipped_count = skipped_count_;
+    detail::byte_writer w;
+    w.text().reserve(sizeof h + 4 * files_.size() + h.name_bytes + 24 * (blocks_.size() + ranges_.size()) +
+                     stream_.size() + 4 * unit_ranges_.size() + 12 * starts_.size());
+    w.put(h);
+    for (const std::string& name : files_) w.put(static_cast<std::uint32_t>(name.size()));
+    for (const std::string& name : files_) w.put_bytes(name.data(), name.size());
+    for (const block& b : blocks_) {
+        w.put(b.address), w.put(b.offset), w.put(b.file), w.put(b.line), w.put(b.column);
+    }
+    w.put_bytes(stream_.data(), stream_.size());
+    for (const range& r : ranges_) w.put(r.start), w.put(r.end), w.put(r.first_block), w.put(r.end_block);
+    for (std::uint32_t first : unit_ranges_) w.put(first);
+    for (const unit_start& s : starts_) w.put(s.address), w.put(s.unit);
+    for (const skipped_line_unit& s : skipped_) {
+        w.put(s.offset), w.put(static_cast<std::uint32_t>(s.reason.code));
+        w.put(static_cast<std::uint32_t>(s.reason.context.size()));
+        w.put_bytes(s.reason.context.data(), s.reason.context.size());
+    }
+    return std::move(w.text());
+}
+
+[[nodiscard]] TRIAGE_DECL result<line_table> line_table::deserialize(std::span<const std::byte> bytes) {
+    auto bad = [](std::string_view what) {
+        return fail(errc::malformed, "reading a saved line table (" + std::string{what} + ")",
+                    "it is read again from the debug information");
+    };
+    detail::byte_reader r{bytes};
+    const auto h = r.get<detail::serialized_header>();
+    if (!r.ok() || std::memcmp(h.magic, detail::serialized_magic, sizeof h.magic) != 0) {
+        return bad("not a saved line table");
+    }
+    if (h.version != detail::serialized_version || h.byte_order != detail::serialized_byte_order) {
+        return bad("another version or byte order");
+    }
+    // Each item takes this many bytes at least: counts beyond the bytes are lies.
+    if (!r.room_for(h.files, 4) || !r.room_for(h.name_bytes, 1) || !r.room_for(h.blocks, 24) ||
+        !r.room_for(h.stream, 1) || !r.room_for(h.ranges, 24) || !r.room_for(h.unit_ranges, 4) ||
+        !r.room_for(h.starts, 12) || h.skipped > detail::max_recorded_skips || h.units >= no_unit ||
+        h.unit_ranges != h.units + 1 || h.blocks > UINT32_MAX || h.stream > UINT32_MAX || h.ranges > UINT32_MAX) {
+        return bad("counts beyond its size");
+    }
+    line_table t;
+    t.rows_ = h.rows;
+    t.units_ = h.units;
+    t.skipped_count_ = h.skipped_count;
+    std::vector<std::uint32_t> lengths(h.files);
+    for (auto& length : lengths) length = r.get<std::uint32_t>();
+    t.files_.reserve(h.files);
+    for (std::uint32_t length : lengths) t.files_.emplace_back(r.get_text(length));
+    t.blocks_.reserve(h.blocks);
+    for (std::uint64_t k = 0; k < h.blocks; ++k) {
+        block b;
+        b.address = r.get<std::uint64_t>(), b.offset = r.get<std::uint32_t>(), b.file = r.get<std::uint32_t>();
+        b.line = r.get<std::int32_t>(), b.column = r.get<std::uint32_t>();
+        if (b.file >= h.files || b.offset > h.stream) return bad("a row names a file or bytes beyond the table");
+        t.blocks_.push_back(b);
+    }
+    const std::string_view stream = r.get_text(h.stream);
+    t.stream_.assign(stream.begin(), stream.end());
+    t.ranges_.reserve(h.ranges);
+    for (std::uint64_t k = 0; k < h.ranges; ++k) {
+        range& x = t.ranges_.emplace_back();
+        x.start = r.get<std::uint64_t>(), x.end = r.get<std::uint64_t>();
+        x.first_block = r.get<std::uint32_t>(), x.end_block = r.get<std::uint32_t>();
+        if (x.first_block >= x.end_block || x.end_block > h.blocks || t.blocks_[x.first_block].address > x.start) {
+            return bad("a range beyond its rows");
+        }
+        for (std::uint32_t k = x.first_block + 1; k < x.end_block; ++k) {
+            const block& before = t.blocks_[k - 1];
+            if (before.address > t.blocks_[k].address || before.offset > t.blocks_[k].offset) {
+                return bad("rows out of order");
+            }
+        }
+    }
+    t.unit_ranges_.resize(h.unit_ranges);
+    for (std::uint32_t& first : t.unit_ranges_) first = r.get<std::uint32_t>();
+    if (t.unit_ranges_.front() != 0 || t.unit_ranges_.back() != h.ranges ||
+        !std::is_sorted(t.unit_ranges_.begin(), t.unit_ranges_.end())) {
+        return bad("units beyond the ranges");
+    }
+    for (std::size_t u = 0; u < h.units; ++u) {
+        if (!std::is_sorted(t.ranges_.begin() + t.unit_ranges_[u], t.ranges_.begin() + t.unit_ranges_[u + 1],
+                            [](const range& a, const range& b) { return a.start < b.start; })) {
+            return bad("ranges out of order");
+        }
+    }
+    t.starts_.resize(h.starts);
+    for (unit_start& s : t.starts_) {
+        s.address = r.get<std::uint64_t>(), s.unit = r.get<std::uint32_t>();
+        if (s.unit >= h.units && s.unit != no_unit) return bad("a unit beyond the table");
+    }
+    if (!std::is_sorted(t.starts_.begin(), t.starts_.end(),
+                        [](const unit_start& a, const unit_start& b) { return a.address < b.address; })) {
+        return bad("units out of order");
+    }
+    for (std::uint64_t k = 0; k < h.skipped; ++k) {
+        skipped_line_unit s;
+        s.offset = r.get<std::uint64_t>();
+        const auto code = r.get<std::uint32_t>();
+        if (code > static_cast<std::uint32_t>(errc::system)) return bad("an unknown error");
+        s.reason.code = static_cast<errc>(code);
+        s.reason.context = r.get_text(r.get<std::uint32_t>());
+        t.skipped_.push_back(std::move(s));
+    }
+    if (!r.ok() || r.left() != 0) return bad(r.ok() ? "bytes after its end" : "truncated");
+    return t;
 }
 
 } // namespace triage::elf

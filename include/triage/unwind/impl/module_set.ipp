@@ -66,6 +66,7 @@ namespace triage::unwind {
     auto state = std::make_unique<detail::module_state>();
     state->pid = pid;
     state->find_debug_file = std::move(options.find_debug_file);
+    state->line_cache = elf::line_cache{std::move(options.line_cache_directory)};
     state->dwfl = ::dwfl_begin(&callbacks);
     if (state->dwfl == nullptr) return fail(errc::system, detail::dwfl_message("starting libdwfl"));
 

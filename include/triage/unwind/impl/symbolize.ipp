@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <span>
 
+#include "triage/elf/build_id.hpp"
 #include "triage/elf/file.hpp"
 #include "triage/elf/line_table.hpp"
 #include "triage/unwind/symbolize.hpp"
@@ -33,19 +35,22 @@ namespace triage::unwind::detail {
         const char* main_file = nullptr;
         const char* debug_file = nullptr;
         (void)::dwfl_module_info(module, nullptr, nullptr, nullptr, nullptr, nullptr, &main_file, &debug_file);
-        std::optional<elf::line_table> table;
-        for (const char* path : {main_file, debug_file}) {
-            if (path == nullptr) continue;
-            auto file = elf::file::open(path);
-            if (!file) continue;
-            auto read = elf::line_table::read(*file);
-            if (read) {
-                table = std::move(*read);
-                break;
+        const unsigned char* id = nullptr;
+        GElf_Addr id_address = 0;
+        const int id_size = ::dwfl_module_build_id(module, &id, &id_address);
+        const std::string build_id =
+            id_size > 0 ? elf::build_id_hex(std::as_bytes(std::span{id, static_cast<std::size_t>(id_size)})) : "";
+        auto table = state.line_cache.table_for(build_id, [&]() -> result<elf::line_table> {
+            for (const char* path : {main_file, debug_file}) {
+                if (path == nullptr) continue;
+                auto file = elf::file::open(path);
+                if (!file) continue;
+                auto read = elf::line_table::read(*file);
+                if (read || read.error().code != errc::not_found) return read;  // unreadable: libdw's call
             }
-            if (read.error().code != errc::not_found) break;  // one we cannot read: libdw's call
-        }
-        known = state.line_tables.emplace(module, std::move(table)).first;
+            return fail(errc::not_found, "a line table");
+        });
+        known = state.line_tables.emplace(module, table ? std::optional{std::move(*table)} : std::nullopt).first;
     }
     return known->second ? &*known->second : nullptr;
 }
