@@ -4,6 +4,7 @@
 // TRIAGE_SEPARATE_COMPILATION (triage/base/config.hpp).
 #pragma once
 
+#include <cpuid.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -171,24 +172,41 @@ struct fpu_image {
     bool xstate = false;
 };
 
+// Where the standard-format XSAVE image of `features` ends: past the
+// legacy area and the header, and past every extended component among
+// them (CPUID leaf 0xD, sub-leaf i: its size in EAX, its offset in EBX).
+[[nodiscard]] TRIAGE_DECL std::uint32_t xsave_end(std::uint64_t features) noexcept {
+    std::uint32_t end = fxsave_size + 64;
+    for (unsigned i = 2; i < 64; ++i) {
+        if ((features >> i & 1) == 0) continue;
+        unsigned size = 0, offset = 0, ecx = 0, edx = 0;
+        if (__get_cpuid_count(0xd, i, &size, &offset, &ecx, &edx) == 0) continue;
+        end = std::max<std::uint32_t>(end, offset + size);
+    }
+    return end;
+}
+
 [[nodiscard]] TRIAGE_DECL result<fpu_image> read_fpu_image(pid_t tid, const std::string& context) {
     fpu_image out;
     out.bytes.resize(64 * 1024);
     iovec iov{out.bytes.data(), out.bytes.size()};
     if (::ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void*>(NT_X86_XSTATE), &iov) == 0 && iov.iov_len >= fxsave_size) {
         // The software-reserved bytes of a signal frame say what the XSAVE
-        // image holds (ptrace puts XCR0 there instead): the thread's own
-        // size (a dynamic feature such as AMX tile data it never asked for
-        // is not in it) and the features present (XSTATE_BV, the header's
-        // first word), as the kernel's own frame for this thread would;
-        // any other feature is restored to its initial state, which is
-        // where it is.
+        // image holds (ptrace puts XCR0 there instead): the features
+        // present (XSTATE_BV, the header's first word), any other being
+        // restored to its initial state, which is where it is; and the
+        // image's size, which rt_sigreturn refuses (restoring x87 and SSE
+        // only, and the upper halves of the AVX registers as zeros) when
+        // it exceeds the thread's own: ptrace's image is as large as every
+        // feature the kernel offers (with AMX tile data: 11 KB), the
+        // thread's lacks a dynamic feature it never asked for. So the
+        // image ends where the last feature present ends.
         if (iov.iov_len >= fxsave_size + 64) {
-            const auto size = static_cast<std::uint32_t>(iov.iov_len);
-            const std::uint32_t extended = size + sizeof fp_xstate_magic2;
             std::uint64_t present = 0;
             std::memcpy(&present, out.bytes.data() + fxsave_size, sizeof present);
             present |= 3;  // x87 and SSE, always restored
+            const auto size = std::min<std::uint32_t>(static_cast<std::uint32_t>(iov.iov_len), xsave_end(present));
+            const std::uint32_t extended = size + sizeof fp_xstate_magic2;
             std::memset(out.bytes.data() + sw_reserved_offset, 0, fxsave_size - sw_reserved_offset);
             std::memcpy(out.bytes.data() + sw_reserved_offset, &fp_xstate_magic1, sizeof fp_xstate_magic1);
             std::memcpy(out.bytes.data() + sw_reserved_offset + 4, &extended, sizeof extended);
