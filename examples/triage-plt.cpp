@@ -41,10 +41,8 @@
 // report says for how long in all).
 // Exit codes: 0 success; 1 the target could not be counted (no such
 // process, no permission, another tracer (int3), nothing to probe); 2 usage error.
-#include <signal.h>
 #include <sys/types.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -60,18 +58,6 @@
 namespace {
 
 using namespace triage;
-
-std::atomic<bool> stop_requested{false};
-
-// The first request to stop ends the window; the handler is then gone, so
-// a second one acts as if we had none.
-void end_window_on_signals() {
-    struct sigaction action {};
-    action.sa_handler = [](int) { stop_requested.store(true); };
-    action.sa_flags = SA_RESETHAND | SA_RESTART;
-    sigemptyset(&action.sa_mask);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
-}
 
 int run(int argc, char** argv) {
     report::command_line cli{"triage-plt",
@@ -123,8 +109,8 @@ int run(int argc, char** argv) {
     options.backend = backend == "perf"   ? report::plt_backend::perf
                       : backend == "int3" ? report::plt_backend::int3
                                           : report::plt_backend::automatic;
-    end_window_on_signals();
-    options.stop_requested = [] { return stop_requested.load(); };
+    report::end_on_signals();
+    options.stop_requested = [] { return report::stop_requested(); };
     options.started = [&](std::size_t probes, std::size_t threads) {
         fmt::print(stderr, "triage-plt: counting the calls at {} call sites in {} thread{} for {} ms (Ctrl+C ends it)\n",
                    probes, threads, threads == 1 ? "" : "s", duration_ms);

@@ -26,7 +26,12 @@
 //    command line); returns 1.
 //  - `run_program(program, body)`: body(), or 1 after printing an exception
 //    that escaped it (allocation failure, a closed stdout) on one line.
-// Thread-safe: call from one thread. Signal-safe: no. Target process: none.
+//  - `end_on_signals()`: the first SIGINT, SIGTERM or SIGHUP ends the
+//    program's window (a count, a recording) instead of the program: it
+//    sets what `stop_requested()` reads, and the handler is then gone, so
+//    a second signal acts as if there were none.
+// Thread-safe: call from one thread (stop_requested: any). Signal-safe: no
+// (stop_requested: yes). Target process: none.
 //
 //   triage::report::command_line cli{"triage-top", "Per-thread CPU of a process."};
 //   pid_t pid = 0;
@@ -111,6 +116,9 @@ private:
 };
 
 TRIAGE_DECL int print_failure(std::string_view program, const error& e);
+
+TRIAGE_DECL void end_on_signals() noexcept;
+[[nodiscard]] TRIAGE_DECL bool stop_requested() noexcept;
 
 template <class Body>
 int run_program(std::string_view program, Body&& body) noexcept {

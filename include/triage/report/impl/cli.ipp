@@ -4,8 +4,11 @@
 // (triage/base/config.hpp).
 #pragma once
 
+#include <atomic>
 #include <utility>
 #include <vector>
+
+#include <signal.h>
 
 #include <CLI/App.hpp>
 #include <CLI/Config.hpp>
@@ -125,5 +128,23 @@ TRIAGE_DECL int print_failure(std::string_view program, const error& e) {
     fmt::print(stderr, "{}: {}\n", program, escape_controls(e.message()));
     return 1;
 }
+
+namespace detail::cli {
+[[nodiscard]] TRIAGE_DECL std::atomic<bool>& stop_flag() noexcept {
+    static std::atomic<bool> requested{false};
+    return requested;
+}
+} // namespace detail::cli
+
+TRIAGE_DECL void end_on_signals() noexcept {
+    (void)detail::cli::stop_flag();  // made before a handler can touch it
+    struct sigaction action {};
+    action.sa_handler = [](int) { detail::cli::stop_flag().store(true); };
+    action.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
+}
+
+[[nodiscard]] TRIAGE_DECL bool stop_requested() noexcept { return detail::cli::stop_flag().load(); }
 
 } // namespace triage::report

@@ -1,0 +1,107 @@
+// triage-record — a sampling profile of a live Python process, written as
+// a file other tools open, without ever stopping the process.
+//   triage-record PID -o FILE [--format collapsed|speedscope] [--rate HZ] [--duration S]
+//                 [--idle] [--gil] [--threads] [--no-lines]
+// Samples every thread's Python stack --rate times a second (100) for
+// --duration seconds (until Ctrl+C when 0, the default), from the process's
+// memory alone (cpython/sampler.hpp): it is never attached to or stopped.
+// By default only samples of threads on a CPU are kept (--idle keeps all;
+// --gil keeps only the GIL holder's); --threads keeps each thread's stacks
+// apart. Formats: collapsed (folded stacks for flamegraph.pl, inferno,
+// speedscope) and speedscope (its JSON file format; one profile per thread
+// with --threads). On a terminal a progress line shows samples, the rate
+// achieved and the time elapsed. Ctrl+C (SIGINT, SIGTERM, SIGHUP) ends the
+// recording and still writes the file. The summary on stderr states the
+// rate achieved, late ticks (longer than the period) and missed ones, and
+// torn stacks (changed while read; kept).
+// Exit codes: 0 written; 1 not Python, unsupported, gone before a sample, or
+// the file cannot be written; 2 usage error.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <fmt/core.h>
+
+#include "triage/cpython/live_python.hpp"
+#include "triage/cpython/sampler.hpp"
+#include "triage/report/cli.hpp"
+#include "triage/report/profile.hpp"
+#include "triage/report/profile_formats.hpp"
+
+namespace {
+
+using namespace triage;
+
+int run(int argc, char** argv) {
+    report::command_line cli{"triage-record",
+                             "Record a sampling profile of a live Python process's stacks without stopping it."};
+    pid_t pid = 0;
+    double rate = 100, duration = 0;
+    std::string output, format = "collapsed";
+    report::profile_options keep;
+    bool no_lines = false;
+    cli.pid("pid", pid, "process id of the Python process").required();
+    cli.add("-o,--output", output, "file to write the profile to").required();
+    cli.add("--format", format, "collapsed (folded stacks) or speedscope (JSON)").one_of({"collapsed", "speedscope"});
+    cli.add("--rate", rate, "samples per second").range(0.1, 100000.0);
+    cli.add("--duration", duration, "seconds to record (0: until Ctrl+C)").range(0.0, 31'536'000.0);
+    cli.flag("--idle", keep.idle, "also samples of threads not on a CPU");
+    cli.flag("--gil", keep.gil_only, "only samples of the thread holding the GIL");
+    cli.flag("--threads", keep.by_thread, "each thread's stacks apart (its tid and name as the root frame)");
+    cli.flag("--no-lines", no_lines, "frames are functions, not lines: one frame per function");
+    if (auto code = cli.parse(argc, argv)) return *code;
+    keep.lines = !no_lines;
+
+    auto py = cpython::open_live_python(pid);
+    if (!py) return report::print_failure(cli.program(), py.error());
+    // The file is opened before the recording: a path that cannot be written fails now, not after it.
+    std::ofstream out{output, std::ios::trunc};
+    if (!out) return report::print_failure(cli.program(), error::from_errno(errno, "opening " + output));
+
+    report::profile profile{keep};
+    const bool terminal = ::isatty(STDERR_FILENO) != 0;
+    auto last_shown = std::chrono::steady_clock::now();
+    std::uint64_t ticks = 0;
+    report::end_on_signals();
+    cpython::sampling_options options;
+    options.rate_hz = rate;
+    options.duration = std::chrono::nanoseconds{static_cast<std::int64_t>(duration * 1e9)};
+    options.stop_requested = [] { return report::stop_requested(); };
+    fmt::print(stderr, "triage-record: sampling process {} at {} Hz {}\n", pid, rate,
+               duration > 0 ? fmt::format("for {} s", duration) : std::string{"until Ctrl+C"});
+    auto summary = cpython::sample_stacks(*py, options, [&](const cpython::sampling_tick& tick) {
+        profile.add(tick);
+        ++ticks;
+        if (!terminal) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_shown < std::chrono::milliseconds{250}) return;
+        last_shown = now;
+        const double seconds = std::chrono::duration<double>(tick.at).count();
+        fmt::print(stderr, "\r\x1b[K{} samples, {:.0f} Hz, {:.1f} s", ticks, seconds > 0 ? ticks / seconds : 0.0,
+                   seconds);
+    });
+    if (terminal) fmt::print(stderr, "\r\x1b[K");
+    if (!summary) return report::print_failure(cli.program(), summary.error());
+    const auto period = std::chrono::nanoseconds{static_cast<std::int64_t>(1e9 / rate)};
+    out << (format == "speedscope" ? report::to_speedscope(profile, "triage-record " + std::to_string(pid), period)
+                                   : report::to_collapsed(profile));
+    out.close();
+    if (!out) return report::print_failure(cli.program(), error::from_errno(errno, "writing " + output));
+    fmt::print(stderr,
+               "triage-record: wrote {} ({} samples of {} distinct stacks{}): {} ticks in {:.2f} s, {:.1f} Hz of {} asked; "
+               "{} late, {} missed, {} torn stacks{}\n",
+               output, profile.samples(), profile.stacks().size(),
+               keep.idle ? "" : fmt::format(", {} idle left out", profile.idle_samples()), summary->ticks,
+               std::chrono::duration<double>(summary->elapsed).count(), summary->achieved_rate(), rate, summary->late,
+               summary->missed, summary->torn_stacks, summary->process_exited ? "; the process exited" : "");
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    return triage::report::run_program("triage-record", [&] { return run(argc, argv); });
+}

@@ -1,0 +1,98 @@
+// triage/cpython/sampler.hpp — a sampling profiler's loop over a live Python
+// process: every thread's Python stack at a fixed rate, never stopping it.
+//
+// Offers: `sample_stacks(py, options, on_tick)` → `sampling_summary`.
+// Timing: tick i is due at start + i × period, whatever the ticks before it
+// took (no drift). A tick that takes longer than the period is counted
+// `late`, and the due times that pass during it are counted `missed`
+// (never made up in a burst); the summary gives the achieved rate.
+// Each tick: one warm snapshot (stack_walker.hpp: a handful of system calls
+// for a parked process) and one recheck: a thread whose stack changed
+// between the two reads is `torn` (kept, flagged and counted: a profile
+// that dropped them would under-count the threads that change most). Then,
+// per thread: its kernel tid (3.11+ from its thread state; older versions
+// from its pthread's TCB, native_thread_ids.hpp, once per thread), its
+// name (threading's, read once per thread), whether it holds the GIL, and
+// `on_cpu`: its schedstat run time grew since the previous tick, or it is
+// runnable now (state R: the kernel adds a running thread's run time only
+// at scheduler ticks, 1-10 ms apart, so at higher rates the number alone
+// would call a spinning thread idle between two of them).
+// The tick is handed to `on_tick` (which must not keep references past the
+// call), then `options.stop_requested` is asked; the loop also ends after
+// `options.duration` (0: no limit) and when the process exits (summary's
+// `process_exited`: what was sampled until then stands).
+// Errors: invalid_argument for a rate outside 0.1-100,000 Hz; a snapshot
+// failure other than the process's exit ends the loop with that error
+// only when no tick succeeded, else it is counted in `failed_ticks`.
+// Thread-safe: one call per live_python at a time. Signal-safe: no.
+// Target process: reads its memory (process_vm_readv) and /proc files;
+// never attaches to it, never stops it.
+//
+//   auto py = TRIAGE_TRY(triage::cpython::open_live_python(pid));
+//   auto summary = TRIAGE_TRY(triage::cpython::sample_stacks(py, {.rate_hz = 100, .duration = 5s},
+//       [&](const triage::cpython::sampling_tick& tick) { profile.add(tick); }));
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "triage/base/config.hpp"
+#include "triage/base/result.hpp"
+#include "triage/cpython/live_python.hpp"
+#include "triage/cpython/stack_snapshot.hpp"
+
+namespace triage::cpython {
+
+struct sampling_options {
+    double rate_hz = 100;                    // ticks per second
+    std::chrono::nanoseconds duration{0};    // 0: until stop_requested or the process exits
+    std::function<bool()> stop_requested;    // asked after every tick: true ends the loop
+    walk_limits limits{};
+};
+
+// One thread at one tick.
+struct thread_sample {
+    const python_thread* thread = nullptr;  // the tick's snapshot's: frames (innermost first), ident
+    std::optional<pid_t> tid;
+    std::string_view name;                  // threading's name; "" unknown
+    bool on_cpu = false;                    // ran since the previous tick, or runnable now
+    bool holds_gil = false;
+    bool torn = false;                      // its stack changed between the walk and the recheck
+};
+
+struct sampling_tick {
+    std::uint64_t index = 0;                  // of its due time: start + index × period
+    std::chrono::nanoseconds at{0};           // when it was taken, from the first tick's start
+    std::span<const thread_sample> threads;
+};
+
+struct sampling_summary {
+    std::uint64_t ticks = 0;          // taken and handed to on_tick
+    std::uint64_t late = 0;           // ticks that took longer than the period
+    std::uint64_t missed = 0;         // due times that passed during late ticks (not taken)
+    std::uint64_t failed_ticks = 0;   // snapshots that failed (memory changing under the walk)
+    std::uint64_t torn_stacks = 0;    // thread stacks flagged torn
+    std::uint64_t thread_samples = 0; // thread stacks handed to on_tick
+    std::chrono::nanoseconds elapsed{0};
+    double rate_hz = 0;               // asked
+    bool process_exited = false;
+
+    [[nodiscard]] double achieved_rate() const noexcept {
+        return elapsed.count() > 0 ? static_cast<double>(ticks) * 1e9 / static_cast<double>(elapsed.count()) : 0;
+    }
+};
+
+[[nodiscard]] TRIAGE_DECL result<sampling_summary> sample_stacks(live_python& py, const sampling_options& options,
+                                                                 const std::function<void(const sampling_tick&)>& on_tick);
+
+} // namespace triage::cpython
+
+#if !defined(TRIAGE_SEPARATE_COMPILATION)
+#include "triage/cpython/impl/sampler.ipp"
+#endif

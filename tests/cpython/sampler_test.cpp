@@ -1,0 +1,256 @@
+// cpython::sample_stacks and triage-record on real interpreters: a victim
+// that spends its time 3:1 in two functions is profiled 3:1 (±5 points);
+// the sleeping thread is idle; the target is never traced or stopped while
+// sampled; the loop ends on stop_requested, on its duration, and when the
+// process exits (what was sampled stands); rates out of range are refused;
+// triage-record writes folded stacks and speedscope JSON that independent
+// readers accept (python3's json module and a check of speedscope's schema),
+// and Ctrl+C ends a recording that still writes its file.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "cpython/python_victim.hpp"
+#include "support/child_process.hpp"
+#include "support/run_command.hpp"
+#include "support/scratch_dir.hpp"
+#include "triage/cpython/live_python.hpp"
+#include "triage/cpython/sampler.hpp"
+#include "triage/report/profile.hpp"
+#include "triage/report/profile_formats.hpp"
+
+namespace cpython = triage::cpython;
+namespace report = triage::report;
+using namespace triage::testing;
+
+namespace {
+
+// Samples whose stack holds heavy() and light(), from folded stacks.
+std::pair<std::uint64_t, std::uint64_t> split_of(const std::string& folded) {
+    std::uint64_t heavy = 0, light = 0;
+    std::istringstream lines{folded};
+    for (std::string line; std::getline(lines, line);) {
+        const auto space = line.rfind(' ');
+        REQUIRE(space != std::string::npos);
+        const std::uint64_t count = std::stoull(line.substr(space + 1));
+        if (line.find("heavy (") != std::string::npos) heavy += count;
+        if (line.find("light (") != std::string::npos) light += count;
+    }
+    return {heavy, light};
+}
+
+// Watches a process from another thread: whether it was ever traced or stopped.
+class stop_watch {
+public:
+    explicit stop_watch(pid_t pid)
+        : watcher_{[this, pid] {
+              while (!done_.load()) {
+                  seen_ |= triage::test_support::tracer_pid(pid) > 0 || triage::test_support::any_thread_stopped(pid);
+                  std::this_thread::sleep_for(std::chrono::microseconds{200});
+              }
+          }} {}
+    stop_watch(const stop_watch&) = delete;
+    stop_watch& operator=(const stop_watch&) = delete;
+    ~stop_watch() { finish(); }
+    bool finish() {
+        done_.store(true);
+        if (watcher_.joinable()) watcher_.join();
+        return seen_;
+    }
+
+private:
+    std::atomic<bool> done_{false};
+    bool seen_ = false;
+    std::thread watcher_;
+};
+
+} // namespace
+
+TEST_CASE("sample_stacks profiles a 3:1 split of time 3:1, leaves the sleeper idle, never stops the target") {
+    for (const python_interpreter& python : machine_interpreters()) {
+        if (python.major == 2) continue;  // time.perf_counter: 3.3+
+        CAPTURE(python.label);
+        triage::test_support::scratch_dir dir{"sampler"};
+        python_process victim(python, {victim_script("py_split_time.py"), dir.path() + "/ready"});
+        REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
+        auto py = cpython::open_live_python(victim.pid());
+        REQUIRE_MESSAGE(py, py.error().message());
+        report::profile busy{{.idle = false, .gil_only = false, .by_thread = true, .lines = true}};
+        report::profile all{{.idle = true, .gil_only = false, .by_thread = true, .lines = false}};
+        stop_watch watch{victim.pid()};
+        // 400 Hz: a 2.5 ms period against the victim's 4 ms cycle lands at 8 evenly spread phases.
+        cpython::sampling_options options;
+        options.rate_hz = 400;
+        options.duration = std::chrono::milliseconds{1500};
+        auto summary = cpython::sample_stacks(*py, options, [&](const cpython::sampling_tick& tick) {
+            busy.add(tick);
+            all.add(tick);
+        });
+        CHECK(!watch.finish());
+        REQUIRE_MESSAGE(summary, summary.error().message());
+        CHECK(summary->ticks > 0);
+        CHECK(!summary->process_exited);
+        CHECK(summary->thread_samples == 2 * summary->ticks);
+        // Every due time was taken or counted missed.
+        CHECK(summary->ticks + summary->missed >= 1500 * 400 / 1000 - 1);
+        const auto [heavy, light] = split_of(report::to_collapsed(busy));
+        MESSAGE(python.label << ": " << summary->ticks << " ticks, " << summary->achieved_rate() << " Hz, "
+                             << summary->late << " late, " << summary->missed << " missed, " << summary->torn_stacks
+                             << " torn; heavy " << heavy << ", light " << light);
+        REQUIRE(heavy + light > 200);
+        const double share = 100.0 * static_cast<double>(heavy) / static_cast<double>(heavy + light);
+        CHECK(share > 70);
+        CHECK(share < 80);
+        // The sleeper: idle, so only in the profile that keeps idle threads, labelled by its name.
+        CHECK(busy.idle_samples() >= summary->ticks * 9 / 10);
+        bool labelled = false;
+        for (const auto& label : all.threads()) labelled |= label.ends_with(" sleeper");
+        CHECK(labelled);
+        CHECK(all.samples() == summary->thread_samples - all.empty_samples());
+    }
+}
+
+TEST_CASE("sample_stacks ends on stop_requested, on the process's exit, and refuses rates out of range") {
+    const python_interpreter python = service_python();
+    triage::test_support::scratch_dir dir{"sampler"};
+    python_process victim(python, {victim_script("py_split_time.py"), dir.path() + "/ready", "1"});
+    REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
+    auto py = cpython::open_live_python(victim.pid());
+    REQUIRE(py);
+    cpython::sampling_options options;
+    for (double bad : {0.0, 0.05, 200'000.0}) {
+        options.rate_hz = bad;
+        auto refused = cpython::sample_stacks(*py, options, [](const cpython::sampling_tick&) {});
+        REQUIRE(!refused);
+        CHECK(refused.error().code == triage::errc::invalid_argument);
+    }
+    int ticks = 0;
+    options.rate_hz = 100;
+    options.stop_requested = [] { return true; };
+    auto one = cpython::sample_stacks(*py, options, [&](const cpython::sampling_tick&) { ++ticks; });
+    REQUIRE(one);
+    CHECK(one->ticks == 1);
+    CHECK(ticks == 1);
+    // No duration: the loop ends when the victim exits (after 1 s), with what it sampled.
+    options.rate_hz = 200;
+    options.stop_requested = nullptr;
+    auto until_exit = cpython::sample_stacks(*py, options, [](const cpython::sampling_tick&) {});
+    REQUIRE_MESSAGE(until_exit, until_exit.error().message());
+    CHECK(until_exit->process_exited);
+    CHECK(until_exit->ticks > 0);
+}
+
+TEST_CASE("report::profile folds, filters and writes folded stacks and speedscope JSON") {
+    auto frame = [](std::string function, std::string file, int line) {
+        cpython::python_frame f;
+        f.function = std::move(function), f.file = std::move(file), f.line = line;
+        return f;
+    };
+    cpython::python_thread main, worker, empty;
+    main.python_ident = 1, main.tid = 100, main.holds_gil = true;
+    main.frames = {frame("inner", "a.py", 3), frame("outer;x", "a\n.py", 9)};
+    worker.python_ident = 2, worker.tid = 101;
+    worker.frames = {frame("wait", "b.py", 1)};
+    empty.python_ident = 3, empty.tid = 102;
+    auto sample = [](const cpython::python_thread& t, std::string_view name, bool on_cpu) {
+        cpython::thread_sample s;
+        s.thread = &t, s.tid = t.tid, s.name = name, s.on_cpu = on_cpu, s.holds_gil = t.holds_gil;
+        return s;
+    };
+    const std::vector<cpython::thread_sample> threads{sample(main, "MainThread", true), sample(worker, "w", false),
+                                                      sample(empty, "", true)};
+    report::profile together{{}};
+    report::profile apart{{.idle = true, .gil_only = false, .by_thread = true, .lines = false}};
+    report::profile gil{{.idle = true, .gil_only = true, .by_thread = false, .lines = true}};
+    for (std::uint64_t i = 0; i < 3; ++i) {
+        const cpython::sampling_tick tick{i, std::chrono::milliseconds{10 * i}, threads};
+        together.add(tick), apart.add(tick), gil.add(tick);
+    }
+    CHECK(together.samples() == 3);
+    CHECK(together.idle_samples() == 3);
+    CHECK(together.empty_samples() == 3);
+    CHECK(report::to_collapsed(together) == "outer\\x3bx (a\\n.py:9);inner (a.py:3) 3\n");
+    CHECK(apart.samples() == 6);
+    CHECK(report::to_collapsed(apart) == "100 MainThread;outer\\x3bx (a\\n.py);inner (a.py) 3\n101 w;wait (b.py) 3\n");
+    CHECK(gil.samples() == 3);
+    CHECK(gil.gil_dropped() == 6);
+
+    // speedscope: read back, and checked against its schema's required fields.
+    triage::test_support::scratch_dir dir{"profile"};
+    const std::string file = dir / "p.speedscope.json";
+    std::ofstream{file} << report::to_speedscope(apart, "test", std::chrono::milliseconds{10});
+    const auto checked = triage::test_support::run_command({"python3", "-c", R"(
+import json, sys
+f = json.load(open(sys.argv[1]))
+assert f["$schema"] == "https://www.speedscope.app/file-format-schema.json"
+frames = f["shared"]["frames"]
+assert all(isinstance(x["name"], str) for x in frames)
+assert len(f["profiles"]) == 2
+for p in f["profiles"]:
+    assert p["type"] == "sampled" and p["unit"] == "seconds" and isinstance(p["name"], str)
+    assert len(p["samples"]) == len(p["weights"])
+    assert all(0 <= i < len(frames) for s in p["samples"] for i in s)
+    assert abs(sum(p["weights"]) - (p["endValue"] - p["startValue"])) < 1e-9
+main = f["profiles"][0]
+assert [frames[i]["name"] for i in main["samples"][0]] == ["outer;x", "inner"], main
+print("ok")
+)", file});
+    INFO(checked.err);
+    CHECK(checked.out == "ok\n");
+}
+
+TEST_CASE("triage-record writes folded stacks and speedscope JSON that readers accept; Ctrl+C still writes") {
+    const python_interpreter python = service_python();
+    triage::test_support::scratch_dir dir{"record"};
+    python_process victim(python, {victim_script("py_split_time.py"), dir.path() + "/ready"});
+    REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
+    const std::string record = std::string{TRIAGE_EXAMPLE_DIR} + "/triage-record";
+    const std::string pid = std::to_string(victim.pid());
+
+    const std::string folded = dir / "out.folded";
+    auto r = triage::test_support::run_command({record, pid, "-o", folded, "--duration", "1", "--rate", "400"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("late") != std::string::npos);
+    std::stringstream text;
+    text << std::ifstream{folded}.rdbuf();
+    const auto [heavy, light] = split_of(text.str());
+    CHECK(heavy > light);
+
+    const std::string scope = dir / "out.json";
+    r = triage::test_support::run_command(
+        {record, pid, "-o", scope, "--format", "speedscope", "--duration", "0.5", "--threads", "--idle"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(triage::test_support::run_command({"python3", "-m", "json.tool", scope}).exit_code == 0);
+    const auto names = triage::test_support::run_command(
+        {"python3", "-c",
+         "import json,sys; f=json.load(open(sys.argv[1])); print(sorted(p['name'].split(' ',1)[1] for p in f['profiles']))",
+         scope});
+    CHECK(names.out == "['MainThread', 'sleeper']\n");
+
+    // Until Ctrl+C.
+    const std::string interrupted = dir / "interrupted.folded";
+    triage::test_support::child_process running{{record, pid, "-o", interrupted},
+                                                triage::test_support::spawn_options{.capture_stderr = true}};
+    std::this_thread::sleep_for(std::chrono::milliseconds{700});
+    ::kill(running.pid(), SIGINT);
+    auto status = running.wait_for_exit(std::chrono::seconds{30});
+    REQUIRE(status);
+    CHECK(WIFEXITED(*status));
+    CHECK(WEXITSTATUS(*status) == 0);
+    std::stringstream after;
+    after << std::ifstream{interrupted}.rdbuf();
+    CHECK(split_of(after.str()).first > 0);
+
+    // Usage and target errors.
+    CHECK(triage::test_support::run_command({record, pid}).exit_code == 2);
+    CHECK(triage::test_support::run_command({record, pid, "-o", folded, "--format", "pprof2"}).exit_code == 2);
+    CHECK(triage::test_support::run_command({record, "1", "-o", dir / "x"}).exit_code == 1);
+    CHECK(triage::test_support::run_command({record, pid, "-o", "/nonexistent/dir/x", "--duration", "0.1"}).exit_code == 1);
+}
