@@ -1,4 +1,4 @@
-# A victim with a known split of its time: heavy() spins 3 ms, light() 1 ms,
+# A victim with a known split of its time: heavy() spins 6 ms, light() 2 ms,
 # in turn, forever, on one thread (a profile should give them 3:1). A second
 # thread sleeps (idle: left out of a profile of threads on a CPU).
 #   python py_split_time.py READY_FILE [SECONDS]  (exits after SECONDS when given)
@@ -8,13 +8,13 @@ import time
 
 
 def heavy():
-    end = time.perf_counter() + 0.003
+    end = time.perf_counter() + 0.006
     while time.perf_counter() < end:
         pass
 
 
 def light():
-    end = time.perf_counter() + 0.001
+    end = time.perf_counter() + 0.002
     while time.perf_counter() < end:
         pass
 

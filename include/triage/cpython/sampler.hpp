@@ -21,9 +21,10 @@
 // call), then `options.stop_requested` is asked; the loop also ends after
 // `options.duration` (0: no limit) and when the process exits (summary's
 // `process_exited`: what was sampled until then stands).
-// Errors: invalid_argument for a rate outside 0.1-100,000 Hz; a snapshot
-// failure other than the process's exit ends the loop with that error
-// only when no tick succeeded, else it is counted in `failed_ticks`.
+// Errors: invalid_argument for a rate outside 0.1-100,000 Hz; the first
+// snapshot's error when the first 10 all fail (a process that cannot be
+// read). A snapshot that fails later is counted in `failed_ticks`, and the
+// loop goes on.
 // Thread-safe: one call per live_python at a time. Signal-safe: no.
 // Target process: reads its memory (process_vm_readv) and /proc files;
 // never attaches to it, never stops it.

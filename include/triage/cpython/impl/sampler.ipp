@@ -37,6 +37,10 @@ TRIAGE_DECL void sleep_until(std::chrono::nanoseconds when) noexcept {
     }
 }
 
+// Consecutive failed snapshots, none succeeding before, after which the
+// process is taken as one that cannot be sampled.
+inline constexpr std::uint64_t failures_before_giving_up = 10;
+
 // What is kept about each thread from tick to tick.
 struct known_thread {
     std::optional<pid_t> tid;
@@ -82,6 +86,7 @@ struct known_thread {
             }
             ++summary.failed_ticks;
             if (!first_failure) first_failure = snapshot.error();
+            if (summary.ticks == 0 && summary.failed_ticks >= d::failures_before_giving_up) break;
         } else {
             // Names and (before 3.11) tids of threads not seen before.
             bool unnamed = false, untided = false;
