@@ -18,7 +18,8 @@
 // at scheduler ticks, 1-10 ms apart, so at higher rates the number alone
 // would call a spinning thread idle between two of them).
 // The tick is handed to `on_tick` (which must not keep references past the
-// call), then `options.stop_requested` is asked; the loop also ends after
+// call), then `options.stop_requested` is asked (and when a signal wakes the
+// wait for a tick); the loop also ends after
 // `options.duration` (0: no limit) and when the process exits (summary's
 // `process_exited`: what was sampled until then stands).
 // Errors: invalid_argument for a rate outside 0.1-100,000 Hz; the first
@@ -53,7 +54,7 @@ namespace triage::cpython {
 struct sampling_options {
     double rate_hz = 100;                    // ticks per second
     std::chrono::nanoseconds duration{0};    // 0: until stop_requested or the process exits
-    std::function<bool()> stop_requested;    // asked after every tick: true ends the loop
+    std::function<bool()> stop_requested;    // asked after every tick and when a signal wakes the wait: true ends the loop
     walk_limits limits{};
 };
 

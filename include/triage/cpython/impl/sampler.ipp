@@ -4,8 +4,6 @@
 // (triage/base/config.hpp).
 #pragma once
 
-#include <time.h>
-
 #include <cerrno>
 #include <map>
 #include <unordered_map>
@@ -16,6 +14,7 @@
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/sampler.hpp"
 #include "triage/cpython/thread_names.hpp"
+#include "triage/procfs/cpu_sample.hpp"
 #include "triage/procfs/schedstat.hpp"
 #include "triage/procfs/stat.hpp"
 #include "triage/procfs/task_ids.hpp"
@@ -24,17 +23,18 @@ namespace triage::cpython {
 
 namespace detail::sampling {
 
-[[nodiscard]] TRIAGE_DECL std::chrono::nanoseconds monotonic_now() noexcept {
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    return std::chrono::seconds{now.tv_sec} + std::chrono::nanoseconds{now.tv_nsec};
-}
+[[nodiscard]] TRIAGE_DECL std::chrono::nanoseconds monotonic_now() noexcept { return procfs::detail::clock_now(CLOCK_MONOTONIC); }
 
-TRIAGE_DECL void sleep_until(std::chrono::nanoseconds when) noexcept {
+// Sleeps until `when` (CLOCK_MONOTONIC); false when a signal handler ran
+// and `stop_requested` then says stop (a slow rate must not hold Ctrl+C
+// back until the next tick).
+[[nodiscard]] TRIAGE_DECL bool sleep_until(std::chrono::nanoseconds when, const std::function<bool()>& stop_requested) noexcept {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(when);
     const timespec at{static_cast<time_t>(seconds.count()), static_cast<long>((when - seconds).count())};
     while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr) == EINTR) {
+        if (stop_requested && stop_requested()) return false;
     }
+    return true;
 }
 
 // Consecutive failed snapshots, none succeeding before, after which the
@@ -72,7 +72,7 @@ struct known_thread {
     for (std::uint64_t index = 0;;) {
         const auto due = start + period * static_cast<std::int64_t>(index);
         if (options.duration.count() > 0 && due - start >= options.duration) break;
-        if (d::monotonic_now() < due) d::sleep_until(due);
+        if (d::monotonic_now() < due && !d::sleep_until(due, options.stop_requested)) break;
         const auto began = d::monotonic_now();
 
         auto snapshot = walker.snapshot();
