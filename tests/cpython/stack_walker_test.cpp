@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "cpython/python_victim.hpp"
@@ -516,4 +517,46 @@ TEST_CASE("3.14+: a walk that does not reach the interpreter's main thread read 
     REQUIRE(again);
     CHECK(again->threads.size() == 2);
     CHECK(again->thread_list_complete);
+}
+
+TEST_CASE("3.11: a tid two thread states claim is left to their idents (a new thread's state copied from its parent)") {
+    // 3.11 creates a thread's state in its parent with the parent's ident
+    // and tid; the new thread stores its ident, then its tid. Read between
+    // the two stores, the state names the new thread's pthread and the
+    // parent's tid (a test once saw fs_base != ident for that tid).
+    const cpython::layout& l = cpython::layouts::v3_11;
+    synthetic_image image;
+    constexpr std::uint64_t base = synthetic_image::base;
+    constexpr std::uint64_t head = base, current = base + 0x40, interp = base + 0x100;
+    constexpr std::uint64_t parent_tcb = base + 0x1000, child_tcb = base + 0x2000, other_tcb = base + 0x3000;
+    constexpr std::uint64_t child = base + 0x8000, parent = base + 0xA000, other = base + 0xC000;
+    constexpr std::size_t tid_offset = 0x2d0;  // glibc's struct pthread
+    image.put(head, interp);
+    image.put(interp + l.interpreter.threads_head, child);
+    for (auto [state, next, tcb, tid] : {std::tuple{child, parent, child_tcb, 1000}, std::tuple{parent, other, parent_tcb, 1000},
+                                         std::tuple{other, std::uint64_t{0}, other_tcb, 1002}}) {
+        image.put(state + l.thread.interp, interp);
+        image.put(state + l.thread.next, next);
+        image.put(state + l.thread.thread_id, tcb);
+        image.put(state + l.thread.native_thread_id, static_cast<std::uint64_t>(tid));
+    }
+    image.put(parent_tcb + tid_offset, 1000);
+    image.put(child_tcb + tid_offset, 1001);
+    image.put(other_tcb + tid_offset, 1002);
+    memory::buffer_source mem{base, image.bytes};
+    cpython::runtime_roots roots;
+    roots.interpreters_head = head;
+    roots.current_thread = current;
+    cpython::stack_walker walker{mem, l, roots};
+    auto snap = walker.snapshot();
+    REQUIRE_MESSAGE(snap, snap.error().message());
+    REQUIRE(snap->threads.size() == 3);
+    CHECK_FALSE(snap->threads[0].tid);  // the claim both make is trusted for neither
+    CHECK_FALSE(snap->threads[1].tid);
+    CHECK(snap->threads[2].tid == 1002);
+    const std::vector<pid_t> tids{1000, 1001, 1002};
+    REQUIRE(cpython::assign_tids(mem, *snap, tids));
+    CHECK(snap->threads[0].tid == 1001);  // from the new thread's own TCB
+    CHECK(snap->threads[1].tid == 1000);
+    CHECK(snap->threads[2].tid == 1002);
 }

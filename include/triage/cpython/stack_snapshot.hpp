@@ -71,7 +71,7 @@ struct python_thread {
     std::uint64_t python_ident = 0;         // threading.get_ident(): the pthread_t, not a tid
     std::string python_name;                // threading.Thread.name; "" unknown (set by thread_names.hpp,
                                             // not by the walker)
-    std::optional<pid_t> tid;               // kernel tid, when the version records it (3.11+)
+    std::optional<pid_t> tid;               // kernel tid, when the version records it (3.11+) and no other thread state claims it
     bool holds_gil = false;
     std::uint64_t gil = 0;                  // address of the struct _gil_runtime_state its interpreter
                                             // runs under (3.7+; 0: not known; see gil_wait.hpp)

@@ -11,8 +11,9 @@
 //    interpreter (sub-interpreters too), every thread state, every frame,
 //    innermost first: function (co_qualname on 3.11+, else co_name), file
 //    (co_filename, as Python prints it in tracebacks) and line (from the
-//    version's line table), the thread's pthread_t and kernel tid, and
-//    whether it holds the GIL. Frames of 3.12+ owned by the C stack or by
+//    version's line table), the thread's pthread_t and kernel tid (3.11+;
+//    a tid two thread states claim is left unset, for assign_tids to map
+//    from their pthreads), and whether it holds the GIL. Frames of 3.12+ owned by the C stack or by
 //    the interpreter (shims that run no Python code) and incomplete frames
 //    are skipped, as Python's own tracebacks do. Each frame says whether
 //    it is an entry frame (`python_frame::entry`: the first one a C call of
@@ -233,6 +234,7 @@ public:
             }
             interp = next_interp;
         }
+        forget_shared_tids(snap);
         TRIAGE_TRY(walk_frames(snap, cursors));
         TRIAGE_TRY(resolve_code(snap, std::views::iota(std::size_t{0}, snap.threads.size())));
         remember_reads();
@@ -502,6 +504,22 @@ private:
             thread_reads_[snap.threads.size() - 1].last = tstate == 0;
         }
         return {};
+    }
+
+    // A kernel tid that two thread states claim belongs to neither for sure:
+    // 3.11 creates a new thread's state in its parent with the parent's
+    // ident and tid, and the new thread stores its own ident, then its tid,
+    // when it starts; a state read between the two names the new thread's
+    // pthread with its parent's tid. Both keep their idents, which a
+    // pthread's TCB maps to the right tid (assign_tids).
+    static void forget_shared_tids(stack_snapshot& snap) {
+        std::unordered_map<pid_t, int> claims;
+        for (const python_thread& t : snap.threads) {
+            if (t.tid) ++claims[*t.tid];
+        }
+        for (python_thread& t : snap.threads) {
+            if (t.tid && claims[*t.tid] > 1) t.tid.reset();
+        }
     }
 
     // Starts the walk of thread `index` from its thread state (copied in
