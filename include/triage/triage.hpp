@@ -107,6 +107,7 @@
 #include "triage/procfs/exe.hpp"
 #include "triage/procfs/hot_streak.hpp"
 #include "triage/procfs/hottest.hpp"
+#include "triage/procfs/kept_file.hpp"
 #include "triage/procfs/maps.hpp"
 #include "triage/procfs/ns_tids.hpp"
 #include "triage/procfs/parse_pid.hpp"

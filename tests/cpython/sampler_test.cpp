@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -235,6 +236,29 @@ TEST_CASE("triage-record writes folded stacks and speedscope JSON that readers a
          scope});
     CHECK(names.out == "['MainThread', 'sleeper']\n");
 
+    // pprof (by the file's ending), read by protoc with pprof's own
+    // profile.proto; the flame graph (--format), parsed as XML.
+    const std::string pprof = dir / "out.pb.gz";
+    r = triage::test_support::run_command({record, pid, "-o", pprof, "--duration", "0.5", "--threads"});
+    REQUIRE(r.exit_code == 0);
+    const auto decoded = triage::test_support::run_command(
+        {"bash", "-c",
+         "gzip -dc \"$0\" | protoc --decode=perftools.profiles.Profile "
+         "--proto_path=/usr/share/gocode/src/github.com/google/pprof/proto profile.proto",
+         pprof});
+    INFO(decoded.err);
+    REQUIRE(decoded.exit_code == 0);
+    CHECK(decoded.out.find("string_table: \"heavy\"") != std::string::npos);
+    CHECK(decoded.out.find("string_table: \"thread\"") != std::string::npos);
+    const std::string svg = dir / "out.svg.xml";
+    r = triage::test_support::run_command({record, pid, "-o", svg, "--duration", "0.5", "--format", "flamegraph"});
+    REQUIRE(r.exit_code == 0);
+    CHECK(triage::test_support::run_command({"python3", "-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])", svg})
+              .exit_code == 0);
+    std::stringstream picture;
+    picture << std::ifstream{svg}.rdbuf();
+    CHECK(picture.str().find("heavy (") != std::string::npos);
+
     // Until Ctrl+C.
     const std::string interrupted = dir / "interrupted.folded";
     triage::test_support::child_process running{{record, pid, "-o", interrupted},
@@ -254,4 +278,34 @@ TEST_CASE("triage-record writes folded stacks and speedscope JSON that readers a
     CHECK(triage::test_support::run_command({record, pid, "-o", folded, "--format", "pprof2"}).exit_code == 2);
     CHECK(triage::test_support::run_command({record, "1", "-o", dir / "x"}).exit_code == 1);
     CHECK(triage::test_support::run_command({record, pid, "-o", "/nonexistent/dir/x", "--duration", "0.1"}).exit_code == 1);
+}
+
+TEST_CASE("sample_stacks on threads that keep coming and going: every thread parked for good has its own tid and name") {
+    for (const python_interpreter& python : machine_interpreters()) {
+        if (python.major == 2 || (python.major == 3 && python.minor != 9 && python.minor != 11 && python.minor != 13)) continue;
+        CAPTURE(python.label);
+        triage::test_support::scratch_dir dir{"sampler_churn"};
+        python_process victim(python, {victim_script("py_thread_churn.py"), dir.path() + "/ready"});
+        REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
+        auto py = cpython::open_live_python(victim.pid());
+        REQUIRE_MESSAGE(py, py.error().message());
+        cpython::sampling_options options;
+        options.rate_hz = 200;
+        options.duration = std::chrono::milliseconds{1500};
+        std::uint64_t parked = 0, shared = 0, unnamed = 0;
+        auto summary = cpython::sample_stacks(*py, options, [&](const cpython::sampling_tick& tick) {
+            std::map<pid_t, int> claims;
+            for (const auto& t : tick.threads) {
+                if (std::ranges::none_of(t.thread->frames, [](const auto& f) { return f.function == "long_lived"; })) continue;
+                ++parked;
+                if (!t.tid || ++claims[*t.tid] > 1) ++shared;
+                if (t.name.empty()) ++unnamed;
+            }
+        });
+        REQUIRE_MESSAGE(summary, summary.error().message());
+        MESSAGE(python.label << ": " << summary->ticks << " ticks, " << parked << " parked thread samples");
+        CHECK(parked > 100);
+        CHECK(shared == 0);
+        CHECK(unnamed == 0);
+    }
 }

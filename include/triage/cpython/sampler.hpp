@@ -11,12 +11,15 @@
 // between the two reads is `torn` (kept, flagged and counted: a profile
 // that dropped them would under-count the threads that change most). Then,
 // per thread: its kernel tid (3.11+ from its thread state; older versions
-// from its pthread's TCB, native_thread_ids.hpp, once per thread), its
-// name (threading's, read once per thread), whether it holds the GIL, and
-// `on_cpu`: its schedstat run time grew since the previous tick, or it is
-// runnable now (state R: the kernel adds a running thread's run time only
-// at scheduler ticks, 1-10 ms apart, so at higher rates the number alone
-// would call a spinning thread idle between two of them).
+// from its pthread's TCB, native_thread_ids.hpp), its name (threading's;
+// both sought at up to 8 ticks, until found: a thread just started has
+// neither yet), whether it holds the GIL, and `on_cpu`: its schedstat run
+// time grew since the previous tick, or it is runnable now (state R: the
+// kernel adds a running thread's run time only at scheduler ticks, 1-10 ms
+// apart, so at higher rates the number alone would call a spinning thread
+// idle between two of them); both files are kept open (kept_file.hpp).
+// What is kept about threads no longer seen is dropped once they outnumber
+// the live ones (a process that churns threads).
 // The tick is handed to `on_tick` (which must not keep references past the
 // call), then `options.stop_requested` is asked (and when a signal wakes the
 // wait for a tick); the loop also ends after

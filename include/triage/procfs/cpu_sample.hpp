@@ -9,8 +9,11 @@
 // so 100% is one core busy for the whole window, and a sweep over many
 // threads does not stretch or shrink any thread's window. Then
 // `total_cpu_percent` (the process: can exceed 100), and
-// `wait_for_window(before, window)`, which sleeps until `window` after
-// `before` began (on CLOCK_MONOTONIC, like the samples).
+// `wait_for_window(before, window[, stop_requested])`, which sleeps until
+// `window` after `before` began (on CLOCK_MONOTONIC, like the samples), on
+// `sleep_until(when[, stop_requested])`: both return false, early, when a
+// signal handler ran and `stop_requested` then says stop (Ctrl+C must not
+// wait for the end of a long window).
 // `sample_threads(dir, tids)` samples only the named threads, read by id
 // (for threads known by other means, e.g. a Python snapshot, that a listing
 // of /proc/PID/task missed).
@@ -47,6 +50,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -100,7 +104,9 @@ namespace detail {
                                                             long ticks_per_second = clock_ticks_per_second());
 
 // Sleeps until `window` has passed since `before` began (at once if it has).
-TRIAGE_DECL void wait_for_window(const cpu_sample& before, std::chrono::nanoseconds window);
+TRIAGE_DECL bool sleep_until(std::chrono::nanoseconds when, const std::function<bool()>& stop_requested = {}) noexcept;
+TRIAGE_DECL bool wait_for_window(const cpu_sample& before, std::chrono::nanoseconds window,
+                                 const std::function<bool()>& stop_requested = {}) noexcept;
 
 // The sum over threads that have a percentage (the process's CPU%).
 [[nodiscard]] TRIAGE_DECL double total_cpu_percent(const std::vector<thread_cpu>& threads) noexcept;

@@ -4,8 +4,10 @@
 // (triage/base/config.hpp).
 #pragma once
 
-#include <cerrno>
 #include <map>
+#include <optional>
+#include <span>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "triage/cpython/sampler.hpp"
 #include "triage/cpython/thread_names.hpp"
 #include "triage/procfs/cpu_sample.hpp"
+#include "triage/procfs/kept_file.hpp"
 #include "triage/procfs/schedstat.hpp"
 #include "triage/procfs/stat.hpp"
 #include "triage/procfs/task_ids.hpp"
@@ -25,29 +28,77 @@ namespace detail::sampling {
 
 [[nodiscard]] TRIAGE_DECL std::chrono::nanoseconds monotonic_now() noexcept { return procfs::detail::clock_now(CLOCK_MONOTONIC); }
 
-// Sleeps until `when` (CLOCK_MONOTONIC); false when a signal handler ran
-// and `stop_requested` then says stop (a slow rate must not hold Ctrl+C
-// back until the next tick).
-[[nodiscard]] TRIAGE_DECL bool sleep_until(std::chrono::nanoseconds when, const std::function<bool()>& stop_requested) noexcept {
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(when);
-    const timespec at{static_cast<time_t>(seconds.count()), static_cast<long>((when - seconds).count())};
-    while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr) == EINTR) {
-        if (stop_requested && stop_requested()) return false;
-    }
-    return true;
-}
-
 // Consecutive failed snapshots, none succeeding before, after which the
 // process is taken as one that cannot be sampled.
 inline constexpr std::uint64_t failures_before_giving_up = 10;
 
 // What is kept about each thread from tick to tick.
+// Ticks at which a thread's name or (before 3.11) tid is sought before it
+// is taken as one that has none: a thread just started is in threading's
+// table, and its TCB holds its tid, only once it runs.
+inline constexpr int lookups_per_thread = 8;
+
 struct known_thread {
     std::optional<pid_t> tid;
     std::string name;
-    bool named = false;      // threading was asked once
-    bool tid_sought = false; // native_thread_ids was asked once
+    int name_lookups = 0;
+    int tid_lookups = 0;
+    std::uint64_t seen = 0;  // the last tick it was in
+
+    [[nodiscard]] bool name_sought() const noexcept { return !name.empty() || name_lookups >= lookups_per_thread; }
+    [[nodiscard]] bool tid_sought() const noexcept { return tid || tid_lookups >= lookups_per_thread; }
 };
+
+// A thread's schedstat and stat, kept open from tick to tick (one pread
+// each instead of openat, read and close), and its run time at the last.
+struct cpu_files {
+    std::optional<procfs::kept_file> schedstat, stat;
+    std::optional<std::chrono::nanoseconds> run_time;
+    std::uint64_t seen = 0;
+};
+
+// The file, opened if it is not; a read that fails closes it (its thread
+// exited: a thread that reuses its tid is opened anew next time).
+[[nodiscard]] TRIAGE_DECL std::optional<std::string_view> read_kept(const procfs::proc_dir& dir, pid_t tid, const char* name,
+                                                                    std::optional<procfs::kept_file>& file, std::span<char> buffer) {
+    if (!file) {
+        auto opened = procfs::kept_file::open(dir, tid, name);
+        if (!opened) return std::nullopt;
+        file = std::move(*opened);
+    }
+    auto text = file->read(buffer);
+    if (!text) {
+        file.reset();
+        return std::nullopt;
+    }
+    return *text;
+}
+
+// Whether the thread ran since the last tick or is runnable now.
+[[nodiscard]] TRIAGE_DECL bool on_cpu(const procfs::proc_dir& dir, pid_t tid, cpu_files& files) {
+    char buffer[1024];
+    bool ran = false;
+    if (auto text = read_kept(dir, tid, "schedstat", files.schedstat, buffer)) {
+        if (auto parsed = procfs::parse_schedstat(*text)) {
+            ran = files.run_time && parsed->run_time > *files.run_time;
+            files.run_time = parsed->run_time;
+        }
+    }
+    if (ran) return true;
+    if (auto text = read_kept(dir, tid, "stat", files.stat, buffer)) {
+        auto parsed = procfs::parse_stat(*text);
+        return parsed && parsed->state == 'R';
+    }
+    return false;
+}
+
+// Forgets the threads a tick did not see once they outnumber those it did
+// (a process that churns threads must not grow a recording's memory).
+template <class Map>
+void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
+    if (map.size() <= 2 * present + 16) return;
+    std::erase_if(map, [&](const auto& entry) { return entry.second.seen != tick; });
+}
 
 } // namespace detail::sampling
 
@@ -62,7 +113,7 @@ struct known_thread {
     auto walker = make_walker(py.memory, py.target, options.limits);
     thread_namer namer{py.memory, py.target.layout};
     std::map<std::pair<std::uint64_t, std::uint64_t>, d::known_thread> known;  // by thread state and ident
-    std::unordered_map<pid_t, std::chrono::nanoseconds> run_time;
+    std::unordered_map<pid_t, d::cpu_files> cpu;
     std::vector<thread_sample> samples;
     sampling_summary summary;
     summary.rate_hz = options.rate_hz;
@@ -72,7 +123,7 @@ struct known_thread {
     for (std::uint64_t index = 0;;) {
         const auto due = start + period * static_cast<std::int64_t>(index);
         if (options.duration.count() > 0 && due - start >= options.duration) break;
-        if (d::monotonic_now() < due && !d::sleep_until(due, options.stop_requested)) break;
+        if (d::monotonic_now() < due && !procfs::sleep_until(due, options.stop_requested)) break;
         const auto began = d::monotonic_now();
 
         auto snapshot = walker.snapshot();
@@ -92,23 +143,29 @@ struct known_thread {
             bool unnamed = false, untided = false;
             for (const python_thread& t : snapshot->threads) {
                 auto& k = known[{t.thread_state, t.python_ident}];
-                unnamed |= !k.named;
-                untided |= !t.tid && !k.tid_sought;
+                k.seen = index;
+                unnamed |= !k.name_sought();
+                untided |= !t.tid && !k.tid_sought();
             }
+            d::forget_gone(known, snapshot->threads.size(), index);
             if (unnamed) {
                 namer.name_threads(*snapshot);
                 for (const python_thread& t : snapshot->threads) {
                     auto& k = known[{t.thread_state, t.python_ident}];
-                    if (!k.named) k.name = t.python_name, k.named = true;
+                    if (!k.name_sought()) {
+                        k.name = t.python_name;
+                        ++k.name_lookups;
+                    }
                 }
             }
             if (untided) {
-                if (auto tids = procfs::task_ids(py.dir.pid()); tids && assign_tids(py.memory, *snapshot, *tids)) {
-                    for (const python_thread& t : snapshot->threads) {
-                        auto& k = known[{t.thread_state, t.python_ident}];
-                        k.tid_sought = true;
-                        if (t.tid) k.tid = t.tid;
-                    }
+                auto tids = procfs::task_ids(py.dir.pid());
+                if (tids) (void)assign_tids(py.memory, *snapshot, *tids);
+                for (const python_thread& t : snapshot->threads) {
+                    auto& k = known[{t.thread_state, t.python_ident}];
+                    if (k.tid_sought()) continue;
+                    ++k.tid_lookups;
+                    if (t.tid) k.tid = t.tid;
                 }
             }
             samples.clear();
@@ -121,19 +178,14 @@ struct known_thread {
                 s.holds_gil = t.holds_gil;
                 s.torn = !t.consistent;
                 if (s.tid) {
-                    if (auto ran = procfs::read_schedstat(py.dir, *s.tid)) {
-                        auto [at, added] = run_time.try_emplace(*s.tid, ran->run_time);
-                        s.on_cpu = !added && ran->run_time > at->second;
-                        at->second = ran->run_time;
-                    }
-                    if (!s.on_cpu) {
-                        auto stat = procfs::read_stat(py.dir, *s.tid);
-                        s.on_cpu = stat && stat->state == 'R';
-                    }
+                    d::cpu_files& files = cpu[*s.tid];
+                    files.seen = index;
+                    s.on_cpu = d::on_cpu(py.dir, *s.tid, files);
                 }
                 summary.torn_stacks += s.torn;
                 samples.push_back(s);
             }
+            d::forget_gone(cpu, samples.size(), index);
             summary.thread_samples += samples.size();
             ++summary.ticks;
             on_tick(sampling_tick{index, began - start, samples});

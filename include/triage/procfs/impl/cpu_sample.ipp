@@ -124,12 +124,18 @@ namespace triage::procfs {
     return out;
 }
 
-TRIAGE_DECL void wait_for_window(const cpu_sample& before, std::chrono::nanoseconds window) {
-    const std::chrono::nanoseconds end = before.started + window;
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(end);
-    const timespec until{static_cast<time_t>(seconds.count()), static_cast<long>((end - seconds).count())};
-    while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
+TRIAGE_DECL bool sleep_until(std::chrono::nanoseconds when, const std::function<bool()>& stop_requested) noexcept {
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(when);
+    const timespec at{static_cast<time_t>(seconds.count()), static_cast<long>((when - seconds).count())};
+    while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr) == EINTR) {
+        if (stop_requested && stop_requested()) return false;
     }
+    return true;
+}
+
+TRIAGE_DECL bool wait_for_window(const cpu_sample& before, std::chrono::nanoseconds window,
+                                 const std::function<bool()>& stop_requested) noexcept {
+    return sleep_until(before.started + window, stop_requested);
 }
 
 [[nodiscard]] TRIAGE_DECL double total_cpu_percent(const std::vector<thread_cpu>& threads) noexcept {
