@@ -2,6 +2,16 @@
 //
 //   triage-gcore PID [-o FILE] [--force] [--json] [--sample-ms N] [--filter HEX] [--copy auto|memory|file]
 //                [--snapshot auto|fork|stop]
+//                [--when-cpu PCT --for S [--thread TID | --process] [--every MS] [--timeout S]] [--stacks [--stacks-for S]]
+//
+// With --when-cpu it first waits, reading /proc only, until a thread has
+// stayed at PCT% of a core or more for the last S seconds (a sliding
+// window, measured every --every ms: a service that turns hot after a week
+// is caught the moment it does); --thread TID watches one thread, --process
+// the process's total (200 = two cores). That thread goes first in the
+// core. With --stacks it then records --stacks-for seconds (2) of the
+// Python stacks of threads on a CPU at 100 Hz, never stopping the process,
+// into FILE.folded (folded stacks: flamegraph.pl, speedscope), and dumps.
 //
 // By default the process is stopped for milliseconds: one of its threads
 // forks a copy-on-write copy of it (exit signal 0: its own SIGCHLD handler
@@ -22,10 +32,13 @@
 // gdb, eu-stack and triage's own core reader open the result; the busiest
 // thread comes first, so `gdb EXE CORE` starts on it.
 // Exit codes: 0 written; 1 target-side failure (no such process, no
-// permission, disk full, interrupted); 2 usage error.
+// permission, disk full, interrupted, not hot within --timeout); 2 usage error.
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -35,11 +48,18 @@
 
 #include <fmt/core.h>
 
+#include <nlohmann/json.hpp>
+
 #include "triage/base/text.hpp"
 #include "triage/coredump/live_dump.hpp"
+#include "triage/cpython/live_python.hpp"
+#include "triage/cpython/sampler.hpp"
+#include "triage/procfs/hot_streak.hpp"
 #include "triage/report/cli.hpp"
 #include "triage/report/dump_json.hpp"
 #include "triage/report/dump_text.hpp"
+#include "triage/report/profile.hpp"
+#include "triage/report/profile_formats.hpp"
 #include "triage/report/progress.hpp"
 
 namespace {
@@ -47,6 +67,50 @@ namespace {
 volatile std::sig_atomic_t stop_requested = 0;
 
 extern "C" void request_stop(int) { stop_requested = 1; }
+
+// What --stacks recorded.
+struct recorded_profile {
+    std::string path;
+    std::uint64_t samples = 0;
+    double rate_hz = 0;
+    std::string hottest;  // the innermost frame of the most sampled stack, and its share
+};
+
+// Records `seconds` of the Python stacks of threads on a CPU into PATH
+// (a new file, mode 0600 like the core, unless `replace`).
+triage::result<recorded_profile> record_stacks(pid_t pid, const std::string& path, double seconds, bool replace) {
+    using namespace triage;
+    auto py = TRIAGE_TRY(cpython::open_live_python(pid));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (replace ? O_TRUNC : O_EXCL), 0600);
+    if (fd < 0) return fail(error::from_errno(errno, "creating " + path));
+    report::profile profile;
+    cpython::sampling_options options;
+    options.rate_hz = 100;
+    options.duration = std::chrono::nanoseconds{static_cast<std::int64_t>(seconds * 1e9)};
+    options.stop_requested = [] { return stop_requested != 0; };
+    auto summary = cpython::sample_stacks(py, options, [&](const cpython::sampling_tick& tick) { profile.add(tick); });
+    const std::string text = summary ? report::to_collapsed(profile) : std::string{};
+    bool written = summary && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    const int saved = errno;
+    written = ::close(fd) == 0 && written;
+    if (!summary || !written || stop_requested) {
+        ::unlink(path.c_str());
+        if (stop_requested) return fail(errc::interrupted, "recording the Python stacks: interrupted; no core was written");
+        if (!summary) return fail(std::move(summary.error()));
+        return fail(error::from_errno(saved, "writing " + path));
+    }
+    recorded_profile r{path, profile.samples(), summary->achieved_rate(), {}};
+    const report::profile_stack* top = nullptr;
+    for (const auto& stack : profile.stacks()) {
+        if (!stack.frames.empty() && (!top || stack.samples > top->samples)) top = &stack;
+    }
+    if (top) {
+        const report::profile_frame& f = profile.frames()[top->frames.back()];
+        r.hottest = fmt::format("{} ({}:{}) in {:.0f}% of the samples", escape_controls(f.function), escape_controls(f.file),
+                                f.line, 100.0 * static_cast<double>(top->samples) / static_cast<double>(profile.samples()));
+    }
+    return r;
+}
 
 } // namespace
 
@@ -79,7 +143,34 @@ int main(int argc, char** argv) {
             "meanwhile fit in the free memory of the machine and of its cgroup, else stop; the default unless "
             "--copy memory|file is given)")
         .one_of({"auto", "fork", "stop"});
+    double when_cpu = 0, hot_for = 0, timeout = 0, stacks_for = 2;
+    int every_ms = 500;
+    pid_t thread = 0;
+    bool whole_process = false, stacks = false;
+    auto when_option = cli.add("--when-cpu", when_cpu,
+                               "first wait until a thread stays at PCT% of a core or more for --for seconds "
+                               "(reads /proc only)")
+                           .range(1.0, 100000.0);
+    auto for_option = cli.add("--for", hot_for, "seconds of the sliding window --when-cpu asks for").range(0.001, 31'536'000.0);
+    auto thread_option = cli.add("--thread", thread, "--when-cpu watches only this thread (tid)").range(1, 1 << 30);
+    auto process_option = cli.flag("--process", whole_process, "--when-cpu watches the process's total (200: two cores)");
+    cli.add("--every", every_ms, "--when-cpu measures every MS milliseconds (500)").range(10, 3'600'000);
+    cli.add("--timeout", timeout, "--when-cpu gives up after S seconds (0: never)").range(0.0, 31'536'000.0);
+    cli.flag("--stacks", stacks, "before the dump, record --stacks-for seconds of Python stacks into FILE.folded");
+    cli.add("--stacks-for", stacks_for, "seconds --stacks records (2)").range(0.01, 3600.0);
     if (auto code = cli.parse(argc, argv)) return *code;
+    if (when_option.given() != for_option.given()) {
+        fmt::print(stderr, "triage-gcore: --when-cpu and --for go together\n");
+        return 2;
+    }
+    if ((thread_option.given() || process_option.given()) && !when_option.given()) {
+        fmt::print(stderr, "triage-gcore: --thread and --process choose what --when-cpu watches\n");
+        return 2;
+    }
+    if (thread_option.given() && whole_process) {
+        fmt::print(stderr, "triage-gcore: --thread and --process exclude each other\n");
+        return 2;
+    }
     if (output_option.given() && output.empty()) {
         fmt::print(stderr, "triage-gcore: -o needs a file name\n");
         return 2;
@@ -113,6 +204,58 @@ int main(int argc, char** argv) {
     ::sigaction(SIGINT, &on_stop, nullptr);
     ::sigaction(SIGTERM, &on_stop, nullptr);
     options.write.cancel = &stop_requested;
+
+    nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+    if (when_option.given()) {
+        triage::procfs::hot_streak_options watch;
+        watch.cpu_percent = when_cpu;
+        watch.interval = std::chrono::milliseconds{every_ms};
+        watch.samples = static_cast<unsigned>(std::max(1.0, std::ceil(hot_for * 1000 / every_ms)));
+        if (timeout > 0) watch.timeout = std::chrono::milliseconds{static_cast<std::int64_t>(timeout * 1000)};
+        watch.scope = whole_process ? triage::procfs::hot_scope::whole_process : triage::procfs::hot_scope::any_thread;
+        if (thread_option.given()) watch.thread = thread;
+        watch.stop_requested = [] { return stop_requested != 0; };
+        if (!json) {
+            fmt::print(stderr, "triage-gcore: waiting until {} stays at {}% CPU or more for {} s\n",
+                       whole_process ? "the process" : thread ? fmt::format("thread {}", thread) : std::string{"a thread"},
+                       when_cpu, watch.samples * every_ms / 1000.0);
+        }
+        auto dir = triage::procfs::proc_dir::open(pid);
+        auto hot = dir ? triage::procfs::wait_until_hot(*dir, watch) : triage::fail(std::move(dir.error()));
+        if (!hot) return triage::report::print_failure("triage-gcore", hot.error());
+        options.first_tid = hot->tid;
+        extra["trigger"] = {{"scope", whole_process ? "process" : "thread"},
+                            {"tid", hot->tid},
+                            {"cpu_percent", hot->cpu_percent},
+                            {"interval_seconds", every_ms / 1000.0}};
+        if (!json) {
+            fmt::print("{} stayed at {}% CPU or more for {} intervals of {} ms (last {:.1f}%)\n",
+                       whole_process ? std::string{"the process"} : fmt::format("thread {}", hot->tid), when_cpu,
+                       hot->cpu_percent.size(), every_ms, hot->cpu_percent.back());
+        }
+    }
+    if (stacks) {
+        auto profile = record_stacks(pid, output + ".folded", stacks_for, force);
+        if (!profile && profile.error().code == triage::errc::interrupted) {
+            return triage::report::print_failure("triage-gcore", profile.error());
+        }
+        if (profile) {
+            extra["profile"] = {{"path", profile->path}, {"samples", profile->samples}, {"rate_hz", profile->rate_hz}};
+            if (!json) {
+                fmt::print("recorded {} samples at {:.0f} Hz into {}{}\n", profile->samples, profile->rate_hz,
+                           triage::escape_controls(profile->path),
+                           profile->hottest.empty() ? "" : "; hottest: " + profile->hottest);
+            }
+        } else {
+            // A process that is not Python still gets its core.
+            extra["profile"] = {{"error", profile.error().message()}};
+            if (!json) fmt::print("no Python profile: {}\n", triage::escape_controls(profile.error().message()));
+        }
+    }
+    if (stop_requested) {
+        fmt::print(stderr, "triage-gcore: interrupted before the process was stopped; no core was written\n");
+        return 1;
+    }
     triage::report::progress_bar bar;
     options.write.progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
 
@@ -124,7 +267,11 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "triage-gcore: {}\n", e.message());
         return 1;
     }
-    if (json) {
+    if (json && !extra.empty()) {
+        auto document = triage::report::to_json(*report);
+        for (auto& [key, value] : extra.items()) document[key] = value;
+        fmt::print("{}\n", document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    } else if (json) {
         fmt::print("{}\n", triage::report::to_json_text(*report));
     } else {
         std::fputs(triage::report::to_text(*report).c_str(), stdout);
