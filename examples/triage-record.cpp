@@ -1,6 +1,6 @@
 // triage-record — a sampling profile of a live Python process, written as
 // a file other tools open, without ever stopping the process.
-//   triage-record PID -o FILE [--format collapsed|speedscope] [--rate HZ] [--duration S]
+//   triage-record PID -o FILE [--format flamegraph|speedscope|collapsed|pprof] [--rate HZ] [--duration S]
 //                 [--idle] [--gil] [--threads] [--no-lines]
 // Samples every thread's Python stack --rate times a second (100) for
 // --duration seconds (until Ctrl+C when 0, the default), from the process's
@@ -9,7 +9,11 @@
 // --gil keeps only the GIL holder's); --threads keeps each thread's stacks
 // apart. Formats: collapsed (folded stacks for flamegraph.pl, inferno,
 // speedscope) and speedscope (its JSON file format; one profile per thread
-// with --threads). On a terminal a progress line shows samples, the rate
+// with --threads), pprof (profile.proto, gzip-compressed: go tool pprof,
+// Pyroscope, Parca; a "thread" label per sample with --threads) and
+// flamegraph (an interactive SVG: hover names a frame and its share, click
+// zooms; the default when FILE ends in .svg, pprof for .pb.gz, speedscope
+// for .json, collapsed otherwise). On a terminal a progress line shows samples, the rate
 // achieved and the time elapsed. Ctrl+C (SIGINT, SIGTERM, SIGHUP) ends the
 // recording and still writes the file. The summary on stderr states the
 // rate achieved, late ticks (longer than the period) and missed ones, and
@@ -28,6 +32,8 @@
 #include "triage/cpython/live_python.hpp"
 #include "triage/cpython/sampler.hpp"
 #include "triage/report/cli.hpp"
+#include "triage/report/flamegraph.hpp"
+#include "triage/report/pprof.hpp"
 #include "triage/report/profile.hpp"
 #include "triage/report/profile_formats.hpp"
 
@@ -40,12 +46,15 @@ int run(int argc, char** argv) {
                              "Record a sampling profile of a live Python process's stacks without stopping it."};
     pid_t pid = 0;
     double rate = 100, duration = 0;
-    std::string output, format = "collapsed";
+    std::string output, format;
     report::profile_options keep;
     bool no_lines = false;
     cli.pid("pid", pid, "process id of the Python process").required();
     cli.add("-o,--output", output, "file to write the profile to").required();
-    cli.add("--format", format, "collapsed (folded stacks) or speedscope (JSON)").one_of({"collapsed", "speedscope"});
+    cli.add("--format", format,
+            "flamegraph (SVG), speedscope (JSON), collapsed (folded stacks) or pprof (gzipped protobuf); "
+            "default: from FILE's ending (.svg, .json, .pb.gz, else collapsed)")
+        .one_of({"flamegraph", "speedscope", "collapsed", "pprof"});
     cli.add("--rate", rate, "samples per second").range(0.1, 100000.0);
     cli.add("--duration", duration, "seconds to record (0: until Ctrl+C)").range(0.0, 31'536'000.0);
     cli.flag("--idle", keep.idle, "also samples of threads not on a CPU");
@@ -54,11 +63,17 @@ int run(int argc, char** argv) {
     cli.flag("--no-lines", no_lines, "frames are functions, not lines: one frame per function");
     if (auto code = cli.parse(argc, argv)) return *code;
     keep.lines = !no_lines;
+    if (format.empty()) {
+        format = output.ends_with(".svg")     ? "flamegraph"
+                 : output.ends_with(".json")  ? "speedscope"
+                 : output.ends_with(".pb.gz") || output.ends_with(".pprof") ? "pprof"
+                                              : "collapsed";
+    }
 
     auto py = cpython::open_live_python(pid);
     if (!py) return report::print_failure(cli.program(), py.error());
     // The file is opened before the recording: a path that cannot be written fails now, not after it.
-    std::ofstream out{output, std::ios::trunc};
+    std::ofstream out{output, std::ios::trunc | std::ios::binary};
     if (!out) return report::print_failure(cli.program(), error::from_errno(errno, "opening " + output));
 
     report::profile profile{keep};
@@ -66,6 +81,7 @@ int run(int argc, char** argv) {
     auto last_shown = std::chrono::steady_clock::now();
     std::uint64_t ticks = 0;
     report::end_on_signals();
+    const auto wall_start = std::chrono::system_clock::now();
     cpython::sampling_options options;
     options.rate_hz = rate;
     options.duration = std::chrono::nanoseconds{static_cast<std::int64_t>(duration * 1e9)};
@@ -86,8 +102,27 @@ int run(int argc, char** argv) {
     if (terminal) fmt::print(stderr, "\r\x1b[K");
     if (!summary) return report::print_failure(cli.program(), summary.error());
     const auto period = std::chrono::nanoseconds{static_cast<std::int64_t>(1e9 / rate)};
-    out << (format == "speedscope" ? report::to_speedscope(profile, "triage-record " + std::to_string(pid), period)
-                                   : report::to_collapsed(profile));
+    const std::string name = "triage-record " + std::to_string(pid);
+    if (format == "pprof") {
+        report::pprof_options o;
+        o.period = period;
+        o.start = wall_start;
+        o.duration = summary->elapsed;
+        auto bytes = report::to_pprof(profile, o);
+        if (!bytes) return report::print_failure(cli.program(), bytes.error());
+        out << *bytes;
+    } else if (format == "flamegraph") {
+        report::flamegraph_options o;
+        o.title = name;
+        o.subtitle = fmt::format("{} samples{} at {:.0f} Hz over {:.1f} s{}", profile.samples(),
+                                 keep.idle ? "" : " on a CPU", summary->achieved_rate(),
+                                 std::chrono::duration<double>(summary->elapsed).count(), keep.gil_only ? ", GIL holder only" : "");
+        out << report::to_flamegraph(profile, o);
+    } else if (format == "speedscope") {
+        out << report::to_speedscope(profile, name, period);
+    } else {
+        out << report::to_collapsed(profile);
+    }
     out.close();
     if (!out) return report::print_failure(cli.program(), error::from_errno(errno, "writing " + output));
     fmt::print(stderr,
