@@ -14,10 +14,12 @@
 // from its pthread's TCB, native_thread_ids.hpp), its name (threading's;
 // both sought at up to 8 ticks, until found: a thread just started has
 // neither yet), whether it holds the GIL, and `on_cpu`: its schedstat run
-// time grew since the previous tick, or it is runnable now (state R: the
+// time grew since the previous tick, or it is running now (state R: the
 // kernel adds a running thread's run time only at scheduler ticks, 1-10 ms
 // apart, so at higher rates the number alone would call a spinning thread
-// idle between two of them); both files are kept open (kept_file.hpp).
+// idle between two of them; the state is read only for a thread that was
+// running at the previous tick or has had a time slice since, by its
+// schedstat slice count); both files are kept open (kept_file.hpp).
 // What is kept about threads no longer seen is dropped once they outnumber
 // the live ones (a process that churns threads).
 // The tick is handed to `on_tick` (which must not keep references past the

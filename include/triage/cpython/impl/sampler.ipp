@@ -53,7 +53,8 @@ struct known_thread {
 // each instead of openat, read and close), and its run time at the last.
 struct cpu_files {
     std::optional<procfs::kept_file> schedstat, stat;
-    std::optional<std::chrono::nanoseconds> run_time;
+    std::optional<procfs::schedstat> last;  // at the previous tick
+    bool was_running = true;                // at the previous tick (true: not known)
     std::uint64_t seen = 0;
 };
 
@@ -74,20 +75,32 @@ struct cpu_files {
     return *text;
 }
 
-// Whether the thread ran since the last tick or is runnable now.
+// Whether the thread ran since the last tick or is running now. Its run
+// time grew: it ran. Else it may be on a CPU still in the slice it had at
+// the last tick (the kernel adds a running thread's time only at scheduler
+// ticks), or in one it got since: its state says, read only then (a thread
+// that was not running at the last tick and has had no slice since, its
+// slice count unchanged, is not running: the parked threads of a service
+// cost one read a tick instead of two).
 [[nodiscard]] TRIAGE_DECL bool on_cpu(const procfs::proc_dir& dir, pid_t tid, cpu_files& files) {
     char buffer[1024];
-    bool ran = false;
+    std::optional<procfs::schedstat> now;
     if (auto text = read_kept(dir, tid, "schedstat", files.schedstat, buffer)) {
-        if (auto parsed = procfs::parse_schedstat(*text)) {
-            ran = files.run_time && parsed->run_time > *files.run_time;
-            files.run_time = parsed->run_time;
-        }
+        if (auto parsed = procfs::parse_schedstat(*text)) now = *parsed;
     }
-    if (ran) return true;
+    const bool ran = now && files.last && now->run_time > files.last->run_time;
+    const bool new_slice = !now || !files.last || now->timeslices != files.last->timeslices;
+    files.last = now;
+    if (ran) {
+        files.was_running = true;  // it may run on: the next tick reads its state
+        return true;
+    }
+    if (!files.was_running && !new_slice) return false;
+    files.was_running = true;  // unless its state says otherwise
     if (auto text = read_kept(dir, tid, "stat", files.stat, buffer)) {
-        auto parsed = procfs::parse_stat(*text);
-        return parsed && parsed->state == 'R';
+        if (auto parsed = procfs::parse_stat(*text)) files.was_running = parsed->state == 'R';
+        else return false;
+        return files.was_running;
     }
     return false;
 }
