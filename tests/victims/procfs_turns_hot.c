@@ -1,7 +1,7 @@
 // A process that turns hot after a delay, for the sustained-CPU trigger
 // (procfs/hot_streak.hpp, triage-gcore --when-cpu):
 //   late     sleeps DELAY_MS (argv[1], default 1000), then spins in user space
-//   half     alternates 5 ms of spinning and 5 ms of sleep (about 50% of a core)
+//   light    alternates 1 ms of spinning and 9 ms of sleep (at most ~10% of a core)
 //   parked   pause()
 // Prints "<name> <tid>" for each thread, then "ready", then parks the main
 // thread in pause(). Runs until killed.
@@ -42,13 +42,13 @@ static void* late(void* arg) {
     return NULL;
 }
 
-static void* half(void* arg) {
+static void* light(void* arg) {
     (void)arg;
-    announce("half");
+    announce("light");
     pthread_barrier_wait(&started);
-    struct timespec rest = {0, 5000000L};
+    struct timespec rest = {0, 9000000L};
     for (;;) {
-        long long until = now_ns() + 5000000LL;
+        long long until = now_ns() + 1000000LL;
         while (now_ns() < until) ++spins;
         nanosleep(&rest, NULL);
     }
@@ -65,7 +65,7 @@ static void* parked(void* arg) {
 
 int main(int argc, char** argv) {
     if (argc > 1) delay_ms = atol(argv[1]);
-    void* (*bodies[])(void*) = {late, half, parked};
+    void* (*bodies[])(void*) = {late, light, parked};
     pthread_barrier_init(&started, NULL, 4);
     for (unsigned i = 0; i < 3; ++i) {
         pthread_t t;
