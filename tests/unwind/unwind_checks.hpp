@@ -52,12 +52,16 @@ struct chain_victim : triage::test_support::victim {
           spinner{static_cast<pid_t>(number("spinner"))},
           parked{static_cast<pid_t>(number("parked"))},
           signalled{all("signalled").empty() ? 0 : static_cast<pid_t>(number("signalled"))} {
-        // Ready once the blocking threads are in read() (system call 0).
+        // Ready once the blocking threads are in read() (system call 0)...
         for (pid_t tid : {parked, signalled}) {
             if (tid != 0 && !in_read(tid))
                 throw std::runtime_error("thread " + std::to_string(tid) + " of " + program +
                                          " did not block in read()");
         }
+        // ...and the spinner is in its chain: it printed "ready" on its way
+        // there, and a stop right after could find it still in fflush().
+        if (!ran_for(spinner, std::chrono::milliseconds{20}))
+            throw std::runtime_error("thread " + std::to_string(spinner) + " of " + program + " did not spin");
     }
 
     pid_t spinner;
@@ -65,6 +69,23 @@ struct chain_victim : triage::test_support::victim {
     pid_t signalled;  // 0 unless started in "signal" mode
 
 private:
+    // Its schedstat run time grew by `at_least` (within 5 s).
+    [[nodiscard]] bool ran_for(pid_t tid, std::chrono::nanoseconds at_least) const {
+        const std::string schedstat_file = "/proc/" + std::to_string(pid()) + "/task/" + std::to_string(tid) + "/schedstat";
+        auto run_time = [&] {
+            std::ifstream file(schedstat_file);
+            long long ns = -1;
+            file >> ns;
+            return std::chrono::nanoseconds{ns};
+        };
+        const auto first = run_time();
+        for (int i = 0; i < 500; ++i) {
+            if (run_time() - first >= at_least) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+    }
+
     [[nodiscard]] bool in_read(pid_t tid) const {
         const std::string syscall_file = "/proc/" + std::to_string(pid()) + "/task/" + std::to_string(tid) + "/syscall";
         for (int i = 0; i < 500; ++i) {
