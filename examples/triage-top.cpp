@@ -39,16 +39,11 @@
 // With --python: cpython::sample_stacks feeds report::python_top, and
 // report::render_python_top draws the screen; this file only handles the
 // terminal.
-#include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/types.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -63,6 +58,7 @@
 #include "triage/cpython/sampler.hpp"
 #include "triage/report/cli.hpp"
 #include "triage/report/python_top.hpp"
+#include "triage/report/terminal_view.hpp"
 #include "triage/report/top_json.hpp"
 #include "triage/report/top_report.hpp"
 #include "triage/report/top_text.hpp"
@@ -86,85 +82,6 @@ struct options {
     bool once = false;
     double duration = 0;  // seconds; 0: not given
     std::string sort = "own";
-};
-
-volatile std::sig_atomic_t window_resized = 0;
-
-// The terminal while the view is up: the alternate screen, the cursor
-// hidden, and (when stdin is the terminal) keys read as they are typed,
-// without echo, Ctrl+Z disabled (a stopped view would leave the terminal as
-// it is). All put back by the destructor, which runs on every way out of the
-// view: a return, an exception, and after SIGINT, SIGTERM or SIGHUP
-// (report::end_on_signals makes them end the sampling, not the program).
-class terminal_view {
-public:
-    terminal_view() {
-        if (::isatty(STDIN_FILENO) == 1 && ::tcgetattr(STDIN_FILENO, &saved_) == 0) {
-            termios keys = saved_;
-            keys.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
-            keys.c_cc[VMIN] = 0;  // read() returns at once, with a key or none
-            keys.c_cc[VTIME] = 0;
-            keys.c_cc[VSUSP] = _POSIX_VDISABLE;
-            keys_ = ::tcsetattr(STDIN_FILENO, TCSANOW, &keys) == 0;
-        }
-        struct sigaction resized {};
-        resized.sa_handler = [](int) { window_resized = 1; };
-        resized.sa_flags = SA_RESTART;  // redrawn at the next tick
-        sigemptyset(&resized.sa_mask);
-        ::sigaction(SIGWINCH, &resized, &saved_winch_);
-        write_all("\x1b[?1049h\x1b[?25l\x1b[H\x1b[2J");
-    }
-    terminal_view(const terminal_view&) = delete;
-    terminal_view& operator=(const terminal_view&) = delete;
-    ~terminal_view() {
-        write_all("\x1b[?25h\x1b[?1049l");
-        if (keys_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
-        ::sigaction(SIGWINCH, &saved_winch_, nullptr);
-    }
-
-    // Columns and lines (80 × 24 when the terminal does not say).
-    [[nodiscard]] static std::pair<std::size_t, std::size_t> size() {
-        winsize ws{};
-        if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) return {ws.ws_col, ws.ws_row};
-        return {80, 24};
-    }
-    // Whether the terminal was resized since the last call.
-    [[nodiscard]] static bool resized() {
-        const bool was = window_resized != 0;
-        window_resized = 0;
-        return was;
-    }
-    // A key typed since the last call.
-    [[nodiscard]] std::optional<char> key() const {
-        char c = 0;
-        if (keys_ && ::read(STDIN_FILENO, &c, 1) == 1) return c;
-        return std::nullopt;
-    }
-    // `text` (lines ending in \n, no more than the screen holds) over the previous screen, in one write.
-    static void draw(std::string_view text) {
-        std::string frame = "\x1b[H";
-        for (std::size_t at = 0; at < text.size();) {
-            const std::size_t end = std::min(text.find('\n', at), text.size());
-            frame.append(text.substr(at, end - at)).append("\x1b[K");
-            at = end + 1;
-            if (at < text.size()) frame += "\r\n";
-        }
-        write_all(frame + "\x1b[J");
-    }
-
-private:
-    static void write_all(std::string_view bytes) {
-        while (!bytes.empty()) {
-            const ssize_t n = ::write(STDOUT_FILENO, bytes.data(), bytes.size());
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return;  // the terminal is gone: nothing left to restore on it
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-        }
-    }
-
-    termios saved_{};
-    bool keys_ = false;
-    struct sigaction saved_winch_ {};
 };
 
 report::python_top_sort sort_key(std::string_view name) {
@@ -212,7 +129,7 @@ int run_python(const options& opt, const std::string& program) {
         auto summary = cpython::sample_stacks(*py, sampling, [&](const cpython::sampling_tick& tick) { top.add(tick); });
         if (!summary) return report::print_failure(program, summary.error());
         if (summary->ticks == 0 && summary->process_exited) return gone_before_a_sample();
-        if (::isatty(STDOUT_FILENO) == 1) screen.width = terminal_view::size().first;
+        if (::isatty(STDOUT_FILENO) == 1) screen.width = report::terminal_view::size().first;
         screen.max_rows = opt.limit;
         if (summary->process_exited) screen.status = "The process exited: " + sampled(*summary) + ".";
         else if (report::stop_requested()) screen.status = "Interrupted: " + sampled(*summary) + ".";
@@ -222,13 +139,13 @@ int run_python(const options& opt, const std::string& program) {
 
     // The view, until q, a signal or the target's exit.
     bool quit = false;
-    std::optional<terminal_view> view{std::in_place};
-    const auto fit = [&] { std::tie(screen.width, screen.height) = terminal_view::size(); };
+    std::optional<report::terminal_view> view{std::in_place};
+    const auto fit = [&] { std::tie(screen.width, screen.height) = report::terminal_view::size(); };
     fit();
     screen.status = fmt::format("q quit  1-4 sort by column  refreshed every {} ms, {:g} samples a second; the process "
                                 "is never stopped",
                                 opt.interval_ms, opt.rate);
-    terminal_view::draw(report::render_python_top(top, screen));
+    report::terminal_view::draw(report::render_python_top(top, screen));
     std::chrono::nanoseconds drawn{0};
     sampling.stop_requested = [&] { return quit || report::stop_requested(); };
     auto summary = cpython::sample_stacks(*py, sampling, [&](const cpython::sampling_tick& tick) {
@@ -242,16 +159,16 @@ int run_python(const options& opt, const std::string& program) {
             }
         }
         if (quit) return;
-        if (terminal_view::resized()) {
+        if (report::terminal_view::resized()) {
             fit();
             again = true;
         }
         if (tick.at - drawn >= interval) {
-            terminal_view::draw(report::render_python_top(top, screen));
+            report::terminal_view::draw(report::render_python_top(top, screen));
             top.next_window();
             drawn = tick.at;
         } else if (again) {
-            terminal_view::draw(report::render_python_top(top, screen));
+            report::terminal_view::draw(report::render_python_top(top, screen));
         }
     });
     view.reset();  // the terminal as it was, before a line is printed on it

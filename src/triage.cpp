@@ -109,6 +109,7 @@
 #include "triage/report/impl/pystack_json.ipp"
 #include "triage/report/impl/pystack_text.ipp"
 #include "triage/report/impl/stack_diff.ipp"
+#include "triage/report/impl/terminal_view.ipp"
 #include "triage/report/impl/thread_json.ipp"
 #include "triage/report/impl/thread_report.ipp"
 #include "triage/report/impl/top_json.ipp"
