@@ -350,6 +350,9 @@ TEST_CASE("the tool SIGKILLed after the fork, holding the target or not, mid-wri
         int status = 0;
         REQUIRE(::waitpid(tool.pid, &status, 0) == tool.pid);
         CHECK(WIFSIGNALED(status));
+        // The guardian stops the target a moment to reap the copy: the copy
+        // is gone before the guardian has let the target go.
+        CHECK(guardian_gone(tool.guardian));
         const auto left = copies_left(v.pid());
         CHECK_MESSAGE(left.empty(), "left: " << (left.empty() ? std::string{} : left.front()));
         CHECK(coredump_test::running_freely(v));
