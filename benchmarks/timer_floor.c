@@ -1,6 +1,7 @@
 // The floor under a sampler's achieved rate on this machine: a loop with
-// the sampler's timing (tick i due at start + i × period, ticks that pass
-// during a late one missed, never made up) that busy-works WORK_US
+// the sampler's timing (tick i due at start + i × period; a late tick still
+// taken while at most max(2 periods, 10 ms) behind, missed further behind)
+// that busy-works WORK_US
 // microseconds per tick instead of reading a process. Its achieved rate is
 // what timer wake-ups and scheduling alone allow (a virtual machine's
 // vCPU that halts between ticks may wake milliseconds late).
@@ -37,12 +38,13 @@ int main(int argc, char** argv) {
         }
         ++ticks;
         const long long ended = now_ns();
-        if (ended - began > period) ++late;
+        if (began - due >= period) ++late;
         long long next = index + 1;
-        const long long passed = (ended - start) / period;
-        if (passed >= next) {
-            missed += passed - next + 1;
-            next = passed + 1;
+        const long long backlog = 2 * period > 10000000LL ? 2 * period : 10000000LL;
+        const long long behind = ended - start - backlog;
+        if (behind > 0 && (behind + period - 1) / period > next) {
+            missed += (behind + period - 1) / period - next;
+            next = (behind + period - 1) / period;
         }
         index = next;
     }

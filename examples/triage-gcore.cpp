@@ -59,6 +59,7 @@
 #include "triage/report/dump_json.hpp"
 #include "triage/report/dump_text.hpp"
 #include "triage/report/profile.hpp"
+#include "triage/report/profile_file.hpp"
 #include "triage/report/profile_formats.hpp"
 #include "triage/report/progress.hpp"
 
@@ -100,11 +101,7 @@ triage::result<recorded_profile> record_stacks(pid_t pid, const std::string& pat
         return fail(error::from_errno(saved, "writing " + path));
     }
     recorded_profile r{path, profile.samples(), summary->achieved_rate(), {}};
-    const report::profile_stack* top = nullptr;
-    for (const auto& stack : profile.stacks()) {
-        if (!stack.frames.empty() && (!top || stack.samples > top->samples)) top = &stack;
-    }
-    if (top) {
+    if (const report::profile_stack* top = report::hottest_stack(profile)) {
         const report::profile_frame& f = profile.frames()[top->frames.back()];
         r.hottest = fmt::format("{} ({}:{}) in {:.0f}% of the samples", escape_controls(f.function), escape_controls(f.file),
                                 f.line, 100.0 * static_cast<double>(top->samples) / static_cast<double>(profile.samples()));

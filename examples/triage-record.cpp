@@ -1,10 +1,14 @@
 // triage-record — a sampling profile of a live Python process, written as
-// a file other tools open, without ever stopping the process.
+// a file other tools open, without stopping the process (unless --native).
 //   triage-record PID -o FILE [--format flamegraph|speedscope|collapsed|pprof] [--rate HZ] [--duration S]
-//                 [--idle] [--gil] [--threads] [--no-lines]
+//                 [--idle] [--gil] [--threads] [--no-lines] [--native]
 // Samples every thread's Python stack --rate times a second (100) for
 // --duration seconds (until Ctrl+C when 0, the default), from the process's
 // memory alone (cpython/sampler.hpp): it is never attached to or stopped.
+// --native adds each thread's C frames (Python frames in place of the
+// interpreter's, and the threads that run no Python): every thread is
+// stopped for each sample (≈1 ms), so the rate is 10 by default and at
+// most 100; the summary says how long the process was held.
 // By default only samples of threads on a CPU are kept (--idle keeps all;
 // --gil keeps only the GIL holder's); --threads keeps each thread's stacks
 // apart. Formats: collapsed (folded stacks for flamegraph.pl, inferno,
@@ -16,12 +20,14 @@
 // for .json, collapsed otherwise). On a terminal a progress line shows samples, the rate
 // achieved and the time elapsed. Ctrl+C (SIGINT, SIGTERM, SIGHUP) ends the
 // recording and still writes the file. The summary on stderr states the
-// rate achieved, late ticks (longer than the period) and missed ones, and
+// rate achieved, late ticks (taken a period or more after they were due)
+// and missed ones (skipped: too far behind), and
 // torn stacks (changed while read; kept).
 // Exit codes: 0 written; 1 not Python, unsupported, gone before a sample, or
 // the file cannot be written; 2 usage error.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -32,10 +38,8 @@
 #include "triage/cpython/live_python.hpp"
 #include "triage/cpython/sampler.hpp"
 #include "triage/report/cli.hpp"
-#include "triage/report/flamegraph.hpp"
-#include "triage/report/pprof.hpp"
 #include "triage/report/profile.hpp"
-#include "triage/report/profile_formats.hpp"
+#include "triage/report/profile_file.hpp"
 
 namespace {
 
@@ -48,27 +52,27 @@ int run(int argc, char** argv) {
     double rate = 100, duration = 0;
     std::string output, format;
     report::profile_options keep;
-    bool no_lines = false;
+    bool no_lines = false, native = false;
     cli.pid("pid", pid, "process id of the Python process").required();
     cli.add("-o,--output", output, "file to write the profile to").required();
     cli.add("--format", format,
             "flamegraph (SVG), speedscope (JSON), collapsed (folded stacks) or pprof (gzipped protobuf); "
             "default: from FILE's ending (.svg, .json, .pb.gz, else collapsed)")
         .one_of({"flamegraph", "speedscope", "collapsed", "pprof"});
-    cli.add("--rate", rate, "samples per second").range(0.1, 100000.0);
+    auto rate_option =
+        cli.add("--rate", rate, "samples per second (default 100; 10 with --native)").range(0.1, 100000.0);
     cli.add("--duration", duration, "seconds to record (0: until Ctrl+C)").range(0.0, 31'536'000.0);
     cli.flag("--idle", keep.idle, "also samples of threads not on a CPU");
     cli.flag("--gil", keep.gil_only, "only samples of the thread holding the GIL");
     cli.flag("--threads", keep.by_thread, "each thread's stacks apart (its tid and name as the root frame)");
     cli.flag("--no-lines", no_lines, "frames are functions, not lines: one frame per function");
+    cli.flag("--native", native,
+             "also native (C) frames: stops every thread briefly at each sample (at most 100 Hz)");
     if (auto code = cli.parse(argc, argv)) return *code;
     keep.lines = !no_lines;
-    if (format.empty()) {
-        format = output.ends_with(".svg")     ? "flamegraph"
-                 : output.ends_with(".json")  ? "speedscope"
-                 : output.ends_with(".pb.gz") || output.ends_with(".pprof") ? "pprof"
-                                              : "collapsed";
-    }
+    if (native && !rate_option.given()) rate = 10;
+    const report::profile_format as =
+        format.empty() ? report::profile_format_for(output) : *report::profile_format_named(format);
 
     auto py = cpython::open_live_python(pid);
     if (!py) return report::print_failure(cli.program(), py.error());
@@ -86,6 +90,7 @@ int run(int argc, char** argv) {
     options.rate_hz = rate;
     options.duration = std::chrono::nanoseconds{static_cast<std::int64_t>(duration * 1e9)};
     options.stop_requested = [] { return report::stop_requested(); };
+    options.native = native;
     fmt::print(stderr, "triage-record: sampling process {} at {} Hz {}\n", pid, rate,
                duration > 0 ? fmt::format("for {} s", duration) : std::string{"until Ctrl+C"});
     auto summary = cpython::sample_stacks(*py, options, [&](const cpython::sampling_tick& tick) {
@@ -101,28 +106,12 @@ int run(int argc, char** argv) {
     });
     if (terminal) fmt::print(stderr, "\r\x1b[K");
     if (!summary) return report::print_failure(cli.program(), summary.error());
-    const auto period = std::chrono::nanoseconds{static_cast<std::int64_t>(1e9 / rate)};
-    const std::string name = "triage-record " + std::to_string(pid);
-    if (format == "pprof") {
-        report::pprof_options o;
-        o.period = period;
-        o.start = wall_start;
-        o.duration = summary->elapsed;
-        auto bytes = report::to_pprof(profile, o);
-        if (!bytes) return report::print_failure(cli.program(), bytes.error());
-        out << *bytes;
-    } else if (format == "flamegraph") {
-        report::flamegraph_options o;
-        o.title = name;
-        o.subtitle = fmt::format("{} samples{} at {:.0f} Hz over {:.1f} s{}", profile.samples(),
-                                 keep.idle ? "" : " on a CPU", summary->achieved_rate(),
-                                 std::chrono::duration<double>(summary->elapsed).count(), keep.gil_only ? ", GIL holder only" : "");
-        out << report::to_flamegraph(profile, o);
-    } else if (format == "speedscope") {
-        out << report::to_speedscope(profile, name, period);
-    } else {
-        out << report::to_collapsed(profile);
-    }
+    auto bytes = report::profile_bytes(profile, as,
+                                       {"triage-record " + std::to_string(pid),
+                                        std::chrono::nanoseconds{static_cast<std::int64_t>(1e9 / rate)}, wall_start,
+                                        summary->elapsed, summary->achieved_rate()});
+    if (!bytes) return report::print_failure(cli.program(), bytes.error());
+    out << *bytes;
     out.close();
     if (!out) return report::print_failure(cli.program(), error::from_errno(errno, "writing " + output));
     fmt::print(stderr,
@@ -132,6 +121,13 @@ int run(int argc, char** argv) {
                keep.idle ? "" : fmt::format(", {} idle left out", profile.idle_samples()), summary->ticks,
                std::chrono::duration<double>(summary->elapsed).count(), summary->achieved_rate(), rate, summary->late,
                summary->missed, summary->torn_stacks, summary->process_exited ? "; the process exited" : "");
+    if (native) {
+        fmt::print(stderr, "triage-record: held the process {:.1f} ms in all ({:.2f}% of the time), {:.2f} ms at most\n",
+                   std::chrono::duration<double, std::milli>(summary->stopped).count(),
+                   100 * std::chrono::duration<double>(summary->stopped).count() /
+                       std::max(std::chrono::duration<double>(summary->elapsed).count(), 1e-9),
+                   std::chrono::duration<double, std::milli>(summary->longest_stop).count());
+    }
     return 0;
 }
 

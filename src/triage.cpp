@@ -103,6 +103,7 @@
 #include "triage/report/impl/plt_text.ipp"
 #include "triage/report/impl/pprof.ipp"
 #include "triage/report/impl/profile.ipp"
+#include "triage/report/impl/profile_file.ipp"
 #include "triage/report/impl/profile_formats.ipp"
 #include "triage/report/impl/progress.ipp"
 #include "triage/report/impl/python_top.ipp"

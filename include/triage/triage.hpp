@@ -68,6 +68,7 @@
 #include "triage/cpython/sampler.hpp"
 #include "triage/cpython/stack_snapshot.hpp"
 #include "triage/cpython/stack_walker.hpp"
+#include "triage/cpython/stopped_snapshot.hpp"
 #include "triage/cpython/thread_names.hpp"
 #include "triage/cpython/version.hpp"
 #include "triage/elf/build_id.hpp"

@@ -3,6 +3,9 @@
 // the sleeping thread is idle; the target is never traced or stopped while
 // sampled; the loop ends on stop_requested, on its duration, and when the
 // process exits (what was sampled stands); rates out of range are refused;
+// with native frames, C frames surround the Python ones, a C-only thread
+// (faulthandler's watchdog) is sampled, a sleeping thread stays idle
+// although each stop wakes it, and the target is released after every tick;
 // triage-record writes folded stacks and speedscope JSON that independent
 // readers accept (python3's json module and a check of speedscope's schema),
 // and Ctrl+C ends a recording that still writes its file.
@@ -148,6 +151,69 @@ TEST_CASE("sample_stacks ends on stop_requested, on the process's exit, and refu
     CHECK(until_exit->ticks > 0);
 }
 
+TEST_CASE("sample_stacks with native frames: C frames around the Python ones, C-only threads, idle told apart, "
+          "the target always released") {
+    for (const python_interpreter& python : machine_interpreters()) {
+        if (python.major == 2) continue;  // faulthandler's watchdog: 3.3+
+        CAPTURE(python.label);
+        triage::test_support::scratch_dir dir{"sampler-native"};
+        python_process victim(python, {victim_script("py_split_time.py"), dir.path() + "/ready", "--watchdog"});
+        REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
+        auto py = cpython::open_live_python(victim.pid());
+        REQUIRE_MESSAGE(py, py.error().message());
+        cpython::sampling_options options;
+        options.native = true;
+        options.rate_hz = 150;
+        auto refused = cpython::sample_stacks(*py, options, [](const cpython::sampling_tick&) {});
+        REQUIRE(!refused);
+        CHECK(refused.error().code == triage::errc::invalid_argument);
+
+        options.rate_hz = 20;
+        options.duration = std::chrono::milliseconds{1500};
+        report::profile all{{.idle = true, .gil_only = false, .by_thread = true, .lines = false}};
+        std::uint64_t ticks = 0, python_in_c = 0, c_only = 0, sleeper_idle = 0, sleeper = 0, main_busy = 0;
+        auto summary = cpython::sample_stacks(*py, options, [&](const cpython::sampling_tick& tick) {
+            all.add(tick);
+            ++ticks;
+            for (const cpython::thread_sample& t : tick.threads) {
+                const auto in = [&](std::string_view name, bool python_frame) {
+                    return std::ranges::any_of(t.native, [&](const cpython::merged_frame& f) {
+                        return f.python == python_frame && (python_frame ? f.py.function : f.symbol.function) == name;
+                    });
+                };
+                if (t.thread->python_ident == 0) {
+                    c_only += !t.native.empty() && t.thread->frames.empty();
+                } else if (t.name == "sleeper") {
+                    ++sleeper;
+                    sleeper_idle += !t.on_cpu;
+                } else if (in("heavy", true) || in("light", true)) {
+                    main_busy += t.on_cpu;
+                    // Python frames in place of the interpreter's, with C frames outside them (main, Py_RunMain, ...).
+                    const auto python_at = std::ranges::find_if(t.native, [](const auto& f) { return f.python; });
+                    python_in_c += std::any_of(python_at, t.native.end(), [](const auto& f) { return !f.python && !f.symbol.function.empty(); });
+                }
+            }
+        });
+        REQUIRE_MESSAGE(summary, summary.error().message());
+        MESSAGE(python.label << ": " << ticks << " ticks, held " << summary->stopped.count() / 1000 << " us in all, "
+                             << summary->longest_stop.count() / 1000 << " us at most; sleeper idle " << sleeper_idle << "/"
+                             << sleeper << ", main busy " << main_busy);
+        REQUIRE(ticks >= 5);
+        CHECK(summary->stopped.count() > 0);
+        CHECK(summary->longest_stop <= summary->stopped);
+        CHECK(python_in_c >= ticks / 2);
+        CHECK(c_only >= ticks / 2);          // faulthandler's watchdog
+        CHECK(sleeper == ticks);
+        CHECK(sleeper_idle >= ticks * 8 / 10);  // a stop's restarted sleep is not "on a CPU"
+        CHECK(main_busy >= ticks / 2);
+        const std::string folded = report::to_collapsed(all);
+        CHECK(folded.find("sleeper (") != std::string::npos);
+        CHECK(folded.find("heavy (") != std::string::npos);
+        CHECK(triage::test_support::tracer_pid(victim.pid()) == 0);
+        CHECK(!triage::test_support::any_thread_stopped(victim.pid()));
+    }
+}
+
 TEST_CASE("report::profile folds, filters and writes folded stacks and speedscope JSON") {
     auto frame = [](std::string function, std::string file, int line) {
         cpython::python_frame f;
@@ -272,6 +338,20 @@ TEST_CASE("triage-record writes folded stacks and speedscope JSON that readers a
     std::stringstream after;
     after << std::ifstream{interrupted}.rdbuf();
     CHECK(split_of(after.str()).first > 0);
+
+    // --native: C frames in the folded stacks (Py_RunMain, exported by every build), the hold reported,
+    // the target released; a rate above 100 Hz refused.
+    const std::string native = dir / "native.folded";
+    r = triage::test_support::run_command({record, pid, "-o", native, "--native", "--idle", "--duration", "0.5", "--no-lines"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err.find("held the process") != std::string::npos);
+    std::stringstream natives;
+    natives << std::ifstream{native}.rdbuf();
+    CHECK(natives.str().find("sleeper (") != std::string::npos);
+    CHECK(natives.str().find(";Py_RunMain (") != std::string::npos);
+    CHECK(triage::test_support::tracer_pid(victim.pid()) == 0);
+    CHECK(triage::test_support::run_command({record, pid, "-o", native, "--native", "--rate", "500"}).exit_code == 1);
 
     // Usage and target errors.
     CHECK(triage::test_support::run_command({record, pid}).exit_code == 2);

@@ -193,7 +193,7 @@ TEST_CASE("triage-plt on the 26-thread Python service: the hot thread's calls, a
                                {.capture_stderr = true});
             const auto doc = run_json(tool);
             REQUIRE(doc["thread"].is_number());
-            CHECK(doc["hot_cpu_percent"].get<double>() > 50);
+            CHECK(doc["hot_cpu_percent"].get<double>() > 20);  // the hottest thread; CI runs this beside a build: no share of a core is certain
             CHECK(doc["total_calls"].get<std::uint64_t>() > 0);
             REQUIRE(doc["threads"].size() == 1);
             CHECK(doc["threads"][0]["tid"] == doc["thread"]);

@@ -3,6 +3,9 @@
 // evaluation-loop frames that run them, and the threads that run no Python.
 //
 // Offers:
+//  - `native_stack_of(modules, memory, registers, python_frames, options)`
+//    → `thread_native_stack`: one thread's merged stack, and why its walk
+//    could not start or ended early.
 //  - `add_native_stacks(report, modules, memory, threads, options)`: for
 //    each {tid, registers} of `threads`, unwinds over `memory`
 //    (unwind/unwinder.hpp: a stack copy taken while the target was stopped,
@@ -32,6 +35,7 @@
 #include <sys/user.h>
 
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -56,23 +60,32 @@ namespace detail {
 [[nodiscard]] TRIAGE_DECL thread_stack& thread_for(python_stacks_report& report, pid_t tid);
 } // namespace detail
 
+struct thread_native_stack {
+    std::vector<merged_frame> frames;  // innermost first
+    std::optional<error> failure;      // the walk could not start, or ended early: why
+};
+
+template <memory::memory_source M>
+[[nodiscard]] thread_native_stack native_stack_of(unwind::module_set& modules, M& memory, const user_regs_struct& registers,
+                                                  std::span<const python_frame> python,
+                                                  const unwind::unwind_options& options = {}) {
+    auto stack = unwind::unwind_thread(modules, memory, registers, options);
+    if (!stack) return {{}, std::move(stack.error())};
+    std::vector<unwind::native_symbol> symbols;
+    symbols.reserve(stack->frames.size());
+    for (const auto& frame : stack->frames) symbols.push_back(unwind::symbolize(modules, frame));
+    return {merge_stacks(stack->frames, symbols, python).frames, std::move(stack->failure)};
+}
+
 template <memory::memory_source M>
 void add_native_stacks(python_stacks_report& report, unwind::module_set& modules, M& memory,
                        std::span<const thread_registers> threads, const unwind::unwind_options& options = {}) {
     report.native = true;
     for (const thread_registers& t : threads) {
         thread_stack& thread = detail::thread_for(report, t.tid);
-        auto stack = unwind::unwind_thread(modules, memory, t.registers, options);
-        if (!stack) {
-            thread.native_failure = std::move(stack.error());
-            continue;
-        }
-        std::vector<unwind::native_symbol> symbols;
-        symbols.reserve(stack->frames.size());
-        for (const auto& frame : stack->frames) symbols.push_back(unwind::symbolize(modules, frame));
-        merged_stack merged = merge_stacks(stack->frames, symbols, thread.frames);
-        thread.native = std::move(merged.frames);
-        thread.native_failure = std::move(stack->failure);
+        auto stack = native_stack_of(modules, memory, t.registers, thread.frames, options);
+        thread.native = std::move(stack.frames);
+        thread.native_failure = std::move(stack.failure);
     }
 }
 

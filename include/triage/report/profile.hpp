@@ -10,7 +10,11 @@
 // apart), and counts: `samples()` kept, `idle_samples()` left out (the
 // thread was not on a CPU; kept with `options.idle`), `gil_dropped()` (not
 // holding the GIL, with `options.gil_only`), `empty_samples()` (a thread
-// with no Python frame: a C thread, or one between calls).
+// with no Python frame: a C thread, or one between calls; with native
+// frames, a thread with none of either). A tick sampled with native frames
+// is folded from its merged stacks (Python frames in place of the
+// interpreter's; a native frame is its function, else "??", and its source
+// file, else its object).
 // Frames are interned and stacks hashed: adding a tick of 26 threads costs
 // a few microseconds once its stacks have been seen.
 // Thread-safe: no (one profile per thread). Signal-safe: no.
@@ -78,6 +82,9 @@ private:
         std::size_t operator()(const std::vector<std::uint32_t>& s) const noexcept;
     };
     [[nodiscard]] std::uint32_t thread_index(const cpython::thread_sample& t);
+    [[nodiscard]] std::uint32_t frame_id(profile_frame frame);
+    [[nodiscard]] std::uint32_t frame_id(const cpython::python_frame& f);
+    [[nodiscard]] std::uint32_t frame_id(const unwind::native_symbol& s);
 
     profile_options options_;
     std::vector<profile_frame> frames_;

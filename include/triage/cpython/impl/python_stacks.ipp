@@ -30,6 +30,7 @@
 #include "triage/cpython/native_stacks.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/cpython/stack_walker.hpp"
+#include "triage/cpython/stopped_snapshot.hpp"
 #include "triage/cpython/thread_names.hpp"
 #include "triage/elf/debug_file_locator.hpp"
 #include "triage/elf/file.hpp"
@@ -48,29 +49,6 @@
 #include "triage/unwind/stack_copy.hpp"
 
 namespace triage::cpython::detail::python_stacks {
-
-// One snapshot while a session of our own stops every thread; the stop
-// lasts for the snapshot only.
-// With `copy`, every thread's registers and stack bytes are copied in the
-// same stop, for native unwinding after the release.
-template <class Walker, class Memory>
-[[nodiscard]] result<stack_snapshot> stopped_snapshot(Walker& walker, pid_t pid,
-                                                      std::optional<std::chrono::nanoseconds>& stopped_for,
-                                                      Memory& memory, std::optional<result<unwind::stack_copy>>* copy) {
-    // The copy's mappings and storage, ready before the stop.
-    std::optional<result<unwind::stack_copy_preparation>> prepared;
-    if (copy != nullptr) prepared.emplace(unwind::prepare_stack_copy(pid));
-    auto session = TRIAGE_TRY(ptrace::session::attach(pid));
-    auto taken = walker.snapshot();
-    if (copy != nullptr && taken) {
-        if (*prepared) copy->emplace(unwind::copy_stacks(session, memory, {}, std::move(**prepared)));
-        else copy->emplace(unwind::copy_stacks(session, memory));
-    }
-    auto released = session.release();
-    stopped_for = session.stopped_for();
-    if (taken && !released) return fail(std::move(released.error()));
-    return taken;
-}
 
 // Every thread of a sample, without a percentage.
 [[nodiscard]] TRIAGE_DECL std::vector<procfs::thread_cpu> without_cpu(const procfs::cpu_sample& sample) {
@@ -229,7 +207,7 @@ namespace triage::cpython {
     auto walker = make_walker(py.memory, py.target, options.limits);
     auto snapshot = TRIAGE_TRY(options.nonblocking
                                    ? consistent_snapshot(walker)
-                                   : d::stopped_snapshot(walker, pid, report.stopped_for, py.memory,
+                                   : stopped_snapshot(walker, pid, report.stopped_for, py.memory,
                                                          options.native ? &copy : nullptr));
     // After the stop: names are not part of a stack's consistency.
     thread_namer{py.memory, py.target.layout}.name_threads(snapshot);

@@ -4,6 +4,7 @@
 // (triage/base/config.hpp).
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <span>
@@ -12,15 +13,20 @@
 #include <utility>
 #include <vector>
 
+#include "triage/cpython/native_stacks.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/sampler.hpp"
+#include "triage/cpython/stopped_snapshot.hpp"
 #include "triage/cpython/thread_names.hpp"
+#include "triage/procfs/comm.hpp"
 #include "triage/procfs/cpu_sample.hpp"
 #include "triage/procfs/kept_file.hpp"
 #include "triage/procfs/schedstat.hpp"
 #include "triage/procfs/stat.hpp"
 #include "triage/procfs/task_ids.hpp"
+#include "triage/unwind/module_set.hpp"
+#include "triage/unwind/stack_copy.hpp"
 
 namespace triage::cpython {
 
@@ -31,6 +37,19 @@ namespace detail::sampling {
 // Consecutive failed snapshots, none succeeding before, after which the
 // process is taken as one that cannot be sampled.
 inline constexpr std::uint64_t failures_before_giving_up = 10;
+
+// How far behind its due time a tick is still taken (as soon as it can
+// be: late): a virtual CPU halted between ticks wakes milliseconds late,
+// and at 1,000 Hz dropping the ticks due meanwhile would lose a fifth of
+// them. Further behind (the process or we were descheduled, or ticks cost
+// more than the period), they are missed rather than taken in a burst.
+[[nodiscard]] constexpr std::chrono::nanoseconds backlog(std::chrono::nanoseconds period) noexcept {
+    return std::max(2 * period, std::chrono::nanoseconds{std::chrono::milliseconds{10}});
+}
+
+// Native frames stop the process at every tick: at 100 Hz and ≈1 ms a
+// stop, it is held a tenth of the time.
+inline constexpr double max_native_rate = 100;
 
 // What is kept about each thread from tick to tick.
 // Ticks at which a thread's name or (before 3.11) tid is sought before it
@@ -105,6 +124,71 @@ struct cpu_files {
     return false;
 }
 
+// The native stacks of a tick: each copied thread unwound and merged with
+// the Python frames of its sample; a thread with no sample (it runs no
+// Python) gets one of its own in `native_only` (ident 0, named from /proc
+// once). `natives` and `native_only` hold what the samples' spans and
+// pointers refer to until the next tick.
+template <class Known>
+void add_native(live_python& py, unwind::module_set& modules, unwind::stack_copy& copy, std::vector<thread_sample>& samples,
+                std::vector<thread_native_stack>& natives, std::vector<python_thread>& native_only, Known& known,
+                std::uint64_t tick) {
+    natives.clear();
+    natives.reserve(copy.threads.size());
+    native_only.clear();
+    native_only.reserve(copy.threads.size());
+    const std::size_t python_samples = samples.size();
+    for (const unwind::copied_thread& t : copy.threads) {
+        auto sample = std::find_if(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(python_samples),
+                                   [&](const thread_sample& s) { return s.tid == t.tid; });
+        const python_thread* thread = sample != samples.begin() + static_cast<std::ptrdiff_t>(python_samples)
+                                          ? sample->thread
+                                          : nullptr;
+        natives.push_back(native_stack_of(modules, copy.memory, t.registers,
+                                          thread != nullptr ? std::span{thread->frames} : std::span<const python_frame>{}));
+        if (thread != nullptr) {
+            sample->native = natives.back().frames;
+            continue;
+        }
+        python_thread& own = native_only.emplace_back();
+        own.tid = t.tid;
+        auto& k = known[{0, static_cast<std::uint64_t>(t.tid)}];
+        k.seen = tick;
+        if (!k.name_sought()) {
+            ++k.name_lookups;
+            if (auto comm = procfs::read_comm(py.dir, t.tid)) k.name = std::string{comm->view()};
+        }
+        thread_sample& added = samples.emplace_back();
+        added.thread = &own;
+        added.tid = t.tid;
+        added.name = k.name;
+        added.native = natives.back().frames;
+    }
+}
+
+// Native sampling: every stop wakes each thread for a few microseconds (a
+// blocked system call is interrupted, then restarted), so a thread is on a
+// CPU when its run time grew by more than `least` since the last tick. Its
+// state is not needed: at 100 Hz or less each period spans scheduler
+// ticks, at which a running thread's time is added.
+[[nodiscard]] TRIAGE_DECL bool ran_more_than(const procfs::proc_dir& dir, pid_t tid, cpu_files& files,
+                                             std::chrono::nanoseconds least) {
+    char buffer[1024];
+    std::optional<procfs::schedstat> now;
+    if (auto text = read_kept(dir, tid, "schedstat", files.schedstat, buffer)) {
+        if (auto parsed = procfs::parse_schedstat(*text)) now = *parsed;
+    }
+    const bool ran = now && files.last && now->run_time > files.last->run_time + least;
+    files.last = now;
+    return ran;
+}
+
+// A hundredth of the period, at least 100 µs: far more than a stop's
+// restarted system call costs, far less than any thread at work.
+[[nodiscard]] constexpr std::chrono::nanoseconds least_run(std::chrono::nanoseconds period) noexcept {
+    return std::max(period / 100, std::chrono::nanoseconds{std::chrono::microseconds{100}});
+}
+
 // Forgets the threads a tick did not see once they outnumber those it did
 // (a process that churns threads must not grow a recording's memory).
 template <class Map>
@@ -118,10 +202,21 @@ void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
 [[nodiscard]] TRIAGE_DECL result<sampling_summary> sample_stacks(live_python& py, const sampling_options& options,
                                                                  const std::function<void(const sampling_tick&)>& on_tick) {
     namespace d = detail::sampling;
-    if (!(options.rate_hz >= 0.1 && options.rate_hz <= 100'000)) {
-        return fail(errc::invalid_argument, "sampling at " + std::to_string(options.rate_hz) + " Hz",
-                    "give a rate from 0.1 to 100000 Hz");
+    const double max_rate = options.native ? d::max_native_rate : 100'000;
+    if (!(options.rate_hz >= 0.1 && options.rate_hz <= max_rate)) {
+        return fail(errc::invalid_argument,
+                    "sampling at " + std::to_string(options.rate_hz) + " Hz" + (options.native ? " with native frames" : ""),
+                    options.native ? "native frames stop the process at every tick: give a rate from 0.1 to 100 Hz"
+                                   : "give a rate from 0.1 to 100000 Hz");
     }
+    const pid_t pid = py.dir.pid();
+    // The objects to unwind with, opened before the first stop.
+    std::optional<unwind::module_set> modules;
+    if (options.native)
+        modules = TRIAGE_TRY(unwind::module_set::of_process(
+            pid, {debug_file_locator_hook("/proc/" + std::to_string(pid) + "/root"), options.line_cache_directory}));
+    std::vector<thread_native_stack> natives;   // this tick's, by copied thread
+    std::vector<python_thread> native_only;     // this tick's threads that run no Python
     const auto period = std::chrono::nanoseconds{static_cast<std::int64_t>(1e9 / options.rate_hz)};
     auto walker = make_walker(py.memory, py.target, options.limits);
     thread_namer namer{py.memory, py.target.layout};
@@ -133,15 +228,27 @@ void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
     std::optional<error> first_failure;
 
     const auto start = d::monotonic_now();
+    auto schedule = start;  // tick i is due at schedule + i × period
     for (std::uint64_t index = 0;;) {
-        const auto due = start + period * static_cast<std::int64_t>(index);
+        const auto due = schedule + period * static_cast<std::int64_t>(index);
         if (options.duration.count() > 0 && due - start >= options.duration) break;
         if (d::monotonic_now() < due && !procfs::sleep_until(due, options.stop_requested)) break;
         const auto began = d::monotonic_now();
 
-        auto snapshot = walker.snapshot();
-        if (snapshot) {
-            if (auto rechecked = walker.recheck(*snapshot); !rechecked) snapshot = fail(std::move(rechecked.error()));
+        std::optional<result<unwind::stack_copy>> copy;
+        result<stack_snapshot> snapshot = fail(errc::inconsistent, "no snapshot");
+        if (options.native) {
+            std::optional<std::chrono::nanoseconds> stopped_for;
+            snapshot = stopped_snapshot(walker, pid, stopped_for, py.memory, &copy);
+            if (stopped_for) {
+                summary.stopped += *stopped_for;
+                summary.longest_stop = std::max(summary.longest_stop, *stopped_for);
+            }
+        } else {
+            snapshot = walker.snapshot();
+            if (snapshot) {
+                if (auto rechecked = walker.recheck(*snapshot); !rechecked) snapshot = fail(std::move(rechecked.error()));
+            }
         }
         if (!snapshot) {
             if (snapshot.error().code == errc::no_such_process) {
@@ -190,13 +297,16 @@ void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
                 s.name = k.name;
                 s.holds_gil = t.holds_gil;
                 s.torn = !t.consistent;
-                if (s.tid) {
-                    d::cpu_files& files = cpu[*s.tid];
-                    files.seen = index;
-                    s.on_cpu = d::on_cpu(py.dir, *s.tid, files);
-                }
                 summary.torn_stacks += s.torn;
                 samples.push_back(s);
+            }
+            if (copy && *copy) d::add_native(py, *modules, **copy, samples, natives, native_only, known, index);
+            for (thread_sample& sample : samples) {
+                if (!sample.tid) continue;
+                d::cpu_files& files = cpu[*sample.tid];
+                files.seen = index;
+                sample.on_cpu = options.native ? d::ran_more_than(py.dir, *sample.tid, files, d::least_run(period))
+                                               : d::on_cpu(py.dir, *sample.tid, files);
             }
             d::forget_gone(cpu, samples.size(), index);
             summary.thread_samples += samples.size();
@@ -206,12 +316,19 @@ void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
         const auto ended = d::monotonic_now();
         summary.elapsed = ended - start;
         if (options.stop_requested && options.stop_requested()) break;
-        // The next due time not yet passed; those passed meanwhile are missed.
-        if (ended - began > period) ++summary.late;
+        // The first native tick reads each object's unwind and symbol
+        // tables (tenths of a second with debug files): the schedule starts
+        // after it, tick 1 at once.
+        if (options.native && summary.ticks == 1 && index == 0) schedule = ended - period;
+        if (began - due >= period) ++summary.late;
+        // The next due time within the backlog; those before it are missed.
         std::uint64_t next = index + 1;
-        if (const auto passed = static_cast<std::uint64_t>((ended - start) / period); passed >= next) {
-            summary.missed += passed - next + 1;
-            next = passed + 1;
+        if (const auto behind = ended - schedule - d::backlog(period); behind.count() > 0) {
+            const auto oldest = static_cast<std::uint64_t>((behind + period - std::chrono::nanoseconds{1}) / period);
+            if (oldest > next) {
+                summary.missed += oldest - next;
+                next = oldest;
+            }
         }
         index = next;
     }

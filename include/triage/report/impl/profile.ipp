@@ -37,6 +37,22 @@ TRIAGE_DECL std::uint32_t profile::thread_index(const cpython::thread_sample& t)
     return at->second;
 }
 
+TRIAGE_DECL std::uint32_t profile::frame_id(profile_frame frame) {
+    auto [at, added] = frame_ids_.try_emplace(frame, static_cast<std::uint32_t>(frames_.size()));
+    if (added) frames_.push_back(std::move(frame));
+    return at->second;
+}
+
+TRIAGE_DECL std::uint32_t profile::frame_id(const cpython::python_frame& f) {
+    return frame_id(profile_frame{f.function, f.file, options_.lines ? f.line.value_or(0) : 0});
+}
+
+// A native frame: its function (else "??"), and its source file (else its object).
+TRIAGE_DECL std::uint32_t profile::frame_id(const unwind::native_symbol& s) {
+    return frame_id(profile_frame{s.function.empty() ? "??" : s.function, s.file.empty() ? s.object : s.file,
+                                  options_.lines ? s.line : 0});
+}
+
 TRIAGE_DECL void profile::add(const cpython::sampling_tick& tick) {
     for (const cpython::thread_sample& t : tick.threads) {
         if (!t.on_cpu && !options_.idle) {
@@ -47,17 +63,16 @@ TRIAGE_DECL void profile::add(const cpython::sampling_tick& tick) {
             ++gil_dropped_;
             continue;
         }
-        if (t.thread->frames.empty()) {
+        if (t.thread->frames.empty() && t.native.empty()) {
             ++empty_;
             continue;
         }
         key_.clear();
         key_.push_back(thread_index(t));
-        for (auto f = t.thread->frames.rbegin(); f != t.thread->frames.rend(); ++f) {
-            profile_frame frame{f->function, f->file, options_.lines ? f->line.value_or(0) : 0};
-            auto [at, added] = frame_ids_.try_emplace(frame, static_cast<std::uint32_t>(frames_.size()));
-            if (added) frames_.push_back(std::move(frame));
-            key_.push_back(at->second);
+        if (t.native.empty()) {
+            for (auto f = t.thread->frames.rbegin(); f != t.thread->frames.rend(); ++f) key_.push_back(frame_id(*f));
+        } else {
+            for (auto f = t.native.rbegin(); f != t.native.rend(); ++f) key_.push_back(f->python ? frame_id(f->py) : frame_id(f->symbol));
         }
         auto [at, added] = stack_ids_.try_emplace(key_, stacks_.size());
         if (added) stacks_.push_back({key_.front(), {key_.begin() + 1, key_.end()}, 0});
