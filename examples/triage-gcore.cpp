@@ -33,8 +33,6 @@
 // thread comes first, so `gdb EXE CORE` starts on it.
 // Exit codes: 0 written; 1 target-side failure (no such process, no
 // permission, disk full, interrupted, not hot within --timeout); 2 usage error.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -53,14 +51,11 @@
 #include "triage/base/text.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/cpython/live_python.hpp"
-#include "triage/cpython/sampler.hpp"
 #include "triage/procfs/hot_streak.hpp"
 #include "triage/report/cli.hpp"
 #include "triage/report/dump_json.hpp"
 #include "triage/report/dump_text.hpp"
-#include "triage/report/profile.hpp"
 #include "triage/report/profile_file.hpp"
-#include "triage/report/profile_formats.hpp"
 #include "triage/report/progress.hpp"
 
 namespace {
@@ -68,46 +63,6 @@ namespace {
 volatile std::sig_atomic_t stop_requested = 0;
 
 extern "C" void request_stop(int) { stop_requested = 1; }
-
-// What --stacks recorded.
-struct recorded_profile {
-    std::string path;
-    std::uint64_t samples = 0;
-    double rate_hz = 0;
-    std::string hottest;  // the innermost frame of the most sampled stack, and its share
-};
-
-// Records `seconds` of the Python stacks of threads on a CPU into PATH
-// (a new file, mode 0600 like the core, unless `replace`).
-triage::result<recorded_profile> record_stacks(pid_t pid, const std::string& path, double seconds, bool replace) {
-    using namespace triage;
-    auto py = TRIAGE_TRY(cpython::open_live_python(pid));
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (replace ? O_TRUNC : O_EXCL), 0600);
-    if (fd < 0) return fail(error::from_errno(errno, "creating " + path));
-    report::profile profile;
-    cpython::sampling_options options;
-    options.rate_hz = 100;
-    options.duration = std::chrono::nanoseconds{static_cast<std::int64_t>(seconds * 1e9)};
-    options.stop_requested = [] { return stop_requested != 0; };
-    auto summary = cpython::sample_stacks(py, options, [&](const cpython::sampling_tick& tick) { profile.add(tick); });
-    const std::string text = summary ? report::to_collapsed(profile) : std::string{};
-    bool written = summary && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    const int saved = errno;
-    written = ::close(fd) == 0 && written;
-    if (!summary || !written || stop_requested) {
-        ::unlink(path.c_str());
-        if (stop_requested) return fail(errc::interrupted, "recording the Python stacks: interrupted; no core was written");
-        if (!summary) return fail(std::move(summary.error()));
-        return fail(error::from_errno(saved, "writing " + path));
-    }
-    recorded_profile r{path, profile.samples(), summary->achieved_rate(), {}};
-    if (const report::profile_stack* top = report::hottest_stack(profile)) {
-        const report::profile_frame& f = profile.frames()[top->frames.back()];
-        r.hottest = fmt::format("{} ({}:{}) in {:.0f}% of the samples", escape_controls(f.function), escape_controls(f.file),
-                                f.line, 100.0 * static_cast<double>(top->samples) / static_cast<double>(profile.samples()));
-    }
-    return r;
-}
 
 } // namespace
 
@@ -232,16 +187,25 @@ int main(int argc, char** argv) {
         }
     }
     if (stacks) {
-        auto profile = record_stacks(pid, output + ".folded", stacks_for, force);
+        // The Python stacks of threads on a CPU at 100 Hz into FILE.folded (mode 0600 like the core).
+        triage::report::profile_file_options record;
+        record.sampling.duration = std::chrono::nanoseconds{static_cast<std::int64_t>(stacks_for * 1e9)};
+        record.sampling.stop_requested = [] { return stop_requested != 0; };
+        record.replace = force;
+        record.mode = 0600;
+        record.discard_when_stopped = true;
+        auto py = triage::cpython::open_live_python(pid);
+        auto profile = py ? triage::report::record_profile_file(*py, output + ".folded", record) : triage::fail(std::move(py.error()));
         if (!profile && profile.error().code == triage::errc::interrupted) {
             return triage::report::print_failure("triage-gcore", profile.error());
         }
         if (profile) {
-            extra["profile"] = {{"path", profile->path}, {"samples", profile->samples}, {"rate_hz", profile->rate_hz}};
+            const double rate = profile->summary.achieved_rate();
+            const std::string hottest = triage::report::describe_hottest(profile->folded);
+            extra["profile"] = {{"path", profile->path}, {"samples", profile->folded.samples()}, {"rate_hz", rate}};
             if (!json) {
-                fmt::print("recorded {} samples at {:.0f} Hz into {}{}\n", profile->samples, profile->rate_hz,
-                           triage::escape_controls(profile->path),
-                           profile->hottest.empty() ? "" : "; hottest: " + profile->hottest);
+                fmt::print("recorded {} samples at {:.0f} Hz into {}{}\n", profile->folded.samples(), rate,
+                           triage::escape_controls(profile->path), hottest.empty() ? "" : "; hottest: " + hottest);
             }
         } else {
             // A process that is not Python still gets its core.

@@ -30,7 +30,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include <fmt/core.h>
@@ -71,49 +70,37 @@ int run(int argc, char** argv) {
     if (auto code = cli.parse(argc, argv)) return *code;
     keep.lines = !no_lines;
     if (native && !rate_option.given()) rate = 10;
-    const report::profile_format as =
-        format.empty() ? report::profile_format_for(output) : *report::profile_format_named(format);
 
     auto py = cpython::open_live_python(pid);
     if (!py) return report::print_failure(cli.program(), py.error());
-    // The file is opened before the recording: a path that cannot be written fails now, not after it.
-    std::ofstream out{output, std::ios::trunc | std::ios::binary};
-    if (!out) return report::print_failure(cli.program(), error::from_errno(errno, "opening " + output));
-
-    report::profile profile{keep};
-    const bool terminal = ::isatty(STDERR_FILENO) != 0;
+    report::profile_file_options options;
+    options.sampling.rate_hz = rate;
+    options.sampling.duration = std::chrono::nanoseconds{static_cast<std::int64_t>(duration * 1e9)};
+    options.sampling.stop_requested = [] { return report::stop_requested(); };
+    options.sampling.native = native;
+    options.keep = keep;
+    if (!format.empty()) options.format = report::profile_format_named(format);
+    options.name = "triage-record " + std::to_string(pid);
+    // On a terminal, a progress line at most 4 times a second.
     auto last_shown = std::chrono::steady_clock::now();
     std::uint64_t ticks = 0;
-    report::end_on_signals();
-    const auto wall_start = std::chrono::system_clock::now();
-    cpython::sampling_options options;
-    options.rate_hz = rate;
-    options.duration = std::chrono::nanoseconds{static_cast<std::int64_t>(duration * 1e9)};
-    options.stop_requested = [] { return report::stop_requested(); };
-    options.native = native;
-    fmt::print(stderr, "triage-record: sampling process {} at {} Hz {}\n", pid, rate,
-               duration > 0 ? fmt::format("for {} s", duration) : std::string{"until Ctrl+C"});
-    auto summary = cpython::sample_stacks(*py, options, [&](const cpython::sampling_tick& tick) {
-        profile.add(tick);
+    const bool terminal = ::isatty(STDERR_FILENO) != 0;
+    options.on_tick = [&](const cpython::sampling_tick& tick, const report::profile&) {
         ++ticks;
-        if (!terminal) return;
         const auto now = std::chrono::steady_clock::now();
-        if (now - last_shown < std::chrono::milliseconds{250}) return;
+        if (!terminal || now - last_shown < std::chrono::milliseconds{250}) return;
         last_shown = now;
         const double seconds = std::chrono::duration<double>(tick.at).count();
-        fmt::print(stderr, "\r\x1b[K{} samples, {:.0f} Hz, {:.1f} s", ticks, seconds > 0 ? ticks / seconds : 0.0,
-                   seconds);
-    });
+        fmt::print(stderr, "\r\x1b[K{} samples, {:.0f} Hz, {:.1f} s", ticks, seconds > 0 ? ticks / seconds : 0.0, seconds);
+    };
+    report::end_on_signals();
+    fmt::print(stderr, "triage-record: sampling process {} at {} Hz {}\n", pid, rate,
+               duration > 0 ? fmt::format("for {} s", duration) : std::string{"until Ctrl+C"});
+    auto recorded = report::record_profile_file(*py, output, options);
     if (terminal) fmt::print(stderr, "\r\x1b[K");
-    if (!summary) return report::print_failure(cli.program(), summary.error());
-    auto bytes = report::profile_bytes(profile, as,
-                                       {"triage-record " + std::to_string(pid),
-                                        std::chrono::nanoseconds{static_cast<std::int64_t>(1e9 / rate)}, wall_start,
-                                        summary->elapsed, summary->achieved_rate()});
-    if (!bytes) return report::print_failure(cli.program(), bytes.error());
-    out << *bytes;
-    out.close();
-    if (!out) return report::print_failure(cli.program(), error::from_errno(errno, "writing " + output));
+    if (!recorded) return report::print_failure(cli.program(), recorded.error());
+    const report::profile& profile = recorded->folded;
+    const cpython::sampling_summary* summary = &recorded->summary;
     fmt::print(stderr,
                "triage-record: wrote {} ({} samples of {} distinct stacks{}): {} ticks in {:.2f} s, {:.1f} Hz of {} asked; "
                "{} late, {} missed, {} torn stacks{}\n",
