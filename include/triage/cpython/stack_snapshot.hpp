@@ -40,6 +40,7 @@ struct python_frame {
     std::optional<int> line;    // the instruction's line (or, when it has none, that of the
                                 // nearest instruction before it); nullopt: none found
     std::uint64_t code = 0;     // address of the code object
+    std::uint64_t address = 0;  // of the frame: PyFrameObject (≤3.10) or _PyInterpreterFrame (3.11+)
     std::int64_t instruction = -1;  // what the line table is asked about: f_lasti (bytes, ≤3.9),
                                     // else the instruction's index in 2-byte code units; -1: not started
     std::uint32_t flags = 0;    // co_flags (generator, coroutine...)

@@ -611,6 +611,7 @@ private:
         }
         python_frame f;
         f.code = fields.code;
+        f.address = frame_reads_.back().address;
         if (uses_interpreter_frames(layout_)) {
             const auto& fl = layout_.interpreter_frame;
             const bool shim = fields.owner >= fl.first_shim_owner;
