@@ -29,6 +29,7 @@
 #include "triage/cpython/impl/location_table.ipp"
 #include "triage/cpython/impl/merged_stack.ipp"
 #include "triage/cpython/impl/native_stacks.ipp"
+#include "triage/cpython/impl/python_repr.ipp"
 #include "triage/cpython/impl/python_stacks.ipp"
 #include "triage/cpython/impl/python_string.ipp"
 #include "triage/cpython/impl/runtime_locator.ipp"

@@ -272,6 +272,30 @@ std::optional<law> law_for(std::string_view section, std::string_view field, int
             return when(v >= 311, member_of(code, "_co_firsttraceable"), absent_from(code, "_co_firsttraceable"));
         }
     }
+    if (section == "variables") {
+        if (f == "argcount") return member_of(code, "co_argcount");
+        if (f == "kwonlyargcount") {
+            return when(major >= 3, member_of(code, "co_kwonlyargcount"), absent_from(code, "co_kwonlyargcount"));
+        }
+        // 3.11 replaced the three name tuples by one name per localsplus slot, with its kind.
+        for (const char* names : {"varnames", "cellvars", "freevars"}) {
+            const std::string member = std::string("co_") + names;
+            if (f == names) return when(v <= 310, member_of(code, member), absent_from(code, member));
+        }
+        for (const char* names : {"localsplusnames", "localspluskinds"}) {
+            const std::string member = std::string("co_") + names;
+            if (f == names) return when(v >= 311, member_of(code, member), absent_from(code, member));
+        }
+    }
+    if (section == "builtins") {
+        if (f == "tuple_items") return member_of("PyTupleObject", "ob_item");
+        if (f == "list_items") return member_of("PyListObject", "ob_item");
+        if (f == "set_used" || f == "set_mask" || f == "set_table") return member_of("PySetObject", f.substr(4));
+        if (f == "setentry_key") return member_of("setentry", "key");
+        if (f == "setentry_size") return size_of("setentry");
+        if (f == "float_value") return member_of("PyFloatObject", "ob_fval");
+        if (f == "cell_ref") return member_of("PyCellObject", "ob_ref");
+    }
     if (section == "object") {
         if (f == "ob_type") return member_of("PyObject", "ob_type");
         if (f == "ob_size") return member_of("PyVarObject", "ob_size");
@@ -666,6 +690,11 @@ std::pair<std::string_view, std::string_view> layout_field_of(std::string_view u
     if (unpublished == "unicode_compact_bit") return {"unicode", "compact_bit"};
     if (unpublished == "unicode_ascii_bit") return {"unicode", "ascii_bit"};
     if (unpublished == "ht_cached_keys") return {"object", "ht_cached_keys"};
+    if (unpublished == "co_kwonlyargcount") return {"variables", "kwonlyargcount"};
+    if (unpublished == "cell_ob_ref") return {"builtins", "cell_ref"};
+    for (std::string_view field : {"set_used", "set_mask", "set_table", "setentry_key", "setentry_size"}) {
+        if (unpublished == field) return {"builtins", field};
+    }
     return {};
 }
 
@@ -713,7 +742,9 @@ int check_format(const debug_offsets_format& format, const interpreter_files& py
     boost::hana::for_each(boost::hana::accessors<debug_format::unpublished>(), [&](auto accessor) {
         const std::string name = boost::hana::to<const char*>(boost::hana::first(accessor));
         const auto [section, field] = layout_field_of(name);
-        const bool byte_offset_field = name == "co_flags" || name == "co_firsttraceable" || name == "ht_cached_keys";
+        // Offsets inside objects; setentry is not an object.
+        const bool byte_offset_field = name == "co_flags" || name == "co_firsttraceable" || name == "ht_cached_keys" ||
+                                       name == "co_kwonlyargcount" || name == "cell_ob_ref" || name.starts_with("set_");
         auto rule = law_for(section, field, python.major, python.minor);
         if (!rule) {
             FAIL_CHECK("unpublished." << name << " has no law in layout_law_test.cpp: add one");

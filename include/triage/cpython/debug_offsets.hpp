@@ -14,9 +14,10 @@
 //    that use it, the position of each value inside the struct (`at`, one
 //    nested struct per section, named as CPython names them; `position_none`
 //    where the format has no such value) and the few values the struct does
-//    not publish (`unpublished`: co_flags, _co_firsttraceable, the frame
-//    owner values, the _PyStackRef tag bits, the unicode state bits,
-//    ht_cached_keys before 3.15), which
+//    not publish (`unpublished`: co_flags, _co_firsttraceable,
+//    co_kwonlyargcount, the frame owner values, the _PyStackRef tag bits,
+//    the unicode state bits, ht_cached_keys before 3.15, the set fields
+//    before 3.14, setentry, PyCellObject.ob_ref), which
 //    hold for every GIL build of those versions (a free-threaded build,
 //    `free_threaded` set, has a 32-byte object header: its unpublished
 //    object offsets are these plus 16, and its managed dicts sit one word
@@ -37,8 +38,10 @@
 //    current_frame, thread_id, native_thread_id; frame previous,
 //    f_executable, instr_ptr, owner, localsplus (also the frame's fixed
 //    size); code object size, filename, name, qualname, linetable,
-//    firstlineno, co_code_adaptive; ob_type; PyVarObject ob_size (from the
-//    tuple section); tp_name, tp_flags (3.15+ also tp_basicsize,
+//    firstlineno, argcount, localsplusnames, localspluskinds,
+//    co_code_adaptive; ob_type; PyVarObject ob_size and the items (from the
+//    tuple section); list ob_item; set used, table, mask (3.14+); float
+//    ob_fval; tp_name, tp_flags (3.15+ also tp_basicsize,
 //    tp_dictoffset, ht_cached_keys); interpreter imports.modules; dict
 //    ma_keys, ma_values; int lv_tag, ob_digit; bytes ob_size, ob_sval; unicode
 //    state, length, sizeof(PyASCIIObject), sizeof(PyCompactUnicodeObject)
@@ -142,6 +145,9 @@ struct code_object {
     debug_position qualname;
     debug_position linetable;
     debug_position firstlineno;
+    debug_position argcount;
+    debug_position localsplusnames;
+    debug_position localspluskinds;
     debug_position co_code_adaptive;
 };
 struct pyobject {
@@ -161,7 +167,22 @@ struct heap_type_object {  // 3.15+
 };
 struct tuple_object {
     debug_position size;
+    debug_position ob_item;
     debug_position ob_size;
+};
+struct list_object {
+    debug_position size;
+    debug_position ob_item;
+};
+struct set_object {  // 3.14+
+    debug_position size;
+    debug_position used;
+    debug_position table;
+    debug_position mask;
+};
+struct float_object {
+    debug_position size;
+    debug_position ob_fval;
 };
 struct dict_object {
     debug_position size;
@@ -200,7 +221,10 @@ struct positions {
     debug_format::type_object type_object;
     debug_format::heap_type_object heap_type_object;
     debug_format::tuple_object tuple_object;
+    debug_format::list_object list_object;
+    debug_format::set_object set_object;
     debug_format::dict_object dict_object;
+    debug_format::float_object float_object;
     debug_format::long_object long_object;
     debug_format::bytes_object bytes_object;
     debug_format::unicode_object unicode_object;
@@ -219,6 +243,13 @@ struct unpublished {
     std::uint8_t unicode_ascii_bit;
     byte_offset ht_cached_keys;          // offsetof(PyHeapTypeObject, ht_cached_keys), where the format
                                          // has no heap type section (3.13, 3.14)
+    byte_offset co_kwonlyargcount;       // offsetof(PyCodeObject, co_kwonlyargcount)
+    byte_offset cell_ob_ref;             // offsetof(PyCellObject, ob_ref)
+    byte_offset set_used;                // PySetObject's used, mask and table, where the format has
+    byte_offset set_mask;                // no set section (3.13)
+    byte_offset set_table;
+    byte_offset setentry_key;            // offsetof(setentry, key)
+    byte_offset setentry_size;           // sizeof(setentry)
 };
 } // namespace debug_format
 
@@ -251,13 +282,17 @@ inline constexpr debug_offsets_format debug_offsets_format_3_13 = {
         .interpreter_frame = {.size = 224, .previous = 232, .executable = 240, .instr_ptr = 248,
                               .localsplus = 256, .owner = 264},
         .code_object = {.size = 272, .filename = 280, .name = 288, .qualname = 296, .linetable = 304,
-                        .firstlineno = 312, .co_code_adaptive = 344},
+                        .firstlineno = 312, .argcount = 320, .localsplusnames = 328, .localspluskinds = 336,
+                        .co_code_adaptive = 344},
         .pyobject = {.size = 352, .ob_type = 360},
         .type_object = {.size = 368, .tp_name = 376, .tp_flags = 392, .tp_basicsize = position_none,
                         .tp_dictoffset = position_none},
         .heap_type_object = {.size = position_none, .ht_cached_keys = position_none},
-        .tuple_object = {.size = 400, .ob_size = 416},
+        .tuple_object = {.size = 400, .ob_item = 408, .ob_size = 416},
+        .list_object = {.size = 424, .ob_item = 432},
+        .set_object = {.size = position_none, .used = position_none, .table = position_none, .mask = position_none},
         .dict_object = {.size = 448, .ma_keys = 456, .ma_values = 464},
+        .float_object = {.size = 472, .ob_fval = 480},
         .long_object = {.size = 488, .lv_tag = 496, .ob_digit = 504},
         .bytes_object = {.size = 512, .ob_size = 520, .ob_sval = 528},
         .unicode_object = {.size = 536, .state = 544, .length = 552, .asciiobject_size = 560,
@@ -266,7 +301,9 @@ inline constexpr debug_offsets_format debug_offsets_format_3_13 = {
     .unpublished = {.co_flags = 48, .co_firsttraceable = 184, .owned_by_generator = 1, .first_shim_owner = 3,
                     .executable_tag_bits = 0, .unicode_kind_shift = 2, .unicode_compact_bit = 5,
                     .unicode_ascii_bit = 6,
-                    .ht_cached_keys = 880},
+                    .ht_cached_keys = 880,
+                    .co_kwonlyargcount = 60, .cell_ob_ref = 16, .set_used = 24, .set_mask = 32, .set_table = 40,
+                    .setentry_key = 0, .setentry_size = 16},
 };
 
 // CPython 3.14 (Include/internal/pycore_debug_offsets.h): threads_main, the
@@ -292,13 +329,17 @@ inline constexpr debug_offsets_format debug_offsets_format_3_14 = {
         .interpreter_frame = {.size = 248, .previous = 256, .executable = 264, .instr_ptr = 272,
                               .localsplus = 280, .owner = 288},
         .code_object = {.size = 312, .filename = 320, .name = 328, .qualname = 336, .linetable = 344,
-                        .firstlineno = 352, .co_code_adaptive = 384},
+                        .firstlineno = 352, .argcount = 360, .localsplusnames = 368, .localspluskinds = 376,
+                        .co_code_adaptive = 384},
         .pyobject = {.size = 400, .ob_type = 408},
         .type_object = {.size = 416, .tp_name = 424, .tp_flags = 440, .tp_basicsize = position_none,
                         .tp_dictoffset = position_none},
         .heap_type_object = {.size = position_none, .ht_cached_keys = position_none},
-        .tuple_object = {.size = 448, .ob_size = 464},
+        .tuple_object = {.size = 448, .ob_item = 456, .ob_size = 464},
+        .list_object = {.size = 472, .ob_item = 480},
+        .set_object = {.size = 496, .used = 504, .table = 512, .mask = 520},
         .dict_object = {.size = 528, .ma_keys = 536, .ma_values = 544},
+        .float_object = {.size = 552, .ob_fval = 560},
         .long_object = {.size = 568, .lv_tag = 576, .ob_digit = 584},
         .bytes_object = {.size = 592, .ob_size = 600, .ob_sval = 608},
         .unicode_object = {.size = 616, .state = 624, .length = 632, .asciiobject_size = 640,
@@ -307,7 +348,9 @@ inline constexpr debug_offsets_format debug_offsets_format_3_14 = {
     .unpublished = {.co_flags = 48, .co_firsttraceable = 192, .owned_by_generator = 1, .first_shim_owner = 3,
                     .executable_tag_bits = 3, .unicode_kind_shift = 2, .unicode_compact_bit = 5,
                     .unicode_ascii_bit = 6,
-                    .ht_cached_keys = 880},
+                    .ht_cached_keys = 880,
+                    .co_kwonlyargcount = 60, .cell_ob_ref = 16, .set_used = 24, .set_mask = 32, .set_table = 40,
+                    .setentry_key = 0, .setentry_size = 16},
 };
 
 // CPython 3.15: the thread state section gains base_frame, the last
@@ -333,13 +376,17 @@ inline constexpr debug_offsets_format debug_offsets_format_3_15 = {
         .interpreter_frame = {.size = 312, .previous = 320, .executable = 328, .instr_ptr = 336,
                               .localsplus = 344, .owner = 352},
         .code_object = {.size = 376, .filename = 384, .name = 392, .qualname = 400, .linetable = 408,
-                        .firstlineno = 416, .co_code_adaptive = 448},
+                        .firstlineno = 416, .argcount = 424, .localsplusnames = 432, .localspluskinds = 440,
+                        .co_code_adaptive = 448},
         .pyobject = {.size = 464, .ob_type = 472},
         .type_object = {.size = 480, .tp_name = 488, .tp_flags = 504, .tp_basicsize = 512,
                         .tp_dictoffset = 520},
         .heap_type_object = {.size = 528, .ht_cached_keys = 536},
-        .tuple_object = {.size = 544, .ob_size = 560},
+        .tuple_object = {.size = 544, .ob_item = 552, .ob_size = 560},
+        .list_object = {.size = 568, .ob_item = 576},
+        .set_object = {.size = 592, .used = 600, .table = 608, .mask = 616},
         .dict_object = {.size = 624, .ma_keys = 632, .ma_values = 640},
+        .float_object = {.size = 648, .ob_fval = 656},
         .long_object = {.size = 664, .lv_tag = 672, .ob_digit = 680},
         .bytes_object = {.size = 688, .ob_size = 696, .ob_sval = 704},
         .unicode_object = {.size = 712, .state = 720, .length = 728, .asciiobject_size = 736,
@@ -348,7 +395,9 @@ inline constexpr debug_offsets_format debug_offsets_format_3_15 = {
     .unpublished = {.co_flags = 48, .co_firsttraceable = 192, .owned_by_generator = 1, .first_shim_owner = 3,
                     .executable_tag_bits = 3, .unicode_kind_shift = 2, .unicode_compact_bit = 5,
                     .unicode_ascii_bit = 6,
-                    .ht_cached_keys = 888},
+                    .ht_cached_keys = 888,
+                    .co_kwonlyargcount = 60, .cell_ob_ref = 16, .set_used = 24, .set_mask = 32, .set_table = 40,
+                    .setentry_key = 0, .setentry_size = 16},
 };
 
 // Every known format, oldest first.
@@ -466,23 +515,28 @@ BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::thread_state, size, prev,
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::interpreter_frame, size, previous, executable, instr_ptr,
                         localsplus, owner);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::code_object, size, filename, name, qualname, linetable,
-                        firstlineno, co_code_adaptive);
+                        firstlineno, argcount, localsplusnames, localspluskinds, co_code_adaptive);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::pyobject, size, ob_type);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::type_object, size, tp_name, tp_flags, tp_basicsize,
                         tp_dictoffset);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::heap_type_object, size, ht_cached_keys);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::dict_object, size, ma_keys, ma_values);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::long_object, size, lv_tag, ob_digit);
-BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::tuple_object, size, ob_size);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::tuple_object, size, ob_item, ob_size);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::list_object, size, ob_item);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::set_object, size, used, table, mask);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::float_object, size, ob_fval);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::bytes_object, size, ob_size, ob_sval);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::unicode_object, size, state, length, asciiobject_size,
                         compactunicodeobject_size);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::positions, total_size, version, free_threaded, runtime_state,
                         interpreter_state, thread_state, interpreter_frame, code_object, pyobject, type_object,
-                        heap_type_object, tuple_object, dict_object, long_object, bytes_object, unicode_object);
+                        heap_type_object, tuple_object, list_object, set_object, dict_object, float_object,
+                        long_object, bytes_object, unicode_object);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::debug_format::unpublished, co_flags, co_firsttraceable, owned_by_generator,
                         first_shim_owner, executable_tag_bits, unicode_kind_shift, unicode_compact_bit,
-                        unicode_ascii_bit, ht_cached_keys);
+                        unicode_ascii_bit, ht_cached_keys, co_kwonlyargcount, cell_ob_ref, set_used, set_mask,
+                        set_table, setentry_key, setentry_size);
 
 #if !defined(TRIAGE_SEPARATE_COMPILATION)
 #include "triage/cpython/impl/debug_offsets.ipp"

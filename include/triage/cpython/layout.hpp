@@ -16,8 +16,12 @@
 //    where the interpreter list, the current thread and the GIL live, how a
 //    frame's instruction position counts, which line table the code has, how
 //    dicts, ints and instance attributes are stored.
-//  - symbol names the runtime locator looks up (`symbol_*`), and the co_flags
-//    bits of generators and coroutines.
+//  - the code object's parameter counts and local names, and the tuples,
+//    lists, sets, floats and cells that frame_locals.hpp and
+//    python_repr.hpp read (`variables`, `builtins`).
+//  - symbol names the runtime locator looks up (`symbol_*`), the co_flags
+//    bits the walker and the locals reader test, and the co_localspluskinds
+//    bits (`co_fast_*`).
 // The values live in triage/cpython/layouts/v<major>_<minor>.hpp (one header
 // per version) and, for 3.13 and later, can be read from the target itself
 // (triage/cpython/debug_offsets.hpp).
@@ -59,10 +63,24 @@ inline constexpr std::string_view symbol_py2_ucs4_marker = "PyUnicodeUCS4_FromSt
 inline constexpr std::string_view symbol_py2_ucs2_marker = "PyUnicodeUCS2_FromString";
 
 // co_flags bits (the same in 2.7 and every 3.x).
+inline constexpr std::uint32_t co_flag_optimized = 0x0001;            // locals in fast slots, not a dict
+inline constexpr std::uint32_t co_flag_varargs = 0x0004;              // *args
+inline constexpr std::uint32_t co_flag_varkeywords = 0x0008;          // **kwargs
 inline constexpr std::uint32_t co_flag_generator = 0x0020;
 inline constexpr std::uint32_t co_flag_coroutine = 0x0080;            // 3.5+
 inline constexpr std::uint32_t co_flag_iterable_coroutine = 0x0100;   // 3.5+
 inline constexpr std::uint32_t co_flag_async_generator = 0x0200;      // 3.6+
+
+// tp_flags bit of a type made by a class statement (or type()): only types
+// without it are the interpreter's own.
+inline constexpr std::uint64_t tp_flag_heap_type = 1u << 9;  // Py_TPFLAGS_HEAPTYPE
+
+// co_localspluskinds bits (3.11+; 3.14 adds argument bits, which the
+// parameter counts say as well).
+inline constexpr std::uint8_t co_fast_hidden = 0x10;  // 3.12+: a variable of an inlined comprehension
+inline constexpr std::uint8_t co_fast_local = 0x20;
+inline constexpr std::uint8_t co_fast_cell = 0x40;    // a cell the code makes (MAKE_CELL)
+inline constexpr std::uint8_t co_fast_free = 0x80;    // a cell of its closure (COPY_FREE_VARS)
 
 // Where the head of the interpreter list is.
 enum class interpreter_root : std::uint8_t {
@@ -204,6 +222,21 @@ struct code_layout {
     friend constexpr bool operator==(const code_layout&, const code_layout&) = default;
 };
 
+// PyCodeObject again: its parameters and the names of its fast locals
+// (frame_locals.hpp).
+struct code_variables_layout {
+    byte_offset argcount;          // co_argcount (int: positional parameters; 3.8+ counts the
+                                   // positional-only ones too)
+    byte_offset kwonlyargcount;    // co_kwonlyargcount (int, 3.x)
+    byte_offset varnames;          // co_varnames (tuple of str, ≤3.10): the fast locals, parameters first
+    byte_offset cellvars;          // co_cellvars (tuple of str, ≤3.10): the cells it makes
+    byte_offset freevars;          // co_freevars (tuple of str, ≤3.10): the cells its closure brings
+    byte_offset localsplusnames;   // co_localsplusnames (tuple of str, 3.11+): one name per localsplus slot
+    byte_offset localspluskinds;   // co_localspluskinds (bytes, 3.11+): one CO_FAST_* kind per slot
+
+    friend constexpr bool operator==(const code_variables_layout&, const code_variables_layout&) = default;
+};
+
 // Where an instance of a class keeps its attributes.
 enum class attribute_storage : std::uint8_t {
     dict_offset,    // 2.7–3.10: a dict at the instance + tp_dictoffset (0: none; < 0: counted from
@@ -282,6 +315,23 @@ struct module_layout {
     friend constexpr bool operator==(const module_layout&, const module_layout&) = default;
 };
 
+// The builtin objects python_repr.hpp shows, and the cells of closures:
+// PyTupleObject, PyListObject, PySetObject (set and frozenset) with its
+// setentry table, PyFloatObject, PyCellObject.
+struct builtin_objects_layout {
+    byte_offset tuple_items;    // PyTupleObject.ob_item (the items, inline; 3.14 put ob_hash before them)
+    byte_offset list_items;     // PyListObject.ob_item (PyObject **: ob_size items)
+    byte_offset set_used;       // PySetObject.used: live keys
+    byte_offset set_mask;       // PySetObject.mask: table slots - 1
+    byte_offset set_table;      // PySetObject.table (setentry *)
+    byte_offset setentry_key;   // setentry.key (3.x {key, hash}; 2.7 {hash, key})
+    byte_offset setentry_size;  // sizeof(setentry)
+    byte_offset float_value;    // PyFloatObject.ob_fval (a double)
+    byte_offset cell_ref;       // PyCellObject.ob_ref (NULL: the variable is unbound)
+
+    friend constexpr bool operator==(const builtin_objects_layout&, const builtin_objects_layout&) = default;
+};
+
 // PyBytesObject (3.x) / PyStringObject (2.7 str).
 struct bytes_layout {
     byte_offset ob_size;  // ob_size (length in bytes)
@@ -327,6 +377,8 @@ struct layout {
     dict_layout dict;
     int_layout integer;
     module_layout module;
+    code_variables_layout variables;
+    builtin_objects_layout builtins;
 
     friend constexpr bool operator==(const layout&, const layout&) = default;
 };

@@ -37,6 +37,8 @@ BOOST_HANA_ADAPT_STRUCT(triage::cpython::interpreter_frame_layout, size, previou
                         localsplus, owned_by_generator, first_shim_owner, executable_tag_bits);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::code_layout, lines, size, flags, firstlineno, filename, name, qualname,
                         lnotab, linetable, code, code_adaptive, firsttraceable);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::code_variables_layout, argcount, kwonlyargcount, varnames, cellvars, freevars,
+                        localsplusnames, localspluskinds);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::object_layout, ob_type, ob_size, tp_name, tp_flags, tp_basicsize,
                         tp_dictoffset, ht_cached_keys, attributes, managed_dict);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::dict_layout, format, keys, values, mask, keys_size, keys_index_bytes,
@@ -46,8 +48,11 @@ BOOST_HANA_ADAPT_STRUCT(triage::cpython::module_layout, dict);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::bytes_layout, ob_size, ob_sval);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::unicode_layout, length, state, kind_shift, compact_bit, ascii_bit, ready_bit,
                         ascii_data, compact_data, legacy_data, py2_str, py2_char_size);
+BOOST_HANA_ADAPT_STRUCT(triage::cpython::builtin_objects_layout, tuple_items, list_items, set_used, set_mask,
+                        set_table, setentry_key, setentry_size, float_value, cell_ref);
 BOOST_HANA_ADAPT_STRUCT(triage::cpython::layout, major, minor, free_threaded, position, runtime, interpreter, gil, thread,
-                        frame_object, interpreter_frame, code, object, bytes, unicode, dict, integer, module);
+                        frame_object, interpreter_frame, code, object, bytes, unicode, dict, integer, module,
+                        variables, builtins);
 
 namespace triage::cpython {
 

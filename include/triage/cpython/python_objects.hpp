@@ -4,11 +4,15 @@
 //
 // Offers:
 //  - `read_str(mem, layout, address, max_chars)`: a str as UTF-8 (3.x str;
-//    2.7 str or unicode, told apart by the type's name).
+//    2.7 str or unicode, told apart by the type's name); `read_str_text`
+//    the same with the str's own length (python_string.hpp's decoded_string).
 //  - `object_reader<M>(mem, layout, limits)`, for code that follows
 //    references between objects (thread_names.hpp):
 //      `str(object)`            as read_str;
+//      `type_of(object)`        its type's name, flags and sizes;
 //      `small_int(object)`      an int that fits 64 bits (sign and magnitude);
+//      `sequence_items(object, tuple, n)`: a tuple's or list's length and
+//                               its first n items;
 //      `dict_items(dict)`       its {key, value} pairs (object addresses), in
 //                               entry order, split tables included;
 //      `attributes(instance)`   the {name, value} pairs of an instance's
@@ -56,19 +60,17 @@
 
 namespace triage::cpython {
 
-// A str (3.x), or a 2.7 str or unicode, as UTF-8, at most max_chars.
+// A str (3.x), or a 2.7 str or unicode: its first max_chars as UTF-8, and its length.
 template <memory::memory_source M>
-[[nodiscard]] result<std::string> read_str(M& mem, const layout& l, std::uint64_t address, std::size_t max_chars,
-                                           bool py27_unicode = false) {
+[[nodiscard]] result<decoded_string> read_str_text(M& mem, const layout& l, std::uint64_t address,
+                                                   std::size_t max_chars, bool py27_unicode = false) {
     if (l.major == 2) {
         if (py27_unicode) {
             py27_unicode_offsets o{l.unicode.length, l.unicode.py2_str, l.unicode.py2_char_size};
-            auto s = TRIAGE_TRY(read_py27_unicode(mem, address, o, max_chars));
-            return std::move(s.utf8);
+            return read_py27_unicode(mem, address, o, max_chars);
         }
         py27_string_offsets o{l.bytes.ob_size, l.bytes.ob_sval};
-        auto s = TRIAGE_TRY(read_py27_str(mem, address, o, max_chars));
-        return std::move(s.utf8);
+        return read_py27_str(mem, address, o, max_chars);
     }
     const auto& u = l.unicode;
     unicode_offsets o;
@@ -81,7 +83,14 @@ template <memory::memory_source M>
     o.compact_bit = u.compact_bit;
     o.ascii_bit = u.ascii_bit;
     if (u.ready_bit != 0xFF) o.ready_bit = u.ready_bit;
-    auto s = TRIAGE_TRY(read_unicode(mem, address, o, max_chars));
+    return read_unicode(mem, address, o, max_chars);
+}
+
+// A str (3.x), or a 2.7 str or unicode, as UTF-8, at most max_chars.
+template <memory::memory_source M>
+[[nodiscard]] result<std::string> read_str(M& mem, const layout& l, std::uint64_t address, std::size_t max_chars,
+                                           bool py27_unicode = false) {
+    auto s = TRIAGE_TRY(read_str_text(mem, l, address, max_chars, py27_unicode));
     return std::move(s.utf8);
 }
 
@@ -114,6 +123,24 @@ public:
             unicode = t->name == "unicode";
         }
         return read_str(*mem_, layout_, object, limits_.max_chars, unicode);
+    }
+
+    // What the reader knows of a type (PyTypeObject).
+    struct type_info {
+        std::string name;               // tp_name: "int", "Point", "collections.OrderedDict"
+        std::uint64_t flags = 0;        // tp_flags
+        std::uint64_t basicsize = 0;
+        std::uint64_t itemsize = 0;
+        std::int64_t dictoffset = 0;
+        std::uint64_t cached_keys = 0;  // ht_cached_keys (heap types, 3.3+)
+    };
+
+    // The type of an object (read once per type, then remembered).
+    [[nodiscard]] result<const type_info*> type_of(std::uint64_t object) {
+        const auto type = TRIAGE_TRY(memory::read_object<std::uint64_t>(*mem_, object + layout_.object.ob_type));
+        TRIAGE_TRY(check_pointer(type, "a type"));
+        if (auto it = types_.find(type); it != types_.end()) return &it->second;
+        return read_type(type);
     }
 
     // The value of an int of at most 64 bits of magnitude.
@@ -156,6 +183,31 @@ public:
         return out;
     }
 
+    // The length of a tuple or a list, and the addresses of its first
+    // `max_items` items.
+    struct sequence {
+        std::uint64_t length = 0;
+        std::vector<std::uint64_t> items;
+    };
+    [[nodiscard]] result<sequence> sequence_items(std::uint64_t object, bool tuple, std::size_t max_items) {
+        const std::string what = tuple ? "a tuple" : "a list";
+        TRIAGE_TRY(check_pointer(object, what));
+        const auto size = TRIAGE_TRY(memory::read_object<std::int64_t>(*mem_, object + layout_.object.ob_size));
+        if (size < 0 || size > (std::int64_t{1} << 40)) {
+            return fail(errc::inconsistent, "reading " + what + " at " + hex(object) + " (" + std::to_string(size) + " items)");
+        }
+        sequence out{static_cast<std::uint64_t>(size), {}};
+        out.items.resize(std::min<std::uint64_t>(out.length, max_items));
+        if (out.items.empty()) return out;
+        std::uint64_t items = object + layout_.builtins.tuple_items;
+        if (!tuple) {
+            items = TRIAGE_TRY(memory::read_object<std::uint64_t>(*mem_, object + layout_.builtins.list_items));
+            TRIAGE_TRY(check_pointer(items, "a list's items"));
+        }
+        TRIAGE_TRY(memory::read_exact(*mem_, items, std::as_writable_bytes(std::span{out.items})));
+        return out;
+    }
+
     // Every {key, value} of a dict whose value is set, in entry order.
     [[nodiscard]] result<std::vector<dict_item>> dict_items(std::uint64_t dict) {
         TRIAGE_TRY(check_pointer(dict, "a dict"));
@@ -172,7 +224,7 @@ public:
             }
             const auto table = load<std::uint64_t>(header, d.keys);
             TRIAGE_TRY(check_pointer(table, "a dict's table"));
-            return entries(table, mask + 1, 24, 8, 0, "the dict at " + hex(dict));
+            return entries(table, mask + 1, 24, 8, true, "the dict at " + hex(dict));
         }
         return keys_items(load<std::uint64_t>(header, d.keys), load<std::uint64_t>(header, d.values),
                           "the dict at " + hex(dict));
@@ -280,15 +332,6 @@ public:
     }
 
 private:
-    struct type_info {
-        std::string name;
-        std::uint64_t flags = 0;
-        std::uint64_t basicsize = 0;
-        std::uint64_t itemsize = 0;
-        std::int64_t dictoffset = 0;
-        std::uint64_t cached_keys = 0;  // ht_cached_keys (heap types, 3.3+)
-    };
-
     template <class T>
     [[nodiscard]] static T load(std::span<const std::byte> bytes, std::size_t at) {
         T value{};
@@ -307,10 +350,7 @@ private:
         return fail(errc::inconsistent, "reading " + std::string(what) + ": bad pointer " + hex(address));
     }
 
-    [[nodiscard]] result<const type_info*> type_of(std::uint64_t object) {
-        const auto type = TRIAGE_TRY(memory::read_object<std::uint64_t>(*mem_, object + layout_.object.ob_type));
-        TRIAGE_TRY(check_pointer(type, "a type"));
-        if (auto it = types_.find(type); it != types_.end()) return &it->second;
+    [[nodiscard]] result<const type_info*> read_type(std::uint64_t type) {
         const auto& o = layout_.object;
         std::size_t size = std::max({o.tp_name, o.tp_flags, o.tp_basicsize, o.tp_dictoffset}) + std::size_t{8};
         if (has(o.ht_cached_keys)) size = std::max(size, std::size_t{o.ht_cached_keys} + 8);
@@ -318,13 +358,12 @@ private:
         // A static type ends before ht_cached_keys: take what is readable.
         const std::size_t got = TRIAGE_TRY(mem_->read(type, bytes));
         if (got < std::size_t{o.tp_dictoffset} + 8) return fail(errc::bad_address, "reading the type at " + hex(type));
-        constexpr std::uint64_t heap_type = 1u << 9;  // Py_TPFLAGS_HEAPTYPE
         type_info t;
         t.flags = load<std::uint64_t>(bytes, o.tp_flags);
         t.basicsize = load<std::uint64_t>(bytes, o.tp_basicsize);
         t.itemsize = load<std::uint64_t>(bytes, o.tp_basicsize + 8);
         t.dictoffset = load<std::int64_t>(bytes, o.tp_dictoffset);
-        if (has(o.ht_cached_keys) && (t.flags & heap_type) != 0) t.cached_keys = load<std::uint64_t>(bytes, o.ht_cached_keys);
+        if (has(o.ht_cached_keys) && (t.flags & tp_flag_heap_type) != 0) t.cached_keys = load<std::uint64_t>(bytes, o.ht_cached_keys);
         if (t.basicsize > (1u << 20) || t.itemsize > (1u << 20)) return fail(errc::inconsistent, "reading the type at " + hex(type));
         std::array<char, 64> name{};
         const auto name_address = load<std::uint64_t>(bytes, o.tp_name);

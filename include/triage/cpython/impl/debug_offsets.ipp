@@ -143,7 +143,14 @@ namespace triage::cpython::detail {
     c.code = offset_none;
     c.code_adaptive = check.field("code_object.co_code_adaptive", f.code_object.co_code_adaptive, code_size, 1);
     c.firsttraceable = u.co_firsttraceable + delta;
-    check.distinct("code_object", {c.filename, c.name, c.qualname, c.linetable, c.firstlineno, c.code_adaptive});
+    auto& v = l.variables;
+    v.argcount = check.field("code_object.argcount", f.code_object.argcount, code_size, 4);
+    v.kwonlyargcount = u.co_kwonlyargcount + delta;
+    v.varnames = v.cellvars = v.freevars = offset_none;
+    v.localsplusnames = check.field("code_object.localsplusnames", f.code_object.localsplusnames, code_size);
+    v.localspluskinds = check.field("code_object.localspluskinds", f.code_object.localspluskinds, code_size);
+    check.distinct("code_object", {c.filename, c.name, c.qualname, c.linetable, c.firstlineno, c.code_adaptive,
+                                   v.argcount, v.localsplusnames, v.localspluskinds});
     if (has(c.code_adaptive) && (c.flags + 4 > c.code_adaptive || c.firsttraceable + 4 > c.code_adaptive)) {
         check.complain("code_object.co_code_adaptive (before co_flags or _co_firsttraceable)", c.code_adaptive);
     }
@@ -193,6 +200,31 @@ namespace triage::cpython::detail {
     check.distinct("long_object", {l.integer.size, l.integer.digits});
     l.module = layouts::module_all;
     l.module.dict += delta;
+
+    // Containers, floats and cells: what the format publishes, else the
+    // fields every GIL build of its versions has.
+    auto& b = l.builtins;
+    b.tuple_items = check.field("tuple_object.ob_item", f.tuple_object.ob_item, tuple_size);
+    if (has(b.tuple_items) && b.tuple_items < l.object.ob_size + 8) check.complain("tuple_object.ob_item", b.tuple_items);
+    const auto list_size = check.size("list_object.size", f.list_object.size, header + 16, 4096);
+    b.list_items = check.field("list_object.ob_item", f.list_object.ob_item, list_size);
+    check.fixed("list_object.ob_item", b.list_items, header + 8);
+    b.set_used = u.set_used + delta;
+    b.set_mask = u.set_mask + delta;
+    b.set_table = u.set_table + delta;
+    if (has(f.set_object.size)) {
+        const auto set_size = check.size("set_object.size", f.set_object.size, header + 32, 4096);
+        b.set_used = check.field("set_object.used", f.set_object.used, set_size);
+        b.set_mask = check.field("set_object.mask", f.set_object.mask, set_size);
+        b.set_table = check.field("set_object.table", f.set_object.table, set_size);
+        check.distinct("set_object", {b.set_used, b.set_mask, b.set_table});
+    }
+    b.setentry_key = u.setentry_key;
+    b.setentry_size = u.setentry_size;
+    const auto float_size = check.size("float_object.size", f.float_object.size, header + 8, 4096);
+    b.float_value = check.field("float_object.ob_fval", f.float_object.ob_fval, float_size);
+    check.fixed("float_object.ob_fval", b.float_value, header);
+    b.cell_ref = u.cell_ob_ref + delta;
 
     l.bytes.ob_size = check.field("bytes_object.ob_size", f.bytes_object.ob_size, bytes_size);
     check.fixed("bytes_object.ob_size", l.bytes.ob_size, header);

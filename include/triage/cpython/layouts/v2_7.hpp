@@ -122,6 +122,8 @@ inline constexpr layout v2_7 = {
     .dict = dict_2_7,
     .integer = int_2_7,
     .module = module_all,
+    .variables = variables_2_7,
+    .builtins = builtins_2_7,
 };
 
 // The UCS2 build of 2.7: the same structs, 2-byte Py_UNICODE.

@@ -122,6 +122,8 @@ inline constexpr layout v3_11 = {
     .dict = dict_3_11,
     .integer = int_3_0,
     .module = module_all,
+    .variables = variables_3_11,
+    .builtins = builtins_3_0,
 };
 
 } // namespace triage::cpython::layouts

@@ -120,6 +120,8 @@ inline constexpr layout v3_12 = {
     .dict = dict_3_11,
     .integer = int_3_12,
     .module = module_all,
+    .variables = variables_3_12,
+    .builtins = builtins_3_0,
 };
 
 } // namespace triage::cpython::layouts

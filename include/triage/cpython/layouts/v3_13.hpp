@@ -121,6 +121,8 @@ inline constexpr layout v3_13 = {
     .dict = dict_3_13,
     .integer = int_3_12,
     .module = module_all,
+    .variables = variables_3_12,
+    .builtins = builtins_3_0,
 };
 
 } // namespace triage::cpython::layouts

@@ -117,6 +117,8 @@ inline constexpr layout v3_7 = {
     .dict = dict_3_6,
     .integer = int_3_0,
     .module = module_all,
+    .variables = variables_3_6,
+    .builtins = builtins_3_0,
 };
 
 } // namespace triage::cpython::layouts
