@@ -2,8 +2,8 @@
 // process, read from the outside: no gdb, no debug symbols, no code run in
 // the target.
 //
-//   triage-pystack PID [--nonblocking | --native] [--json] [--cpu-window MS]
-//   triage-pystack --core CORE [--exe PATH] [--sysroot DIR] [--lib-search-path DIRS] [--native] [--json]
+//   triage-pystack PID [--nonblocking | --native] [--locals] [--json] [--cpu-window MS]
+//   triage-pystack --core CORE [--exe PATH] [--sysroot DIR] [--lib-search-path DIRS] [--native] [--locals] [--json]
 //
 // Blocking (default): every thread is stopped with ptrace for one consistent
 // snapshot, and released at once; the output says for how long it was
@@ -37,6 +37,12 @@
 // debug files are looked for under the sysroot too. Line tables are kept
 // across runs in $TRIAGE_CACHE_DIR/lines (default ~/.cache/triage/lines;
 // TRIAGE_CACHE_DIR= for none).
+// --locals: under each frame, its arguments, local variables and cells
+// (`arg x = 42`), each value a bounded repr read from the target's memory
+// (None, bool, int, float, str and bytes cut with "…", containers as type,
+// length and first items, anything else `<Type at 0x…>`); read in the same
+// stop as the stacks (--nonblocking: right after them, so a frame that
+// moved on may show newer values).
 // Exit codes: 0 success; 1 the target is not Python, is an unsupported
 // version, a zombie, vanished, or cannot be read; 2 usage error.
 //
@@ -65,6 +71,7 @@ struct options {
     pid_t pid = 0;
     bool nonblocking = false;
     bool native = false;
+    bool locals = false;
     bool json = false;
     int cpu_window_ms = 10;
     std::string core;  // --core: read a core file instead of a process
@@ -93,6 +100,7 @@ int run(int argc, char** argv) {
     cli.add("--lib-search-path", opt.lib_search_path,
             "with --core: directories (DIR[:DIR...]) where the objects it names are found by file name")
         .needs(core);
+    cli.flag("--locals", opt.locals, "also each frame's arguments and local variables, with bounded reprs");
     cli.flag("--json", opt.json, "print one JSON document");
     cli.add("--cpu-window", opt.cpu_window_ms, "milliseconds over which CPU use is measured (0: off)")
         .range(0, 60000)
@@ -105,11 +113,13 @@ int run(int argc, char** argv) {
                                                          .native = opt.native,
                                                          .sysroot = opt.sysroot,
                                                          .lib_search_path = split_path_list(opt.lib_search_path),
-                                                         .line_cache_directory = elf::default_line_cache_directory()})
+                                                         .line_cache_directory = elf::default_line_cache_directory(),
+                                                         .locals = opt.locals})
                       : cpython::python_stacks(opt.pid, {.nonblocking = opt.nonblocking,
                                                          .cpu_window = std::chrono::milliseconds{opt.cpu_window_ms},
                                                          .native = opt.native,
-                                                         .line_cache_directory = elf::default_line_cache_directory()});
+                                                         .line_cache_directory = elf::default_line_cache_directory(),
+                                                         .locals = opt.locals});
     if (!stacks) return report::print_failure(cli.program(), stacks.error());
     if (opt.json) {
         fmt::print("{}\n", report::to_json_text(*stacks));

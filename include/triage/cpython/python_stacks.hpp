@@ -39,6 +39,11 @@
 //    (unwind/stack_copy.hpp), and the unwinding and symbols come after the
 //    release: the stop grows by the copy only. Debug files are found by
 //    elf::locate_debug_info under /proc/PID/root.
+//  - `locals` (every overload): each frame's arguments and local variables
+//    with bounded reprs (frame_locals.hpp) in thread_stack::locals. Blocking,
+//    they are read in the same stop as the stacks (the stop grows by their
+//    reads); nonblocking, right after the snapshot, so a frame that moved on
+//    meanwhile may show values of its next instant or "<unreadable>".
 //  - `open_live_python(pid)` (live_python.hpp): the first stage (the
 //    interpreter, its version and layout, the process's memory) — the
 //    staged pipeline (open_python.hpp, stack_walker.hpp,
@@ -100,11 +105,13 @@ struct python_stacks_options {
     walk_limits limits{};
     bool native = false;  // also native stacks (native_stacks.hpp): registers and stacks copied in the stop
     std::string line_cache_directory{};  // native frames' line tables kept across runs (elf/line_cache.hpp); "": not
+    bool locals = false;  // also each frame's arguments and locals (frame_locals.hpp), read in the stop
 };
 
 struct held_stacks_options {
     std::span<const procfs::thread_cpu> cpu{};  // measured before the stop: CPU%, names, states
     walk_limits limits{};
+    bool locals = false;  // also each frame's arguments and locals
 };
 
 struct core_stacks_options {
@@ -114,6 +121,7 @@ struct core_stacks_options {
     std::string sysroot{};  // the files the core names (and their debug files) are found under it
     std::vector<std::string> lib_search_path{};  // then by file name in these directories
     std::string line_cache_directory{};  // native frames' line tables kept across runs (elf/line_cache.hpp); "": not
+    bool locals = false;  // also each frame's arguments and locals
 };
 
 struct live_python;  // live_python.hpp

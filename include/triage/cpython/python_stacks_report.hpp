@@ -6,7 +6,9 @@
 // `thread_stack` per Python thread: kernel tid, its tid inside the
 // target's PID namespace, threading.get_ident(), Python and OS names, state letter,
 // CPU%, GIL held or waited for, consistency, frames, the walk's error, and
-// with native stacks the merged stack), `crash_info` (a crashed process's
+// with native stacks the merged stack; with locals, each frame's
+// `frame_variables`: its arguments and locals, or why they could not be
+// read; `locals_of(thread, frame)` finds a frame's), `crash_info` (a crashed process's
 // core: the signal, its code, the faulting address, the thread),
 // `unmatched_file` (a core's code object missing here or another build)
 // and `stacks_source`.
@@ -23,6 +25,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "triage/base/error.hpp"
+#include "triage/cpython/frame_locals.hpp"
 #include "triage/cpython/merged_stack.hpp"
 #include "triage/cpython/stack_snapshot.hpp"
 
@@ -50,6 +54,15 @@ enum class stacks_source : std::uint8_t {
     return "unknown";
 }
 
+// A frame's arguments and locals (frame_locals.hpp), or why its code
+// object could not be read.
+struct frame_variables {
+    std::vector<frame_local> values;  // parameters first, then locals and cells, in slot order
+    std::optional<error> failure;
+
+    friend bool operator==(const frame_variables&, const frame_variables&) = default;
+};
+
 struct thread_stack {
     std::optional<pid_t> tid;           // kernel tid as this machine's /proc shows it; nullopt: unknown
     std::optional<pid_t> ns_tid;        // its tid inside the target's PID namespace, when that is another one
@@ -67,9 +80,19 @@ struct thread_stack {
     std::vector<merged_frame> native;   // with native stacks: C frames, Python frames in place of the
                                         // evaluation loop's (merged_stack.hpp); innermost first
     std::optional<error> native_failure;  // the native walk ended before the thread's first frame
+    std::vector<frame_variables> locals;  // with locals: one per entry of `frames`
 
     friend bool operator==(const thread_stack&, const thread_stack&) = default;
 };
+
+// The locals read for `frame` (one of t.frames, or the Python frame of one
+// of t.native), nullptr when none were.
+[[nodiscard]] inline const frame_variables* locals_of(const thread_stack& t, const python_frame& frame) noexcept {
+    for (std::size_t i = 0; i < t.frames.size() && i < t.locals.size(); ++i) {
+        if (t.frames[i].address == frame.address && t.frames[i].code == frame.code) return &t.locals[i];
+    }
+    return nullptr;
+}
 
 // The signal that ended the process a core was written for (a crash).
 struct crash_info {
@@ -106,6 +129,7 @@ struct python_stacks_report {
     std::string core;                   // the core file read ("" for a live process)
     std::vector<thread_stack> threads;  // live: hottest first; core: the interpreter's order
     bool native = false;                // native stacks were read (threads without Python included)
+    bool locals = false;                // each frame's arguments and locals were read (thread_stack::locals)
     std::optional<crash_info> crash;    // cores of a process a core-dumping signal ended; its thread first
     std::vector<unmatched_file> unmatched_files;  // cores: code objects not found here as the build that ran
     bool thread_list_complete = true;   // false: read while it ran, the interpreter's thread list

@@ -9,6 +9,8 @@
 // non-null the registers and stack bytes are copied into `*copy` (its own
 // result: a failed copy does not fail the snapshot), and the session
 // releases the target. `stopped_for` is how long the target was held.
+// `while_stopped`, when given, runs on the snapshot before the release (to
+// read what must belong to the same instant, such as frames' locals).
 // Errors: those of session::attach (no_such_process, permission_denied,
 // already_traced, interrupted), of the walk, and of the release.
 // Thread-safe: one call per walker at a time. Signal-safe: no.
@@ -23,6 +25,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <utility>
 
@@ -36,7 +39,8 @@ namespace triage::cpython {
 template <class Walker, class Memory>
 [[nodiscard]] result<stack_snapshot> stopped_snapshot(Walker& walker, pid_t pid,
                                                       std::optional<std::chrono::nanoseconds>& stopped_for,
-                                                      Memory& memory, std::optional<result<unwind::stack_copy>>* copy) {
+                                                      Memory& memory, std::optional<result<unwind::stack_copy>>* copy,
+                                                      const std::function<void(const stack_snapshot&)>& while_stopped = {}) {
     std::optional<result<unwind::stack_copy_preparation>> prepared;
     if (copy != nullptr) prepared.emplace(unwind::prepare_stack_copy(pid));
     auto session = TRIAGE_TRY(ptrace::session::attach(pid));
@@ -45,6 +49,7 @@ template <class Walker, class Memory>
         if (*prepared) copy->emplace(unwind::copy_stacks(session, memory, {}, std::move(**prepared)));
         else copy->emplace(unwind::copy_stacks(session, memory));
     }
+    if (taken && while_stopped) while_stopped(*taken);
     auto released = session.release();
     stopped_for = session.stopped_for();
     if (taken && !released) return fail(std::move(released.error()));

@@ -45,11 +45,24 @@ struct plain_formatter {
 // The frames of a stack, one per line, and what is wrong with it.
 template <class Out>
 Out write_frames(Out out, const std::vector<cpython::python_frame>& frames, bool consistent,
-                 const std::optional<error>& failure) {
+                 const std::optional<error>& failure, bool frames_written = false) {
     for (const auto& f : frames) out = fmt::format_to(out, "\n    {}", f);
-    if (frames.empty() && !failure) out = fmt::format_to(out, "\n    (no Python frames)");
+    if (frames.empty() && !frames_written && !failure) out = fmt::format_to(out, "\n    (no Python frames)");
     if (!consistent) out = fmt::format_to(out, "\n    (this stack changed while it was read; it may be torn)");
     if (failure) out = fmt::format_to(out, "\n    (stack incomplete: {})", escape_controls(failure->message()));
+    return out;
+}
+
+// A frame's arguments and locals, one per line under it:
+// `        arg x = 42`; why they could not be read.
+template <class Out>
+Out write_locals(Out out, const cpython::frame_variables* v) {
+    if (v == nullptr) return out;
+    if (v->failure) return fmt::format_to(out, "\n        (locals not read: {})", escape_controls(v->failure->message()));
+    for (const auto& l : v->values) {
+        out = fmt::format_to(out, "\n        {} {} = {}", cpython::kind_name(l.kind), escape_controls(l.name),
+                             escape_controls(l.repr));
+    }
     return out;
 }
 
@@ -72,7 +85,14 @@ Out write_native_frame(Out out, const cpython::merged_frame& f) {
 // loop's), one per line, and what is wrong with it.
 template <class Out>
 Out write_merged(Out out, const cpython::thread_stack& t) {
-    for (const auto& f : t.native) out = f.python ? fmt::format_to(out, "\n    {}", f.py) : write_native_frame(out, f);
+    for (const auto& f : t.native) {
+        if (!f.python) {
+            out = write_native_frame(out, f);
+            continue;
+        }
+        out = fmt::format_to(out, "\n    {}", f.py);
+        if (!t.locals.empty()) out = write_locals(out, cpython::locals_of(t, f.py));
+    }
     if (!t.consistent) out = fmt::format_to(out, "\n    (this stack changed while it was read; it may be torn)");
     if (t.failure) out = fmt::format_to(out, "\n    (Python stack incomplete: {})", escape_controls(t.failure->message()));
     if (t.native_failure)
@@ -123,6 +143,13 @@ struct fmt::formatter<triage::cpython::thread_stack> : triage::report::detail::p
         if (!t.native.empty() || t.native_failure) {
             if (t.python_ident == 0 && t.frames.empty()) out = fmt::format_to(out, " (no Python)");
             return triage::report::detail::write_merged(out, t);
+        }
+        if (!t.locals.empty()) {
+            for (std::size_t i = 0; i < t.frames.size(); ++i) {
+                out = fmt::format_to(out, "\n    {}", t.frames[i]);
+                out = triage::report::detail::write_locals(out, triage::cpython::locals_of(t, t.frames[i]));
+            }
+            return triage::report::detail::write_frames(out, {}, t.consistent, t.failure, !t.frames.empty());
         }
         return triage::report::detail::write_frames(out, t.frames, t.consistent, t.failure);
     }

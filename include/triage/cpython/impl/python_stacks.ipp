@@ -22,6 +22,7 @@
 #include "triage/coredump/signal_names.hpp"
 #include "triage/cpython/core_target.hpp"
 #include "triage/cpython/find_interpreter.hpp"
+#include "triage/cpython/frame_locals.hpp"
 #include "triage/cpython/gil_wait.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
 #include "triage/cpython/open_python.hpp"
@@ -49,6 +50,37 @@
 #include "triage/unwind/stack_copy.hpp"
 
 namespace triage::cpython::detail::python_stacks {
+
+// Each frame's locals, keyed by the frame's address and code object.
+using locals_by_frame = std::map<std::pair<std::uint64_t, std::uint64_t>, frame_variables>;
+
+template <class Memory>
+[[nodiscard]] locals_by_frame read_locals(Memory& memory, const layout& l, const stack_snapshot& snapshot) {
+    locals_reader reader{memory, l};
+    locals_by_frame out;
+    for (const python_thread& t : snapshot.threads) {
+        for (const python_frame& f : t.frames) {
+            frame_variables v;
+            if (auto values = reader.read(f)) v.values = std::move(*values);
+            else v.failure = std::move(values.error());
+            out.emplace(std::pair{f.address, f.code}, std::move(v));
+        }
+    }
+    return out;
+}
+
+// The locals read, given to each frame of the report.
+TRIAGE_DECL void attach_locals(python_stacks_report& report, locals_by_frame& read) {
+    report.locals = true;
+    for (thread_stack& t : report.threads) {
+        t.locals.clear();
+        for (const python_frame& f : t.frames) {
+            auto it = read.find({f.address, f.code});
+            if (it != read.end()) t.locals.push_back(std::move(it->second));
+            else t.locals.push_back({{}, error{errc::not_found, 0, "reading the locals of " + f.function + ": not read", {}}});
+        }
+    }
+}
 
 // Every thread of a sample, without a percentage.
 [[nodiscard]] TRIAGE_DECL std::vector<procfs::thread_cpu> without_cpu(const procfs::cpu_sample& sample) {
@@ -170,9 +202,12 @@ namespace triage::cpython {
     }
     auto report = detail::python_stacks::describe(py, stacks_source::blocking);
     auto snapshot = TRIAGE_TRY(make_walker(py.memory, py.target, options.limits).snapshot());
+    std::optional<detail::python_stacks::locals_by_frame> locals;
+    if (options.locals) locals = detail::python_stacks::read_locals(py.memory, py.target.layout, snapshot);
     thread_namer{py.memory, py.target.layout}.name_threads(snapshot);
     report.stopped_for = held.stopped_for();
     TRIAGE_TRY(detail::python_stacks::join(py, snapshot, options.cpu, nullptr, true, report));
+    if (locals) detail::python_stacks::attach_locals(report, *locals);
     return report;
 }
 
@@ -205,14 +240,20 @@ namespace triage::cpython {
             pid, {debug_file_locator_hook("/proc/" + std::to_string(pid) + "/root"), options.line_cache_directory}));
     std::optional<result<unwind::stack_copy>> copy;
     auto walker = make_walker(py.memory, py.target, options.limits);
+    std::optional<d::locals_by_frame> locals;
+    const auto read_locals = [&](const stack_snapshot& s) {
+        if (options.locals) locals = d::read_locals(py.memory, py.target.layout, s);
+    };
     auto snapshot = TRIAGE_TRY(options.nonblocking
                                    ? consistent_snapshot(walker)
                                    : stopped_snapshot(walker, pid, report.stopped_for, py.memory,
-                                                         options.native ? &copy : nullptr));
+                                                      options.native ? &copy : nullptr, read_locals));
+    if (options.nonblocking) read_locals(snapshot);
     // After the stop: names are not part of a stack's consistency.
     thread_namer{py.memory, py.target.layout}.name_threads(snapshot);
     TRIAGE_TRY(d::join(py, snapshot, known, before ? &*before : nullptr, false, report));
     report.thread_list_complete = snapshot.thread_list_complete;
+    if (locals) d::attach_locals(report, *locals);
     if (copy && *copy) {
         std::vector<thread_registers> registers;
         for (const auto& t : (*copy)->threads) registers.push_back({t.tid, t.registers});
@@ -251,6 +292,8 @@ namespace triage::cpython {
     report.python_version = target.version.text();
     report.free_threaded = target.layout.free_threaded;
     auto snapshot = TRIAGE_TRY(make_walker(py.core, target, options.limits).snapshot());
+    std::optional<detail::python_stacks::locals_by_frame> locals;
+    if (options.locals) locals = detail::python_stacks::read_locals(py.core, target.layout, snapshot);
     thread_namer{py.core, target.layout}.name_threads(snapshot);
     // A thread's pthread_t is its fs_base: that names the core's thread even
     // when the tid Python recorded is another namespace's.
@@ -271,6 +314,7 @@ namespace triage::cpython {
         report.threads.push_back(std::move(row));
     }
     report.unmatched_files = detail::python_stacks::unmatched_files(py);
+    if (locals) detail::python_stacks::attach_locals(report, *locals);
     if (options.native) {
         const std::string root = options.sysroot.empty() ? "/" : options.sysroot;
         // The objects as the core reader matched them (by build-id).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,27 @@
 #include "triage/report/pystack_json.hpp"
 
 namespace triage::report {
+
+namespace detail {
+
+// "locals": [{name, kind, repr, type}] (null when they could not be read:
+// then "locals_error" says why).
+TRIAGE_DECL void add_locals(nlohmann::ordered_json& frame, const cpython::frame_variables* v) {
+    using json = nlohmann::ordered_json;
+    if (v == nullptr || v->failure) {
+        frame["locals"] = nullptr;
+        frame["locals_error"] = v == nullptr ? std::string{"not read"} : v->failure->message();
+        return;
+    }
+    json values = json::array();
+    for (const auto& l : v->values) {
+        values.push_back({{"name", l.name}, {"kind", std::string{cpython::kind_name(l.kind)}}, {"repr", l.repr},
+                          {"type", l.type.empty() ? json(nullptr) : json(l.type)}});
+    }
+    frame["locals"] = std::move(values);
+}
+
+} // namespace detail
 
 [[nodiscard]] TRIAGE_DECL nlohmann::ordered_json to_json(const cpython::python_stacks_report& r) {
     using json = nlohmann::ordered_json;
@@ -34,6 +56,9 @@ namespace triage::report {
                     {"consistent", t.consistent},
                     {"frames", detail::frames_json(t.frames)}};
         if (t.failure) row["error"] = t.failure->message();
+        if (r.locals) {
+            for (std::size_t i = 0; i < t.frames.size(); ++i) detail::add_locals(row["frames"][i], cpython::locals_of(t, t.frames[i]));
+        }
         if (r.native) {
             json native = json::array();
             for (const auto& f : t.native) {
@@ -41,6 +66,7 @@ namespace triage::report {
                     json frame = detail::frames_json({f.py}).at(0);
                     native.push_back({{"kind", "python"}, {"function", frame["function"]}, {"file", frame["file"]},
                                       {"line", frame["line"]}});
+                    if (r.locals) detail::add_locals(native.back(), cpython::locals_of(t, f.py));
                     continue;
                 }
                 const auto& s = f.symbol;
