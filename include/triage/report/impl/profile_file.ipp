@@ -75,7 +75,8 @@ namespace detail::profile_file {
 
 // The file, created or (with `replace`) an existing regular file emptied.
 [[nodiscard]] TRIAGE_DECL result<unique_fd> create(const std::string& path, bool replace, unsigned mode) {
-    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (replace ? 0 : O_EXCL);
+    // O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of blocking the open; regular files ignore it.
+    const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (replace ? 0 : O_EXCL);
     unique_fd fd{::open(path.c_str(), flags, static_cast<mode_t>(mode))};
     if (!fd) return fail(error::from_errno(errno, "creating " + path));
     struct stat st {};
