@@ -78,7 +78,7 @@ private:
 
 TEST_CASE("sample_stacks profiles a 3:1 split of time 3:1, leaves the sleeper idle, never stops the target") {
     for (const python_interpreter& python : machine_interpreters()) {
-        if (python.major == 2) continue;  // time.perf_counter: 3.3+
+        if (python.major == 2) continue;  // time.clock_gettime: 3.3+
         CAPTURE(python.label);
         triage::test_support::scratch_dir dir{"sampler"};
         python_process victim(python, {victim_script("py_split_time.py"), dir.path() + "/ready"});
