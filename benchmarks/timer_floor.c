@@ -1,8 +1,8 @@
 // The floor under a sampler's achieved rate on this machine: a loop with
 // the sampler's timing (tick i due at start + i × period; a late tick still
-// taken while at most max(2 periods, 10 ms) behind, missed further behind)
-// that busy-works WORK_US
-// microseconds per tick instead of reading a process. Its achieved rate is
+// taken while at most max(2 periods, 10 ms) behind, half a period after
+// the tick before at the earliest; missed further behind) that busy-works
+// WORK_US microseconds per tick instead of reading a process. Its achieved rate is
 // what timer wake-ups and scheduling alone allow (a virtual machine's
 // vCPU that halts between ticks may wake milliseconds late).
 //   usage: timer_floor RATE_HZ SECONDS WORK_US
@@ -26,14 +26,15 @@ int main(int argc, char** argv) {
     const double rate = atof(argv[1]);
     const long long duration = (long long)(atof(argv[2]) * 1e9), work = atoll(argv[3]) * 1000LL;
     const long long period = (long long)(1e9 / rate), start = now_ns();
-    long long ticks = 0, late = 0, missed = 0;
+    long long ticks = 0, late = 0, missed = 0, began = start;
     for (long long index = 0;;) {
         const long long due = start + index * period;
         if (due - start >= duration) break;
-        struct timespec at = {due / 1000000000LL, due % 1000000000LL};
+        const long long wake = index > 0 && due < began + period / 2 ? began + period / 2 : due;
+        struct timespec at = {wake / 1000000000LL, wake % 1000000000LL};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) != 0) {
         }
-        const long long began = now_ns();
+        began = now_ns();
         while (now_ns() - began < work) {
         }
         ++ticks;

@@ -5,19 +5,20 @@
 // Timing: tick i is due at start + i × period, whatever the ticks before it
 // took (no drift). A tick taken a period or more after its due time (the
 // wake-up came late, or the ticks before it took longer than the period)
-// is counted `late`; it is still taken, as soon as possible, while it is
-// at most max(2 periods, 10 ms) behind (a virtual CPU halted between ticks
-// may wake milliseconds late). Due times further behind are counted
-// `missed` and skipped (a long stall is not made up in a burst); the summary gives the
-// achieved rate.
+// is counted `late`; it is still taken while it is at most max(2 periods,
+// 10 ms) behind (a virtual CPU halted between ticks may wake milliseconds
+// late), half a period after the tick before at the earliest (catching up
+// at twice the rate, never in a burst that samples one moment twice). Due
+// times further behind are counted `missed` and skipped; the summary gives
+// the achieved rate.
 // Each tick: one warm snapshot (stack_walker.hpp: a handful of system calls
 // for a parked process) and one recheck: a thread whose stack changed
 // between the two reads is `torn` (kept, flagged and counted: a profile
 // that dropped them would under-count the threads that change most). Then,
 // per thread: its kernel tid (3.11+ from its thread state; older versions
 // from its pthread's TCB, native_thread_ids.hpp), its name (threading's;
-// both sought at up to 8 ticks, until found: a thread just started has
-// neither yet), whether it holds the GIL, and `on_cpu`: its schedstat run
+// both sought until found: at its first 8 ticks, then with a gap that
+// doubles; a thread just started has neither yet), whether it holds the GIL, and `on_cpu`: its schedstat run
 // time grew since the previous tick, or it is running now (state R: the
 // kernel adds a running thread's run time only at scheduler ticks, 1-10 ms
 // apart, so at higher rates the number alone would call a spinning thread

@@ -38,34 +38,53 @@ namespace detail::sampling {
 // process is taken as one that cannot be sampled.
 inline constexpr std::uint64_t failures_before_giving_up = 10;
 
-// How far behind its due time a tick is still taken (as soon as it can
-// be: late): a virtual CPU halted between ticks wakes milliseconds late,
-// and at 1,000 Hz dropping the ticks due meanwhile would lose a fifth of
-// them. Further behind (the process or we were descheduled, or ticks cost
-// more than the period), they are missed rather than taken in a burst.
+// How far behind its due time a tick is still taken (late): a virtual CPU
+// halted between ticks wakes milliseconds late, and at 1,000 Hz dropping
+// the ticks due meanwhile would lose a fifth of them. Further behind (the
+// process or we were descheduled, or ticks cost more than the period),
+// they are missed.
 [[nodiscard]] constexpr std::chrono::nanoseconds backlog(std::chrono::nanoseconds period) noexcept {
     return std::max(2 * period, std::chrono::nanoseconds{std::chrono::milliseconds{10}});
 }
+
+// How close a late tick may follow the one before: ticks taken back to back
+// would sample nearly one moment of the target twice (a burst weighs
+// whatever ran after our own stall double); half a period apart they stay
+// spread and still catch up, at twice the rate.
+[[nodiscard]] constexpr std::chrono::nanoseconds least_gap(std::chrono::nanoseconds period) noexcept { return period / 2; }
 
 // Native frames stop the process at every tick: at 100 Hz and ≈1 ms a
 // stop, it is held a tenth of the time.
 inline constexpr double max_native_rate = 100;
 
-// What is kept about each thread from tick to tick.
-// Ticks at which a thread's name or (before 3.11) tid is sought before it
-// is taken as one that has none: a thread just started is in threading's
-// table, and its TCB holds its tid, only once it runs.
-inline constexpr int lookups_per_thread = 8;
+// When a thread's name or (before 3.11) tid is sought, until found: at
+// each of its first 8 ticks, then ever more rarely (the gap doubling), so
+// that a thread that starts slowly under load is still named, and one
+// that has none (started from C) costs a lookup per doubling of its life.
+// A thread just started is in threading's table, and its TCB holds its
+// tid, only once it runs.
+struct lookup_schedule {
+    static constexpr int eager = 8;
+    int done = 0;
+    std::uint64_t gap = 1;
+    std::uint64_t next = 0;  // the tick index of the next lookup
 
+    [[nodiscard]] bool due(std::uint64_t tick) const noexcept { return tick >= next; }
+    void looked(std::uint64_t tick) noexcept {
+        if (++done >= eager) gap *= 2;
+        next = tick + gap;
+    }
+};
+
+// What is kept about each thread from tick to tick.
 struct known_thread {
     std::optional<pid_t> tid;
     std::string name;
-    int name_lookups = 0;
-    int tid_lookups = 0;
+    lookup_schedule name_lookups, tid_lookups;
     std::uint64_t seen = 0;  // the last tick it was in
 
-    [[nodiscard]] bool name_sought() const noexcept { return !name.empty() || name_lookups >= lookups_per_thread; }
-    [[nodiscard]] bool tid_sought() const noexcept { return tid || tid_lookups >= lookups_per_thread; }
+    [[nodiscard]] bool name_sought(std::uint64_t tick) const noexcept { return !name.empty() || !name_lookups.due(tick); }
+    [[nodiscard]] bool tid_sought(std::uint64_t tick) const noexcept { return tid || !tid_lookups.due(tick); }
 };
 
 // A thread's schedstat and stat, kept open from tick to tick (one pread
@@ -154,8 +173,8 @@ void add_native(live_python& py, unwind::module_set& modules, unwind::stack_copy
         own.tid = t.tid;
         auto& k = known[{0, static_cast<std::uint64_t>(t.tid)}];
         k.seen = tick;
-        if (!k.name_sought()) {
-            ++k.name_lookups;
+        if (!k.name_sought(tick)) {
+            k.name_lookups.looked(tick);
             if (auto comm = procfs::read_comm(py.dir, t.tid)) k.name = std::string{comm->view()};
         }
         thread_sample& added = samples.emplace_back();
@@ -229,11 +248,13 @@ void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
 
     const auto start = d::monotonic_now();
     auto schedule = start;  // tick i is due at schedule + i × period
+    auto began = start;     // when the tick before began
     for (std::uint64_t index = 0;;) {
         const auto due = schedule + period * static_cast<std::int64_t>(index);
         if (options.duration.count() > 0 && due - start >= options.duration) break;
-        if (d::monotonic_now() < due && !procfs::sleep_until(due, options.stop_requested)) break;
-        const auto began = d::monotonic_now();
+        const auto wake = index == 0 ? due : std::max(due, began + d::least_gap(period));
+        if (d::monotonic_now() < wake && !procfs::sleep_until(wake, options.stop_requested)) break;
+        began = d::monotonic_now();
 
         std::optional<result<unwind::stack_copy>> copy;
         result<stack_snapshot> snapshot = fail(errc::inconsistent, "no snapshot");
@@ -263,18 +284,21 @@ void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
             bool unnamed = false, untided = false;
             for (const python_thread& t : snapshot->threads) {
                 auto& k = known[{t.thread_state, t.python_ident}];
+                // A thread that reuses a gone one's thread state and
+                // pthread (3.11+ tell them apart by tid) is a new thread.
+                if (t.tid && k.tid && *t.tid != *k.tid) k = {};
                 k.seen = index;
-                unnamed |= !k.name_sought();
-                untided |= !t.tid && !k.tid_sought();
+                unnamed |= !k.name_sought(index);
+                untided |= !t.tid && !k.tid_sought(index);
             }
             d::forget_gone(known, snapshot->threads.size(), index);
             if (unnamed) {
                 namer.name_threads(*snapshot);
                 for (const python_thread& t : snapshot->threads) {
                     auto& k = known[{t.thread_state, t.python_ident}];
-                    if (!k.name_sought()) {
+                    if (!k.name_sought(index)) {
                         k.name = t.python_name;
-                        ++k.name_lookups;
+                        k.name_lookups.looked(index);
                     }
                 }
             }
@@ -283,8 +307,8 @@ void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
                 if (tids) (void)assign_tids(py.memory, *snapshot, *tids);
                 for (const python_thread& t : snapshot->threads) {
                     auto& k = known[{t.thread_state, t.python_ident}];
-                    if (k.tid_sought()) continue;
-                    ++k.tid_lookups;
+                    if (k.tid_sought(index)) continue;
+                    k.tid_lookups.looked(index);
                     if (t.tid) k.tid = t.tid;
                 }
             }
