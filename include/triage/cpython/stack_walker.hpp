@@ -19,6 +19,8 @@
 //    it is an entry frame (`python_frame::entry`: the first one a C call of
 //    the eval loop runs; 3.11: its is_entry flag, 3.12+: the frame after it
 //    is a shim), from the bytes of the frames the walk copies anyway.
+//  - `walk_chain(frame)`: the frames of a chain that no thread state holds
+//    (a suspended greenlet's, greenlets.hpp), read the same way.
 // How it reads: each remote struct (interpreter, thread state, frame, code
 // object) is copied once, whole, into a local buffer and its fields are read
 // from there by the layout's offsets. Frames are read level by level across
@@ -314,6 +316,31 @@ public:
         remember_reads();
         for (int k = 0; k < confirmations; ++k) TRIAGE_TRY(recheck_threads(snap, again));
         return std::ranges::none_of(snap.threads, torn);
+    }
+
+    // The frames of a chain no thread state points at now (a suspended
+    // greenlet's), from its innermost frame, read and validated as a
+    // thread's are; `failure` says where the walk stopped. Nothing of it is
+    // kept for recheck, and no bytes of the last snapshot are reused (the
+    // memory may read differently now).
+    [[nodiscard]] result<python_thread> walk_chain(std::uint64_t innermost) {
+        stack_snapshot chain;
+        chain.threads.emplace_back();
+        std::vector<detail::walker::thread_read> threads(1);
+        threads[0].first_frame = innermost;
+        std::vector<detail::walker::frame_read> frames;
+        std::unordered_map<std::uint64_t, fetched> bytes;
+        std::swap(threads, thread_reads_);
+        std::swap(frames, frame_reads_);
+        std::swap(bytes, fetched_);
+        std::vector<cursor> cursors{cursor{0, innermost, {}, false}};
+        auto walked = walk_frames(chain, cursors);
+        if (walked) walked = resolve_code(chain, std::views::single(std::size_t{0}));
+        std::swap(threads, thread_reads_);
+        std::swap(frames, frame_reads_);
+        std::swap(bytes, fetched_);
+        TRIAGE_TRY(walked);
+        return std::move(chain.threads[0]);
     }
 
     // Forgets the code objects and addresses remembered between snapshots.

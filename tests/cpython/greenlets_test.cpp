@@ -1,0 +1,206 @@
+// cpython::read_greenlets (and gc_objects) against real greenlets: the
+// victim tests/victims/py_greenlets.py parks greenlets in known places
+// (plain greenlets on every interpreter here with a greenlet build triage
+// knows: Debian 12's 3.11 with greenlet 2.0.2, the lab's 3.14 and 3.15 with
+// 3.3.2; eventlet green threads on Debian's 3.11) and writes greenlet's own
+// account of each (gr_frame) before one greenlet starts spinning. Read while
+// the victim is stopped: every parked greenlet is found, suspended, of its
+// type, on the main thread, with gr_frame's functions and lines, innermost
+// first; the unstarted and finished ones are so; exactly one greenlet runs,
+// and the thread's own stack is the spinner's; the main greenlet is
+// switched out with the victim's module frame at its bottom. Then the GC
+// walk against the victim's own gc.get_objects(), and the refusals.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cpython/python_victim.hpp"
+#include "support/interpreters.hpp"
+#include "triage/base/read_file.hpp"
+#include "triage/cpython/gc_objects.hpp"
+#include "triage/cpython/greenlets.hpp"
+#include "triage/cpython/layouts/all.hpp"
+#include "triage/cpython/live_python.hpp"
+#include "triage/cpython/open_python.hpp"
+#include "triage/memory/caching_source.hpp"
+#include "triage/ptrace/session.hpp"
+
+namespace greenlets_test {
+
+using namespace triage;
+using namespace triage::testing;
+
+// The interpreters with a greenlet triage reads: Debian's own 3.11
+// (python3-greenlet 2.0.2) and the lab's 3.14 and 3.15 (3.3.2).
+bool has_known_greenlet(const python_interpreter& python) {
+    if (python.major != 3) return false;
+    if (python.minor == 11) return python.launcher.empty() && python.path.starts_with("/usr/bin/");
+    return !python.launcher.empty() && (python.minor == 14 || python.minor == 15);
+}
+
+const cpython::greenlet_stack* find(const cpython::greenlet_census& census, std::uint64_t address) {
+    for (const auto& g : census.greenlets) {
+        if (g.address == address) return &g;
+    }
+    return nullptr;
+}
+
+void check_greenlets(const python_interpreter& python, const std::string& mode) {
+    INFO(python.label << ", " << mode);
+    scratch_dir dir;
+    const std::string ready = dir.path() + "/ready";
+    constexpr int parked = 12;
+    python_process victim{python, {victim_script("py_greenlets.py"), ready, std::to_string(parked), mode}};
+    REQUIRE(victim.wait_for_file(ready));
+    auto text = read_file(ready);
+    REQUIRE(text);
+    const auto oracle = nlohmann::json::parse(*text);
+
+    auto py = cpython::open_live_python(victim.pid());
+    REQUIRE_MESSAGE(py, py.error().message());
+    cpython::greenlet_census census;
+    cpython::stack_snapshot snapshot;
+    {
+        auto session = ptrace::session::attach(victim.pid());
+        REQUIRE_MESSAGE(session, session.error().message());
+        auto walker = cpython::make_walker(py->memory, py->target);
+        auto snap = walker.snapshot();
+        REQUIRE_MESSAGE(snap, snap.error().message());
+        snapshot = std::move(*snap);
+        auto read = cpython::read_greenlets(py->memory, py->target.layout, py->target.runtime.roots, snapshot,
+                                            {.main_tid = victim.pid()});
+        REQUIRE_MESSAGE(read, read.error().message());
+        census = std::move(*read);
+        REQUIRE(session->release());
+    }
+    CHECK_MESSAGE(victim.running(), "the victim should be alive and not stopped; State: " << victim.state());
+    CHECK(census.version == (python.minor == 11 ? "2.0.2" : "3.3.2"));
+    // The GC walk saw what gc.get_objects() listed just before (give or
+    // take the objects made since: the oracle itself, the spinner).
+    const auto tracked = oracle["tracked"].get<std::uint64_t>();
+    CHECK(census.objects_scanned + 200 > tracked);
+    CHECK(census.objects_scanned < tracked + 200);
+
+    // One Python thread: the main one (eventlet's hub runs on it too).
+    REQUIRE(snapshot.threads.size() == 1);
+    const cpython::python_thread& thread = snapshot.threads.front();
+    for (const auto& g : census.greenlets) {
+        CAPTURE(g.address);
+        CAPTURE(g.type);
+        CHECK_MESSAGE(!g.failure, (g.failure ? g.failure->message() : ""));
+        if (g.state == cpython::greenlet_state::running || g.state == cpython::greenlet_state::suspended) {
+            CHECK(g.thread == thread.python_ident);
+        }
+    }
+
+    // The parked ones: exactly greenlet's own account of their stacks.
+    for (const auto& expected : oracle["parked"]) {
+        const auto* g = find(census, expected["id"].get<std::uint64_t>());
+        REQUIRE_MESSAGE(g != nullptr, "greenlet " << expected["id"] << " not found");
+        CHECK(g->state == cpython::greenlet_state::suspended);
+        const auto type = expected["type"].get<std::string>();  // __name__; tp_name of a static type has its module
+        CHECK((g->type == type || g->type.ends_with("." + type)));
+        CHECK(!g->main);
+        CHECK(g->parent != 0);
+        std::vector<std::string> want, got;
+        for (const auto& f : expected["frames"]) want.push_back(f[0].get<std::string>() + ":" + std::to_string(f[1].get<int>()));
+        for (const auto& f : g->frames) got.push_back(f.name + ":" + std::to_string(f.line.value_or(-1)));
+        CHECK(got == want);
+    }
+    const auto* unstarted = find(census, oracle["not_started"].get<std::uint64_t>());
+    REQUIRE(unstarted != nullptr);
+    CHECK(unstarted->state == cpython::greenlet_state::not_started);
+    CHECK(unstarted->frames.empty());
+    const auto* finished = find(census, oracle["dead"].get<std::uint64_t>());
+    REQUIRE(finished != nullptr);
+    CHECK(finished->state == cpython::greenlet_state::dead);
+
+    // The main greenlet: switched out, the module's code at its bottom.
+    const auto* main = find(census, oracle["main"].get<std::uint64_t>());
+    REQUIRE(main != nullptr);
+    CHECK(main->main);
+    CHECK(main->state == cpython::greenlet_state::suspended);
+    REQUIRE(!main->frames.empty());
+    CHECK(main->frames.back().name == "<module>");
+    CHECK(main->frames.back().file.ends_with("py_greenlets.py"));
+    CHECK(census.greenlets.front().address == main->address);  // each thread's main greenlet first
+
+    // One greenlet runs, the spinner: the thread's stack is its own.
+    const auto running = std::ranges::count_if(census.greenlets, [](const auto& g) { return g.state == cpython::greenlet_state::running; });
+    CHECK(running == 1);
+    REQUIRE(!thread.frames.empty());
+    CHECK(thread.frames.front().name == "spin");
+    CHECK(std::ranges::none_of(thread.frames, [](const auto& f) { return f.name == "<module>"; }));
+
+    const auto suspended = std::ranges::count_if(census.greenlets, [](const auto& g) { return g.state == cpython::greenlet_state::suspended; });
+    MESSAGE(python.label << " (" << mode << "): greenlet " << census.version << ", " << census.greenlets.size()
+                         << " greenlets (" << suspended << " suspended) among " << census.objects_scanned
+                         << " tracked objects");
+}
+
+TEST_CASE("read_greenlets: every greenlet of a process, parked ones with greenlet's own stacks, on each known pairing") {
+    int covered = 0;
+    for (const python_interpreter& python : machine_interpreters()) {
+        if (!has_known_greenlet(python)) continue;
+        check_greenlets(python, "greenlet");
+        if (python.minor == 11) check_greenlets(python, "eventlet");  // Debian 12's python3-eventlet
+        ++covered;
+    }
+    CHECK_MESSAGE(covered >= 1, "no interpreter with a known greenlet (Debian's python3-greenlet for 3.11)");
+}
+
+TEST_CASE("for_each_gc_object visits what gc.get_objects() lists; read_greenlets refuses what it does not know") {
+    const python_interpreter python = service_python();
+    scratch_dir dir;
+    const std::string ready = dir.path() + "/ready";
+    python_process victim{python, {victim_script("py_split_time.py"), ready}};
+    REQUIRE(victim.wait_for_file(ready));
+    auto py = cpython::open_live_python(victim.pid());
+    REQUIRE_MESSAGE(py, py.error().message());
+    auto session = ptrace::session::attach(victim.pid());
+    REQUIRE_MESSAGE(session, session.error().message());
+    auto walker = cpython::make_walker(py->memory, py->target);
+    auto snapshot = walker.snapshot();
+    REQUIRE_MESSAGE(snapshot, snapshot.error().message());
+    REQUIRE(!snapshot->threads.empty());
+
+    // Every tracked object once: each list ends at its head, nothing repeats.
+    memory::caching_source<memory::live_process&> cached{py->memory, 4096};
+    std::vector<std::uint64_t> objects;
+    auto visited = cpython::for_each_gc_object(cached, py->target.layout, snapshot->threads.front().interpreter,
+                                               [&](std::uint64_t object, std::uint64_t) { objects.push_back(object); });
+    REQUIRE_MESSAGE(visited, visited.error().message());
+    CHECK(*visited == objects.size());
+    std::ranges::sort(objects);
+    CHECK(std::ranges::adjacent_find(objects) == objects.end());
+    // The walk's bound holds.
+    auto bounded = cpython::for_each_gc_object(cached, py->target.layout, snapshot->threads.front().interpreter,
+                                               [](std::uint64_t, std::uint64_t) {}, 100);
+    REQUIRE(!bounded);
+    CHECK(bounded.error().code == errc::limit_exceeded);
+
+    // A process that never imported greenlet.
+    auto none = cpython::read_greenlets(py->memory, py->target.layout, py->target.runtime.roots, *snapshot);
+    REQUIRE(!none);
+    CHECK(none.error().code == errc::not_found);
+    CHECK(none.error().message().find("has not imported greenlet") != std::string::npos);
+    REQUIRE(session->release());
+
+    // Pairings whose layout is not known are refused, never guessed.
+    for (const char* version : {"1.1.3", "2.0.2", "3.1.1", "3.4.0", "x"}) {
+        CAPTURE(version);
+        auto refused = cpython::detail::greenlets::layout_for(version, cpython::layouts::v3_12);
+        REQUIRE(!refused);
+        CHECK(refused.error().code == errc::unsupported);
+    }
+    CHECK(cpython::detail::greenlets::layout_for("2.0.2", cpython::layouts::v3_11));
+    CHECK(!cpython::detail::greenlets::layout_for("3.3.2", cpython::layouts::v3_11));
+    CHECK(!cpython::gc_lists_of(cpython::layouts::v3_10));
+}
+
+} // namespace greenlets_test
