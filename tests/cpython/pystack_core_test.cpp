@@ -163,9 +163,11 @@ bool has_guard_pages_inside_mappings(pid_t pid) {
     return false;
 }
 
-// `labels`, then the interpreter lab's (python3.14, python3.15).
+// `labels`, then the interpreter lab's (python3.14, python3.15) this run
+// covers (TRIAGE_TEST_PYTHONS may leave some out).
 std::vector<std::string> with_lab(std::vector<std::string> labels) {
-    for (const auto& lab : triage::test_support::lab_interpreters()) labels.push_back(lab.label);
+    for (const auto& p : machine_interpreters())
+        if (!p.launcher.empty()) labels.push_back(p.label);
     return labels;
 }
 
