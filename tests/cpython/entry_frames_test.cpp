@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -23,9 +24,9 @@
 #include <vector>
 
 #include "cpython/python_victim.hpp"
+#include "cpython/victim_core.hpp"
 #include "support/interpreters.hpp"
 #include "support/run_command.hpp"
-#include "triage/coredump/live_dump.hpp"
 #include "triage/cpython/live_python.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/ptrace/session.hpp"
@@ -117,18 +118,12 @@ struct one_stop {
 one_stop read_and_dump(pid_t pid, const std::string& core) {
     auto opened = cpython::open_live_python(pid);
     REQUIRE_MESSAGE(opened, opened.error().message());
-    auto plan = coredump::plan_dump(pid, core);
-    REQUIRE_MESSAGE(plan, plan.error().message());
-    (void)coredump::reserve_copy(*plan);
-    auto session = ptrace::session::attach(pid);
-    REQUIRE_MESSAGE(session, session.error().message());
-    auto live = cpython::python_stacks(*opened, *session);
-    REQUIRE_MESSAGE(live, live.error().message());
-    auto copy = coredump::copy_dump(std::move(*plan), *session, pid);
-    REQUIRE_MESSAGE(copy, copy.error().message());
-    REQUIRE(session->release());
-    auto written = coredump::write_dump(std::move(*copy), *session);
-    REQUIRE_MESSAGE(written, written.error().message());
+    std::optional<cpython::python_stacks_report> live;
+    write_core_in_one_stop(pid, core, [&](const ptrace::session& session) {
+        auto read = cpython::python_stacks(*opened, session);
+        REQUIRE_MESSAGE(read, read.error().message());
+        live = std::move(*read);
+    });
     return {std::move(*live), core};
 }
 

@@ -25,9 +25,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cpython/python_victim.hpp"
+#include "cpython/victim_core.hpp"
 #include "support/interpreters.hpp"
 #include "triage/base/read_file.hpp"
-#include "triage/coredump/live_dump.hpp"
 #include "triage/cpython/core_target.hpp"
 #include "triage/cpython/frame_locals.hpp"
 #include "triage/cpython/layouts/all.hpp"
@@ -35,7 +35,6 @@
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/python_repr.hpp"
 #include "triage/memory/buffer_source.hpp"
-#include "triage/ptrace/session.hpp"
 
 namespace frame_locals_test {
 
@@ -154,21 +153,6 @@ parked_and_module locals_of(M& mem, const cpython::python_target& target) {
     auto from_module = cpython::frame_locals(mem, target, *module);
     REQUIRE_MESSAGE(from_module, from_module.error().message());
     return {std::move(*from_parked), std::move(*from_module)};
-}
-
-// Writes a core of `pid` with the project's writer (the victim is stopped
-// only for the copy).
-void write_core(pid_t pid, const std::string& path) {
-    auto plan = coredump::plan_dump(pid, path);
-    REQUIRE_MESSAGE(plan, plan.error().message());
-    (void)coredump::reserve_copy(*plan);
-    auto session = ptrace::session::attach(pid);
-    REQUIRE_MESSAGE(session, session.error().message());
-    auto copy = coredump::copy_dump(std::move(*plan), *session, pid);
-    REQUIRE_MESSAGE(copy, copy.error().message());
-    REQUIRE(session->release());
-    auto written = coredump::write_dump(std::move(*copy), *session);
-    REQUIRE_MESSAGE(written, written.error().message());
 }
 
 void check_locals_on(const python_interpreter& python) {

@@ -1,0 +1,40 @@
+// Test support: a core of a victim written with the project's writer
+// (coredump/live_dump.hpp) in one stop, with the test's own reads made in
+// that same stop (so the core and the reads see one moment).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+
+#include <doctest/doctest.h>
+
+#include "triage/coredump/live_dump.hpp"
+#include "triage/ptrace/session.hpp"
+
+namespace triage::testing {
+
+// Stops `pid`, runs `while_stopped(session)`, copies the core, releases
+// the victim, then writes the core to `path`.
+template <class WhileStopped>
+void write_core_in_one_stop(pid_t pid, const std::string& path, WhileStopped&& while_stopped) {
+    auto plan = coredump::plan_dump(pid, path);
+    REQUIRE_MESSAGE(plan, plan.error().message());
+    (void)coredump::reserve_copy(*plan);
+    auto session = ptrace::session::attach(pid);
+    REQUIRE_MESSAGE(session, session.error().message());
+    std::forward<WhileStopped>(while_stopped)(std::as_const(*session));
+    auto copy = coredump::copy_dump(std::move(*plan), *session, pid);
+    REQUIRE_MESSAGE(copy, copy.error().message());
+    REQUIRE(session->release());
+    auto written = coredump::write_dump(std::move(*copy), *session);
+    REQUIRE_MESSAGE(written, written.error().message());
+}
+
+// A core of `pid`, the victim stopped only for the copy.
+inline void write_core(pid_t pid, const std::string& path) {
+    write_core_in_one_stop(pid, path, [](const ptrace::session&) {});
+}
+
+} // namespace triage::testing
