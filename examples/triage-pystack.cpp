@@ -2,8 +2,8 @@
 // process, read from the outside: no gdb, no debug symbols, no code run in
 // the target.
 //
-//   triage-pystack PID [--nonblocking | --native] [--locals] [--json] [--cpu-window MS]
-//   triage-pystack --core CORE [--exe PATH] [--sysroot DIR] [--lib-search-path DIRS] [--native] [--locals] [--json]
+//   triage-pystack PID [--nonblocking | --native] [--locals] [--greenlets] [--json] [--cpu-window MS]
+//   triage-pystack --core CORE [--exe PATH] [--sysroot DIR] [--lib-search-path DIRS] [--native] [--locals] [--greenlets] [--json]
 //
 // Blocking (default): every thread is stopped with ptrace for one consistent
 // snapshot, and released at once; the output says for how long it was
@@ -43,6 +43,9 @@
 // length and first items, anything else `<Type at 0x…>`); read in the same
 // stop as the stacks (--nonblocking: right after them, so a frame that
 // moved on may show newer values).
+// --greenlets: every greenlet of the process (eventlet, gevent, plain
+// greenlet), under its thread's stack: state, parent, and a switched-out
+// one's frames (docs/cli.md says which greenlet releases are known).
 // Exit codes: 0 success; 1 the target is not Python, is an unsupported
 // version, a zombie, vanished, or cannot be read; 2 usage error.
 //
@@ -72,6 +75,7 @@ struct options {
     bool nonblocking = false;
     bool native = false;
     bool locals = false;
+    bool greenlets = false;
     bool json = false;
     int cpu_window_ms = 10;
     std::string core;  // --core: read a core file instead of a process
@@ -101,6 +105,7 @@ int run(int argc, char** argv) {
             "with --core: directories (DIR[:DIR...]) where the objects it names are found by file name")
         .needs(core);
     cli.flag("--locals", opt.locals, "also each frame's arguments and local variables, with bounded reprs");
+    cli.flag("--greenlets", opt.greenlets, "also every greenlet (eventlet, gevent): its state and a suspended one's stack");
     cli.flag("--json", opt.json, "print one JSON document");
     cli.add("--cpu-window", opt.cpu_window_ms, "milliseconds over which CPU use is measured (0: off)")
         .range(0, 60000)
@@ -114,12 +119,14 @@ int run(int argc, char** argv) {
                                                          .sysroot = opt.sysroot,
                                                          .lib_search_path = split_path_list(opt.lib_search_path),
                                                          .line_cache_directory = elf::default_line_cache_directory(),
-                                                         .locals = opt.locals})
+                                                         .locals = opt.locals,
+                                                         .greenlets = opt.greenlets})
                       : cpython::python_stacks(opt.pid, {.nonblocking = opt.nonblocking,
                                                          .cpu_window = std::chrono::milliseconds{opt.cpu_window_ms},
                                                          .native = opt.native,
                                                          .line_cache_directory = elf::default_line_cache_directory(),
-                                                         .locals = opt.locals});
+                                                         .locals = opt.locals,
+                                                         .greenlets = opt.greenlets});
     if (!stacks) return report::print_failure(cli.program(), stacks.error());
     if (opt.json) {
         fmt::print("{}\n", report::to_json_text(*stacks));

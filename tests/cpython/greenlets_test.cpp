@@ -8,13 +8,17 @@
 // type, on the main thread, with gr_frame's functions and lines, innermost
 // first; the unstarted and finished ones are so; exactly one greenlet runs,
 // and the thread's own stack is the spinner's; the main greenlet is
-// switched out with the victim's module frame at its bottom. Then the GC
+// switched out with the victim's module frame at its bottom; a second
+// thread's greenlets are its own, its main greenlet running. Then the GC
 // walk against the victim's own gc.get_objects(), and the refusals.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -86,23 +90,37 @@ void check_greenlets(const python_interpreter& python, const std::string& mode) 
     CHECK(census.objects_scanned + 200 > tracked);
     CHECK(census.objects_scanned < tracked + 200);
 
-    // One Python thread: the main one (eventlet's hub runs on it too).
-    REQUIRE(snapshot.threads.size() == 1);
-    const cpython::python_thread& thread = snapshot.threads.front();
+    // The main thread (eventlet's hub runs on it too), and in greenlet
+    // mode the worker thread with greenlets of its own.
+    const bool worker = oracle.contains("worker");
+    REQUIRE(snapshot.threads.size() == (worker ? 2u : 1u));
+    const auto thread_of = [&](std::uint64_t ident) -> const cpython::python_thread* {
+        for (const auto& t : snapshot.threads) {
+            if (t.python_ident == ident) return &t;
+        }
+        return nullptr;
+    };
+    const cpython::python_thread* main_thread = nullptr;
+    for (const auto& t : snapshot.threads) {
+        if (t.tid == victim.pid()) main_thread = &t;
+    }
+    REQUIRE(main_thread != nullptr);
+    const cpython::python_thread& thread = *main_thread;
     for (const auto& g : census.greenlets) {
         CAPTURE(g.address);
         CAPTURE(g.type);
         CHECK_MESSAGE(!g.failure, (g.failure ? g.failure->message() : ""));
         if (g.state == cpython::greenlet_state::running || g.state == cpython::greenlet_state::suspended) {
-            CHECK(g.thread == thread.python_ident);
+            CHECK(thread_of(g.thread) != nullptr);
         }
     }
 
-    // The parked ones: exactly greenlet's own account of their stacks.
-    for (const auto& expected : oracle["parked"]) {
+    // The parked ones: exactly greenlet's own account of their stacks, on their thread.
+    const auto check_parked = [&](const nlohmann::json& expected, std::uint64_t on_thread) {
         const auto* g = find(census, expected["id"].get<std::uint64_t>());
         REQUIRE_MESSAGE(g != nullptr, "greenlet " << expected["id"] << " not found");
         CHECK(g->state == cpython::greenlet_state::suspended);
+        CHECK(g->thread == on_thread);
         const auto type = expected["type"].get<std::string>();  // __name__; tp_name of a static type has its module
         CHECK((g->type == type || g->type.ends_with("." + type)));
         CHECK(!g->main);
@@ -111,6 +129,17 @@ void check_greenlets(const python_interpreter& python, const std::string& mode) 
         for (const auto& f : expected["frames"]) want.push_back(f[0].get<std::string>() + ":" + std::to_string(f[1].get<int>()));
         for (const auto& f : g->frames) got.push_back(f.name + ":" + std::to_string(f.line.value_or(-1)));
         CHECK(got == want);
+    };
+    for (const auto& expected : oracle["parked"]) check_parked(expected, thread.python_ident);
+    if (worker) {
+        const auto ident = oracle["worker"]["ident"].get<std::uint64_t>();
+        REQUIRE(thread_of(ident) != nullptr);
+        for (const auto& expected : oracle["worker"]["parked"]) check_parked(expected, ident);
+        // Its main greenlet runs: the thread's own stack (waiting on the Event).
+        const auto on_worker = std::ranges::count_if(census.greenlets, [&](const auto& g) {
+            return g.thread == ident && g.main && g.state == cpython::greenlet_state::running;
+        });
+        CHECK(on_worker == 1);
     }
     const auto* unstarted = find(census, oracle["not_started"].get<std::uint64_t>());
     REQUIRE(unstarted != nullptr);
@@ -128,10 +157,15 @@ void check_greenlets(const python_interpreter& python, const std::string& mode) 
     REQUIRE(!main->frames.empty());
     CHECK(main->frames.back().name == "<module>");
     CHECK(main->frames.back().file.ends_with("py_greenlets.py"));
-    CHECK(census.greenlets.front().address == main->address);  // each thread's main greenlet first
+    // Each thread's main greenlet first among its greenlets.
+    const auto first_on_main = std::ranges::find_if(census.greenlets, [&](const auto& g) { return g.thread == thread.python_ident; });
+    REQUIRE(first_on_main != census.greenlets.end());
+    CHECK(first_on_main->address == main->address);
 
-    // One greenlet runs, the spinner: the thread's stack is its own.
-    const auto running = std::ranges::count_if(census.greenlets, [](const auto& g) { return g.state == cpython::greenlet_state::running; });
+    // On the main thread one greenlet runs, the spinner: the thread's stack is its own.
+    const auto running = std::ranges::count_if(census.greenlets, [&](const auto& g) {
+        return g.thread == thread.python_ident && g.state == cpython::greenlet_state::running;
+    });
     CHECK(running == 1);
     REQUIRE(!thread.frames.empty());
     CHECK(thread.frames.front().name == "spin");
@@ -201,6 +235,83 @@ TEST_CASE("for_each_gc_object visits what gc.get_objects() lists; read_greenlets
     CHECK(cpython::detail::greenlets::layout_for("2.0.2", cpython::layouts::v3_11));
     CHECK(!cpython::detail::greenlets::layout_for("3.3.2", cpython::layouts::v3_11));
     CHECK(!cpython::gc_lists_of(cpython::layouts::v3_10));
+}
+
+// The parked greenlets' {id: "function:line" innermost first} in a
+// triage-pystack --json document, and how many greenlets it lists.
+std::pair<std::map<std::uint64_t, std::vector<std::string>>, std::size_t> suspended_in(const nlohmann::json& doc) {
+    std::map<std::uint64_t, std::vector<std::string>> out;
+    std::size_t count = doc["greenlets"]["elsewhere"].size();
+    for (const auto& t : doc["threads"]) {
+        count += t["greenlets"].size();
+        for (const auto& g : t["greenlets"]) {
+            if (g["state"] != "suspended") continue;
+            auto& frames = out[g["address"].get<std::uint64_t>()];
+            for (const auto& f : g["frames"]) frames.push_back(f["function"].get<std::string>() + ":" + std::to_string(f["line"].get<int>()));
+        }
+    }
+    return {out, count};
+}
+
+TEST_CASE("triage-pystack --greenlets: eventlet's green threads live (blocking, nonblocking) and from a core") {
+    std::optional<python_interpreter> debian;
+    for (const python_interpreter& python : machine_interpreters()) {
+        if (python.minor == 11 && has_known_greenlet(python)) debian = python;
+    }
+    if (!debian) {
+        MESSAGE("skipped: no Debian python3.11 with python3-greenlet (.ci/deps installs python3-eventlet)");
+        return;
+    }
+    scratch_dir dir;
+    const std::string ready = dir.path() + "/ready";
+    python_process victim{*debian, {victim_script("py_greenlets.py"), ready, "9", "eventlet"}};
+    REQUIRE(victim.wait_for_file(ready));
+    const auto oracle = nlohmann::json::parse(*read_file(ready));
+    std::map<std::uint64_t, std::vector<std::string>> want;
+    for (const auto& p : oracle["parked"]) {
+        auto& frames = want[p["id"].get<std::uint64_t>()];
+        for (const auto& f : p["frames"]) frames.push_back(f[0].get<std::string>() + ":" + std::to_string(f[1].get<int>()));
+    }
+    const std::string pid = std::to_string(victim.pid());
+    const std::string core = dir.path() + "/greenlets.core";
+    REQUIRE(run_tool(std::string(TRIAGE_EXAMPLE_DIR) + "/triage-gcore", pid + " -o " + core).exit_code == 0);
+    for (const std::string& args : {pid + " --greenlets --json", pid + " --greenlets --nonblocking --json",
+                                   "--core " + core + " --greenlets --json"}) {
+        CAPTURE(args);
+        auto run = run_pystack(args);
+        REQUIRE_MESSAGE(run.exit_code == 0, run.err);
+        const auto doc = nlohmann::json::parse(run.out);
+        CHECK(doc["greenlets"]["error"].is_null());
+        CHECK(doc["greenlets"]["version"] == "2.0.2");
+        const auto [suspended, count] = suspended_in(doc);
+        CHECK(count >= want.size() + 4);  // the parked, the hub, the spinner, main, the unstarted, the finished
+        for (const auto& [id, frames] : want) {
+            CAPTURE(id);
+            auto it = suspended.find(id);
+            REQUIRE(it != suspended.end());
+            // Function names: co_qualname in JSON (3.11), so compare the last part.
+            std::vector<std::string> got;
+            for (const auto& f : it->second) got.push_back(f.substr(f.rfind('.') + 1));
+            CHECK(got == frames);
+        }
+    }
+    auto text = run_pystack(pid + " --greenlets");
+    REQUIRE_MESSAGE(text.exit_code == 0, text.err);
+    INFO(text.out);
+    CHECK(text.out.find("Greenlets: ") != std::string::npos);
+    CHECK(text.out.find("Greenlets of this thread: ") != std::string::npos);
+    CHECK(text.out.find("GreenThread suspended (parent 0x") != std::string::npos);
+    CHECK(text.out.find("): the stack above") != std::string::npos);
+    CHECK_MESSAGE(victim.running(), "the victim should be alive and not stopped; State: " << victim.state());
+
+    // A process without greenlet: the stacks, and why there are no greenlets.
+    python_process plain{*debian, {victim_script("py_split_time.py"), dir.path() + "/plain"}};
+    REQUIRE(plain.wait_for_file(dir.path() + "/plain"));
+    auto none = run_pystack(std::to_string(plain.pid()) + " --greenlets");
+    REQUIRE_MESSAGE(none.exit_code == 0, none.err);
+    CHECK(none.out.find("Greenlets not read: ") != std::string::npos);
+    CHECK(none.out.find("the process has not imported greenlet") != std::string::npos);
+    CHECK(none.out.find("py_split_time.py") != std::string::npos);
 }
 
 } // namespace greenlets_test

@@ -6,13 +6,15 @@
 #
 # greenlet: plain greenlets, each parked by switching back to the main
 # greenlet from park_<k % 3>(); the main greenlet then switches to the
-# spinner. eventlet: green threads (eventlet.spawn) parked on an Event, in
+# spinner; a second thread ("worker") parks two greenlets of its own and
+# waits on an Event in its main greenlet. eventlet: green threads (eventlet.spawn) parked on an Event, in
 # eventlet.sleep() and on a Queue, the spinner a green thread too (the hub
 # and the main greenlet switched out).
 # Before the spinner starts, READY_FILE gets, as JSON, the oracle greenlet
 # itself gives: for every parked greenlet, id(g), its type's name and its
 # stack from g.gr_frame (innermost first: [function, line]); the ids of the
-# not-started and finished ones; the main greenlet's id; how many objects
+# not-started and finished ones; the main greenlet's id; the worker's
+# thread ident and parked greenlets (greenlet mode); how many objects
 # the GC tracks (gc.get_objects()). Then the spinner runs and never
 # switches again.
 import gc
@@ -92,12 +94,37 @@ else:
     def run_spinner():
         greenlet.greenlet(spin).switch()
 
+    # A second thread with greenlets of its own, parked, its main greenlet
+    # running (waiting on an Event).
+    import threading
+
+    worker_parked, worker_ready, worker_stop = [], threading.Event(), threading.Event()
+
+    def worker():
+        here = greenlet.getcurrent()
+
+        def park_in_worker():
+            here.switch()  # parked in the worker thread
+
+        for _ in range(2):
+            g = greenlet.greenlet(park_in_worker)
+            g.switch()
+            worker_parked.append(g)
+        worker_ready.set()
+        worker_stop.wait()
+
+    worker_thread = threading.Thread(target=worker, name="worker", daemon=True)
+    worker_thread.start()
+    worker_ready.wait()
+
 
 parked = [start(k) for k in range(count)]
 let_them_park()
 unstarted = greenlet.greenlet(spin)
 finished = greenlet.greenlet(lambda: None)
 finished.switch()
+gc.collect()  # no garbage pending, and no collection from here on: the count holds
+gc.disable()
 oracle = {
     "main": id(greenlet.getcurrent()),
     "parked": [{"id": id(g), "type": type(g).__name__, "frames": stack_of(g)} for g in parked],
@@ -105,6 +132,11 @@ oracle = {
     "dead": id(finished),
     "tracked": len(gc.get_objects()) + gc.get_freeze_count(),
 }
+if mode != "eventlet":
+    oracle["worker"] = {
+        "ident": worker_thread.ident,
+        "parked": [{"id": id(g), "type": type(g).__name__, "frames": stack_of(g)} for g in worker_parked],
+    }
 with open(ready + ".tmp", "w") as f:
     json.dump(oracle, f)
 os.rename(ready + ".tmp", ready)

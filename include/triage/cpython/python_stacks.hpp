@@ -44,6 +44,14 @@
 //    they are read in the same stop as the stacks (the stop grows by their
 //    reads); nonblocking, right after the snapshot, so a frame that moved on
 //    meanwhile may show values of its next instant or "<unreadable>".
+//  - `greenlets` (every overload): every greenlet of the process
+//    (greenlets.hpp): each thread's in thread_stack::greenlets (state,
+//    parent, a switched-out one's stack), the others and the census's
+//    failure in report.greenlets (a process without greenlet is not an
+//    error: the failure says so). Blocking, read in the same stop (the stop
+//    grows by a walk of the GC's lists: ~1 ms per 20,000 objects);
+//    nonblocking, right after the snapshot (lists that change are walked
+//    again; a greenlet that moved reads torn or fails, and says so).
 //  - `open_live_python(pid)` (live_python.hpp): the first stage (the
 //    interpreter, its version and layout, the process's memory) — the
 //    staged pipeline (open_python.hpp, stack_walker.hpp,
@@ -106,12 +114,14 @@ struct python_stacks_options {
     bool native = false;  // also native stacks (native_stacks.hpp): registers and stacks copied in the stop
     std::string line_cache_directory{};  // native frames' line tables kept across runs (elf/line_cache.hpp); "": not
     bool locals = false;  // also each frame's arguments and locals (frame_locals.hpp), read in the stop
+    bool greenlets = false;  // also every greenlet (greenlets.hpp), read in the stop
 };
 
 struct held_stacks_options {
     std::span<const procfs::thread_cpu> cpu{};  // measured before the stop: CPU%, names, states
     walk_limits limits{};
     bool locals = false;  // also each frame's arguments and locals
+    bool greenlets = false;  // also every greenlet
 };
 
 struct core_stacks_options {
@@ -122,6 +132,7 @@ struct core_stacks_options {
     std::vector<std::string> lib_search_path{};  // then by file name in these directories
     std::string line_cache_directory{};  // native frames' line tables kept across runs (elf/line_cache.hpp); "": not
     bool locals = false;  // also each frame's arguments and locals
+    bool greenlets = false;  // also every greenlet
 };
 
 struct live_python;  // live_python.hpp

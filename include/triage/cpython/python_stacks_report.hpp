@@ -8,7 +8,9 @@
 // CPU%, GIL held or waited for, consistency, frames, the walk's error, and
 // with native stacks the merged stack; with locals, each frame's
 // `frame_variables`: its arguments and locals, or why they could not be
-// read; `locals_of(thread, frame)` finds a frame's), `crash_info` (a crashed process's
+// read; `locals_of(thread, frame)` finds a frame's; with greenlets, the
+// thread's greenlets), `greenlets_read` (the greenlet census's version and
+// the greenlets of no thread shown, or why none were read), `crash_info` (a crashed process's
 // core: the signal, its code, the faulting address, the thread),
 // `unmatched_file` (a core's code object missing here or another build)
 // and `stacks_source`.
@@ -34,6 +36,7 @@
 
 #include "triage/base/error.hpp"
 #include "triage/cpython/frame_locals.hpp"
+#include "triage/cpython/greenlet_census.hpp"
 #include "triage/cpython/merged_stack.hpp"
 #include "triage/cpython/stack_snapshot.hpp"
 
@@ -81,6 +84,8 @@ struct thread_stack {
                                         // evaluation loop's (merged_stack.hpp); innermost first
     std::optional<error> native_failure;  // the native walk ended before the thread's first frame
     std::vector<frame_variables> locals;  // with locals: one per entry of `frames`
+    std::vector<greenlet_stack> greenlets;  // with greenlets: this thread's, its main greenlet first (the
+                                            // running one's stack is `frames`)
 
     friend bool operator==(const thread_stack&, const thread_stack&) = default;
 };
@@ -117,6 +122,17 @@ struct unmatched_file {
     friend bool operator==(const unmatched_file&, const unmatched_file&) = default;
 };
 
+// With greenlets: what the census (greenlets.hpp) found beyond each
+// thread's own (thread_stack::greenlets), or why it found nothing.
+struct greenlets_read {
+    std::string version;                  // greenlet.__version__ in the target
+    std::uint64_t objects_scanned = 0;    // objects the GC walk visited
+    std::vector<greenlet_stack> elsewhere;  // greenlets of no thread shown (not started, or their thread gone)
+    std::optional<error> failure;         // none read: not imported, an unsupported greenlet, the walk failed
+
+    friend bool operator==(const greenlets_read&, const greenlets_read&) = default;
+};
+
 struct python_stacks_report {
     pid_t pid = 0;                      // as this machine's /proc shows it (cores: as the core records it)
     std::string command_line;           // arguments joined by spaces (cores: the first 79 bytes)
@@ -130,6 +146,7 @@ struct python_stacks_report {
     std::vector<thread_stack> threads;  // live: hottest first; core: the interpreter's order
     bool native = false;                // native stacks were read (threads without Python included)
     bool locals = false;                // each frame's arguments and locals were read (thread_stack::locals)
+    std::optional<greenlets_read> greenlets;  // greenlets were asked for (thread_stack::greenlets)
     std::optional<crash_info> crash;    // cores of a process a core-dumping signal ended; its thread first
     std::vector<unmatched_file> unmatched_files;  // cores: code objects not found here as the build that ran
     bool thread_list_complete = true;   // false: read while it ran, the interpreter's thread list

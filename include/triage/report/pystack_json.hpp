@@ -20,7 +20,12 @@
 // unknown), unwound_by ("registers", "cfi", "frame pointer"),
 // eval_loop_unmatched} | {kind: "python", function, file, line}] (innermost
 // first, Python frames in place of the evaluation loop's) and native_error
-// (null: the walk reached the first frame); thread_list_complete (false: read while
+// (null: the walk reached the first frame); with greenlets, each thread's
+// greenlets [{address, type, state ("running", "suspended", "not
+// started", "dead"), main, parent (null: none), frames, error (null: read
+// in full)}] and a top-level greenlets {version, objects_scanned,
+// elsewhere (the greenlets of no thread shown), error (null: read)};
+// thread_list_complete (false: read while
 // it ran, the thread list kept changing; threads may be missing). Strings are escaped by the JSON rules;
 // dump with error_handler_t::replace, since target strings may not be UTF-8.
 // Dump with ensure_ascii (true): target strings may hold C1 controls such

@@ -12,7 +12,9 @@
 //    for a thread threading does not know), then the frames; with native
 //    stacks, the merged stack: `[C] function+0x1f in object (file:line)`
 //    lines with the Python frames in place of the evaluation loop's, and
-//    "(no Python)" after the header of a thread that runs none.
+//    "(no Python)" after the header of a thread that runs none; with
+//    greenlets, the thread's greenlets under its stack (each switched-out
+//    one's frames indented under it).
 // Every target-supplied string (names, files, the walk's error) is escaped
 // with escape_controls (base/escape.hpp): a function named "\x1b[2J" cannot
 // clear the reader's screen. No format spec is accepted.
@@ -22,6 +24,7 @@
 //   fmt::print("{}\n", snapshot.threads[0].frames.at(0));   // find_anchor (service.py:41)
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -100,6 +103,54 @@ Out write_merged(Out out, const cpython::thread_stack& t) {
     return out;
 }
 
+// A greenlet's line: `greenlet 0x7f3a… GreenThread suspended (parent
+// 0x7f3a…)`, then a switched-out one's frames, indented eight spaces.
+template <class Out>
+Out write_greenlet(Out out, const cpython::greenlet_stack& g) {
+    out = fmt::format_to(out, "\n    greenlet {:#x} {}{} {}", g.address, escape_controls(g.type), g.main ? " (main)" : "",
+                         cpython::to_string(g.state));
+    if (g.parent != 0) out = fmt::format_to(out, " (parent {:#x})", g.parent);
+    if (g.state == cpython::greenlet_state::running) out = fmt::format_to(out, ": the stack above");
+    for (const auto& f : g.frames) out = fmt::format_to(out, "\n        {}", f);
+    if (g.failure) out = fmt::format_to(out, "\n        (not read in full: {})", escape_controls(g.failure->message()));
+    return out;
+}
+
+// A thread's greenlets under its stack: how many in each state, then each.
+template <class Out>
+Out write_greenlets(Out out, const std::vector<cpython::greenlet_stack>& greenlets) {
+    if (greenlets.empty()) return out;
+    out = fmt::format_to(out, "\n    Greenlets of this thread: {}", greenlets.size());
+    const char* separator = " (";
+    for (auto state : {cpython::greenlet_state::running, cpython::greenlet_state::suspended,
+                       cpython::greenlet_state::not_started, cpython::greenlet_state::dead}) {
+        const auto n = std::count_if(greenlets.begin(), greenlets.end(), [&](const auto& g) { return g.state == state; });
+        if (n == 0) continue;
+        out = fmt::format_to(out, "{}{} {}", separator, n, cpython::to_string(state));
+        separator = ", ";
+    }
+    out = fmt::format_to(out, ")");
+    for (const auto& g : greenlets) out = write_greenlet(out, g);
+    return out;
+}
+
+// A thread's stack block: Python frames (with locals), or the merged stack.
+template <class Out>
+Out write_stack(Out out, const cpython::thread_stack& t) {
+    if (!t.native.empty() || t.native_failure) {
+        if (t.python_ident == 0 && t.frames.empty()) out = fmt::format_to(out, " (no Python)");
+        return write_merged(out, t);
+    }
+    if (!t.locals.empty()) {
+        for (std::size_t i = 0; i < t.frames.size(); ++i) {
+            out = fmt::format_to(out, "\n    {}", t.frames[i]);
+            out = write_locals(out, cpython::locals_of(t, t.frames[i]));
+        }
+        return write_frames(out, {}, t.consistent, t.failure, !t.frames.empty());
+    }
+    return write_frames(out, t.frames, t.consistent, t.failure);
+}
+
 } // namespace triage::report::detail
 
 template <>
@@ -140,17 +191,7 @@ struct fmt::formatter<triage::cpython::thread_stack> : triage::report::detail::p
                              t.holds_gil ? " holds GIL" : (t.waits_for_gil ? " waits for GIL" : ""),
                              triage::procfs::state_word(t.state));
         if (t.cpu_percent) out = fmt::format_to(out, " {:.1f}%", *t.cpu_percent);
-        if (!t.native.empty() || t.native_failure) {
-            if (t.python_ident == 0 && t.frames.empty()) out = fmt::format_to(out, " (no Python)");
-            return triage::report::detail::write_merged(out, t);
-        }
-        if (!t.locals.empty()) {
-            for (std::size_t i = 0; i < t.frames.size(); ++i) {
-                out = fmt::format_to(out, "\n    {}", t.frames[i]);
-                out = triage::report::detail::write_locals(out, triage::cpython::locals_of(t, t.frames[i]));
-            }
-            return triage::report::detail::write_frames(out, {}, t.consistent, t.failure, !t.frames.empty());
-        }
-        return triage::report::detail::write_frames(out, t.frames, t.consistent, t.failure);
+        out = triage::report::detail::write_stack(out, t);
+        return triage::report::detail::write_greenlets(out, t.greenlets);
     }
 };

@@ -24,6 +24,7 @@
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/frame_locals.hpp"
 #include "triage/cpython/gil_wait.hpp"
+#include "triage/cpython/greenlets.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/python_target.hpp"
@@ -79,6 +80,30 @@ TRIAGE_DECL void attach_locals(python_stacks_report& report, locals_by_frame& re
             if (it != read.end()) t.locals.push_back(std::move(it->second));
             else t.locals.push_back({{}, error{errc::not_found, 0, "reading the locals of " + f.function + ": not read", {}}});
         }
+    }
+}
+
+template <class Memory>
+[[nodiscard]] result<greenlet_census> census_of(Memory& memory, const python_target& target, const stack_snapshot& snapshot,
+                                                pid_t main_tid) {
+    greenlet_options options;
+    options.main_tid = main_tid;
+    return read_greenlets(memory, target.layout, target.runtime.roots, snapshot, options);
+}
+
+// The census, each greenlet given to its thread's row.
+TRIAGE_DECL void attach_greenlets(python_stacks_report& report, result<greenlet_census>& read) {
+    greenlets_read& out = report.greenlets.emplace();
+    if (!read) {
+        out.failure = std::move(read.error());
+        return;
+    }
+    out.version = std::move(read->version);
+    out.objects_scanned = read->objects_scanned;
+    for (greenlet_stack& g : read->greenlets) {
+        auto row = std::find_if(report.threads.begin(), report.threads.end(),
+                                [&](const thread_stack& t) { return g.thread != 0 && t.python_ident == g.thread; });
+        (row != report.threads.end() ? row->greenlets : out.elsewhere).push_back(std::move(g));
     }
 }
 
@@ -204,10 +229,13 @@ namespace triage::cpython {
     auto snapshot = TRIAGE_TRY(make_walker(py.memory, py.target, options.limits).snapshot());
     std::optional<detail::python_stacks::locals_by_frame> locals;
     if (options.locals) locals = detail::python_stacks::read_locals(py.memory, py.target.layout, snapshot);
+    std::optional<result<greenlet_census>> greenlets;
+    if (options.greenlets) greenlets = detail::python_stacks::census_of(py.memory, py.target, snapshot, py.dir.pid());
     thread_namer{py.memory, py.target.layout}.name_threads(snapshot);
     report.stopped_for = held.stopped_for();
     TRIAGE_TRY(detail::python_stacks::join(py, snapshot, options.cpu, nullptr, true, report));
     if (locals) detail::python_stacks::attach_locals(report, *locals);
+    if (greenlets) detail::python_stacks::attach_greenlets(report, *greenlets);
     return report;
 }
 
@@ -241,19 +269,23 @@ namespace triage::cpython {
     std::optional<result<unwind::stack_copy>> copy;
     auto walker = make_walker(py.memory, py.target, options.limits);
     std::optional<d::locals_by_frame> locals;
-    const auto read_locals = [&](const stack_snapshot& s) {
+    std::optional<result<greenlet_census>> greenlets;
+    // What else is read of the snapshot: in the stop, or right after it.
+    const auto read_more = [&](const stack_snapshot& s) {
         if (options.locals) locals = d::read_locals(py.memory, py.target.layout, s);
+        if (options.greenlets) greenlets = d::census_of(py.memory, py.target, s, pid);
     };
     auto snapshot = TRIAGE_TRY(options.nonblocking
                                    ? consistent_snapshot(walker)
                                    : stopped_snapshot(walker, pid, report.stopped_for, py.memory,
-                                                      options.native ? &copy : nullptr, read_locals));
-    if (options.nonblocking) read_locals(snapshot);
+                                                      options.native ? &copy : nullptr, read_more));
+    if (options.nonblocking) read_more(snapshot);
     // After the stop: names are not part of a stack's consistency.
     thread_namer{py.memory, py.target.layout}.name_threads(snapshot);
     TRIAGE_TRY(d::join(py, snapshot, known, before ? &*before : nullptr, false, report));
     report.thread_list_complete = snapshot.thread_list_complete;
     if (locals) d::attach_locals(report, *locals);
+    if (greenlets) d::attach_greenlets(report, *greenlets);
     if (copy && *copy) {
         std::vector<thread_registers> registers;
         for (const auto& t : (*copy)->threads) registers.push_back({t.tid, t.registers});
@@ -294,6 +326,8 @@ namespace triage::cpython {
     auto snapshot = TRIAGE_TRY(make_walker(py.core, target, options.limits).snapshot());
     std::optional<detail::python_stacks::locals_by_frame> locals;
     if (options.locals) locals = detail::python_stacks::read_locals(py.core, target.layout, snapshot);
+    std::optional<result<greenlet_census>> greenlets;
+    if (options.greenlets) greenlets = detail::python_stacks::census_of(py.core, target, snapshot, report.pid);
     thread_namer{py.core, target.layout}.name_threads(snapshot);
     // A thread's pthread_t is its fs_base: that names the core's thread even
     // when the tid Python recorded is another namespace's.
@@ -315,6 +349,7 @@ namespace triage::cpython {
     }
     report.unmatched_files = detail::python_stacks::unmatched_files(py);
     if (locals) detail::python_stacks::attach_locals(report, *locals);
+    if (greenlets) detail::python_stacks::attach_greenlets(report, *greenlets);
     if (options.native) {
         const std::string root = options.sysroot.empty() ? "/" : options.sysroot;
         // The objects as the core reader matched them (by build-id).

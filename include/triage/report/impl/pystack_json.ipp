@@ -37,6 +37,18 @@ TRIAGE_DECL void add_locals(nlohmann::ordered_json& frame, const cpython::frame_
     frame["locals"] = std::move(values);
 }
 
+// A greenlet: {address, type, state, main, parent, frames, error}.
+[[nodiscard]] TRIAGE_DECL nlohmann::ordered_json greenlet_json(const cpython::greenlet_stack& g) {
+    using json = nlohmann::ordered_json;
+    return {{"address", g.address},
+            {"type", g.type},
+            {"state", std::string(cpython::to_string(g.state))},
+            {"main", g.main},
+            {"parent", g.parent == 0 ? json(nullptr) : json(g.parent)},
+            {"frames", frames_json(g.frames)},
+            {"error", g.failure ? json(g.failure->message()) : json(nullptr)}};
+}
+
 } // namespace detail
 
 [[nodiscard]] TRIAGE_DECL nlohmann::ordered_json to_json(const cpython::python_stacks_report& r) {
@@ -83,6 +95,11 @@ TRIAGE_DECL void add_locals(nlohmann::ordered_json& frame, const cpython::frame_
             row["native"] = std::move(native);
             row["native_error"] = t.native_failure ? json(t.native_failure->message()) : json(nullptr);
         }
+        if (r.greenlets) {
+            json greenlets = json::array();
+            for (const auto& g : t.greenlets) greenlets.push_back(detail::greenlet_json(g));
+            row["greenlets"] = std::move(greenlets);
+        }
         threads.push_back(std::move(row));
     }
     std::optional<double> stopped_ms;
@@ -109,6 +126,14 @@ TRIAGE_DECL void add_locals(nlohmann::ordered_json& frame, const cpython::frame_
         for (const auto& f : r.unmatched_files)
             unmatched.push_back({{"path", f.path}, {"local", f.local.empty() ? json(nullptr) : json(f.local)}, {"why", f.why}});
         doc["unmatched_files"] = std::move(unmatched);
+    }
+    if (r.greenlets) {
+        json elsewhere = json::array();
+        for (const auto& g : r.greenlets->elsewhere) elsewhere.push_back(detail::greenlet_json(g));
+        doc["greenlets"] = {{"version", r.greenlets->failure ? json(nullptr) : json(r.greenlets->version)},
+                            {"objects_scanned", r.greenlets->objects_scanned},
+                            {"elsewhere", std::move(elsewhere)},
+                            {"error", r.greenlets->failure ? json(r.greenlets->failure->message()) : json(nullptr)}};
     }
     doc["thread_list_complete"] = r.thread_list_complete;
     doc["threads"] = std::move(threads);

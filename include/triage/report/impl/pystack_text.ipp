@@ -33,7 +33,20 @@ namespace triage::report {
         fmt::format_to(out, "Target not stopped (read while it ran; moving stacks read again)\n");
     }
     if (!r.thread_list_complete) fmt::format_to(out, "Threads may be missing: the thread list kept changing while it was read\n");
+    if (r.greenlets && r.greenlets->failure) {
+        fmt::format_to(out, "Greenlets not read: {}\n", escape_controls(r.greenlets->failure->message()));
+    } else if (r.greenlets) {
+        std::size_t n = r.greenlets->elsewhere.size();
+        for (const auto& t : r.threads) n += t.greenlets.size();
+        fmt::format_to(out, "Greenlets: {} (greenlet {}), found among {} objects the garbage collector tracks\n", n,
+                       escape_controls(r.greenlets->version), r.greenlets->objects_scanned);
+    }
     for (const auto& t : r.threads) fmt::format_to(out, "\n{}\n", t);
+    if (r.greenlets && !r.greenlets->elsewhere.empty()) {
+        fmt::format_to(out, "\nGreenlets of no thread above (not started, or their thread is gone):");
+        for (const auto& g : r.greenlets->elsewhere) out = detail::write_greenlet(out, g);
+        fmt::format_to(out, "\n");
+    }
     return text;
 }
 
