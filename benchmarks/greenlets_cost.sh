@@ -19,7 +19,8 @@ victim=$!
 for _ in $(seq 300); do [[ -s $work/ready ]] && break; sleep 0.1; done
 [[ -s $work/ready ]] || { echo "the victim did not start" >&2; exit 1; }
 
-"$pystack" --greenlets "$victim" | head -3 | tail -1
+"$pystack" --greenlets "$victim" > "$work/greenlets.txt"
+grep -m1 '^Greenlets: ' "$work/greenlets.txt"
 hyperfine -N --warmup 2 --runs 15 --export-json "$work/times.json" \
   -n stacks "$pystack --cpu-window 0 $victim" \
   -n locals "$pystack --cpu-window 0 --locals $victim" \

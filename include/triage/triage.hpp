@@ -37,6 +37,7 @@
 #include "triage/cpython/frame_locals.hpp"
 #include "triage/cpython/gc_objects.hpp"
 #include "triage/cpython/gil_wait.hpp"
+#include "triage/cpython/greenlet_census.hpp"
 #include "triage/cpython/greenlets.hpp"
 #include "triage/cpython/interpreter_elf.hpp"
 #include "triage/cpython/interpreter_image.hpp"
