@@ -15,9 +15,10 @@
 // started, whether it is still active, its parent, its thread's main
 // greenlet, and for one that is switched out, its saved innermost
 // interpreter frame and the part of its C stack greenlet copied to the
-// heap. Its frames are walked from that frame (stack_walker::walk_chain),
-// reading its copied C stack from the copy (the eval loop's entry frames
-// of 3.12+ live on the C stack). A thread's running greenlet is the one its
+// heap. Its frames are walked from that frame (stack_walker::walk_chains:
+// all greenlets' chains level by level in batches; on 3.12+, where the
+// eval loop's entry frames live on the C stack, a greenlet with a copied C
+// stack alone, reading that part from the copy). A thread's running greenlet is the one its
 // greenlet thread state says is current; its frames are the thread's own
 // stack (`frames` stays empty). A main greenlet (a thread's original stack)
 // belongs to the thread whose stack its stack start lies in: just below
@@ -324,9 +325,8 @@ template <memory::memory_source M>
         if (owner != nullptr) thread_of_main[g.address] = owner->python_ident;
     }
 
-    // States and the frames of the switched-out ones.
-    d::switched_out_memory<M> view{mem};
-    stack_walker<d::switched_out_memory<M>> chains{view, l, roots, options.limits};
+    // States; the switched-out ones' frames.
+    std::vector<std::size_t> in_place, through_copy;  // indices of suspended greenlets with frames
     for (std::size_t k = 0; k < found.size(); ++k) {
         greenlet_stack& g = census.greenlets[k];
         if (g.failure) continue;
@@ -341,16 +341,37 @@ template <memory::memory_source M>
             g.state = greenlet_state::running;
         } else {
             g.state = greenlet_state::suspended;
-            if (r.frame == 0) continue;
-            view.set_copy(r.start, r.saved, r.copy);
-            auto chain = chains.walk_chain(r.frame);
-            if (!chain) {
-                g.failure = std::move(chain.error());
-                continue;
-            }
-            g.frames = std::move(chain->frames);
-            g.failure = std::move(chain->failure);
+            // 3.12+ chains pass through entry frames on the C stack, part of
+            // which greenlet copied away: those are read through the copy,
+            // one greenlet at a time; the others all at once.
+            if (r.frame != 0) (l.minor >= 12 && r.saved != 0 ? through_copy : in_place).push_back(k);
         }
+    }
+    const auto take = [&](std::size_t k, result<python_thread> chain) {
+        greenlet_stack& g = census.greenlets[k];
+        if (!chain) {
+            g.failure = std::move(chain.error());
+            return;
+        }
+        g.frames = std::move(chain->frames);
+        g.failure = std::move(chain->failure);
+    };
+    if (!in_place.empty()) {
+        std::vector<std::uint64_t> frames;
+        for (std::size_t k : in_place) frames.push_back(raws[k].frame);
+        stack_walker<M> walker{mem, l, roots, options.limits};
+        auto chains = walker.walk_chains(frames);
+        for (std::size_t j = 0; j < in_place.size(); ++j) {
+            take(in_place[j], chains ? result<python_thread>{std::move((*chains)[j])} : fail(chains.error()));
+        }
+    }
+    d::switched_out_memory<M> view{mem};
+    stack_walker<d::switched_out_memory<M>> through{view, l, roots, options.limits};
+    for (std::size_t k : through_copy) {
+        const raw& r = raws[k];
+        view.set_copy(r.start, r.saved, r.copy);
+        auto chain = through.walk_chains(std::span{&r.frame, 1});
+        take(k, chain ? result<python_thread>{std::move(chain->front())} : fail(std::move(chain.error())));
     }
     // By thread (those of no known thread last), main greenlets first.
     std::ranges::stable_sort(census.greenlets, [](const greenlet_stack& a, const greenlet_stack& b) {

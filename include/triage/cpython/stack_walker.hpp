@@ -19,8 +19,8 @@
 //    it is an entry frame (`python_frame::entry`: the first one a C call of
 //    the eval loop runs; 3.11: its is_entry flag, 3.12+: the frame after it
 //    is a shim), from the bytes of the frames the walk copies anyway.
-//  - `walk_chain(frame)`: the frames of a chain that no thread state holds
-//    (a suspended greenlet's, greenlets.hpp), read the same way.
+//  - `walk_chains(frames)`: the frames of chains that no thread state
+//    holds (suspended greenlets', greenlets.hpp), read the same way.
 // How it reads: each remote struct (interpreter, thread state, frame, code
 // object) is copied once, whole, into a local buffer and its fields are read
 // from there by the layout's offsets. Frames are read level by level across
@@ -318,29 +318,33 @@ public:
         return std::ranges::none_of(snap.threads, torn);
     }
 
-    // The frames of a chain no thread state points at now (a suspended
-    // greenlet's), from its innermost frame, read and validated as a
-    // thread's are; `failure` says where the walk stopped. Nothing of it is
-    // kept for recheck, and no bytes of the last snapshot are reused (the
-    // memory may read differently now).
-    [[nodiscard]] result<python_thread> walk_chain(std::uint64_t innermost) {
-        stack_snapshot chain;
-        chain.threads.emplace_back();
-        std::vector<detail::walker::thread_read> threads(1);
-        threads[0].first_frame = innermost;
+    // The frames of chains no thread state points at now (suspended
+    // greenlets'), each from its innermost frame, read and validated as
+    // threads' are (level by level, one batched read per level); each
+    // chain's `failure` says where its walk stopped. Nothing of it is kept
+    // for recheck, and no bytes of the last snapshot are reused (the memory
+    // may read differently now).
+    [[nodiscard]] result<std::vector<python_thread>> walk_chains(std::span<const std::uint64_t> innermost) {
+        stack_snapshot chains;
+        chains.threads.resize(innermost.size());
+        std::vector<detail::walker::thread_read> threads(innermost.size());
+        std::vector<cursor> cursors;
+        for (std::size_t k = 0; k < innermost.size(); ++k) {
+            threads[k].first_frame = innermost[k];
+            cursors.push_back(cursor{k, innermost[k], {}, false});
+        }
         std::vector<detail::walker::frame_read> frames;
         std::unordered_map<std::uint64_t, fetched> bytes;
         std::swap(threads, thread_reads_);
         std::swap(frames, frame_reads_);
         std::swap(bytes, fetched_);
-        std::vector<cursor> cursors{cursor{0, innermost, {}, false}};
-        auto walked = walk_frames(chain, cursors);
-        if (walked) walked = resolve_code(chain, std::views::single(std::size_t{0}));
+        auto walked = walk_frames(chains, cursors);
+        if (walked) walked = resolve_code(chains, std::views::iota(std::size_t{0}, innermost.size()));
         std::swap(threads, thread_reads_);
         std::swap(frames, frame_reads_);
         std::swap(bytes, fetched_);
         TRIAGE_TRY(walked);
-        return std::move(chain.threads[0]);
+        return std::move(chains.threads);
     }
 
     // Forgets the code objects and addresses remembered between snapshots.
