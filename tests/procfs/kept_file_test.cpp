@@ -70,7 +70,12 @@ TEST_CASE("kept_file: read again, a /proc file of a thread is current; an exited
     CHECK(held->read(buf));
     leave = true;
     t.join();
+    // join returns when the kernel clears the thread's tid, a little before
+    // the task is released from /proc: read until then, bounded.
     auto gone = held->read(buf);
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+         gone && std::chrono::steady_clock::now() < deadline; gone = held->read(buf))
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
     REQUIRE_FALSE(gone);
     CHECK(gone.error().code == errc::no_such_process);
     CHECK(gone.error().message().find("/task/" + std::to_string(tid.load()) + "/schedstat") != std::string::npos);
