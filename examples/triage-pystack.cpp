@@ -2,8 +2,8 @@
 // process, read from the outside: no gdb, no debug symbols, no code run in
 // the target.
 //
-//   triage-pystack PID [--nonblocking | --native] [--locals] [--greenlets] [--json] [--cpu-window MS]
-//   triage-pystack --core CORE [--exe PATH] [--sysroot DIR] [--lib-search-path DIRS] [--native] [--locals] [--greenlets] [--json]
+//   triage-pystack PID [--nonblocking | --native] [--locals] [--greenlets] [--tasks] [--json] [--cpu-window MS]
+//   triage-pystack --core CORE [--exe PATH] [--sysroot DIR] [--lib-search-path DIRS] [--native] [--locals] [--greenlets] [--tasks] [--json]
 //
 // Blocking (default): every thread is stopped with ptrace for one consistent
 // snapshot, and released at once; the output says for how long it was
@@ -46,6 +46,8 @@
 // --greenlets: every greenlet of the process (eventlet, gevent, plain
 // greenlet), under its thread's stack: state, parent, and a switched-out
 // one's frames (docs/cli.md says which greenlet releases are known).
+// --tasks: every pending asyncio task (3.7–3.15), under the thread running
+// its loop: name, state, the coroutines it waits in, the tasks it awaits.
 // Exit codes: 0 success; 1 the target is not Python, is an unsupported
 // version, a zombie, vanished, or cannot be read; 2 usage error.
 //
@@ -76,6 +78,7 @@ struct options {
     bool native = false;
     bool locals = false;
     bool greenlets = false;
+    bool tasks = false;
     bool json = false;
     int cpu_window_ms = 10;
     std::string core;  // --core: read a core file instead of a process
@@ -106,6 +109,7 @@ int run(int argc, char** argv) {
         .needs(core);
     cli.flag("--locals", opt.locals, "also each frame's arguments and local variables, with bounded reprs");
     cli.flag("--greenlets", opt.greenlets, "also every greenlet (eventlet, gevent): its state and a suspended one's stack");
+    cli.flag("--tasks", opt.tasks, "also every asyncio task: its state, the coroutines it waits in, the tasks it awaits");
     cli.flag("--json", opt.json, "print one JSON document");
     cli.add("--cpu-window", opt.cpu_window_ms, "milliseconds over which CPU use is measured (0: off)")
         .range(0, 60000)
@@ -120,13 +124,15 @@ int run(int argc, char** argv) {
                                                          .lib_search_path = split_path_list(opt.lib_search_path),
                                                          .line_cache_directory = elf::default_line_cache_directory(),
                                                          .locals = opt.locals,
-                                                         .greenlets = opt.greenlets})
+                                                         .greenlets = opt.greenlets,
+                                                         .tasks = opt.tasks})
                       : cpython::python_stacks(opt.pid, {.nonblocking = opt.nonblocking,
                                                          .cpu_window = std::chrono::milliseconds{opt.cpu_window_ms},
                                                          .native = opt.native,
                                                          .line_cache_directory = elf::default_line_cache_directory(),
                                                          .locals = opt.locals,
-                                                         .greenlets = opt.greenlets});
+                                                         .greenlets = opt.greenlets,
+                                                         .tasks = opt.tasks});
     if (!stacks) return report::print_failure(cli.program(), stacks.error());
     if (opt.json) {
         fmt::print("{}\n", report::to_json_text(*stacks));

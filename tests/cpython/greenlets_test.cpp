@@ -188,7 +188,7 @@ TEST_CASE("read_greenlets: every greenlet of a process, parked ones with greenle
     CHECK_MESSAGE(covered >= 1, "no interpreter with a known greenlet (Debian's python3-greenlet for 3.11)");
 }
 
-TEST_CASE("for_each_gc_object visits what gc.get_objects() lists; read_greenlets refuses what it does not know") {
+TEST_CASE("for_each_gc_object visits each tracked object once, within its bound; read_greenlets refuses what it does not know") {
     const python_interpreter python = service_python();
     scratch_dir dir;
     const std::string ready = dir.path() + "/ready";

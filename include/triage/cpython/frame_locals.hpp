@@ -58,6 +58,7 @@
 #include <string_view>
 #include <vector>
 
+#include "triage/base/unaligned.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/layout.hpp"
@@ -199,8 +200,8 @@ private:
         }
         std::vector<std::byte> bytes(size);
         TRIAGE_TRY(memory::read_exact(*mem_, code, bytes));
-        const auto int_at = [&](byte_offset at) { return has(at) ? detail::repr::load<std::int32_t>(bytes, at) : 0; };
-        const auto pointer_at = [&](byte_offset at) { return detail::repr::load<std::uint64_t>(bytes, at); };
+        const auto int_at = [&](byte_offset at) { return has(at) ? load_unaligned<std::int32_t>(bytes, at) : 0; };
+        const auto pointer_at = [&](byte_offset at) { return load_unaligned<std::uint64_t>(bytes, at); };
         code_shape shape;
         shape.flags = static_cast<std::uint32_t>(int_at(flags));
         if ((shape.flags & co_flag_optimized) == 0) return shape;

@@ -9,6 +9,10 @@
 //    calls `visit(object, type)` (addresses) for every object on the three
 //    generations' lists and the permanent one (gc.freeze()), list by list,
 //    in list order; returns how many it visited.
+//  - `find_gc_instances(cached, layout, interpreter, types, max_found)`:
+//    the objects whose type is one of `types` or a subclass of one (how
+//    greenlets.hpp and asyncio_tasks.hpp find theirs), the walk made again
+//    when a list changed under it.
 // How: each list is a ring of PyGC_Head {_gc_next, _gc_prev} (16 bytes,
 // right before the object) starting at its head inside the interpreter
 // state; one 32-byte read per object gives the next link, the back link
@@ -35,16 +39,20 @@
 //       [&](std::uint64_t object, std::uint64_t type) { if (type == wanted) found.push_back(object); }));
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/layout.hpp"
+#include "triage/memory/caching_source.hpp"
 #include "triage/memory/memory_source.hpp"
 
 namespace triage::cpython {
@@ -114,6 +122,52 @@ template <memory::memory_source M, class Visit>
         }
     }
     return visited;
+}
+
+// The tracked objects whose type is one of `types` or a subclass of one
+// (tp_base chains, at most 64 deep), at most `max_found` of them, and how
+// many objects the walk visited. A walk that meets a list changing under it
+// (a running target) is made again, twice at most, through a fresh cache.
+struct gc_instances {
+    std::vector<std::uint64_t> objects;
+    std::uint64_t objects_scanned = 0;
+};
+
+template <memory::memory_source M>
+[[nodiscard]] result<gc_instances> find_gc_instances(memory::caching_source<M>& cached, const layout& l,
+                                                     std::uint64_t interpreter, std::span<const std::uint64_t> types,
+                                                     std::size_t max_found, std::uint64_t max_objects = 50'000'000) {
+    const byte_offset tp_base = l.object.tp_flags + 88;  // PyTypeObject.tp_base: 11 pointers after tp_flags
+    std::unordered_map<std::uint64_t, bool> verdicts;
+    const auto wanted = [&](std::uint64_t type) {
+        if (auto it = verdicts.find(type); it != verdicts.end()) return it->second;
+        bool yes = false;
+        std::uint64_t t = type;
+        for (int depth = 0; depth < 64 && t != 0 && !yes; ++depth) {
+            yes = std::ranges::find(types, t) != types.end();
+            auto base = memory::read_object<std::uint64_t>(cached, t + tp_base);
+            if (!base) break;
+            t = *base;
+        }
+        verdicts.emplace(type, yes);
+        return yes;
+    };
+    result<std::uint64_t> walked = fail(errc::inconsistent, "not walked");
+    gc_instances found;
+    for (int attempt = 0; attempt < 3 && !walked; ++attempt) {
+        found.objects.clear();
+        cached.invalidate();
+        walked = for_each_gc_object(
+            cached, l, interpreter,
+            [&](std::uint64_t object, std::uint64_t type) {
+                if (found.objects.size() < max_found && wanted(type)) found.objects.push_back(object);
+            },
+            max_objects);
+        if (!walked && walked.error().code != errc::inconsistent) break;
+    }
+    if (!walked) return fail(std::move(walked.error()));
+    found.objects_scanned = *walked;
+    return found;
 }
 
 } // namespace triage::cpython

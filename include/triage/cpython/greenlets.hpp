@@ -52,7 +52,6 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -60,6 +59,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "triage/base/unaligned.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/gc_objects.hpp"
@@ -175,13 +175,6 @@ private:
     std::uint64_t start_ = 0, saved_ = 0, copy_ = 0;
 };
 
-template <class T>
-[[nodiscard]] T word(std::span<const std::byte> bytes, std::size_t at) {
-    T value;
-    std::memcpy(&value, bytes.data() + at, sizeof value);
-    return value;
-}
-
 } // namespace detail::greenlets
 
 template <memory::memory_source M>
@@ -196,7 +189,6 @@ template <memory::memory_source M>
     // Which objects are greenlets: greenlet.greenlet or a subclass (tp_base chain).
     memory::caching_source<M&> cached{mem, 8192};
     object_reader objects{cached, l};
-    const byte_offset tp_base = l.object.tp_flags + 88;  // PyTypeObject.tp_base: 11 pointers after tp_flags
     greenlet_census census;
     std::optional<d::greenlet_layout> gl;
     std::vector<std::uint64_t> found;
@@ -213,39 +205,11 @@ template <memory::memory_source M>
         census.version = TRIAGE_TRY(objects.str(TRIAGE_TRY(objects.find(items, "__version__"))));
         gl = TRIAGE_TRY(d::layout_for(census.version, l));
         const std::uint64_t greenlet_type = TRIAGE_TRY(objects.find(items, "greenlet"));
-        std::unordered_map<std::uint64_t, bool> verdicts;
-        const auto is_greenlet = [&](std::uint64_t type) {
-            if (auto it = verdicts.find(type); it != verdicts.end()) return it->second;
-            bool yes = false;
-            std::uint64_t t = type;
-            for (int depth = 0; depth < 64 && t != 0; ++depth) {
-                if (t == greenlet_type) {
-                    yes = true;
-                    break;
-                }
-                auto base = memory::read_object<std::uint64_t>(cached, t + tp_base);
-                if (!base) break;
-                t = *base;
-            }
-            verdicts.emplace(type, yes);
-            return yes;
-        };
-        // A running target re-links its lists under the walk: try again.
-        result<std::uint64_t> walked = fail(errc::inconsistent, "not walked");
-        for (int attempt = 0; attempt < 3 && !walked; ++attempt) {
-            const std::size_t kept = found.size();
-            cached.invalidate();
-            walked = for_each_gc_object(
-                cached, l, interp,
-                [&](std::uint64_t object, std::uint64_t type) {
-                    if (found.size() < options.max_greenlets && is_greenlet(type)) found.push_back(object);
-                },
-                options.max_objects);
-            if (!walked) found.resize(kept);
-            if (!walked && walked.error().code != errc::inconsistent) break;
-        }
-        if (!walked) return fail(std::move(walked.error()));
-        census.objects_scanned += *walked;
+        const std::array<std::uint64_t, 1> types{greenlet_type};
+        auto instances = TRIAGE_TRY(find_gc_instances(cached, l, interp, types, options.max_greenlets - found.size(),
+                                                      options.max_objects));
+        found.insert(found.end(), instances.objects.begin(), instances.objects.end());
+        census.objects_scanned += instances.objects_scanned;
     }
     if (!gl) {
         if (not_imported) return fail(std::move(*not_imported));
@@ -274,25 +238,25 @@ template <memory::memory_source M>
             g.failure = error{errc::bad_address, 0, "reading the greenlet at " + hex(g.address) + ": its C++ state at " + hex(*impl), {}};
             continue;
         }
-        if (d::word<std::uint64_t>(bytes, gl->self) != g.address) {
+        if (load_unaligned<std::uint64_t>(bytes, gl->self) != g.address) {
             g.failure = error{errc::inconsistent, 0, "reading the greenlet at " + hex(g.address) +
                                                          ": its C++ state does not point back at it (another greenlet build?)", {}};
             continue;
         }
         ++pointing_back;
         raw& r = raws[k];
-        r.start = d::word<std::uint64_t>(bytes, gl->stack_start);
-        r.stop = d::word<std::uint64_t>(bytes, gl->stack_stop);
-        r.copy = d::word<std::uint64_t>(bytes, gl->stack_copy);
-        r.saved = d::word<std::uint64_t>(bytes, gl->stack_saved);
-        r.frame = d::word<std::uint64_t>(bytes, gl->current_frame);
+        r.start = load_unaligned<std::uint64_t>(bytes, gl->stack_start);
+        r.stop = load_unaligned<std::uint64_t>(bytes, gl->stack_stop);
+        r.copy = load_unaligned<std::uint64_t>(bytes, gl->stack_copy);
+        r.saved = load_unaligned<std::uint64_t>(bytes, gl->stack_saved);
+        r.frame = load_unaligned<std::uint64_t>(bytes, gl->current_frame);
         g.main = r.stop == ~std::uint64_t{0};
         if (g.main) {
-            r.thread_state = d::word<std::uint64_t>(bytes, gl->thread_state);
+            r.thread_state = load_unaligned<std::uint64_t>(bytes, gl->thread_state);
             r.main_greenlet = g.address;
         } else {
-            r.main_greenlet = d::word<std::uint64_t>(bytes, gl->main_greenlet);
-            g.parent = d::word<std::uint64_t>(bytes, gl->parent);
+            r.main_greenlet = load_unaligned<std::uint64_t>(bytes, gl->main_greenlet);
+            g.parent = load_unaligned<std::uint64_t>(bytes, gl->parent);
         }
     }
     if (!found.empty() && pointing_back == 0) {

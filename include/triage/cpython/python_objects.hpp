@@ -13,6 +13,7 @@
 //      `small_int(object)`      an int that fits 64 bits (sign and magnitude);
 //      `sequence_items(object, tuple, n)`: a tuple's or list's length and
 //                               its first n items;
+//      `set_items(set, n)`      a set's length and its first n keys;
 //      `dict_items(dict)`       its {key, value} pairs (object addresses), in
 //                               entry order, split tables included;
 //      `attributes(instance)`   the {name, value} pairs of an instance's
@@ -52,6 +53,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "triage/base/unaligned.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/layout.hpp"
@@ -157,24 +159,24 @@ public:
         TRIAGE_TRY(memory::read_exact(*mem_, object, std::span{bytes}.first(want)));
         small_int_value out;
         if (n.format == int_format::machine_word) {
-            const auto v = load<std::int64_t>(bytes, n.digits);
+            const auto v = load_unaligned<std::int64_t>(bytes, n.digits);
             out.negative = v < 0;
             out.magnitude = v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
             return out;
         }
         std::uint64_t digits = 0;
         if (n.format == int_format::signed_size) {
-            const auto size = load<std::int64_t>(bytes, n.size);
+            const auto size = load_unaligned<std::int64_t>(bytes, n.size);
             out.negative = size < 0;
             digits = size < 0 ? 0 - static_cast<std::uint64_t>(size) : static_cast<std::uint64_t>(size);
         } else {
-            const auto tag = load<std::uint64_t>(bytes, n.size);
+            const auto tag = load_unaligned<std::uint64_t>(bytes, n.size);
             out.negative = (tag & 3) == 2;
             digits = tag >> 3;
         }
         if (digits > 3) return fail(errc::inconsistent, "reading an int at " + hex(object) + " (" + std::to_string(digits) + " digits)");
         for (std::uint64_t i = digits; i-- > 0;) {
-            const auto digit = load<std::uint32_t>(bytes, static_cast<byte_offset>(n.digits + 4 * i));
+            const auto digit = load_unaligned<std::uint32_t>(bytes, static_cast<byte_offset>(n.digits + 4 * i));
             if (digit >= (1u << 30) || (out.magnitude >> 34) != 0) {
                 return fail(errc::inconsistent, "reading an int at " + hex(object) + " (digits past 64 bits)");
             }
@@ -208,6 +210,40 @@ public:
         return out;
     }
 
+    // A set's (or frozenset's) live key count, and its first `max_items`
+    // keys in table order.
+    [[nodiscard]] result<sequence> set_items(std::uint64_t object, std::size_t max_items) {
+        TRIAGE_TRY(check_pointer(object, "a set"));
+        const auto& b = layout_.builtins;
+        std::array<std::byte, 128> header{};
+        const std::size_t size = std::max({b.set_used, b.set_mask, b.set_table}) + std::size_t{8};
+        if (size > header.size() || b.setentry_size < 16 || b.setentry_key + 8 > b.setentry_size) {
+            return unsupported_layout("set");
+        }
+        TRIAGE_TRY(memory::read_exact(*mem_, object, std::span{header}.first(size)));
+        const auto used = load_unaligned<std::int64_t>(header, b.set_used);
+        const auto mask = load_unaligned<std::uint64_t>(header, b.set_mask);
+        const auto table = load_unaligned<std::uint64_t>(header, b.set_table);
+        if (mask >= limits_.max_items || ((mask + 1) & mask) != 0 || used < 0 || static_cast<std::uint64_t>(used) > mask + 1) {
+            return fail(errc::inconsistent, "reading the set at " + hex(object) + " (" + std::to_string(used) + " keys, mask " +
+                                                std::to_string(mask) + ")");
+        }
+        TRIAGE_TRY(check_pointer(table, "a set's table"));
+        sequence out{static_cast<std::uint64_t>(used), {}};
+        std::vector<std::byte> entries((mask + 1) * b.setentry_size);
+        TRIAGE_TRY(memory::read_exact(*mem_, table, entries));
+        // 3.x marks a removed key with hash -1; 2.7 with a str "<dummy key>" (no symbol names it).
+        const std::size_t hash_at = b.setentry_key == 0 ? 8 : 0;
+        const std::uint64_t wanted = std::min<std::uint64_t>(max_items, out.length);
+        for (std::size_t i = 0; i <= mask && out.items.size() < wanted; ++i) {
+            const auto key = load_unaligned<std::uint64_t>(entries, i * b.setentry_size + b.setentry_key);
+            const auto hash = load_unaligned<std::int64_t>(entries, i * b.setentry_size + hash_at);
+            if (key == 0 || (layout_.major >= 3 && hash == -1) || (layout_.major == 2 && is_py2_dummy(key))) continue;
+            out.items.push_back(key);
+        }
+        return out;
+    }
+
     // Every {key, value} of a dict whose value is set, in entry order.
     [[nodiscard]] result<std::vector<dict_item>> dict_items(std::uint64_t dict) {
         TRIAGE_TRY(check_pointer(dict, "a dict"));
@@ -218,15 +254,15 @@ public:
         if (header_size > header.size()) return unsupported_layout("dict");
         TRIAGE_TRY(memory::read_exact(*mem_, dict, std::span{header}.first(header_size)));
         if (d.format == dict_format::open_table) {
-            const auto mask = load<std::uint64_t>(header, d.mask);
+            const auto mask = load_unaligned<std::uint64_t>(header, d.mask);
             if (mask >= limits_.max_items || ((mask + 1) & mask) != 0) {
                 return fail(errc::limit_exceeded, "reading the dict at " + hex(dict) + " (ma_mask " + std::to_string(mask) + ")");
             }
-            const auto table = load<std::uint64_t>(header, d.keys);
+            const auto table = load_unaligned<std::uint64_t>(header, d.keys);
             TRIAGE_TRY(check_pointer(table, "a dict's table"));
             return entries(table, mask + 1, 24, 8, true, "the dict at " + hex(dict));
         }
-        return keys_items(load<std::uint64_t>(header, d.keys), load<std::uint64_t>(header, d.values),
+        return keys_items(load_unaligned<std::uint64_t>(header, d.keys), load_unaligned<std::uint64_t>(header, d.values),
                           "the dict at " + hex(dict));
     }
 
@@ -302,11 +338,11 @@ public:
             const auto bytes = std::span<const std::byte>{heads}.subspan(i * head, head);
             bool maybe = requests[i].bytes_read < head;  // undecided: read it whole
             if (!maybe) {
-                const auto length = load<std::int64_t>(bytes, py2 ? layout_.bytes.ob_size : layout_.unicode.length);
+                const auto length = load_unaligned<std::int64_t>(bytes, py2 ? layout_.bytes.ob_size : layout_.unicode.length);
                 if (length != static_cast<std::int64_t>(name.size())) continue;
                 bool ascii = true;
                 if (!py2) {
-                    const auto state = load<std::uint32_t>(bytes, layout_.unicode.state);
+                    const auto state = load_unaligned<std::uint32_t>(bytes, layout_.unicode.state);
                     ascii = ((state >> layout_.unicode.compact_bit) & 1) != 0 && ((state >> layout_.unicode.ascii_bit) & 1) != 0;
                 }
                 maybe = !ascii || std::memcmp(bytes.data() + text_at, name.data(), name.size()) == 0;
@@ -332,17 +368,18 @@ public:
     }
 
 private:
-    template <class T>
-    [[nodiscard]] static T load(std::span<const std::byte> bytes, std::size_t at) {
-        T value{};
-        if (at + sizeof(T) <= bytes.size()) std::memcpy(&value, bytes.data() + at, sizeof(T));
-        return value;
-    }
 
     // A layout whose offsets lie past what this reader copies (not a CPython layout).
     [[nodiscard]] static std::unexpected<error> unsupported_layout(std::string_view what) {
         return fail(errc::unsupported, "reading a " + std::string(what) + " object", "its layout puts fields past "
                                                                                      "where any CPython version has them");
+    }
+
+    [[nodiscard]] bool is_py2_dummy(std::uint64_t key) {
+        auto t = type_of(key);
+        if (!t || (*t)->name != "str") return false;
+        auto text = str(key);
+        return text && *text == "<dummy key>";
     }
 
     [[nodiscard]] static result<void> check_pointer(std::uint64_t address, std::string_view what) {
@@ -359,14 +396,14 @@ private:
         const std::size_t got = TRIAGE_TRY(mem_->read(type, bytes));
         if (got < std::size_t{o.tp_dictoffset} + 8) return fail(errc::bad_address, "reading the type at " + hex(type));
         type_info t;
-        t.flags = load<std::uint64_t>(bytes, o.tp_flags);
-        t.basicsize = load<std::uint64_t>(bytes, o.tp_basicsize);
-        t.itemsize = load<std::uint64_t>(bytes, o.tp_basicsize + 8);
-        t.dictoffset = load<std::int64_t>(bytes, o.tp_dictoffset);
-        if (has(o.ht_cached_keys) && (t.flags & tp_flag_heap_type) != 0) t.cached_keys = load<std::uint64_t>(bytes, o.ht_cached_keys);
+        t.flags = load_unaligned<std::uint64_t>(bytes, o.tp_flags);
+        t.basicsize = load_unaligned<std::uint64_t>(bytes, o.tp_basicsize);
+        t.itemsize = load_unaligned<std::uint64_t>(bytes, o.tp_basicsize + 8);
+        t.dictoffset = load_unaligned<std::int64_t>(bytes, o.tp_dictoffset);
+        if (has(o.ht_cached_keys) && (t.flags & tp_flag_heap_type) != 0) t.cached_keys = load_unaligned<std::uint64_t>(bytes, o.ht_cached_keys);
         if (t.basicsize > (1u << 20) || t.itemsize > (1u << 20)) return fail(errc::inconsistent, "reading the type at " + hex(type));
         std::array<char, 64> name{};
-        const auto name_address = load<std::uint64_t>(bytes, o.tp_name);
+        const auto name_address = load_unaligned<std::uint64_t>(bytes, o.tp_name);
         TRIAGE_TRY(check_pointer(name_address & ~std::uint64_t{7}, "a type's name"));
         const std::size_t name_bytes = TRIAGE_TRY(mem_->read(name_address, std::as_writable_bytes(std::span{name})));
         t.name.assign(name.data(), strnlen(name.data(), std::min(name_bytes, name.size())));
@@ -384,19 +421,19 @@ private:
         std::array<std::byte, 64> header{};
         if (d.keys_indices > header.size()) return unsupported_layout("dict keys");
         TRIAGE_TRY(memory::read_exact(*mem_, keys, std::span{header}.first(d.keys_indices)));
-        const auto nentries = load<std::int64_t>(header, d.keys_entries);
+        const auto nentries = load_unaligned<std::int64_t>(header, d.keys_entries);
         std::uint64_t slots = 0;
         std::uint64_t index_bytes = 0;
         std::size_t entry_size = 24;  // {hash, key, value}
         std::size_t key_at = 8;
         if (d.format == dict_format::compact) {
-            slots = load<std::uint64_t>(header, d.keys_size);
+            slots = load_unaligned<std::uint64_t>(header, d.keys_size);
             const std::uint64_t width = slots <= 0xFF ? 1 : slots <= 0xFFFF ? 2 : slots <= 0xFFFF'FFFF ? 4 : 8;
             index_bytes = slots * width;
         } else {
-            const auto log2_size = load<std::uint8_t>(header, d.keys_size);
-            const auto log2_index_bytes = load<std::uint8_t>(header, d.keys_index_bytes);
-            const auto kind = load<std::uint8_t>(header, d.keys_kind);
+            const auto log2_size = load_unaligned<std::uint8_t>(header, d.keys_size);
+            const auto log2_index_bytes = load_unaligned<std::uint8_t>(header, d.keys_index_bytes);
+            const auto kind = load_unaligned<std::uint8_t>(header, d.keys_kind);
             if (log2_size > 40 || log2_index_bytes > 43 || kind > 2) {
                 return fail(errc::inconsistent, "reading " + where + " (keys at " + hex(keys) + ")");
             }
@@ -418,10 +455,10 @@ private:
         std::vector<std::byte> values(d.values_array + items.size() * 8);
         if (!values.empty()) TRIAGE_TRY(memory::read_exact(*mem_, values_address, values));
         std::size_t count = items.size();
-        if (d.values_array != 0) count = std::min(count, std::size_t{load<std::uint8_t>(values, 0)});
+        if (d.values_array != 0) count = std::min(count, std::size_t{load_unaligned<std::uint8_t>(values, 0)});
         std::vector<dict_item> out;
         for (std::size_t i = 0; i < count; ++i) {
-            const auto value = load<std::uint64_t>(values, d.values_array + i * 8);
+            const auto value = load_unaligned<std::uint64_t>(values, d.values_array + i * 8);
             if (items[i].key != 0 && value != 0) out.push_back({items[i].key, value});
         }
         return out;
@@ -441,7 +478,7 @@ private:
         out.reserve(count);
         for (std::size_t i = 0; i < count; ++i) {
             const std::size_t at = i * entry_size + key_at;
-            dict_item item{load<std::uint64_t>(bytes, at), load<std::uint64_t>(bytes, at + 8)};
+            dict_item item{load_unaligned<std::uint64_t>(bytes, at), load_unaligned<std::uint64_t>(bytes, at + 8)};
             if (with_values && (item.key == 0 || item.value == 0)) continue;
             out.push_back(item);
         }

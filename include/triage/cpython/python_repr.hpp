@@ -46,7 +46,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -113,13 +112,6 @@ struct hex_prefix {
 
 // " (len N)": what follows the first items or characters of something longer.
 [[nodiscard]] TRIAGE_DECL std::string length_note(std::uint64_t length);
-
-template <class T>
-[[nodiscard]] inline T load(std::span<const std::byte> bytes, std::size_t at) {
-    T value{};
-    if (at + sizeof(T) <= bytes.size()) std::memcpy(&value, bytes.data() + at, sizeof(T));
-    return value;
-}
 
 // A plausible user-space pointer of an x86-64 process, 8-byte aligned.
 [[nodiscard]] constexpr bool plausible(std::uint64_t address) noexcept {
@@ -278,43 +270,6 @@ private:
         return out;
     }
 
-    [[nodiscard]] result<sequence> set_items(std::uint64_t object, std::size_t shown) {
-        namespace r = detail::repr;
-        const auto& b = layout_.builtins;
-        std::array<std::byte, 128> header{};
-        const std::size_t size = std::max({b.set_used, b.set_mask, b.set_table}) + std::size_t{8};
-        if (size > header.size() || b.setentry_size < 16 || b.setentry_key + 8 > b.setentry_size) {
-            return inconsistent("a set (layout)", object);
-        }
-        TRIAGE_TRY(memory::read_exact(*mem_, object, std::span{header}.first(size)));
-        const auto used = r::load<std::int64_t>(header, b.set_used);
-        const auto mask = r::load<std::uint64_t>(header, b.set_mask);
-        const auto table = r::load<std::uint64_t>(header, b.set_table);
-        if (mask >= limits_.max_table || ((mask + 1) & mask) != 0 || used < 0 ||
-            static_cast<std::uint64_t>(used) > mask + 1 || !r::plausible(table)) {
-            return inconsistent("a set", object);
-        }
-        sequence out;
-        out.length = static_cast<std::uint64_t>(used);
-        std::vector<std::byte> entries((mask + 1) * b.setentry_size);
-        TRIAGE_TRY(memory::read_exact(*mem_, table, entries));
-        // 3.x marks a removed key with hash -1; 2.7 with a str "<dummy key>" (no symbol names it).
-        const std::size_t hash_at = b.setentry_key == 0 ? 8 : 0;
-        for (std::size_t i = 0; i <= mask && out.items.size() < std::min<std::uint64_t>(shown, out.length); ++i) {
-            const auto key = r::load<std::uint64_t>(entries, i * b.setentry_size + b.setentry_key);
-            const auto hash = r::load<std::int64_t>(entries, i * b.setentry_size + hash_at);
-            if (key == 0 || (layout_.major >= 3 && hash == -1) || (layout_.major == 2 && is_py2_dummy(key))) continue;
-            out.items.push_back(key);
-        }
-        return out;
-    }
-
-    [[nodiscard]] bool is_py2_dummy(std::uint64_t key) {
-        if (!is_builtin(key, "str")) return false;
-        auto text = objects_.str(key);
-        return text && *text == "<dummy key>";
-    }
-
     [[nodiscard]] result<std::string> container_text(std::uint64_t object, std::string_view type, std::size_t depth,
                                                      std::vector<std::uint64_t>& ancestors) {
         const bool dict = type == "dict";
@@ -333,7 +288,7 @@ private:
         const std::size_t shown = depth < limits_.max_depth ? limits_.max_items : 0;
         const auto read = TRIAGE_TRY(dict ? dict_items(object, shown)
                                      : (list || tuple) ? objects_.sequence_items(object, tuple, shown)
-                                                       : set_items(object, shown));
+                                                       : objects_.set_items(object, shown));
         if (read.length == 0) return dict || list || tuple || py2 ? open + close : std::string(type) + "()";
         if (shown == 0) return open + "\u2026" + close + detail::repr::length_note(read.length);
         ancestors.push_back(object);

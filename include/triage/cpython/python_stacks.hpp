@@ -52,6 +52,12 @@
 //    grows by a walk of the GC's lists: ~1 ms per 20,000 objects);
 //    nonblocking, right after the snapshot (lists that change are walked
 //    again; a greenlet that moved reads torn or fails, and says so).
+//  - `tasks` (every overload): every pending asyncio task (asyncio_tasks.hpp)
+//    in thread_stack::tasks of the thread running its loop (name, state,
+//    the coroutine chain it waits in, the tasks it awaits); those of loops
+//    not running, and the census's failure, in report.tasks. Read like
+//    greenlets: in the stop, or right after a nonblocking snapshot (3.14+
+//    walks the GC's lists; 3.7–3.13 read asyncio's registry of tasks).
 //  - `open_live_python(pid)` (live_python.hpp): the first stage (the
 //    interpreter, its version and layout, the process's memory) — the
 //    staged pipeline (open_python.hpp, stack_walker.hpp,
@@ -115,6 +121,7 @@ struct python_stacks_options {
     std::string line_cache_directory{};  // native frames' line tables kept across runs (elf/line_cache.hpp); "": not
     bool locals = false;  // also each frame's arguments and locals (frame_locals.hpp), read in the stop
     bool greenlets = false;  // also every greenlet (greenlets.hpp), read in the stop
+    bool tasks = false;      // also every asyncio task (asyncio_tasks.hpp), read in the stop
 };
 
 struct held_stacks_options {
@@ -122,6 +129,7 @@ struct held_stacks_options {
     walk_limits limits{};
     bool locals = false;  // also each frame's arguments and locals
     bool greenlets = false;  // also every greenlet
+    bool tasks = false;      // also every asyncio task
 };
 
 struct core_stacks_options {
@@ -133,6 +141,7 @@ struct core_stacks_options {
     std::string line_cache_directory{};  // native frames' line tables kept across runs (elf/line_cache.hpp); "": not
     bool locals = false;  // also each frame's arguments and locals
     bool greenlets = false;  // also every greenlet
+    bool tasks = false;      // also every asyncio task
 };
 
 struct live_python;  // live_python.hpp

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "triage/base/error.hpp"
+#include "triage/cpython/asyncio_census.hpp"
 #include "triage/cpython/frame_locals.hpp"
 #include "triage/cpython/greenlet_census.hpp"
 #include "triage/cpython/merged_stack.hpp"
@@ -86,6 +87,8 @@ struct thread_stack {
     std::vector<frame_variables> locals;  // with locals: one per entry of `frames`
     std::vector<greenlet_stack> greenlets;  // with greenlets: this thread's, its main greenlet first (the
                                             // running one's stack is `frames`)
+    std::vector<asyncio_task> tasks;        // with tasks: the asyncio tasks of the loop this thread runs (a
+                                            // running one's stack is `frames`)
 
     friend bool operator==(const thread_stack&, const thread_stack&) = default;
 };
@@ -133,6 +136,17 @@ struct greenlets_read {
     friend bool operator==(const greenlets_read&, const greenlets_read&) = default;
 };
 
+// With tasks: what the census (asyncio_tasks.hpp) found beyond each
+// thread's own (thread_stack::tasks), or why it found nothing.
+struct tasks_read {
+    std::string found_in;                 // where the tasks were found (asyncio_census::found_in)
+    std::uint64_t objects_scanned = 0;    // registry entries or GC-tracked objects looked at
+    std::vector<asyncio_task> elsewhere;  // tasks of no thread shown (their loop is not running)
+    std::optional<error> failure;         // none read: asyncio not imported, an unsupported version
+
+    friend bool operator==(const tasks_read&, const tasks_read&) = default;
+};
+
 struct python_stacks_report {
     pid_t pid = 0;                      // as this machine's /proc shows it (cores: as the core records it)
     std::string command_line;           // arguments joined by spaces (cores: the first 79 bytes)
@@ -147,6 +161,7 @@ struct python_stacks_report {
     bool native = false;                // native stacks were read (threads without Python included)
     bool locals = false;                // each frame's arguments and locals were read (thread_stack::locals)
     std::optional<greenlets_read> greenlets;  // greenlets were asked for (thread_stack::greenlets)
+    std::optional<tasks_read> tasks;          // asyncio tasks were asked for (thread_stack::tasks)
     std::optional<crash_info> crash;    // cores of a process a core-dumping signal ended; its thread first
     std::vector<unmatched_file> unmatched_files;  // cores: code objects not found here as the build that ran
     bool thread_list_complete = true;   // false: read while it ran, the interpreter's thread list

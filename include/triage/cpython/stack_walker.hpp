@@ -86,7 +86,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <ranges>
 #include <span>
@@ -96,6 +95,7 @@
 #include <utility>
 #include <vector>
 
+#include "triage/base/unaligned.hpp"
 #include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
 #include "triage/base/text.hpp"
@@ -111,13 +111,6 @@
 namespace triage::cpython {
 
 namespace detail::walker {
-
-template <class T>
-[[nodiscard]] inline T load(std::span<const std::byte> bytes, byte_offset at) {
-    T value{};
-    if (has(at) && std::size_t{at} + sizeof(T) <= bytes.size()) std::memcpy(&value, bytes.data() + at, sizeof(T));
-    return value;
-}
 
 [[nodiscard]] TRIAGE_DECL std::uint64_t pointer(std::span<const std::byte> bytes, byte_offset at);
 
@@ -214,7 +207,7 @@ public:
             const auto& il = layout_.interpreter;
             const std::size_t size = w::extent({il.next, il.threads_head, il.id, il.gil_pointer, il.threads_main});
             auto bytes = TRIAGE_TRY(fetch(interp, size, "reading the interpreter state"));
-            std::int64_t id = w::load<std::int64_t>(bytes, il.id);
+            std::int64_t id = load_unaligned<std::int64_t>(bytes, il.id);
             std::uint64_t next_interp = w::pointer(bytes, il.next);
             std::uint64_t holder = current;
             std::uint64_t gil = 0;
@@ -480,7 +473,7 @@ private:
         if (roots_.current_thread != 0) return read_pointer(roots_.current_thread, "reading the GIL holder");
         if (roots_.gil_locked != 0 && roots_.gil_last_holder != 0) {
             auto locked = TRIAGE_TRY(fetch(roots_.gil_locked, 4, "reading the GIL state"));
-            if (detail::walker::load<std::int32_t>(locked, 0) != 1) return std::uint64_t{0};
+            if (load_unaligned<std::int32_t>(locked, 0) != 1) return std::uint64_t{0};
             return read_pointer(roots_.gil_last_holder, "reading the GIL holder");
         }
         return std::uint64_t{0};
@@ -492,7 +485,7 @@ private:
         if (!w::plausible(gil)) return std::uint64_t{0};
         const auto& g = layout_.gil;
         auto bytes = TRIAGE_TRY(fetch(gil, w::extent({g.last_holder, g.locked}), "reading the GIL state"));
-        if (w::load<std::int32_t>(bytes, g.locked) != 1) return std::uint64_t{0};
+        if (load_unaligned<std::int32_t>(bytes, g.locked) != 1) return std::uint64_t{0};
         return w::pointer(bytes, g.last_holder);
     }
 
@@ -523,7 +516,7 @@ private:
             t.interpreter_id = id;
             t.python_ident = w::pointer(bytes, tl.thread_id);
             if (has(tl.native_thread_id)) {
-                auto native = w::load<std::uint64_t>(bytes, tl.native_thread_id);
+                auto native = load_unaligned<std::uint64_t>(bytes, tl.native_thread_id);
                 if (native > 0 && native < (1u << 30)) t.tid = static_cast<pid_t>(native);
             }
             t.holds_gil = holder != 0 && holder == tstate;
@@ -564,7 +557,7 @@ private:
         r.thread_state = snap.threads[index].thread_state;
         r.interpreter = w::pointer(bytes, tl.interp);
         r.ident = w::pointer(bytes, tl.thread_id);
-        r.native_id = w::load<std::uint64_t>(bytes, tl.native_thread_id);
+        r.native_id = load_unaligned<std::uint64_t>(bytes, tl.native_thread_id);
         r.cframe = w::pointer(bytes, tl.cframe);
         auto frame = first_frame(bytes);
         if (!frame) {
@@ -684,15 +677,15 @@ private:
             const auto& fl = layout_.interpreter_frame;
             f.next = w::pointer(bytes, fl.previous);
             f.code = w::pointer(bytes, fl.code) & ~std::uint64_t{fl.executable_tag_bits};
-            f.position = w::load<std::int64_t>(bytes, fl.instr);
-            f.owner = w::load<std::uint8_t>(bytes, fl.owner);
-            f.is_entry = w::load<std::uint8_t>(bytes, fl.is_entry) != 0;
+            f.position = load_unaligned<std::int64_t>(bytes, fl.instr);
+            f.owner = load_unaligned<std::uint8_t>(bytes, fl.owner);
+            f.is_entry = load_unaligned<std::uint8_t>(bytes, fl.is_entry) != 0;
         } else {
             const auto& fl = layout_.frame_object;
             f.next = w::pointer(bytes, fl.back);
             f.code = w::pointer(bytes, fl.code);
-            f.position = w::load<std::int32_t>(bytes, fl.lasti);
-            f.live = w::load<std::int64_t>(bytes, reference_count()) > 0;
+            f.position = load_unaligned<std::int32_t>(bytes, fl.lasti);
+            f.live = load_unaligned<std::int64_t>(bytes, reference_count()) > 0;
         }
         f.first_local = w::pointer(bytes, first_local());
         return f;
@@ -783,7 +776,7 @@ private:
             const bool same_thread = state.bytes_read == state.into.size() &&
                                      w::pointer(state.into, tl.interp) == r.interpreter &&
                                      w::pointer(state.into, tl.thread_id) == r.ident &&
-                                     w::load<std::uint64_t>(state.into, tl.native_thread_id) == r.native_id;
+                                     load_unaligned<std::uint64_t>(state.into, tl.native_thread_id) == r.native_id;
             if (!same_thread || frame != r.first_frame) disagree(k);
             if (r.last && (!same_thread || w::pointer(state.into, tl.next) != 0)) {
                 // The list as walked ended here, and this thread state links
@@ -911,9 +904,9 @@ private:
         TRIAGE_TRY(check_code_type(address, header));
         w::code_info info;
         info.identity = std::move(identity);
-        info.first_line = w::load<std::int32_t>(header, cl.firstlineno);
-        info.flags = w::load<std::uint32_t>(header, cl.flags);
-        if (has(cl.firsttraceable)) info.first_traceable = w::load<std::int32_t>(header, cl.firsttraceable);
+        info.first_line = load_unaligned<std::int32_t>(header, cl.firstlineno);
+        info.flags = load_unaligned<std::uint32_t>(header, cl.flags);
+        if (has(cl.firsttraceable)) info.first_traceable = load_unaligned<std::int32_t>(header, cl.firsttraceable);
         info.name = TRIAGE_TRY(text(w::pointer(header, cl.name), "co_name"));
         info.file = TRIAGE_TRY(text(w::pointer(header, cl.filename), "co_filename"));
         if (has(cl.qualname)) info.qualname = TRIAGE_TRY(text(w::pointer(header, cl.qualname), "co_qualname"));
@@ -959,7 +952,7 @@ private:
         if (!w::plausible(address)) return fail(errc::inconsistent, "reading a line table: bad pointer " + hex(address));
         const auto& b = layout_.bytes;
         auto header = TRIAGE_TRY(fetch(address, std::size_t{b.ob_size} + 8, "reading a line table"));
-        std::int64_t size = w::load<std::int64_t>(header, b.ob_size);
+        std::int64_t size = load_unaligned<std::int64_t>(header, b.ob_size);
         if (size < 0 || static_cast<std::uint64_t>(size) > limits_.max_line_table_bytes) {
             return fail(errc::limit_exceeded, "reading the line table at " + hex(address) + " (" + std::to_string(size) + " bytes)");
         }

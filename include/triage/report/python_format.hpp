@@ -25,6 +25,7 @@
 #pragma once
 
 #include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -103,6 +104,20 @@ Out write_merged(Out out, const cpython::thread_stack& t) {
     return out;
 }
 
+// " (1 running, 12 suspended)": how many of `items` are in each of `states`
+// (in that order; states none is in are left out).
+template <class Out, class Items, class State>
+Out write_state_counts(Out out, const Items& items, std::initializer_list<State> states) {
+    const char* separator = " (";
+    for (const State state : states) {
+        const auto n = std::count_if(items.begin(), items.end(), [&](const auto& item) { return item.state == state; });
+        if (n == 0) continue;
+        out = fmt::format_to(out, "{}{} {}", separator, n, cpython::to_string(state));
+        separator = ", ";
+    }
+    return fmt::format_to(out, ")");
+}
+
 // A greenlet's line: `greenlet 0x7f3a… GreenThread suspended (parent
 // 0x7f3a…)`, then a switched-out one's frames, indented eight spaces.
 template <class Out>
@@ -121,16 +136,43 @@ template <class Out>
 Out write_greenlets(Out out, const std::vector<cpython::greenlet_stack>& greenlets) {
     if (greenlets.empty()) return out;
     out = fmt::format_to(out, "\n    Greenlets of this thread: {}", greenlets.size());
-    const char* separator = " (";
-    for (auto state : {cpython::greenlet_state::running, cpython::greenlet_state::suspended,
-                       cpython::greenlet_state::not_started, cpython::greenlet_state::dead}) {
-        const auto n = std::count_if(greenlets.begin(), greenlets.end(), [&](const auto& g) { return g.state == state; });
-        if (n == 0) continue;
-        out = fmt::format_to(out, "{}{} {}", separator, n, cpython::to_string(state));
+    out = write_state_counts(out, greenlets,
+                             {cpython::greenlet_state::running, cpython::greenlet_state::suspended,
+                              cpython::greenlet_state::not_started, cpython::greenlet_state::dead});
+    for (const auto& g : greenlets) out = write_greenlet(out, g);
+    return out;
+}
+
+// A task's line: `task 0x7f3a… "fetch-3" waiting on _asyncio.Future
+// 0x7f3a…, awaits "child" (0x7f3a…)`, then the coroutines it is suspended
+// in, indented eight spaces. `all` names the tasks it awaits.
+template <class Out>
+Out write_task(Out out, const cpython::asyncio_task& t, const std::vector<cpython::asyncio_task>& all) {
+    out = fmt::format_to(out, "\n    task {:#x} ", t.address);
+    if (!t.name.empty()) out = fmt::format_to(out, "\"{}\" ", escape_controls(t.name));
+    out = fmt::format_to(out, "{}", cpython::to_string(t.state));
+    if (t.awaiting != 0) out = fmt::format_to(out, " on {} {:#x}", escape_controls(t.awaiting_type), t.awaiting);
+    if (t.state == cpython::task_state::running) out = fmt::format_to(out, ": the stack above");
+    const char* separator = ", awaits ";
+    for (const std::uint64_t a : t.awaits) {
+        auto named = std::find_if(all.begin(), all.end(), [&](const auto& o) { return o.address == a; });
+        if (named != all.end() && !named->name.empty())
+            out = fmt::format_to(out, "{}\"{}\" ({:#x})", separator, escape_controls(named->name), a);
+        else out = fmt::format_to(out, "{}{:#x}", separator, a);
         separator = ", ";
     }
-    out = fmt::format_to(out, ")");
-    for (const auto& g : greenlets) out = write_greenlet(out, g);
+    for (const auto& f : t.frames) out = fmt::format_to(out, "\n        {}", f);
+    if (t.failure) out = fmt::format_to(out, "\n        (not read in full: {})", escape_controls(t.failure->message()));
+    return out;
+}
+
+// A thread's asyncio tasks under its stack: how many in each state, then each.
+template <class Out>
+Out write_tasks(Out out, const std::vector<cpython::asyncio_task>& tasks) {
+    if (tasks.empty()) return out;
+    out = fmt::format_to(out, "\n    Asyncio tasks of this thread's loop: {}", tasks.size());
+    out = write_state_counts(out, tasks, {cpython::task_state::running, cpython::task_state::waiting, cpython::task_state::ready});
+    for (const auto& t : tasks) out = write_task(out, t, tasks);
     return out;
 }
 
@@ -192,6 +234,7 @@ struct fmt::formatter<triage::cpython::thread_stack> : triage::report::detail::p
                              triage::procfs::state_word(t.state));
         if (t.cpu_percent) out = fmt::format_to(out, " {:.1f}%", *t.cpu_percent);
         out = triage::report::detail::write_stack(out, t);
-        return triage::report::detail::write_greenlets(out, t.greenlets);
+        out = triage::report::detail::write_greenlets(out, t.greenlets);
+        return triage::report::detail::write_tasks(out, t.tasks);
     }
 };

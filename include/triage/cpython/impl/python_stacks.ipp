@@ -24,6 +24,7 @@
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/frame_locals.hpp"
 #include "triage/cpython/gil_wait.hpp"
+#include "triage/cpython/asyncio_tasks.hpp"
 #include "triage/cpython/greenlets.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
 #include "triage/cpython/open_python.hpp"
@@ -104,6 +105,22 @@ TRIAGE_DECL void attach_greenlets(python_stacks_report& report, result<greenlet_
         auto row = std::find_if(report.threads.begin(), report.threads.end(),
                                 [&](const thread_stack& t) { return g.thread != 0 && t.python_ident == g.thread; });
         (row != report.threads.end() ? row->greenlets : out.elsewhere).push_back(std::move(g));
+    }
+}
+
+// The asyncio census, each task given to the row of its loop's thread.
+TRIAGE_DECL void attach_tasks(python_stacks_report& report, result<asyncio_census>& read) {
+    tasks_read& out = report.tasks.emplace();
+    if (!read) {
+        out.failure = std::move(read.error());
+        return;
+    }
+    out.found_in = std::move(read->found_in);
+    out.objects_scanned = read->objects_scanned;
+    for (asyncio_task& t : read->tasks) {
+        auto row = std::find_if(report.threads.begin(), report.threads.end(),
+                                [&](const thread_stack& r) { return t.thread != 0 && r.python_ident == t.thread; });
+        (row != report.threads.end() ? row->tasks : out.elsewhere).push_back(std::move(t));
     }
 }
 
@@ -231,11 +248,14 @@ namespace triage::cpython {
     if (options.locals) locals = detail::python_stacks::read_locals(py.memory, py.target.layout, snapshot);
     std::optional<result<greenlet_census>> greenlets;
     if (options.greenlets) greenlets = detail::python_stacks::census_of(py.memory, py.target, snapshot, py.dir.pid());
+    std::optional<result<asyncio_census>> tasks;
+    if (options.tasks) tasks = read_asyncio_tasks(py.memory, py.target.layout, py.target.runtime.roots, snapshot);
     thread_namer{py.memory, py.target.layout}.name_threads(snapshot);
     report.stopped_for = held.stopped_for();
     TRIAGE_TRY(detail::python_stacks::join(py, snapshot, options.cpu, nullptr, true, report));
     if (locals) detail::python_stacks::attach_locals(report, *locals);
     if (greenlets) detail::python_stacks::attach_greenlets(report, *greenlets);
+    if (tasks) detail::python_stacks::attach_tasks(report, *tasks);
     return report;
 }
 
@@ -270,10 +290,12 @@ namespace triage::cpython {
     auto walker = make_walker(py.memory, py.target, options.limits);
     std::optional<d::locals_by_frame> locals;
     std::optional<result<greenlet_census>> greenlets;
+    std::optional<result<asyncio_census>> tasks;
     // What else is read of the snapshot: in the stop, or right after it.
     const auto read_more = [&](const stack_snapshot& s) {
         if (options.locals) locals = d::read_locals(py.memory, py.target.layout, s);
         if (options.greenlets) greenlets = d::census_of(py.memory, py.target, s, pid);
+        if (options.tasks) tasks = read_asyncio_tasks(py.memory, py.target.layout, py.target.runtime.roots, s);
     };
     auto snapshot = TRIAGE_TRY(options.nonblocking
                                    ? consistent_snapshot(walker)
@@ -286,6 +308,7 @@ namespace triage::cpython {
     report.thread_list_complete = snapshot.thread_list_complete;
     if (locals) d::attach_locals(report, *locals);
     if (greenlets) d::attach_greenlets(report, *greenlets);
+    if (tasks) d::attach_tasks(report, *tasks);
     if (copy && *copy) {
         std::vector<thread_registers> registers;
         for (const auto& t : (*copy)->threads) registers.push_back({t.tid, t.registers});
@@ -328,6 +351,8 @@ namespace triage::cpython {
     if (options.locals) locals = detail::python_stacks::read_locals(py.core, target.layout, snapshot);
     std::optional<result<greenlet_census>> greenlets;
     if (options.greenlets) greenlets = detail::python_stacks::census_of(py.core, target, snapshot, report.pid);
+    std::optional<result<asyncio_census>> tasks;
+    if (options.tasks) tasks = read_asyncio_tasks(py.core, target.layout, target.runtime.roots, snapshot);
     thread_namer{py.core, target.layout}.name_threads(snapshot);
     // A thread's pthread_t is its fs_base: that names the core's thread even
     // when the tid Python recorded is another namespace's.
@@ -350,6 +375,7 @@ namespace triage::cpython {
     report.unmatched_files = detail::python_stacks::unmatched_files(py);
     if (locals) detail::python_stacks::attach_locals(report, *locals);
     if (greenlets) detail::python_stacks::attach_greenlets(report, *greenlets);
+    if (tasks) detail::python_stacks::attach_tasks(report, *tasks);
     if (options.native) {
         const std::string root = options.sysroot.empty() ? "/" : options.sysroot;
         // The objects as the core reader matched them (by build-id).

@@ -4,12 +4,13 @@
 // (triage/base/config.hpp).
 #pragma once
 
+#include "triage/base/unaligned.hpp"
 #include "triage/cpython/stack_walker.hpp"
 
 namespace triage::cpython::detail::walker {
 
 [[nodiscard]] TRIAGE_DECL std::uint64_t pointer(std::span<const std::byte> bytes, byte_offset at) {
-    return load<std::uint64_t>(bytes, at);
+    return load_unaligned<std::uint64_t>(bytes, at);
 }
 
 } // namespace triage::cpython::detail::walker

@@ -49,6 +49,22 @@ TRIAGE_DECL void add_locals(nlohmann::ordered_json& frame, const cpython::frame_
             {"error", g.failure ? json(g.failure->message()) : json(nullptr)}};
 }
 
+// A task: {address, name, type, state, loop, frames, awaiting, awaits, error}.
+[[nodiscard]] TRIAGE_DECL nlohmann::ordered_json task_json(const cpython::asyncio_task& t) {
+    using json = nlohmann::ordered_json;
+    json awaiting = nullptr;
+    if (t.awaiting != 0) awaiting = {{"address", t.awaiting}, {"type", t.awaiting_type}};
+    return {{"address", t.address},
+            {"name", t.name},
+            {"type", t.type},
+            {"state", std::string(cpython::to_string(t.state))},
+            {"loop", t.loop},
+            {"frames", frames_json(t.frames)},
+            {"awaiting", std::move(awaiting)},
+            {"awaits", t.awaits},
+            {"error", t.failure ? json(t.failure->message()) : json(nullptr)}};
+}
+
 } // namespace detail
 
 [[nodiscard]] TRIAGE_DECL nlohmann::ordered_json to_json(const cpython::python_stacks_report& r) {
@@ -100,6 +116,11 @@ TRIAGE_DECL void add_locals(nlohmann::ordered_json& frame, const cpython::frame_
             for (const auto& g : t.greenlets) greenlets.push_back(detail::greenlet_json(g));
             row["greenlets"] = std::move(greenlets);
         }
+        if (r.tasks) {
+            json tasks = json::array();
+            for (const auto& task : t.tasks) tasks.push_back(detail::task_json(task));
+            row["tasks"] = std::move(tasks);
+        }
         threads.push_back(std::move(row));
     }
     std::optional<double> stopped_ms;
@@ -134,6 +155,14 @@ TRIAGE_DECL void add_locals(nlohmann::ordered_json& frame, const cpython::frame_
                             {"objects_scanned", r.greenlets->objects_scanned},
                             {"elsewhere", std::move(elsewhere)},
                             {"error", r.greenlets->failure ? json(r.greenlets->failure->message()) : json(nullptr)}};
+    }
+    if (r.tasks) {
+        json elsewhere = json::array();
+        for (const auto& task : r.tasks->elsewhere) elsewhere.push_back(detail::task_json(task));
+        doc["tasks"] = {{"found_in", r.tasks->failure ? json(nullptr) : json(r.tasks->found_in)},
+                        {"objects_scanned", r.tasks->objects_scanned},
+                        {"elsewhere", std::move(elsewhere)},
+                        {"error", r.tasks->failure ? json(r.tasks->failure->message()) : json(nullptr)}};
     }
     doc["thread_list_complete"] = r.thread_list_complete;
     doc["threads"] = std::move(threads);

@@ -41,10 +41,23 @@ namespace triage::report {
         fmt::format_to(out, "Greenlets: {} (greenlet {}), found among {} objects the garbage collector tracks\n", n,
                        escape_controls(r.greenlets->version), r.greenlets->objects_scanned);
     }
+    if (r.tasks && r.tasks->failure) {
+        fmt::format_to(out, "Asyncio tasks not read: {}\n", escape_controls(r.tasks->failure->message()));
+    } else if (r.tasks) {
+        std::size_t n = r.tasks->elsewhere.size();
+        for (const auto& t : r.threads) n += t.tasks.size();
+        fmt::format_to(out, "Asyncio tasks: {} pending, found in {} ({} looked at)\n", n, r.tasks->found_in,
+                       r.tasks->objects_scanned);
+    }
     for (const auto& t : r.threads) fmt::format_to(out, "\n{}\n", t);
     if (r.greenlets && !r.greenlets->elsewhere.empty()) {
         fmt::format_to(out, "\nGreenlets of no thread above (not started, or their thread is gone):");
         for (const auto& g : r.greenlets->elsewhere) out = detail::write_greenlet(out, g);
+        fmt::format_to(out, "\n");
+    }
+    if (r.tasks && !r.tasks->elsewhere.empty()) {
+        fmt::format_to(out, "\nAsyncio tasks of no thread above (their loop is not running):");
+        for (const auto& t : r.tasks->elsewhere) out = detail::write_task(out, t, r.tasks->elsewhere);
         fmt::format_to(out, "\n");
     }
     return text;
