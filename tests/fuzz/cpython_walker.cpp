@@ -15,55 +15,26 @@
 #include <cstring>
 #include <span>
 
-#include <boost/hana/for_each.hpp>
-#include <boost/hana/size.hpp>
-
-#include "triage/cpython/layouts/all.hpp"
+#include "fuzz_input.hpp"
 #include "triage/cpython/runtime_locator.hpp"
 #include "triage/cpython/stack_walker.hpp"
 #include "triage/cpython/thread_names.hpp"
 #include "triage/cpython/version.hpp"
 #include "triage/memory/buffer_source.hpp"
 
-namespace {
-
-template <class T>
-T take(std::span<const std::uint8_t>& input) {
-    T value{};
-    if (input.size() < sizeof(T)) {
-        input = {};
-        return value;
-    }
-    std::memcpy(&value, input.data(), sizeof(T));
-    input = input.subspan(sizeof(T));
-    return value;
-}
-
-triage::cpython::layout pick_layout(std::uint8_t selector) {
-    triage::cpython::layout chosen = triage::cpython::layouts::v3_11;
-    std::size_t index = 0;
-    const std::size_t count = boost::hana::size(triage::cpython::layouts::known_layouts);
-    boost::hana::for_each(triage::cpython::layouts::known_layouts, [&]<class Entry>(Entry) {
-        if (index++ == selector % count) chosen = Entry::value;
-    });
-    return chosen;
-}
-
-} // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::span<const std::uint8_t> input(data, size);
     if (input.empty()) return 0;
-    const triage::cpython::layout layout = pick_layout(take<std::uint8_t>(input));
+    const triage::cpython::layout layout = triage_fuzz::pick_layout(triage_fuzz::take<std::uint8_t>(input));
     triage::cpython::runtime_roots roots;
-    roots.interpreters_head = take<std::uint64_t>(input);
-    roots.current_thread = take<std::uint64_t>(input);
+    roots.interpreters_head = triage_fuzz::take<std::uint64_t>(input);
+    roots.current_thread = triage_fuzz::take<std::uint64_t>(input);
     triage::memory::buffer_source mem;
     std::uint64_t lowest = ~std::uint64_t{0};
     std::uint64_t highest = 0;
     for (int regions = 0; regions < 4096 && input.size() >= 10; ++regions) {
-        auto address = take<std::uint64_t>(input);
-        std::size_t length = std::min<std::size_t>(take<std::uint16_t>(input), input.size());
+        auto address = triage_fuzz::take<std::uint64_t>(input);
+        std::size_t length = std::min<std::size_t>(triage_fuzz::take<std::uint16_t>(input), input.size());
         if (address > ~std::uint64_t{0} - length) break;
         mem.add_region(address, std::as_bytes(input.first(length)));
         lowest = std::min(lowest, address);
