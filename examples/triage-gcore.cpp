@@ -34,14 +34,13 @@
 // Exit codes: 0 written; 1 target-side failure (no such process, no
 // permission, disk full, interrupted, not hot within --timeout); 2 usage error.
 
-#include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <fmt/core.h>
@@ -50,12 +49,10 @@
 
 #include "triage/base/text.hpp"
 #include "triage/coredump/live_dump.hpp"
-#include "triage/cpython/live_python.hpp"
-#include "triage/procfs/hot_streak.hpp"
 #include "triage/report/cli.hpp"
 #include "triage/report/dump_json.hpp"
 #include "triage/report/dump_text.hpp"
-#include "triage/report/profile_file.hpp"
+#include "triage/report/hot_dump.hpp"
 #include "triage/report/progress.hpp"
 
 namespace {
@@ -157,62 +154,26 @@ int main(int argc, char** argv) {
     ::sigaction(SIGTERM, &on_stop, nullptr);
     options.write.cancel = &stop_requested;
 
-    nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+    // Waiting until hot, and the profile, before the dump.
+    triage::report::hot_dump_options before;
     if (when_option.given()) {
-        triage::procfs::hot_streak_options watch;
-        watch.cpu_percent = when_cpu;
-        watch.interval = std::chrono::milliseconds{every_ms};
-        watch.samples = static_cast<unsigned>(std::max(1.0, std::ceil(hot_for * 1000 / every_ms)));
-        if (timeout > 0) watch.timeout = std::chrono::milliseconds{static_cast<std::int64_t>(timeout * 1000)};
-        watch.scope = whole_process ? triage::procfs::hot_scope::whole_process : triage::procfs::hot_scope::any_thread;
-        if (thread_option.given()) watch.thread = thread;
-        watch.stop_requested = [] { return stop_requested != 0; };
-        if (!json) {
-            fmt::print(stderr, "triage-gcore: waiting until {} stays at {}% CPU or more for {} s\n",
-                       whole_process ? "the process" : thread ? fmt::format("thread {}", thread) : std::string{"a thread"},
-                       when_cpu, watch.samples * every_ms / 1000.0);
-        }
-        auto dir = triage::procfs::proc_dir::open(pid);
-        auto hot = dir ? triage::procfs::wait_until_hot(*dir, watch) : triage::fail(std::move(dir.error()));
-        if (!hot) return triage::report::print_failure("triage-gcore", hot.error());
-        options.first_tid = hot->tid;
-        extra["trigger"] = {{"scope", whole_process ? "process" : "thread"},
-                            {"tid", hot->tid},
-                            {"cpu_percent", hot->cpu_percent},
-                            {"interval_seconds", every_ms / 1000.0}};
-        if (!json) {
-            fmt::print("{} stayed at {}% CPU or more for {} intervals of {} ms (last {:.1f}%)\n",
-                       whole_process ? std::string{"the process"} : fmt::format("thread {}", hot->tid), when_cpu,
-                       hot->cpu_percent.size(), every_ms, hot->cpu_percent.back());
-        }
+        before.when_hot = triage::report::hot_trigger{.cpu_percent = when_cpu,
+                                                      .for_seconds = hot_for,
+                                                      .every = std::chrono::milliseconds{every_ms},
+                                                      .timeout_seconds = timeout,
+                                                      .whole_process = whole_process,
+                                                      .thread = thread};
     }
-    if (stacks) {
-        // The Python stacks of threads on a CPU at 100 Hz into FILE.folded (mode 0600 like the core).
-        triage::report::profile_file_options record;
-        record.sampling.duration = std::chrono::nanoseconds{static_cast<std::int64_t>(stacks_for * 1e9)};
-        record.sampling.stop_requested = [] { return stop_requested != 0; };
-        record.replace = force;
-        record.mode = 0600;
-        record.discard_when_stopped = true;
-        auto py = triage::cpython::open_live_python(pid);
-        auto profile = py ? triage::report::record_profile_file(*py, output + ".folded", record) : triage::fail(std::move(py.error()));
-        if (!profile && profile.error().code == triage::errc::interrupted) {
-            return triage::report::print_failure("triage-gcore", profile.error());
-        }
-        if (profile) {
-            const double rate = profile->summary.achieved_rate();
-            const std::string hottest = triage::report::describe_hottest(profile->folded);
-            extra["profile"] = {{"path", profile->path}, {"samples", profile->folded.samples()}, {"rate_hz", rate}};
-            if (!json) {
-                fmt::print("recorded {} samples at {:.0f} Hz into {}{}\n", profile->folded.samples(), rate,
-                           triage::escape_controls(profile->path), hottest.empty() ? "" : "; hottest: " + hottest);
-            }
-        } else {
-            // A process that is not Python still gets its core.
-            extra["profile"] = {{"error", profile.error().message()}};
-            if (!json) fmt::print("no Python profile: {}\n", triage::escape_controls(profile.error().message()));
-        }
+    if (stacks) before.stacks_for = stacks_for;
+    before.replace = force;
+    before.stop_requested = [] { return stop_requested != 0; };
+    if (!json) {
+        before.notice = [](std::string_view line) { fmt::print(stderr, "triage-gcore: {}\n", line); };
+        before.outcome = [](std::string_view line) { fmt::print("{}\n", line); };
     }
+    auto preamble = triage::report::before_dump(pid, output, before);
+    if (!preamble) return triage::report::print_failure("triage-gcore", preamble.error());
+    options.first_tid = preamble->hot_tid;
     if (stop_requested) {
         fmt::print(stderr, "triage-gcore: interrupted before the process was stopped; no core was written\n");
         return 1;
@@ -228,9 +189,9 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "triage-gcore: {}\n", e.message());
         return 1;
     }
-    if (json && !extra.empty()) {
+    if (json && !preamble->members.empty()) {
         auto document = triage::report::to_json(*report);
-        for (auto& [key, value] : extra.items()) document[key] = value;
+        for (auto& [key, value] : preamble->members.items()) document[key] = value;
         fmt::print("{}\n", document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     } else if (json) {
         fmt::print("{}\n", triage::report::to_json_text(*report));

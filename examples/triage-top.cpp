@@ -42,15 +42,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
-#include <utility>
 
 #include <fmt/core.h>
 
@@ -58,6 +54,7 @@
 #include "triage/cpython/sampler.hpp"
 #include "triage/report/cli.hpp"
 #include "triage/report/python_top.hpp"
+#include "triage/report/python_top_view.hpp"
 #include "triage/report/terminal_view.hpp"
 #include "triage/report/top_json.hpp"
 #include "triage/report/top_report.hpp"
@@ -113,6 +110,7 @@ int run_python(const options& opt, const std::string& program) {
     screen.sort = sort_key(opt.sort);
     cpython::sampling_options sampling;
     sampling.rate_hz = opt.rate;
+    sampling.stop_requested = [] { return report::stop_requested(); };
     const std::chrono::milliseconds interval{opt.interval_ms};
     report::end_on_signals();
     const auto gone_before_a_sample = [&] {
@@ -125,7 +123,6 @@ int run_python(const options& opt, const std::string& program) {
         // One table: sampled for the duration, or one interval.
         sampling.duration = opt.duration > 0 ? std::chrono::nanoseconds{static_cast<std::int64_t>(opt.duration * 1e9)}
                                              : std::chrono::nanoseconds{interval};
-        sampling.stop_requested = [] { return report::stop_requested(); };
         auto summary = cpython::sample_stacks(*py, sampling, [&](const cpython::sampling_tick& tick) { top.add(tick); });
         if (!summary) return report::print_failure(program, summary.error());
         if (summary->ticks == 0 && summary->process_exited) return gone_before_a_sample();
@@ -138,46 +135,16 @@ int run_python(const options& opt, const std::string& program) {
     }
 
     // The view, until q, a signal or the target's exit.
-    bool quit = false;
-    std::optional<report::terminal_view> view{std::in_place};
-    const auto fit = [&] { std::tie(screen.width, screen.height) = report::terminal_view::size(); };
-    fit();
     screen.status = fmt::format("q quit  1-4 sort by column  refreshed every {} ms, {:g} samples a second; the process "
                                 "is never stopped",
                                 opt.interval_ms, opt.rate);
-    report::terminal_view::draw(report::render_python_top(top, screen));
-    std::chrono::nanoseconds drawn{0};
-    sampling.stop_requested = [&] { return quit || report::stop_requested(); };
-    auto summary = cpython::sample_stacks(*py, sampling, [&](const cpython::sampling_tick& tick) {
-        top.add(tick);
-        bool again = false;
-        while (auto key = view->key()) {
-            if (*key == 'q' || *key == 'Q') quit = true;
-            if (*key >= '1' && *key <= '4') {
-                screen.sort = static_cast<report::python_top_sort>(*key - '1');
-                again = true;
-            }
-        }
-        if (quit) return;
-        if (report::terminal_view::resized()) {
-            fit();
-            again = true;
-        }
-        if (tick.at - drawn >= interval) {
-            report::terminal_view::draw(report::render_python_top(top, screen));
-            top.next_window();
-            drawn = tick.at;
-        } else if (again) {
-            report::terminal_view::draw(report::render_python_top(top, screen));
-        }
-    });
-    view.reset();  // the terminal as it was, before a line is printed on it
-    if (!summary) return report::print_failure(program, summary.error());
-    if (summary->ticks == 0 && summary->process_exited) return gone_before_a_sample();
-    const std::string why = summary->process_exited ? "process " + std::to_string(opt.pid) + " exited"
-                            : quit                  ? std::string{"quit"}
-                                                    : std::string{"interrupted"};
-    fmt::print(stderr, "{}: {} after {}\n", program, why, sampled(*summary));
+    auto ended = report::run_python_top_view(*py, top, screen, sampling, interval);
+    if (!ended) return report::print_failure(program, ended.error());
+    if (ended->summary.ticks == 0 && ended->summary.process_exited) return gone_before_a_sample();
+    const std::string why = ended->summary.process_exited ? "process " + std::to_string(opt.pid) + " exited"
+                            : ended->quit                 ? std::string{"quit"}
+                                                          : std::string{"interrupted"};
+    fmt::print(stderr, "{}: {} after {}\n", program, why, sampled(ended->summary));
     return 0;
 }
 
