@@ -112,6 +112,17 @@ void check_tasks(const python_interpreter& python) {
         auto read = cpython::read_asyncio_tasks(py->memory, py->target.layout, py->target.runtime.roots, *snapshot);
         REQUIRE_MESSAGE(read, read.error().message());
         census = std::move(*read);
+        // The bound on frames over all tasks: reached, said, never passed.
+        auto bounded = cpython::read_asyncio_tasks(py->memory, py->target.layout, py->target.runtime.roots, *snapshot,
+                                                   {.max_frames = 3});
+        REQUIRE_MESSAGE(bounded, bounded.error().message());
+        std::size_t frames = 0, limited = 0;
+        for (const auto& t : bounded->tasks) {
+            frames += t.frames.size();
+            limited += t.failure && t.failure->code == errc::limit_exceeded;
+        }
+        CHECK(frames == 3);
+        CHECK(limited >= 1);
     });
     CHECK_MESSAGE(victim.running(), "the victim should be alive and not stopped; State: " << victim.state());
     std::map<std::uint64_t, cpython::asyncio_task> found;

@@ -111,6 +111,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)triage::cpython::read_greenlets(mem, layout, roots, snapshot,
                                           {.max_objects = 4096, .max_greenlets = 64, .limits = limits});
     (void)triage::cpython::read_asyncio_tasks(mem, layout, roots, snapshot,
-                                              {.max_tasks = 64, .max_chain = 16, .max_objects = 4096, .limits = limits});
+                                              {.max_tasks = 64, .max_chain = 16, .max_frames = 256, .max_objects = 4096, .limits = limits});
     return 0;
 }

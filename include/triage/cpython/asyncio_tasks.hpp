@@ -29,7 +29,8 @@
 // of its value stack, which is what it awaits (`cr_await`: f_stacktop[-1]
 // 3.7–3.9, f_valuestack[f_stackdepth-1] 3.10, localsplus[stacktop-1]
 // 3.11–3.13, stackpointer[-1] 3.14, stackpointer[-2] 3.15), followed while
-// that is a coroutine or a generator: at most `max_chain` deep. A running
+// that is a coroutine or a generator: at most `max_chain` deep, at most
+// `max_frames` frames over all tasks (past it a task's `failure` says so). A running
 // task's coroutine is executing: its frames are its thread's stack.
 // Which tasks a task awaits: the future it waits on when that is a task, the
 // children of a gather() it waits on (`_children`), and on 3.14+ the
@@ -82,6 +83,7 @@ namespace triage::cpython {
 struct asyncio_options {
     std::size_t max_tasks = 1'000'000;
     std::size_t max_chain = 64;              // coroutines followed per task
+    std::size_t max_frames = 1'000'000;      // coroutine frames read in all (garbage can chain many tasks)
     std::uint64_t max_objects = 50'000'000;  // GC-tracked objects walked at most (3.14+)
     walk_limits limits{};
 };
@@ -283,6 +285,13 @@ template <memory::memory_source M>
             auto type = objects.type_of(coro);
             if (!type) {
                 t.failure = std::move(type.error());
+                break;
+            }
+            if (chain_frames.size() >= options.max_frames) {
+                t.failure = error{errc::limit_exceeded, 0,
+                                  "reading the coroutines of task " + hex(t.address) + ": more than " +
+                                      std::to_string(options.max_frames) + " coroutine frames in all",
+                                  {}};
                 break;
             }
             const std::string& name = (*type)->name;
