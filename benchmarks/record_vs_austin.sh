@@ -45,30 +45,41 @@ PY
   esac
 }
 
-slowdown_of() {  # command...: the median slowdown over adjacent on/off windows
-  "$@" > /dev/null 2>&1 &
-  local tool=$!
+slowdown_of() {  # command... [-- baseline...]: the median slowdown over adjacent windows, the
+  # command sampling in one and held stopped (SIGSTOP) in the next, while the
+  # baseline command, if any, samples instead
+  local cmd=() base=()
+  while (($#)) && [[ $1 != -- ]]; do cmd+=("$1"); shift; done
+  (($#)) && { shift; base=("$@"); }
+  "${cmd[@]}" > /dev/null 2>&1 &
+  local tool=$! other=0
+  if ((${#base[@]})); then "${base[@]}" > /dev/null 2>&1 & other=$!; fi
   sleep 0.5
-  python3 - "$tool" "$work/count" "$pairs" <<'PY'
+  python3 - "$tool" "$other" "$work/count" "$pairs" <<'PY'
 import os, signal, statistics, sys, time
-tool, path, pairs = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+tool, other, path, pairs = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 def pace():
     count, at = open(path).read().split()[:2]
     return int(count), float(at)
-def window(sig):
-    if tool: os.kill(tool, sig)
+def window(run, hold):  # pid 0: none
+    if hold: os.kill(hold, signal.SIGSTOP)
+    if run: os.kill(run, signal.SIGCONT)
     a = pace(); time.sleep(0.25); b = pace()
     return (b[0] - a[0]) / (b[1] - a[1]) if b[1] > a[1] else None
 slow = []
 for _ in range(pairs):
-    on = window(signal.SIGCONT); off = window(signal.SIGSTOP)
+    on = window(tool, other); off = window(other, tool)
     if on and off: slow.append(100 * (1 - on / off))
-os.kill(tool, signal.SIGCONT)
+for p in (tool, other):
+    if p: os.kill(p, signal.SIGCONT)
 q = statistics.quantiles(slow, n=4)
 print(f"{statistics.median(slow):5.1f}% (quartiles {q[0]:.1f} / {q[2]:.1f}, {len(slow)} pairs)")
 PY
-  kill -INT "$tool" 2>/dev/null; sleep 0.2; kill -KILL "$tool" 2>/dev/null; wait "$tool" 2>/dev/null || true
+  for p in $tool $other; do ((p)) && kill -INT "$p" 2>/dev/null; done; sleep 0.2
+  for p in $tool $other; do ((p)) && { kill -KILL "$p"; wait "$p"; } 2>/dev/null; done; true
 }
+
+median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 measure() {  # name command...
   local name=$1; shift
@@ -83,6 +94,20 @@ measure triage-1000 "$record" "$victim" -o "$work/t1000.folded" --rate 1000
 measure austin-1000 austin -p "$victim" -i 1000
 measure triage-max "$record" "$victim" -o "$work/tmax.folded" --rate 100000
 measure austin-max austin -p "$victim" -i 1
+# Each maximum again, three recordings each, alternating (the VM's speed
+# drifts), and triage at 5x austin's median maximum against austin at its
+# maximum: the first's windows against the second's, so a positive slowdown
+# is what triage costs the target beyond what austin does.
+for round in 1 2 3; do
+  rate_of triage-max "$record" "$victim" -o "$work/tmax.folded" --rate 100000 >> "$work/triage-max.rates"
+  rate_of austin-max austin -p "$victim" -i 1 >> "$work/austin-max.rates"
+done
+triage_max=$(median < "$work/triage-max.rates"); austin_max=$(median < "$work/austin-max.rates")
+five=$(awk -v r="$austin_max" 'BEGIN {printf "%d", 5 * r}')
+echo "maxima, three recordings each: triage $(tr '\n' ' ' < "$work/triage-max.rates")Hz, austin $(tr '\n' ' ' < "$work/austin-max.rates")Hz;" \
+     "medians $triage_max / $austin_max = $(awk -v a="$triage_max" -v b="$austin_max" 'BEGIN {printf "%.1f", a / b}')x"
+printf '%-14s %9s Hz   slowdown %s\n' triage-5x "$(rate_of triage-5x "$record" "$victim" -o "$work/t5x.folded" --rate "$five")" \
+       "$(slowdown_of "$record" "$victim" -o "$work/t5x.folded" --rate "$five" -- austin -p "$victim" -i 1) beyond austin-max's"
 floor=$build/benchmarks/bench_timer_floor
 if [[ -x $floor ]]; then
   echo "timer floor: $("$floor" 100 3 400)"

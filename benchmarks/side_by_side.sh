@@ -31,5 +31,5 @@ side_by_side() {
   for tool in "$@"; do command -v "$tool" >/dev/null || { echo "needs $*" >&2; exit 2; }; done
   work=$(mktemp -d)
   victim=
-  trap '[[ -n $victim ]] && { kill -9 "$victim"; wait "$victim"; } 2>/dev/null; rm -rf "$work"' EXIT
+  trap '[[ -n $victim ]] && { kill -9 "$victim"; wait "$victim" || true; } 2>/dev/null; rm -rf "$work"' EXIT
 }

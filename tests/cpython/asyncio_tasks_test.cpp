@@ -137,6 +137,9 @@ void check_tasks(const python_interpreter& python) {
         CHECK(view_of(it->second, want) == want);
     }
     CHECK(found.size() == expected.size());
+    // The victim's pure-Python task and the object it registered: on
+    // 3.7–3.13 in the registry and left out; 3.14+ finds only C tasks.
+    CHECK(census.not_c_tasks == (python.minor <= 13 ? 2u : 0u));
     MESSAGE(python.label << ": " << census.tasks.size() << " tasks, found in " << census.found_in << " ("
                          << census.objects_scanned << " looked at)");
 
@@ -217,7 +220,7 @@ std::map<std::uint64_t, task_view> tasks_in(const nlohmann::json& doc, const std
     return out;
 }
 
-TEST_CASE("triage-pystack --tasks: live (blocking, nonblocking) and from a core, and a process without asyncio") {
+TEST_CASE("triage-pystack --tasks: live (blocking, nonblocking) and from a core, and processes without asyncio or its C module") {
     const python_interpreter python = service_python();
     INFO(python.label);
     scratch_dir dir;
@@ -235,12 +238,14 @@ TEST_CASE("triage-pystack --tasks: live (blocking, nonblocking) and from a core,
         REQUIRE_MESSAGE(run.exit_code == 0, run.err);
         const auto doc = nlohmann::json::parse(run.out);
         CHECK(doc["tasks"]["error"].is_null());
+        CHECK(doc["tasks"]["not_c_tasks"] == (python.minor <= 13 ? 2 : 0));
         CHECK(tasks_in(doc, oracle) == oracle);
     }
     auto text = run_pystack(pid + " --tasks");
     REQUIRE_MESSAGE(text.exit_code == 0, text.err);
     INFO(text.out);
     CHECK(text.out.find("Asyncio tasks: " + std::to_string(oracle.size()) + " pending") != std::string::npos);
+    CHECK((text.out.find("; 2 not C tasks, left out") != std::string::npos) == (python.minor <= 13));
     CHECK(text.out.find("Asyncio tasks of this thread's loop: ") != std::string::npos);
     CHECK(text.out.find("\"parent\" waiting on _GatheringFuture 0x") != std::string::npos);
     CHECK(text.out.find("awaits \"child-0\" (0x") != std::string::npos);
@@ -255,6 +260,13 @@ TEST_CASE("triage-pystack --tasks: live (blocking, nonblocking) and from a core,
     CHECK(none.out.find("Asyncio tasks not read: ") != std::string::npos);
     CHECK(none.out.find("the process has not imported asyncio") != std::string::npos);
     CHECK(none.out.find("py_split_time.py") != std::string::npos);
+    // asyncio without its C module: its tasks are pure-Python ones, not read.
+    python_process pure{python, {victim_script("py_asyncio.py"), dir.path() + "/pure", "2", "pure"}};
+    REQUIRE(pure.wait_for_file(dir.path() + "/pure"));
+    auto refused = run_pystack(std::to_string(pure.pid()) + " --tasks");
+    REQUIRE_MESSAGE(refused.exit_code == 0, refused.err);
+    CHECK(refused.out.find("Asyncio tasks not read: ") != std::string::npos);
+    CHECK(refused.out.find("runs without its C module (_asyncio)") != std::string::npos);
     // Versions without asyncio tasks are refused, never guessed.
     for (const auto& l : {cpython::layouts::v2_7, cpython::layouts::v3_6}) CHECK(!cpython::detail::asyncio::task_layout_of(l));
 }

@@ -1,24 +1,31 @@
 # A victim full of asyncio tasks, parked in known places, while one task
 # spins and blocks its event loop (the incident's service, on asyncio).
 #
-#   python py_asyncio.py READY_FILE N
+#   python py_asyncio.py READY_FILE N [pure]
 #
+# With "pure", asyncio runs without its C module (_asyncio): every task is a
+# pure-Python one.
 # Main thread's loop: N tasks "parked-<k>" waiting one or two coroutines
 # deep on asyncio.sleep() or an Event; "parent" waiting on gather() of
 # "child-0" and "child-1"; "awaiter" awaiting the task "target"; "ready"
 # created and never run. A second thread ("side") runs a loop of its own:
 # "side-main" gathers "side-0" and "side-1", parked on an Event. Then the
 # main task spins (3.12+: in a task started eagerly, "spinner", still in its
-# first step, which asyncio keeps in _eager_tasks).
+# first step, which asyncio keeps in _eager_tasks). Registered too, and left
+# out of the account (only C tasks are read): a pure-Python task
+# (asyncio.tasks._PyTask) parked in sleep() and an object that is no task.
 # Before spinning, READY_FILE gets, as JSON, asyncio's own account of every
 # pending task: id, name, state (running, waiting: on a future; ready), the
 # ident of the thread running its loop, its coroutine chain from cr_await
 # (innermost first: [function, line]; for a coroutine never started its
 # function only, line null), and the ids of the tasks it awaits.
+import sys
+
+if sys.argv[3:] == ["pure"]:
+    sys.modules["_asyncio"] = None  # its import fails: asyncio.tasks keeps _PyTask
 import asyncio
 import json
 import os
-import sys
 import threading
 
 ready_file, count = sys.argv[1], int(sys.argv[2])
@@ -84,6 +91,10 @@ async def never_run():
     await asyncio.sleep(3600)
 
 
+class NotATask:
+    pass
+
+
 side_accounts, side_ready = [], threading.Event()
 
 
@@ -117,6 +128,10 @@ async def main():
     target = create(child(), "target")
     tasks += [(target, []), (create(awaiter(target), "awaiter"), [target])]
     threading.Thread(target=side, name="side", daemon=True).start()
+    loop = asyncio.get_running_loop()
+    named = {"name": "python-task"} if has_names else {}
+    not_read = [asyncio.tasks._PyTask(child(), loop=loop, **named), NotATask()]
+    asyncio.tasks._register_task(not_read[1])
     side_ready.wait()
     await asyncio.sleep(0.2)  # all of them parked
     unstarted = create(never_run(), "ready")

@@ -61,6 +61,8 @@ struct asyncio_census {
     std::string found_in;                // where the tasks were found: "asyncio.tasks._all_tasks",
                                          // "_scheduled_tasks and _eager_tasks", "the GC's lists"
     std::uint64_t objects_scanned = 0;   // registry entries or GC-tracked objects looked at
+    std::uint64_t not_c_tasks = 0;       // registry entries left out: not C tasks (pure-Python tasks,
+                                         // objects given to _register_task)
 
     friend bool operator==(const asyncio_census&, const asyncio_census&) = default;
 };

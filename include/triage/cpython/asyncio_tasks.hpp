@@ -16,11 +16,14 @@
 //  - 3.14, 3.15: the C tasks are kept in per-thread intrusive lists whose
 //    heads are in CPython's private thread state, so they are found the
 //    way greenlets are: among the objects the cyclic GC tracks
-//    (gc_objects.hpp), every instance of asyncio.Task (the C task) or
-//    asyncio.tasks._PyTask, or a subclass.
-//  What it misses: task-like objects that are not asyncio.Task instances
-//  and were never registered (a custom task factory's own futures); on
-//  3.7–3.13, a task that registered with another registry than asyncio's.
+//    (gc_objects.hpp), every instance of asyncio.Task (the C task) or of
+//    a subclass.
+//  Only C tasks (`_asyncio.Task` and its subclasses) are read: a registry's
+//  other entries are left out (subtype_test). What it misses: pure-Python
+//  tasks (asyncio.tasks._PyTask: all of them when CPython was built
+//  without `_asyncio`, an unsupported error); task-like objects that are
+//  not Task instances (a custom task factory's own futures); on 3.7–3.13,
+//  a task that registered with another registry than asyncio's.
 //  Done tasks are left out (a WeakSet keeps them while they are referenced).
 // What is read of a task (TaskObj, per version): its state (pending), name
 // (3.12+ may keep the int N of "Task-N"), loop, coroutine and the future it
@@ -175,6 +178,7 @@ template <memory::memory_source M>
         if (task != 0 && found.size() < options.max_tasks && seen.insert(task).second) found.push_back(task);
     };
     bool imported = false;
+    std::vector<std::uint64_t> c_tasks;  // each interpreter's
     for (const std::uint64_t interp : interpreters) {
         const auto modules = TRIAGE_TRY(memory::read_object<std::uint64_t>(cached, interp + l.interpreter.modules));
         if (modules == 0) continue;
@@ -182,6 +186,12 @@ template <memory::memory_source M>
         if (!globals) continue;
         imported = true;
         const auto items = TRIAGE_TRY(objects.dict_items(*globals));
+        // The C task type (`_CTask`, which is `Task` too): the fields read
+        // below are its. Without the `_asyncio` module there is none, and
+        // every task is a pure-Python one.
+        const auto c_task = objects.find(items, "_CTask");
+        if (!c_task) continue;
+        c_tasks.push_back(*c_task);
         // A WeakSet's tasks: its `data`, a set of weak references.
         const auto weak_set = [&](std::string_view name) -> result<void> {
             const std::uint64_t set = TRIAGE_TRY(objects.find(items, name));
@@ -209,11 +219,7 @@ template <memory::memory_source M>
             for (const std::uint64_t t : eager.items) add(t);
             census.found_in = "asyncio.tasks._scheduled_tasks and _eager_tasks";
         } else {
-            std::vector<std::uint64_t> task_types;
-            for (const std::string_view name : {"Task", "_PyTask"}) {
-                if (auto type = objects.find(items, name)) task_types.push_back(*type);
-            }
-            const auto instances = TRIAGE_TRY(find_gc_instances(cached, l, interp, task_types,
+            const auto instances = TRIAGE_TRY(find_gc_instances(cached, l, interp, std::span{&*c_task, 1},
                                                                 options.max_tasks, options.max_objects));
             for (const std::uint64_t t : instances.objects) add(t);
             census.objects_scanned += instances.objects_scanned;
@@ -221,6 +227,17 @@ template <memory::memory_source M>
         }
     }
     if (!imported) return fail(errc::not_found, "reading asyncio tasks: the process has not imported asyncio");
+    if (c_tasks.empty()) {
+        return fail(errc::unsupported, "reading asyncio tasks: asyncio runs without its C module (_asyncio), and "
+                                       "its pure-Python tasks are not read");
+    }
+    // A registry may hold objects that are not C tasks: pure-Python tasks
+    // (asyncio.tasks._PyTask), or anything given to _register_task.
+    subtype_test is_c_task{cached, l, c_tasks};
+    census.not_c_tasks = std::erase_if(found, [&](std::uint64_t task) {
+        auto type = memory::read_object<std::uint64_t>(cached, task + l.object.ob_type);
+        return !type || !is_c_task(*type);
+    });
 
     // Each task's fields; pending ones only.
     struct raw {

@@ -9,6 +9,9 @@
 //    calls `visit(object, type)` (addresses) for every object on the three
 //    generations' lists and the permanent one (gc.freeze()), list by list,
 //    in list order; returns how many it visited.
+//  - `subtype_test{mem, layout, types}`: whether a type is one of `types`
+//    or a subclass of one (tp_base chains, at most 64 deep; each verdict
+//    remembered).
 //  - `find_gc_instances(cached, layout, interpreter, types, max_found)`:
 //    the objects whose type is one of `types` or a subclass of one (how
 //    greenlets.hpp and asyncio_tasks.hpp find theirs), the walk made again
@@ -124,8 +127,38 @@ template <memory::memory_source M, class Visit>
     return visited;
 }
 
+// Whether a type is one of `types` or a subclass of one: its tp_base chain,
+// at most 64 deep, meets one of them. Each type's verdict is remembered (a
+// type read while it changes may be judged wrong, and stays so).
+template <memory::memory_source M>
+class subtype_test {
+public:
+    subtype_test(M& mem, const layout& l, std::span<const std::uint64_t> types)
+        : mem_{&mem}, tp_base_{l.object.tp_flags + 88}, types_{types.begin(), types.end()} {}  // 11 pointers after tp_flags
+
+    [[nodiscard]] bool operator()(std::uint64_t type) {
+        if (auto it = verdicts_.find(type); it != verdicts_.end()) return it->second;
+        bool yes = false;
+        std::uint64_t t = type;
+        for (int depth = 0; depth < 64 && t != 0 && !yes; ++depth) {
+            yes = std::ranges::find(types_, t) != types_.end();
+            auto base = memory::read_object<std::uint64_t>(*mem_, t + tp_base_);
+            if (!base) break;
+            t = *base;
+        }
+        verdicts_.emplace(type, yes);
+        return yes;
+    }
+
+private:
+    M* mem_;
+    std::uint64_t tp_base_;
+    std::vector<std::uint64_t> types_;
+    std::unordered_map<std::uint64_t, bool> verdicts_;
+};
+
 // The tracked objects whose type is one of `types` or a subclass of one
-// (tp_base chains, at most 64 deep), at most `max_found` of them, and how
+// (subtype_test), at most `max_found` of them, and how
 // many objects the walk visited. A walk that meets a list changing under it
 // (a running target) is made again, twice at most, through a fresh cache.
 struct gc_instances {
@@ -137,21 +170,7 @@ template <memory::memory_source M>
 [[nodiscard]] result<gc_instances> find_gc_instances(memory::caching_source<M>& cached, const layout& l,
                                                      std::uint64_t interpreter, std::span<const std::uint64_t> types,
                                                      std::size_t max_found, std::uint64_t max_objects = 50'000'000) {
-    const byte_offset tp_base = l.object.tp_flags + 88;  // PyTypeObject.tp_base: 11 pointers after tp_flags
-    std::unordered_map<std::uint64_t, bool> verdicts;
-    const auto wanted = [&](std::uint64_t type) {
-        if (auto it = verdicts.find(type); it != verdicts.end()) return it->second;
-        bool yes = false;
-        std::uint64_t t = type;
-        for (int depth = 0; depth < 64 && t != 0 && !yes; ++depth) {
-            yes = std::ranges::find(types, t) != types.end();
-            auto base = memory::read_object<std::uint64_t>(cached, t + tp_base);
-            if (!base) break;
-            t = *base;
-        }
-        verdicts.emplace(type, yes);
-        return yes;
-    };
+    subtype_test wanted{cached, l, types};
     result<std::uint64_t> walked = fail(errc::inconsistent, "not walked");
     gc_instances found;
     for (int attempt = 0; attempt < 3 && !walked; ++attempt) {

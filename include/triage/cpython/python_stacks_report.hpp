@@ -141,6 +141,7 @@ struct greenlets_read {
 struct tasks_read {
     std::string found_in;                 // where the tasks were found (asyncio_census::found_in)
     std::uint64_t objects_scanned = 0;    // registry entries or GC-tracked objects looked at
+    std::uint64_t not_c_tasks = 0;        // registry entries left out (asyncio_census::not_c_tasks)
     std::vector<asyncio_task> elsewhere;  // tasks of no thread shown (their loop is not running)
     std::optional<error> failure;         // none read: asyncio not imported, an unsupported version
 

@@ -29,8 +29,9 @@
 // ("running", "waiting", "ready"), loop, frames (the coroutines it waits
 // in, innermost first), awaiting ({address, type} of the future it waits
 // on; null: none), awaits (addresses of the tasks it waits for), error}]
-// and a top-level tasks {found_in, objects_scanned, elsewhere (tasks of
-// loops not running), error (null: read)};
+// and a top-level tasks {found_in, objects_scanned, not_c_tasks (registry
+// entries left out), elsewhere (tasks of loops not running), error (null:
+// read)};
 // thread_list_complete (false: read while
 // it ran, the thread list kept changing; threads may be missing). Strings are escaped by the JSON rules;
 // dump with error_handler_t::replace, since target strings may not be UTF-8.

@@ -117,6 +117,7 @@ TRIAGE_DECL void attach_tasks(python_stacks_report& report, result<asyncio_censu
     }
     out.found_in = std::move(read->found_in);
     out.objects_scanned = read->objects_scanned;
+    out.not_c_tasks = read->not_c_tasks;
     for (asyncio_task& t : read->tasks) {
         auto row = std::find_if(report.threads.begin(), report.threads.end(),
                                 [&](const thread_stack& r) { return t.thread != 0 && r.python_ident == t.thread; });

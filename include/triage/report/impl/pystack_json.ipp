@@ -161,6 +161,7 @@ TRIAGE_DECL void add_locals(nlohmann::ordered_json& frame, const cpython::frame_
         for (const auto& task : r.tasks->elsewhere) elsewhere.push_back(detail::task_json(task));
         doc["tasks"] = {{"found_in", r.tasks->failure ? json(nullptr) : json(r.tasks->found_in)},
                         {"objects_scanned", r.tasks->objects_scanned},
+                        {"not_c_tasks", r.tasks->not_c_tasks},
                         {"elsewhere", std::move(elsewhere)},
                         {"error", r.tasks->failure ? json(r.tasks->failure->message()) : json(nullptr)}};
     }

@@ -46,8 +46,12 @@ namespace triage::report {
     } else if (r.tasks) {
         std::size_t n = r.tasks->elsewhere.size();
         for (const auto& t : r.threads) n += t.tasks.size();
-        fmt::format_to(out, "Asyncio tasks: {} pending, found in {} ({} looked at)\n", n, r.tasks->found_in,
+        fmt::format_to(out, "Asyncio tasks: {} pending, found in {} ({} looked at", n, r.tasks->found_in,
                        r.tasks->objects_scanned);
+        if (r.tasks->not_c_tasks != 0) {
+            fmt::format_to(out, "; {} not C tasks, left out: pure-Python tasks or other objects", r.tasks->not_c_tasks);
+        }
+        fmt::format_to(out, ")\n");
     }
     for (const auto& t : r.threads) fmt::format_to(out, "\n{}\n", t);
     if (r.greenlets && !r.greenlets->elsewhere.empty()) {
