@@ -47,7 +47,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "triage/base/text.hpp"
+#include "triage/coredump/dump_filter.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/report/cli.hpp"
 #include "triage/report/dump_json.hpp"
@@ -100,26 +100,18 @@ int main(int argc, char** argv) {
                                "first wait until a thread stays at PCT% of a core or more for --for seconds "
                                "(reads /proc only)")
                            .range(1.0, 100000.0);
-    auto for_option = cli.add("--for", hot_for, "seconds of the sliding window --when-cpu asks for").range(0.001, 31'536'000.0);
-    auto thread_option = cli.add("--thread", thread, "--when-cpu watches only this thread (tid)").range(1, 1 << 30);
-    auto process_option = cli.flag("--process", whole_process, "--when-cpu watches the process's total (200: two cores)");
+    auto for_option = cli.add("--for", hot_for, "seconds of the sliding window --when-cpu asks for")
+                          .range(0.001, 31'536'000.0).needs(when_option);
+    when_option.needs(for_option);
+    auto thread_option = cli.add("--thread", thread, "--when-cpu watches only this thread (tid)")
+                             .range(1, 1 << 30).needs(when_option);
+    cli.flag("--process", whole_process, "--when-cpu watches the process's total (200: two cores)")
+        .needs(when_option).excludes(thread_option);
     cli.add("--every", every_ms, "--when-cpu measures every MS milliseconds (500)").range(10, 3'600'000);
     cli.add("--timeout", timeout, "--when-cpu gives up after S seconds (0: never)").range(0.0, 31'536'000.0);
     cli.flag("--stacks", stacks, "before the dump, record --stacks-for seconds of Python stacks into FILE.folded");
     cli.add("--stacks-for", stacks_for, "seconds --stacks records (2)").range(0.01, 3600.0);
     if (auto code = cli.parse(argc, argv)) return *code;
-    if (when_option.given() != for_option.given()) {
-        fmt::print(stderr, "triage-gcore: --when-cpu and --for go together\n");
-        return 2;
-    }
-    if ((thread_option.given() || process_option.given()) && !when_option.given()) {
-        fmt::print(stderr, "triage-gcore: --thread and --process choose what --when-cpu watches\n");
-        return 2;
-    }
-    if (thread_option.given() && whole_process) {
-        fmt::print(stderr, "triage-gcore: --thread and --process exclude each other\n");
-        return 2;
-    }
     if (output_option.given() && output.empty()) {
         fmt::print(stderr, "triage-gcore: -o needs a file name\n");
         return 2;
@@ -129,18 +121,14 @@ int main(int argc, char** argv) {
     triage::coredump::dump_options options;
     options.sample = std::chrono::milliseconds{sample_ms};
     options.output.replace = force;
-    options.strategy = copy == "memory" ? triage::coredump::copy_strategy::to_memory
-                       : copy == "file" ? triage::coredump::copy_strategy::to_file
-                                        : triage::coredump::copy_strategy::copy_in_stop;
-    if (snapshot == "fork") options.strategy = triage::coredump::copy_strategy::fork_snapshot;
-    else if (snapshot == "auto" && copy == "auto") options.strategy = triage::coredump::copy_strategy::automatic;
+    options.strategy = *triage::coredump::copy_strategy_named(copy, snapshot);  // the words were checked (one_of)
     if (!filter_text.empty()) {
-        auto bits = triage::parse_unsigned<std::uint32_t>(filter_text.starts_with("0x") ? filter_text.substr(2) : filter_text, 16);
-        if (!bits) {
+        auto filter = triage::coredump::parse_dump_filter(filter_text);
+        if (!filter) {
             fmt::print(stderr, "triage-gcore: --filter {} is not a hexadecimal number\n", filter_text);
             return 2;
         }
-        options.filter = triage::coredump::dump_filter{*bits};
+        options.filter = *filter;
     }
 
     // Our handler only sets a flag; the sampling window and the copy loop

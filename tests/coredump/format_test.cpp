@@ -11,6 +11,7 @@
 
 #include "triage/coredump/core_notes.hpp"
 #include "triage/coredump/dump_filter.hpp"
+#include "triage/coredump/live_dump.hpp"
 #include "triage/coredump/records.hpp"
 #include "triage/coredump/writer.hpp"
 #include "triage/elf/note.hpp"
@@ -155,6 +156,25 @@ TEST_CASE("decide() follows the kernel's vma_dump_size rules") {
     io.dont_dump = false;
     io.io = true;
     CHECK(decide(io, dump_filter{0x1ff}, false) == extent::nothing);
+}
+
+TEST_CASE("coredump_filter bits and copy strategies as a command line names them") {
+    for (const char* text : {"33", "0x33", " 0X33\n"}) CHECK(parse_dump_filter(text)->bits == 0x33);
+    CHECK(parse_dump_filter("1ff")->bits == 0x1ff);
+    for (const char* text : {"", "0x", "33z", "-1", "100000000"}) {
+        CAPTURE(text);
+        auto filter = parse_dump_filter(text);
+        REQUIRE_FALSE(filter);
+        CHECK(filter.error().code == errc::malformed);
+    }
+    CHECK(copy_strategy_named("auto", "auto") == copy_strategy::automatic);
+    CHECK(copy_strategy_named("auto", "stop") == copy_strategy::copy_in_stop);
+    CHECK(copy_strategy_named("memory", "auto") == copy_strategy::to_memory);
+    CHECK(copy_strategy_named("file", "stop") == copy_strategy::to_file);
+    CHECK(copy_strategy_named("memory", "fork") == copy_strategy::fork_snapshot);
+    CHECK(copy_strategy_named("auto", "fork") == copy_strategy::fork_snapshot);
+    CHECK(copy_strategy_named("disk", "auto").error().code == errc::invalid_argument);
+    CHECK(copy_strategy_named("auto", "snap").error().code == errc::invalid_argument);
 }
 
 TEST_CASE("smaps of a process parses into the same mappings as its maps") {

@@ -7,7 +7,8 @@
 //    anon_private 0, anon_shared 1, mapped_private 2, mapped_shared 3,
 //    elf_headers 4, hugetlb_private 5, hugetlb_shared 6 (DAX bits 7/8 are
 //    kept but DAX mappings cannot be told apart from /proc);
-//    `read_dump_filter(dir)`.
+//    `parse_dump_filter(text)` (hexadecimal, "0x" optional, as the file
+//    and `--filter` give it) and `read_dump_filter(dir)`.
 //  - `region`: one mapping of /proc/PID/smaps: the maps line plus the
 //    VmFlags the decision needs (dd = MADV_DONTDUMP, ht = hugetlb, io =
 //    VM_IO, sh = VM_SHARED — not the maps 's', which is VM_MAYSHARE) and
@@ -66,6 +67,7 @@ struct dump_filter {
     [[nodiscard]] constexpr bool has(bit b) const noexcept { return (bits >> b) & 1u; }
 };
 
+[[nodiscard]] TRIAGE_DECL result<dump_filter> parse_dump_filter(std::string_view text);
 [[nodiscard]] TRIAGE_DECL result<dump_filter> read_dump_filter(const procfs::proc_dir& dir);
 
 struct region {

@@ -48,6 +48,8 @@
 // thread. `dump_process(pid, path, options)` composes it all: it samples CPU
 // over `options.sample` while planning and reserving (unless
 // `options.first_tid` names the thread), attaches, copies, releases, writes.
+// `copy_strategy_named(copy, snapshot)`: the strategy triage-gcore's
+// `--copy` and `--snapshot` words name.
 // Errors: plan: no_such_process (gone; a zombie: "it is a zombie"),
 // unsupported (a kernel thread), invalid_argument / not_found for an output
 // path that is refused (output_file.hpp), no_space ("the core needs about N
@@ -85,6 +87,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "triage/base/config.hpp"
@@ -115,6 +118,12 @@ enum class copy_strategy : std::uint8_t {
     fork_snapshot,  // fork a copy-on-write copy of the target in the stop (ptrace/forked_copy.hpp),
                     // release it, write the file from the copy; automatic when the fork cannot be made
 };
+
+// The strategy two choices name, as triage-gcore's options give them:
+// `snapshot` "fork" → fork_snapshot; else `copy` "memory" → to_memory,
+// "file" → to_file; both "auto" → automatic; `snapshot` "stop" with `copy`
+// "auto" → copy_in_stop. Other words: invalid_argument.
+[[nodiscard]] TRIAGE_DECL result<copy_strategy> copy_strategy_named(std::string_view copy, std::string_view snapshot);
 
 struct dump_options {
     std::optional<pid_t> first_tid;         // dump_process: the thread to put first; none: the busiest over `sample`

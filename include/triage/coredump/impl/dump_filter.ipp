@@ -8,12 +8,20 @@
 
 namespace triage::coredump {
 
+[[nodiscard]] TRIAGE_DECL result<dump_filter> parse_dump_filter(std::string_view text) {
+    text = trim(text);
+    if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
+    auto bits = parse_unsigned<std::uint32_t>(text, 16);
+    if (!bits) return fail(errc::malformed, "coredump_filter bits: not a hexadecimal number of 32 bits");
+    return dump_filter{*bits};
+}
+
 [[nodiscard]] TRIAGE_DECL result<dump_filter> read_dump_filter(const procfs::proc_dir& dir) {
     char buffer[64];
     std::string_view text = TRIAGE_TRY(dir.read(procfs::whole_process, "coredump_filter", buffer));
-    auto bits = parse_unsigned<std::uint32_t>(trim(text), 16);
-    if (!bits) return fail(errc::malformed, "parsing " + dir.path(procfs::whole_process, "coredump_filter"));
-    return dump_filter{*bits};
+    auto filter = parse_dump_filter(text);
+    if (!filter) return fail(errc::malformed, "parsing " + dir.path(procfs::whole_process, "coredump_filter"));
+    return filter;
 }
 
 } // namespace triage::coredump

@@ -520,4 +520,17 @@ TRIAGE_DECL std::uint64_t reserve_copy(dump_plan& plan) {
     return report;
 }
 
+[[nodiscard]] TRIAGE_DECL result<copy_strategy> copy_strategy_named(std::string_view copy, std::string_view snapshot) {
+    if (copy != "auto" && copy != "memory" && copy != "file") {
+        return fail(errc::invalid_argument, "a copy of \"" + std::string(copy) + "\" (auto, memory or file)");
+    }
+    if (snapshot != "auto" && snapshot != "fork" && snapshot != "stop") {
+        return fail(errc::invalid_argument, "a snapshot by \"" + std::string(snapshot) + "\" (auto, fork or stop)");
+    }
+    if (snapshot == "fork") return copy_strategy::fork_snapshot;
+    if (copy == "memory") return copy_strategy::to_memory;
+    if (copy == "file") return copy_strategy::to_file;
+    return snapshot == "auto" ? copy_strategy::automatic : copy_strategy::copy_in_stop;
+}
+
 } // namespace triage::coredump
