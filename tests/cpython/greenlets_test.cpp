@@ -80,6 +80,21 @@ void check_greenlets(const python_interpreter& python, const std::string& mode) 
                                             {.main_tid = victim.pid()});
         REQUIRE_MESSAGE(read, read.error().message());
         census = std::move(*read);
+        // The bound on frames over all greenlets: reached, said, never passed.
+        cpython::greenlet_options bounded_options;
+        bounded_options.main_tid = victim.pid();
+        bounded_options.max_frames = 3;
+        auto bounded = cpython::read_greenlets(py->memory, py->target.layout, py->target.runtime.roots, snapshot,
+                                               bounded_options);
+        REQUIRE_MESSAGE(bounded, bounded.error().message());
+        std::size_t frames = 0, limited = 0;
+        for (const auto& g : bounded->greenlets) {
+            frames += g.frames.size();
+            limited += g.failure && g.failure->code == errc::limit_exceeded;
+        }
+        CHECK(frames <= 3);
+        CHECK(frames >= 1);
+        CHECK(limited >= 1);
         REQUIRE(session->release());
     }
     CHECK_MESSAGE(victim.running(), "the victim should be alive and not stopped; State: " << victim.state());

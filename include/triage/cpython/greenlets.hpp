@@ -18,7 +18,9 @@
 // heap. Its frames are walked from that frame (stack_walker::walk_chains:
 // all greenlets' chains level by level in batches; on 3.12+, where the
 // eval loop's entry frames live on the C stack, a greenlet with a copied C
-// stack alone, reading that part from the copy). A thread's running greenlet is the one its
+// stack alone, reading that part from the copy), at most `max_frames` frames
+// over all greenlets (garbage can link a million greenlets to deep chains;
+// past the bound a greenlet's `failure` says so). A thread's running greenlet is the one its
 // greenlet thread state says is current; its frames are the thread's own
 // stack (`frames` stays empty). A main greenlet (a thread's original stack)
 // belongs to the thread whose stack its stack start lies in: just below
@@ -79,6 +81,8 @@ struct greenlet_options {
                                     // whose stack lies below no pthread
     std::uint64_t max_objects = 50'000'000;  // GC-tracked objects walked at most
     std::size_t max_greenlets = 1'000'000;
+    std::size_t max_frames = 1'000'000;      // frames of suspended greenlets read in all (past it a
+                                             // greenlet's failure says so; each chain has limits.max_frames)
     walk_limits limits{};
 };
 
@@ -320,11 +324,15 @@ template <memory::memory_source M>
         g.frames = std::move(chain->frames);
         g.failure = std::move(chain->failure);
     };
+    std::size_t frames_read = 0;
     if (!in_place.empty()) {
         std::vector<std::uint64_t> frames;
         for (std::size_t k : in_place) frames.push_back(raws[k].frame);
         stack_walker<M> walker{mem, l, roots, options.limits};
-        auto chains = walker.walk_chains(frames);
+        auto chains = walker.walk_chains(frames, options.max_frames);
+        if (chains) {
+            for (const python_thread& chain : *chains) frames_read += chain.frames.size();
+        }
         for (std::size_t j = 0; j < in_place.size(); ++j) {
             take(in_place[j], chains ? result<python_thread>{std::move((*chains)[j])} : fail(chains.error()));
         }
@@ -334,7 +342,8 @@ template <memory::memory_source M>
     for (std::size_t k : through_copy) {
         const raw& r = raws[k];
         view.set_copy(r.start, r.saved, r.copy);
-        auto chain = through.walk_chains(std::span{&r.frame, 1});
+        auto chain = through.walk_chains(std::span{&r.frame, 1}, options.max_frames - std::min(frames_read, options.max_frames));
+        if (chain) frames_read += chain->front().frames.size();
         take(k, chain ? result<python_thread>{std::move(chain->front())} : fail(std::move(chain.error())));
     }
     // By thread (those of no known thread last), main greenlets first.

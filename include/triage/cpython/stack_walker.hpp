@@ -19,8 +19,9 @@
 //    it is an entry frame (`python_frame::entry`: the first one a C call of
 //    the eval loop runs; 3.11: its is_entry flag, 3.12+: the frame after it
 //    is a shim), from the bytes of the frames the walk copies anyway.
-//  - `walk_chains(frames)`: the frames of chains that no thread state
-//    holds (suspended greenlets', greenlets.hpp), read the same way.
+//  - `walk_chains(frames, max_total_frames)`: the frames of chains that no
+//    thread state holds (suspended greenlets', greenlets.hpp), read the
+//    same way, at most `max_total_frames` of them in all.
 // How it reads: each remote struct (interpreter, thread state, frame, code
 // object) is copied once, whole, into a local buffer and its fields are read
 // from there by the layout's offsets. Frames are read level by level across
@@ -86,6 +87,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <ranges>
 #include <span>
@@ -314,10 +316,13 @@ public:
     // The frames of chains no thread state points at now (suspended
     // greenlets'), each from its innermost frame, read and validated as
     // threads' are (level by level, one batched read per level); each
-    // chain's `failure` says where its walk stopped. Nothing of it is kept
-    // for recheck, and no bytes of the last snapshot are reused (the memory
-    // may read differently now).
-    [[nodiscard]] result<std::vector<python_thread>> walk_chains(std::span<const std::uint64_t> innermost) {
+    // chain's `failure` says where its walk stopped. At most
+    // `max_total_frames` frames are read over all chains (each chain's
+    // `limits.max_frames` too); a chain cut by it says so (limit_exceeded).
+    // Nothing of it is kept for recheck, and no bytes of the last snapshot
+    // are reused (the memory may read differently now).
+    [[nodiscard]] result<std::vector<python_thread>> walk_chains(
+        std::span<const std::uint64_t> innermost, std::size_t max_total_frames = std::numeric_limits<std::size_t>::max()) {
         stack_snapshot chains;
         chains.threads.resize(innermost.size());
         std::vector<detail::walker::thread_read> threads(innermost.size());
@@ -331,7 +336,7 @@ public:
         std::swap(threads, thread_reads_);
         std::swap(frames, frame_reads_);
         std::swap(bytes, fetched_);
-        auto walked = walk_frames(chains, cursors);
+        auto walked = walk_frames(chains, cursors, max_total_frames);
         if (walked) walked = resolve_code(chains, std::views::iota(std::size_t{0}, innermost.size()));
         std::swap(threads, thread_reads_);
         std::swap(frames, frame_reads_);
@@ -583,8 +588,10 @@ private:
     }
 
     // ---- frames, level by level across all threads
-    [[nodiscard]] result<void> walk_frames(stack_snapshot& snap, std::vector<cursor>& cursors) {
+    [[nodiscard]] result<void> walk_frames(stack_snapshot& snap, std::vector<cursor>& cursors,
+                                           std::size_t max_total_frames = std::numeric_limits<std::size_t>::max()) {
         namespace w = detail::walker;
+        std::size_t budget = max_total_frames;
         const std::size_t size = frame_size();
         std::vector<std::uint64_t> addresses;
         std::vector<cursor*> active;
@@ -604,6 +611,12 @@ private:
                     t.failure = error{errc::inconsistent, 0, "walking the frames: bad or repeated frame " + hex(c.frame), {}};
                     continue;
                 }
+                if (budget == 0) {
+                    t.failure = error{errc::limit_exceeded, 0,
+                                      "walking the frames: more than " + std::to_string(max_total_frames) + " frames in all", {}};
+                    continue;
+                }
+                --budget;
                 addresses.push_back(c.frame);
                 active.push_back(&c);
             }
