@@ -97,6 +97,7 @@
 #include <utility>
 #include <vector>
 
+#include "triage/base/address_map.hpp"
 #include "triage/base/unaligned.hpp"
 #include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
@@ -332,7 +333,7 @@ public:
             cursors.push_back(cursor{k, innermost[k], {}, false});
         }
         std::vector<detail::walker::frame_read> frames;
-        std::unordered_map<std::uint64_t, fetched> bytes;
+        address_map<fetched> bytes;
         std::swap(threads, thread_reads_);
         std::swap(frames, frame_reads_);
         std::swap(bytes, fetched_);
@@ -355,7 +356,7 @@ private:
     struct cursor {
         std::size_t thread;          // index into the snapshot
         std::uint64_t frame;         // next frame to read (0: done)
-        std::unordered_set<std::uint64_t> seen;
+        address_map<bool> seen;
         // 3.12+: the last frame taken was a Python frame, the `previous` of
         // which is `frame`: that frame says whether it was an entry frame.
         bool entry_undecided = false;
@@ -411,7 +412,7 @@ private:
     // Remembers what this snapshot (or retry) read, once per address at its
     // largest size: the next snapshot fetches it first.
     void remember_reads() {
-        for (const auto& [address, f] : fetched_) previous_reads_.emplace_back(address, f.size);
+        fetched_.for_each([&](std::uint64_t address, const fetched& f) { previous_reads_.emplace_back(address, f.size); });
         std::ranges::sort(previous_reads_);
         auto kept = std::unique(previous_reads_.rbegin(), previous_reads_.rend(),
                                 [](const auto& a, const auto& b) { return a.first == b.first; });
@@ -423,9 +424,7 @@ private:
     // `size` bytes at `address`: from this snapshot's reads, else one read.
     [[nodiscard]] result<std::span<const std::byte>> fetch(std::uint64_t address, std::size_t size,
                                                            std::string_view what) {
-        if (auto it = fetched_.find(address); it != fetched_.end() && it->second.size >= size) {
-            return view(it->second).first(size);
-        }
+        if (const fetched* f = fetched_.find(address); f && f->size >= size) return view(*f).first(size);
         std::span<std::byte> block = new_block(size);
         auto read = memory::read_exact(*mem_, address, block);
         if (!read) {
@@ -443,9 +442,8 @@ private:
         std::vector<std::span<const std::byte>> out(addresses.size());
         std::vector<std::size_t> missing;
         for (std::size_t k = 0; k < addresses.size(); ++k) {
-            auto it = fetched_.find(addresses[k]);
-            if (it != fetched_.end() && it->second.size >= size) {
-                out[k] = view(it->second).first(size);
+            if (const fetched* f = fetched_.find(addresses[k]); f && f->size >= size) {
+                out[k] = view(*f).first(size);
             } else {
                 missing.push_back(k);
             }
@@ -500,13 +498,13 @@ private:
                                             std::vector<cursor>& cursors) {
         namespace w = detail::walker;
         const auto& tl = layout_.thread;
-        std::unordered_set<std::uint64_t> seen;
+        address_map<bool> seen;
         while (tstate != 0) {
             if (snap.threads.size() >= limits_.max_threads) {
                 return fail(errc::limit_exceeded, "walking the thread states (more than " +
                                                       std::to_string(limits_.max_threads) + " threads)");
             }
-            if (!w::plausible(tstate) || !seen.insert(tstate).second) {
+            if (!w::plausible(tstate) || std::exchange(seen[tstate], true)) {
                 return fail(errc::inconsistent, "walking the thread states of interpreter " + hex(interp) +
                                                     ": bad or repeated thread state " + hex(tstate));
             }
@@ -542,12 +540,12 @@ private:
     // pthread with its parent's tid. Both keep their idents, which a
     // pthread's TCB maps to the right tid (assign_tids).
     static void forget_shared_tids(stack_snapshot& snap) {
-        std::unordered_map<pid_t, int> claims;
+        address_map<int> claims;
         for (const python_thread& t : snap.threads) {
-            if (t.tid) ++claims[*t.tid];
+            if (t.tid) ++claims[static_cast<std::uint64_t>(*t.tid)];
         }
         for (python_thread& t : snap.threads) {
-            if (t.tid && claims[*t.tid] > 1) t.tid.reset();
+            if (t.tid && claims[static_cast<std::uint64_t>(*t.tid)] > 1) t.tid.reset();
         }
     }
 
@@ -607,7 +605,7 @@ private:
                                           std::to_string(limits_.max_frames) + " frames)", {}};
                     continue;
                 }
-                if (!w::plausible(c.frame) || !c.seen.insert(c.frame).second) {
+                if (!w::plausible(c.frame) || std::exchange(c.seen[c.frame], true)) {
                     t.failure = error{errc::inconsistent, 0, "walking the frames: bad or repeated frame " + hex(c.frame), {}};
                     continue;
                 }
@@ -823,14 +821,14 @@ private:
     [[nodiscard]] result<void> resolve_code(stack_snapshot& snap, const Threads& threads) {
         namespace w = detail::walker;
         std::vector<std::uint64_t> addresses;
-        std::unordered_set<std::uint64_t> distinct;
+        address_map<bool> distinct;
         for (std::size_t k : threads) {
             for (const auto& f : snap.threads[k].frames) {
-                if (distinct.insert(f.code).second) addresses.push_back(f.code);
+                if (!std::exchange(distinct[f.code], true)) addresses.push_back(f.code);
             }
         }
         auto headers = TRIAGE_TRY(fetch_many(addresses, layout_.code.size));
-        std::unordered_map<std::uint64_t, const w::code_info*> infos;
+        address_map<const w::code_info*> infos;
         std::unordered_map<std::uint64_t, error> broken;
         for (std::size_t k = 0; k < addresses.size(); ++k) {
             if (headers[k].empty()) {
@@ -842,19 +840,23 @@ private:
                 broken.emplace(addresses[k], std::move(info.error()));
                 continue;
             }
-            infos.emplace(addresses[k], *info);
+            infos[addresses[k]] = *info;
         }
         for (std::size_t index : threads) {
             python_thread& t = snap.threads[index];
-            std::vector<python_frame> kept;
-            kept.reserve(t.frames.size());
+            // The frames kept move down in place (no allocation per thread).
+            std::size_t kept = 0;
+            const auto keep = [&](python_frame& f) {
+                if (&t.frames[kept] != &f) t.frames[kept] = std::move(f);
+                ++kept;
+            };
             for (std::size_t k = 0; k < t.frames.size(); ++k) {
                 python_frame& f = t.frames[k];
                 if (auto b = broken.find(f.code); b != broken.end()) {
                     if (!t.failure) t.failure = b->second;
                     break;
                 }
-                const w::code_info& info = *infos.at(f.code);
+                const w::code_info& info = **infos.find(f.code);
                 const bool generator_frame = (f.flags & owned_by_generator_mark) != 0;
                 if (!generator_frame && has(layout_.code.firsttraceable) && f.instruction < info.first_traceable) {
                     continue;  // an incomplete frame: not started yet
@@ -865,7 +867,7 @@ private:
                 f.file = info.file;
                 if (auto known = info.lines.find(f.instruction); known != info.lines.end()) {
                     f.line = known->second;
-                    kept.push_back(std::move(f));
+                    keep(f);
                     continue;
                 }
                 auto line = line_of(info, f.instruction);
@@ -881,9 +883,9 @@ private:
                 } else if (!t.failure) {
                     t.failure = std::move(line.error());
                 }
-                kept.push_back(std::move(f));
+                keep(f);
             }
-            t.frames = std::move(kept);
+            t.frames.resize(kept);
         }
         return {};
     }
@@ -980,7 +982,7 @@ private:
     walk_limits limits_;
     std::vector<std::vector<std::byte>> blocks_;
     std::vector<std::byte> prefetched_;  // last snapshot's addresses, read first
-    std::unordered_map<std::uint64_t, fetched> fetched_;
+    address_map<fetched> fetched_;
     std::vector<std::pair<std::uint64_t, std::size_t>> previous_reads_;
     // What the last snapshot's walks read (thread_reads_ by thread index), for the recheck.
     std::vector<detail::walker::thread_read> thread_reads_;
