@@ -12,7 +12,10 @@
 # 250 ms for 20 s and taking the median over adjacent pairs; on a virtual
 # machine whose speed drifts by ±20% over seconds, only windows this close
 # together compare (the "none" row alternates with no tool: its spread is
-# the floor of what this can resolve). Then the timer floor
+# the floor of what this can resolve). Then each maximum again, three
+# times, alternating, and triage at 5x austin's median maximum against
+# austin at its maximum, window against window ("the same slowdown" asked
+# directly: a positive number is what triage costs beyond austin). Then the timer floor
 # (benchmarks/timer_floor.c): the rate a loop with the sampler's timing
 # achieves when each tick is busy work of a triage-record tick's length.
 #   usage: benchmarks/record_vs_austin.sh [BUILD_DIR]
