@@ -4,35 +4,20 @@
 //                [--snapshot auto|fork|stop]
 //                [--when-cpu PCT --for S [--thread TID | --process] [--every MS] [--timeout S]] [--stacks [--stacks-for S]]
 //
-// With --when-cpu it first waits, reading /proc only, until a thread has
-// stayed at PCT% of a core or more for the last S seconds (a sliding
-// window, measured every --every ms: a service that turns hot after a week
-// is caught the moment it does); --thread TID watches one thread, --process
-// the process's total (200 = two cores). That thread goes first in the
-// core. With --stacks it then records --stacks-for seconds (2) of the
-// Python stacks of threads on a CPU at 100 Hz, never stopping the process,
-// into FILE.folded (folded stacks: flamegraph.pl, speedscope), and dumps.
+// By default the process is stopped for milliseconds while one of its
+// threads forks a copy-on-write copy, and the core is written from the copy
+// while it runs (else it stays stopped while its memory is copied). With
+// --when-cpu it first waits, reading /proc only, until a thread has stayed
+// at PCT% of a core for the last S seconds, and with --stacks records its
+// Python stacks into FILE.folded. The file is sparse, private (0600) and
+// appears only when complete; Ctrl+C or SIGTERM releases the process and
+// leaves no file. Every option and the report: docs/cli.md. Exit codes: 0
+// written; 1 target-side failure (no such process, no permission, disk
+// full, interrupted, not hot within --timeout); 2 usage error.
 //
-// By default the process is stopped for milliseconds: one of its threads
-// forks a copy-on-write copy of it (exit signal 0: its own SIGCHLD handler
-// and waits never see it), the process runs on, and the core is written
-// from the copy, which is then killed and reaped (a second stop of about a
-// millisecond). When it cannot be forked (seccomp, pids.max, memory: the
-// pages it rewrites meanwhile are held twice, so they must fit in the free
-// memory of the machine and of its cgroup), it is stopped while its memory
-// is copied: into our memory when it fits (then the file is written with
-// the process running again), else straight to the file. The report says
-// which, why, for how long it was stopped and how much memory the dump
-// held. Only
-// resident pages are read and the rest are holes in a sparse file; the file appears under its name only when it is complete,
-// private (0600). -o names a new file; --force lets it replace a regular file, never anything else (a device, a FIFO,
-// a link). The path and the free space are checked before the process is stopped.
-// Ctrl-C or SIGTERM ends it at once during the sampling window (nothing stopped yet) and, mid-dump, releases the
-// process; no file is left either way.
-// gdb, eu-stack and triage's own core reader open the result; the busiest
-// thread comes first, so `gdb EXE CORE` starts on it.
-// Exit codes: 0 written; 1 target-side failure (no such process, no
-// permission, disk full, interrupted, not hot within --timeout); 2 usage error.
+// The work is library calls: report::before_dump (the wait and the
+// profile), coredump::dump_process (plan, stop, copy, release, write; its
+// header shows the stages), report/ prints it.
 
 #include <cerrno>
 #include <chrono>
@@ -45,12 +30,9 @@
 
 #include <fmt/core.h>
 
-#include <nlohmann/json.hpp>
-
 #include "triage/coredump/dump_filter.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/report/cli.hpp"
-#include "triage/report/dump_json.hpp"
 #include "triage/report/dump_text.hpp"
 #include "triage/report/hot_dump.hpp"
 #include "triage/report/progress.hpp"
@@ -177,12 +159,8 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "triage-gcore: {}\n", e.message());
         return 1;
     }
-    if (json && !preamble->members.empty()) {
-        auto document = triage::report::to_json(*report);
-        for (auto& [key, value] : preamble->members.items()) document[key] = value;
-        fmt::print("{}\n", document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-    } else if (json) {
-        fmt::print("{}\n", triage::report::to_json_text(*report));
+    if (json) {
+        fmt::print("{}\n", triage::report::to_json_text(*report, *preamble));
     } else {
         std::fputs(triage::report::to_text(*report).c_str(), stdout);
     }

@@ -5,40 +5,15 @@
 //   triage-top PID --python [--rate HZ] [--interval MS] [--idle] [--gil] [--lines]
 //              [--sort own|total|own-time|total-time] [--once | --duration S] [--limit N]
 //
-// Samples every thread's CPU time twice, MS milliseconds apart (default
-// 1000), then prints the threads sorted by CPU (100% = one core, never more
-// for one thread) with their state and whether each is running in user
-// space or blocked in a system call (and where in the kernel it sleeps).
-// Nothing is attached to the target: it only reads
-// /proc/PID/task/*/{stat,schedstat,syscall,wchan} (and status, for a
-// process in another PID namespace: each thread's tid inside it).
-// With --syscalls MS (off by default) it then counts every thread's system
-// calls for MS milliseconds with ptrace (an `strace -c -f`), so "this thread
-// makes no system calls" is measured; that stops each thread at every call
-// it makes in the window, and the report says for how long in total.
+// Reads /proc only (--syscalls MS: then counts each thread's system calls
+// with ptrace); --python samples Python stacks from memory, never stopping
+// the process. Every option and output: docs/cli.md. Exit codes: 0, 1 the
+// target could not be read, 2 usage error; errors are one line on stderr.
 //
-// --python samples every thread's Python stack --rate times a second (100)
-// from the process's memory (cpython/sampler.hpp; never attached, never
-// stopped) and shows each function's share of the samples: %Own (it was
-// running), %Total (it was on the stack), over the last refresh (100% = one
-// thread there all the time), and OwnTime/TotalTime since the start. Only
-// threads on a CPU count unless --idle; --gil counts only the GIL holder's
-// stack; --lines gives each line of a function its own row. On a terminal
-// the view is redrawn every --interval MS on the alternate screen: keys
-// 1-4 sort by a column, q quits; Ctrl+C (SIGINT, SIGTERM, SIGHUP) also ends
-// it, and so does the target's exit; the terminal is restored and one line
-// on stderr says why it ended. When stdout is not a terminal, or with
-// --once (sample for --interval) or --duration S, it prints one table of
-// --limit rows and exits.
-// Exit codes: 0 success, 1 the target could not be read (no such process,
-// no permission; with --python: not Python, an unsupported version, gone
-// before a sample), 2 usage error. Errors are one line on stderr.
-//
-// The work is one library call, report::top (its header shows the stages:
-// cpu_sample, thread_report's joins, syscall_watch); report/ prints it.
-// With --python: cpython::sample_stacks feeds report::python_top, and
-// report::render_python_top draws the screen; this file only handles the
-// terminal.
+// The work is library calls: report::top (cpu_sample, thread_report's
+// joins, syscall_watch) and, with --python, cpython::sample_stacks feeding
+// report::python_top, drawn by report::python_top_table or
+// report::run_python_top_view; this file holds the choices.
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -46,7 +21,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <string_view>
 
 #include <fmt/core.h>
 
@@ -81,19 +55,6 @@ struct options {
     std::string sort = "own";
 };
 
-report::python_top_sort sort_key(std::string_view name) {
-    if (name == "total") return report::python_top_sort::total;
-    if (name == "own-time") return report::python_top_sort::own_time;
-    if (name == "total-time") return report::python_top_sort::total_time;
-    return report::python_top_sort::own;
-}
-
-// "1234 samples in 12.3 s (99.8 Hz)"
-std::string sampled(const cpython::sampling_summary& s) {
-    return fmt::format("{} samples in {:.1f} s ({:.1f} Hz)", s.ticks, std::chrono::duration<double>(s.elapsed).count(),
-                       s.achieved_rate());
-}
-
 int run_python(const options& opt, const std::string& program) {
     auto py = cpython::open_live_python(opt.pid);
     if (!py) return report::print_failure(program, py.error());
@@ -107,30 +68,22 @@ int run_python(const options& opt, const std::string& program) {
     screen.python_version = py->target.version.text();
     screen.command = py->command_line;
     screen.rate_hz = opt.rate;
-    screen.sort = sort_key(opt.sort);
+    screen.sort = *report::python_top_sort_named(opt.sort);  // checked by --sort's one_of
     cpython::sampling_options sampling;
     sampling.rate_hz = opt.rate;
     sampling.stop_requested = [] { return report::stop_requested(); };
     const std::chrono::milliseconds interval{opt.interval_ms};
     report::end_on_signals();
-    const auto gone_before_a_sample = [&] {
-        return report::print_failure(program, error{errc::no_such_process, 0,
-                                                    "sampling process " + std::to_string(opt.pid) +
-                                                        " (it exited before a sample)", "nothing to show"});
-    };
 
     if (::isatty(STDOUT_FILENO) != 1 || opt.once || opt.duration > 0) {
         // One table: sampled for the duration, or one interval.
         sampling.duration = opt.duration > 0 ? std::chrono::nanoseconds{static_cast<std::int64_t>(opt.duration * 1e9)}
                                              : std::chrono::nanoseconds{interval};
-        auto summary = cpython::sample_stacks(*py, sampling, [&](const cpython::sampling_tick& tick) { top.add(tick); });
-        if (!summary) return report::print_failure(program, summary.error());
-        if (summary->ticks == 0 && summary->process_exited) return gone_before_a_sample();
         if (::isatty(STDOUT_FILENO) == 1) screen.width = report::terminal_view::size().first;
         screen.max_rows = opt.limit;
-        if (summary->process_exited) screen.status = "The process exited: " + sampled(*summary) + ".";
-        else if (report::stop_requested()) screen.status = "Interrupted: " + sampled(*summary) + ".";
-        fmt::print("{}", report::render_python_top(top, screen));
+        auto table = report::python_top_table(*py, top, screen, sampling);
+        if (!table) return report::print_failure(program, table.error());
+        fmt::print("{}", table->text);
         return 0;
     }
 
@@ -140,11 +93,10 @@ int run_python(const options& opt, const std::string& program) {
                                 opt.interval_ms, opt.rate);
     auto ended = report::run_python_top_view(*py, top, screen, sampling, interval);
     if (!ended) return report::print_failure(program, ended.error());
-    if (ended->summary.ticks == 0 && ended->summary.process_exited) return gone_before_a_sample();
     const std::string why = ended->summary.process_exited ? "process " + std::to_string(opt.pid) + " exited"
                             : ended->quit                 ? std::string{"quit"}
                                                           : std::string{"interrupted"};
-    fmt::print(stderr, "{}: {} after {}\n", program, why, sampled(ended->summary));
+    fmt::print(stderr, "{}: {} after {}\n", program, why, report::describe(ended->summary));
     return 0;
 }
 

@@ -342,3 +342,12 @@ TEST_CASE("render_python_top: before any stack is counted") {
     CHECK(lines_of(report::render_python_top(top, screen)).back() ==
           "(no stack counted yet: the threads were not on a CPU)");
 }
+
+TEST_CASE("python_top_sort_named: the four columns by the names --sort takes, nothing else") {
+    using triage::report::python_top_sort;
+    CHECK(triage::report::python_top_sort_named("own") == python_top_sort::own);
+    CHECK(triage::report::python_top_sort_named("total") == python_top_sort::total);
+    CHECK(triage::report::python_top_sort_named("own-time") == python_top_sort::own_time);
+    CHECK(triage::report::python_top_sort_named("total-time") == python_top_sort::total_time);
+    for (const char* other : {"", "Own", "own_time", "totals"}) CHECK_FALSE(triage::report::python_top_sort_named(other));
+}

@@ -17,6 +17,8 @@
 //  - `members`: what it did as JSON members to add to the dump's document:
 //    "trigger" {scope, tid, cpu_percent [each interval], interval_seconds}
 //    and "profile" {path, samples, rate_hz} or {error}.
+//  `to_json_text(report, preamble)`: the dump's document (dump_json.hpp)
+//  with those members, as triage-gcore --json prints it.
 //  `notice` is told, before the wait, what is watched; `outcome` each
 //  result line (null: silent, e.g. for JSON output).
 // Errors: wait_until_hot's (no_such_process, not_found for a `thread` not
@@ -42,6 +44,7 @@
 
 #include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
+#include "triage/coredump/live_dump.hpp"
 
 namespace triage::report {
 
@@ -70,6 +73,8 @@ struct dump_preamble {
 
 [[nodiscard]] TRIAGE_DECL result<dump_preamble> before_dump(pid_t pid, const std::string& core_path,
                                                             const hot_dump_options& options);
+
+[[nodiscard]] TRIAGE_DECL std::string to_json_text(const coredump::dump_report& report, const dump_preamble& preamble);
 
 } // namespace triage::report
 

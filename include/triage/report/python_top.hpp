@@ -14,7 +14,8 @@
 //    since the start (`python_top_counts`): ticks, stacks counted and left
 //    out, threads on a CPU, ticks in which a thread held the GIL, the rate
 //    achieved; `gil_holder()`: the thread that held the GIL most.
-//    `sorted(key)`: the functions, hottest first.
+//    `sorted(key)`: the functions, hottest first; `python_top_sort_named`
+//    gives a key from its name.
 //  - `render_python_top(top, screen)`: a screen of plain text (no terminal
 //    escapes: the caller draws it), every line at most `screen.width`
 //    display columns, at most `screen.height` lines (0: no limit): a header
@@ -101,6 +102,10 @@ struct python_top_thread {
 
 // What rows are sorted by (the columns, left to right).
 enum class python_top_sort { own, total, own_time, total_time };
+
+// The key a name gives: "own", "total", "own-time", "total-time" (as
+// triage-top's --sort takes them); nullopt for any other.
+[[nodiscard]] TRIAGE_DECL std::optional<python_top_sort> python_top_sort_named(std::string_view name) noexcept;
 
 class python_top {
 public:

@@ -3,7 +3,12 @@
 // without stopping the process, redrawn every refresh, until q, a signal
 // or the target's exit.
 //
-// Offers: `run_python_top_view(py, top, screen, sampling, refresh)`: opens
+// Offers:
+//  - `python_top_table(py, top, screen, sampling)`: one table instead of
+//    the view: samples for `sampling.duration`, then renders `top` with
+//    `screen`, whose status says why sampling ended early (the process
+//    exited, or stop_requested).
+//  - `run_python_top_view(py, top, screen, sampling, refresh)`: opens
 // a terminal_view (put back on every way out), samples with
 // cpython::sample_stacks, adds every tick to `top`, redraws the table
 // every `refresh` of samples (then starts a new window of `top`), and
@@ -11,7 +16,9 @@
 // or the terminal is resized; q ends it. `screen` gives the header and the
 // status line; its size follows the terminal's. Returns the sampler's
 // summary and how the view ended, once the terminal is put back.
-// Errors: sample_stacks's. Thread-safe: no (one view per process).
+//  - `describe(summary)`: "1234 samples in 12.3 s (99.8 Hz)".
+// Errors: sample_stacks's, and no_such_process when the process exited
+// before a sample (nothing to show). Thread-safe: no (one view per process).
 // Signal-safe: no. Target process: reads its memory at the sampling rate;
 // never stops it.
 //
@@ -21,6 +28,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 #include "triage/base/config.hpp"
 #include "triage/base/result.hpp"
@@ -34,6 +42,17 @@ struct python_top_view_end {
     cpython::sampling_summary summary;
     bool quit = false;  // q was typed (else a signal, the sampling's stop_requested, or the target's exit)
 };
+
+struct python_top_table_end {
+    cpython::sampling_summary summary;
+    std::string text;  // the table, as render_python_top draws it
+};
+
+[[nodiscard]] TRIAGE_DECL result<python_top_table_end> python_top_table(cpython::live_python& py, python_top& top,
+                                                                        python_top_screen screen,
+                                                                        const cpython::sampling_options& sampling);
+
+[[nodiscard]] TRIAGE_DECL std::string describe(const cpython::sampling_summary& summary);
 
 [[nodiscard]] TRIAGE_DECL result<python_top_view_end> run_python_top_view(cpython::live_python& py, python_top& top,
                                                                           python_top_screen screen,

@@ -14,6 +14,8 @@
 #include "triage/base/escape.hpp"
 #include "triage/cpython/live_python.hpp"
 #include "triage/procfs/hot_streak.hpp"
+#include "triage/report/detail/json.hpp"
+#include "triage/report/dump_json.hpp"
 #include "triage/report/hot_dump.hpp"
 #include "triage/report/profile_file.hpp"
 
@@ -75,6 +77,12 @@ namespace triage::report {
         }
     }
     return out;
+}
+
+[[nodiscard]] TRIAGE_DECL std::string to_json_text(const coredump::dump_report& report, const dump_preamble& preamble) {
+    nlohmann::ordered_json document = to_json(report);
+    document.update(preamble.members);
+    return detail::json_text(document, 2);
 }
 
 } // namespace triage::report

@@ -318,4 +318,12 @@ TRIAGE_DECL std::vector<const python_top_function*> python_top::sorted(python_to
     return text;
 }
 
+[[nodiscard]] TRIAGE_DECL std::optional<python_top_sort> python_top_sort_named(std::string_view name) noexcept {
+    if (name == "own") return python_top_sort::own;
+    if (name == "total") return python_top_sort::total;
+    if (name == "own-time") return python_top_sort::own_time;
+    if (name == "total-time") return python_top_sort::total_time;
+    return std::nullopt;
+}
+
 } // namespace triage::report

@@ -5,13 +5,47 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <tuple>
 #include <utility>
+
+#include <fmt/core.h>
 
 #include "triage/report/python_top_view.hpp"
 #include "triage/report/terminal_view.hpp"
 
 namespace triage::report {
+
+namespace detail {
+// A top of a process that exited before its first sample has nothing to show.
+[[nodiscard]] TRIAGE_DECL result<cpython::sampling_summary> sampled_something(result<cpython::sampling_summary> summary,
+                                                                            pid_t pid) {
+    if (summary && summary->ticks == 0 && summary->process_exited) {
+        return fail(error{errc::no_such_process, 0,
+                          "sampling process " + std::to_string(pid) + " (it exited before a sample)", "nothing to show"});
+    }
+    return summary;
+}
+} // namespace detail
+
+[[nodiscard]] TRIAGE_DECL std::string describe(const cpython::sampling_summary& summary) {
+    return fmt::format("{} samples in {:.1f} s ({:.1f} Hz)", summary.ticks,
+                       std::chrono::duration<double>(summary.elapsed).count(), summary.achieved_rate());
+}
+
+[[nodiscard]] TRIAGE_DECL result<python_top_table_end> python_top_table(cpython::live_python& py, python_top& top,
+                                                                        python_top_screen screen,
+                                                                        const cpython::sampling_options& sampling) {
+    auto summary = TRIAGE_TRY(detail::sampled_something(
+        cpython::sample_stacks(py, sampling, [&](const cpython::sampling_tick& tick) { top.add(tick); }), py.dir.pid()));
+    if (summary.process_exited) {
+        screen.status = "The process exited: " + describe(summary) + ".";
+    } else if (sampling.stop_requested && sampling.stop_requested()) {
+        screen.status = "Interrupted: " + describe(summary) + ".";
+    }
+    std::string text = render_python_top(top, screen);
+    return python_top_table_end{summary, std::move(text)};
+}
 
 [[nodiscard]] TRIAGE_DECL result<python_top_view_end> run_python_top_view(cpython::live_python& py, python_top& top,
                                                                           python_top_screen screen,
@@ -49,8 +83,8 @@ namespace triage::report {
         }
     });
     view.reset();  // the terminal as it was, before the caller prints on it
-    if (!summary) return fail(std::move(summary.error()));
-    return python_top_view_end{std::move(*summary), quit};
+    auto sampled = TRIAGE_TRY(detail::sampled_something(std::move(summary), py.dir.pid()));
+    return python_top_view_end{sampled, quit};
 }
 
 } // namespace triage::report
