@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -261,8 +262,9 @@ TEST_CASE("triage-plt --trace: each call with its arguments, typed by DWARF or b
             CHECK(c["types_from"] == "-e");
         } else {
             REQUIRE(function == "memset");  // memset(buffer, i, 32): a stack address, the loop's i as an int, a size_t
-            CHECK(call.starts_with("memset(0x7f"));
-            CHECK(call.ends_with(", 32)"));
+            // Where the thread's stack lies is the kernel's choice (0x7f… or,
+            // lower in the address space, 0x7e…): only its form is checked.
+            CHECK(std::regex_match(call, std::regex{R"(memset\(0x[0-9a-f]{8,12}, [0-9]+, 32\))"}));
         }
     }
     CHECK(seen.size() == 3);
