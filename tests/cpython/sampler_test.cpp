@@ -1,6 +1,7 @@
 // cpython::sample_stacks and triage-record on real interpreters: a victim
 // that spends its time 3:1 in two functions is profiled 3:1 (±5 points);
-// the sleeping thread is idle; the target is never traced or stopped while
+// the sleeping thread is idle, and so is a thread that waits for a CPU
+// (runnable, preempted); the target is never traced or stopped while
 // sampled; the loop ends on stop_requested, on its duration, and when the
 // process exits (what was sampled stands); rates out of range are refused;
 // with native frames, C frames surround the Python ones, a C-only thread
@@ -10,11 +11,15 @@
 // readers accept (python3's json module and a check of speedscope's schema),
 // and Ctrl+C ends a recording that still writes its file.
 #include <doctest/doctest.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -26,6 +31,7 @@
 #include "support/scratch_dir.hpp"
 #include "triage/cpython/live_python.hpp"
 #include "triage/cpython/sampler.hpp"
+#include "triage/procfs/task_ids.hpp"
 #include "triage/report/profile.hpp"
 #include "triage/report/profile_formats.hpp"
 
@@ -119,6 +125,88 @@ TEST_CASE("sample_stacks profiles a 3:1 split of time 3:1, leaves the sleeper id
         CHECK(labelled);
         CHECK(all.samples() == summary->thread_samples - all.empty_samples());
     }
+}
+
+namespace {
+
+// A child process spinning on CPU `cpu` until destroyed.
+class pinned_spinner {
+public:
+    explicit pinned_spinner(int cpu) : pid_{::fork()} {
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            if (::sched_setaffinity(0, sizeof set, &set) != 0) ::_exit(1);
+            for (volatile unsigned long n = 0;;) n = n + 1;
+        }
+    }
+    pinned_spinner(const pinned_spinner&) = delete;
+    pinned_spinner& operator=(const pinned_spinner&) = delete;
+    ~pinned_spinner() {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+
+private:
+    pid_t pid_;
+};
+
+// The state letter of thread `tid` of `pid`, read with std::ifstream.
+char state_of(pid_t pid, pid_t tid) {
+    std::ifstream file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat");
+    const std::string text{std::istreambuf_iterator<char>{file}, std::istreambuf_iterator<char>{}};
+    const auto paren = text.rfind(')');
+    return paren != std::string::npos && paren + 2 < text.size() ? text[paren + 2] : '?';
+}
+
+} // namespace
+
+TEST_CASE("sample_stacks: a thread that waits for a CPU (state R, preempted) is not on a CPU") {
+    // The split-time victim's threads share one CPU with a spinner, under SCHED_IDLE (a weight of
+    // 3 against the spinner's 1024): its main thread stays runnable and runs a slice every few
+    // hundred milliseconds. Counted on a CPU for its state R, it would weigh the one line it
+    // stopped at by the whole wait.
+    const python_interpreter python = service_python();
+    triage::test_support::scratch_dir dir{"sampler"};
+    python_process victim(python, {victim_script("py_split_time.py"), dir.path() + "/ready"});
+    REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
+    cpu_set_t allowed;
+    REQUIRE(::sched_getaffinity(0, sizeof allowed, &allowed) == 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &allowed)) ++cpu;
+    pinned_spinner spinner{cpu};
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    auto tids = triage::procfs::task_ids(victim.pid());
+    REQUIRE(tids);
+    for (pid_t tid : *tids) {
+        REQUIRE(::sched_setaffinity(tid, sizeof one, &one) == 0);
+        const sched_param none{};
+        REQUIRE(::sched_setscheduler(tid, SCHED_IDLE, &none) == 0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    CHECK(state_of(victim.pid(), victim.pid()) == 'R');
+    auto py = cpython::open_live_python(victim.pid());
+    REQUIRE_MESSAGE(py, py.error().message());
+    cpython::sampling_options options;
+    options.rate_hz = 331;
+    options.duration = std::chrono::milliseconds{1500};
+    std::uint64_t main_samples = 0, main_on_cpu = 0;
+    auto summary = cpython::sample_stacks(*py, options, [&](const cpython::sampling_tick& tick) {
+        for (const cpython::thread_sample& t : tick.threads) {
+            if (t.tid != victim.pid()) continue;
+            ++main_samples;
+            main_on_cpu += t.on_cpu;
+        }
+    });
+    REQUIRE_MESSAGE(summary, summary.error().message());
+    CHECK(state_of(victim.pid(), victim.pid()) == 'R');
+    MESSAGE(main_on_cpu << " of " << main_samples << " samples of the waiting thread on a CPU");
+    REQUIRE(main_samples > 300);
+    CHECK(main_on_cpu < main_samples / 5);
 }
 
 TEST_CASE("sample_stacks ends on stop_requested, on the process's exit, and refuses rates out of range") {

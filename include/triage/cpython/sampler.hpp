@@ -24,7 +24,11 @@
 // apart, so at higher rates the number alone would call a spinning thread
 // idle between two of them; the state is read only for a thread that was
 // running at the previous tick or has had a time slice since, by its
-// schedstat slice count); both files are kept open (kept_file.hpp).
+// schedstat slice count), unless its run time has not grown and it has
+// begun no slice for 20 ms (two scheduler ticks at the slowest, 100 Hz):
+// a thread in state R for that long without running waits for a CPU, or
+// its virtual CPU is held by the hypervisor, and is not on a CPU; both
+// files are kept open (kept_file.hpp).
 // What is kept about threads no longer seen is dropped once they outnumber
 // the live ones (a process that churns threads).
 // The tick is handed to `on_tick` (which must not keep references past the

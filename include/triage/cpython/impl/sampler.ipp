@@ -88,13 +88,27 @@ struct known_thread {
 };
 
 // A thread's schedstat and stat, kept open from tick to tick (one pread
-// each instead of openat, read and close), and its run time at the last.
+// each instead of openat, read and close), its run time at the last tick,
+// and when it last ran or began a time slice (on the monotonic clock).
 struct cpu_files {
     std::optional<procfs::kept_file> schedstat, stat;
     std::optional<procfs::schedstat> last;  // at the previous tick
     bool was_running = true;                // at the previous tick (true: not known)
+    std::chrono::nanoseconds progressed_at{0};
     std::uint64_t seen = 0;
 };
+
+// How long a thread in state R may go without its run time growing and
+// without beginning a time slice before it is taken as not running: the
+// kernel brings a running thread's run time up to date at every scheduler
+// tick, at most 10 ms apart (CONFIG_HZ >= 100), so after two of them it
+// waits for a CPU (preempted), or its virtual CPU is held by the
+// hypervisor (steal). Counted on a CPU, such a thread would weigh the one
+// line it stopped at by how long it waits: beside a sanitizer build a 3:1
+// split read 69%. (A CPU with its tick off, nohz_full, updates a lone
+// thread's run time about once a second: such a thread is sampled in
+// bursts there.)
+inline constexpr std::chrono::nanoseconds stalled_after = std::chrono::milliseconds{20};
 
 // The file, opened if it is not; a read that fails closes it (its thread
 // exited: a thread that reuses its tid is opened anew next time).
@@ -113,14 +127,15 @@ struct cpu_files {
     return *text;
 }
 
-// Whether the thread ran since the last tick or is running now. Its run
-// time grew: it ran. Else it may be on a CPU still in the slice it had at
-// the last tick (the kernel adds a running thread's time only at scheduler
-// ticks), or in one it got since: its state says, read only then (a thread
-// that was not running at the last tick and has had no slice since, its
-// slice count unchanged, is not running: the parked threads of a service
-// cost one read a tick instead of two).
-[[nodiscard]] TRIAGE_DECL bool on_cpu(const procfs::proc_dir& dir, pid_t tid, cpu_files& files) {
+// Whether the thread ran since the last tick or is running now (`at`: the
+// tick's time). Its run time grew: it ran. Else it may be on a CPU still
+// in the slice it had at the last tick (the kernel adds a running thread's
+// time only at scheduler ticks), or in one it got since: its state says,
+// read only then (a thread that was not running at the last tick and has
+// had no slice since, its slice count unchanged, is not running: the
+// parked threads of a service cost one read a tick instead of two), unless
+// it has stalled (stalled_after).
+[[nodiscard]] TRIAGE_DECL bool on_cpu(const procfs::proc_dir& dir, pid_t tid, cpu_files& files, std::chrono::nanoseconds at) {
     char buffer[1024];
     std::optional<procfs::schedstat> now;
     if (auto text = read_kept(dir, tid, "schedstat", files.schedstat, buffer)) {
@@ -129,18 +144,18 @@ struct cpu_files {
     const bool ran = now && files.last && now->run_time > files.last->run_time;
     const bool new_slice = !now || !files.last || now->timeslices != files.last->timeslices;
     files.last = now;
+    if (ran || new_slice) files.progressed_at = at;
     if (ran) {
         files.was_running = true;  // it may run on: the next tick reads its state
         return true;
     }
     if (!files.was_running && !new_slice) return false;
-    files.was_running = true;  // unless its state says otherwise
+    files.was_running = false;
+    if (at - files.progressed_at > stalled_after) return false;
     if (auto text = read_kept(dir, tid, "stat", files.stat, buffer)) {
         if (auto parsed = procfs::parse_stat(*text)) files.was_running = parsed->state == 'R';
-        else return false;
-        return files.was_running;
     }
-    return false;
+    return files.was_running;
 }
 
 // The native stacks of a tick: each copied thread unwound and merged with
@@ -330,7 +345,7 @@ void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
                 d::cpu_files& files = cpu[*sample.tid];
                 files.seen = index;
                 sample.on_cpu = options.native ? d::ran_more_than(py.dir, *sample.tid, files, d::least_run(period))
-                                               : d::on_cpu(py.dir, *sample.tid, files);
+                                               : d::on_cpu(py.dir, *sample.tid, files, began - start);
             }
             d::forget_gone(cpu, samples.size(), index);
             summary.thread_samples += samples.size();
