@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -129,12 +130,14 @@ TEST_CASE("sample_stacks profiles a 3:1 split of time 3:1, leaves the sleeper id
 
 namespace {
 
-// A child process spinning on CPU `cpu` until destroyed.
+// A child process spinning on CPU `cpu` until destroyed, or until this
+// process dies (a crash or a test timeout must not leave it spinning).
 class pinned_spinner {
 public:
-    explicit pinned_spinner(int cpu) : pid_{::fork()} {
+    explicit pinned_spinner(int cpu) : parent_{::getpid()}, pid_{::fork()} {
         REQUIRE(pid_ >= 0);
         if (pid_ == 0) {
+            if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent_) ::_exit(1);
             cpu_set_t set;
             CPU_ZERO(&set);
             CPU_SET(cpu, &set);
@@ -150,6 +153,7 @@ public:
     }
 
 private:
+    pid_t parent_;
     pid_t pid_;
 };
 

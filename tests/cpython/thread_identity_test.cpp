@@ -191,6 +191,14 @@ TEST_CASE("threads started while triage-pystack measures CPU keep their tid, nam
                 if (!parked_long) continue;  // short-lived threads may be gone by the time we look
                 ++long_lived;
                 INFO(t.dump());
+                // Whether the row's tid is a thread of the victim now, when a check fails
+                // (CI's ASan pass once saw a parked thread with a tid but no /proc facts).
+                const auto live_now = [&] {
+                    return t["tid"].is_number() && std::ifstream{"/proc/" + std::to_string(victim.pid()) + "/task/" +
+                                                                 std::to_string(t["tid"].get<pid_t>()) + "/stat"}
+                                                       .good();
+                };
+                INFO("its tid is a thread of the victim after the run: " << live_now());
                 CHECK(t["tid"].is_number());
                 CHECK(!t["name"].get<std::string>().empty());
                 CHECK(t["state"] != "unknown");
