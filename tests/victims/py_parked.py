@@ -20,6 +20,13 @@ import time
 ready_path, dump_path, extra_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 churn = "--churn" in sys.argv[4:]
 
+# Imports come before the threads: once the spinner holds the GIL, every
+# file read of an import waits a switch interval (5 ms) for it, and
+# importing asyncio that way took 1.5-3 s.
+if sys.version_info >= (3, 5):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import py_coroutines
+
 if sys.version_info >= (3, 3):
     import faulthandler
     import signal
@@ -120,8 +127,6 @@ unicode_module = load_extra(
     [name for name in os.listdir(extra_dir) if name.endswith(".py") and name != "long_module.py"][0])
 start(unicode_module["entry"])
 if sys.version_info >= (3, 5):
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import py_coroutines
     py_coroutines.start(held_lock, mark_parked)
     expected += py_coroutines.parked_names
 if churn:
