@@ -16,12 +16,15 @@
 #include <vector>
 
 #include "coredump/victim_checks.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
 #include "triage/coredump/core_file.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/elf/file.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using namespace triage::coredump;
@@ -63,7 +66,7 @@ TEST_CASE("a core cut short is read as far as it goes, with a warning") {
     victim v{{test_support::victim_path("core_threads")}};
     const std::string whole_path = dir / "whole.core";
     auto report = dump_process(v.pid(), whole_path, no_sampling());
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     const std::uint64_t pattern = v.address("pattern");
     const std::size_t pattern_size = v.number("pattern", 1);
     auto whole = core_file::open(whole_path);
@@ -75,7 +78,7 @@ TEST_CASE("a core cut short is read as far as it goes, with a warning") {
     // A few bytes short: the last segment loses its tail.
     const auto size = std::filesystem::file_size(whole_path);
     auto short_by_5 = core_file::open(cut_copy(whole_path, dir / "short.core", size - 5));
-    REQUIRE_MESSAGE(short_by_5, short_by_5.error().message());
+    REQUIRE_MESSAGE(short_by_5, failure_text(short_by_5));
     CHECK(short_by_5->threads().size() == 26);
     CHECK(short_by_5->truncated_segments() == 1);
     REQUIRE(short_by_5->warnings().size() == 1);
@@ -89,7 +92,7 @@ TEST_CASE("a core cut short is read as far as it goes, with a warning") {
     const auto [notes_offset, notes_size] = note_segment_of(whole_path);
     REQUIRE(notes_size > 0);
     auto half_notes = core_file::open(cut_copy(whole_path, dir / "notes.core", notes_offset + notes_size / 2));
-    REQUIRE_MESSAGE(half_notes, half_notes.error().message());
+    REQUIRE_MESSAGE(half_notes, failure_text(half_notes));
     CHECK(half_notes->truncated_notes());
     CHECK(!half_notes->threads().empty());
     CHECK(half_notes->threads().size() < 26);
@@ -112,7 +115,7 @@ TEST_CASE("bytes a truncated core lost are not read from the mapped file, whose 
     const std::size_t size = v.number("data", 1);
     const std::string path = dir / "data.core";
     auto report = dump_process(v.pid(), path, no_sampling());
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     auto whole = core_file::open(path);
     REQUIRE(whole);
     std::vector<std::byte> bytes(size);
@@ -126,7 +129,7 @@ TEST_CASE("bytes a truncated core lost are not read from the mapped file, whose 
     REQUIRE(held != nullptr);
     REQUIRE(held->file_size >= data - held->start + size);
     auto cut = core_file::open(cut_copy(path, dir / "cut.core", held->file_offset + (data - held->start) + 4096));
-    REQUIRE_MESSAGE(cut, cut.error().message());
+    REQUIRE_MESSAGE(cut, failure_text(cut));
     CHECK(!cut->warnings().empty());
     std::vector<std::byte> first(4096);
     REQUIRE(memory::read_exact(*cut, data, first));
@@ -163,7 +166,7 @@ TEST_CASE("triage-pystack --core: a deleted or replaced executable is named, wit
     victim v{{python, "-c", "print('ready', flush=True)\nimport time\ntime.sleep(1000)"}};
     const std::string core = dir / "python.core";
     auto report = dump_process(v.pid(), core, no_sampling());
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     CHECK(coredump_test::running_unstopped(v));
     REQUIRE(test_support::run_command({pystack, "--core", core}).exit_code == 0);
 

@@ -39,6 +39,7 @@
 
 #include "coredump/victim_checks.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
@@ -48,6 +49,8 @@
 #include "triage/procfs/status.hpp"
 #include "triage/ptrace/forked_copy.hpp"
 #include "triage/ptrace/reap_guardian.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using namespace triage::coredump;
@@ -191,12 +194,12 @@ TEST_CASE("a still process: the core from its fork is the core copied in the sto
     dump_options copying = forking();
     copying.strategy = copy_strategy::to_memory;
     auto copied = dump_process(v.pid(), dir / "copied.core", copying);
-    REQUIRE_MESSAGE(copied, copied.error().message());
+    REQUIRE_MESSAGE(copied, failure_text(copied));
     // Released, it must get a CPU to go back into pause(): until then it is
     // R, and the process's state (NT_PRPSINFO, read before the stop) with it.
     REQUIRE(coredump_test::parked_in_pause(v.pid()));
     auto forked = dump_process(v.pid(), dir / "forked.core", forking());
-    REQUIRE_MESSAGE(forked, forked.error().message());
+    REQUIRE_MESSAGE(forked, failure_text(forked));
     CHECK(forked->forked);
     CHECK(forked->fork_fallback.empty());
     CHECK_FALSE(forked->copied_to_memory);
@@ -221,7 +224,7 @@ TEST_CASE("a still process: the core from its fork is the core copied in the sto
     CHECK(gdb.exit_code == 0);
     CHECK(gdb.out.find("* 1 ") != std::string::npos);
     auto core = core_file::open(dir / "forked.core");
-    REQUIRE_MESSAGE(core, core.error().message());
+    REQUIRE_MESSAGE(core, failure_text(core));
     CHECK(core->threads().size() == forked->threads);
 
     // The target dies once the copy is made: the core is still whole (it is
@@ -230,7 +233,7 @@ TEST_CASE("a still process: the core from its fork is the core copied in the sto
     const pid_t pid = v.pid();
     killing.write.progress = coredump_test::kill_at_first_chunk(pid);
     auto after = dump_process(pid, dir / "after.core", killing);
-    REQUIRE_MESSAGE(after, after.error().message());
+    REQUIRE_MESSAGE(after, failure_text(after));
     CHECK(after->forked);
     CHECK(after->bytes_written == forked->bytes_written);
     std::vector<std::string> orphans;
@@ -398,7 +401,7 @@ TEST_CASE("the tool SIGKILLed at any moment of fork_copy, the clone() included: 
         auto s = ptrace::session::attach(v.pid());
         REQUIRE(s);
         auto copy = ptrace::fork_copy(*s);
-        REQUIRE_MESSAGE(copy, copy.error().message());
+        REQUIRE_MESSAGE(copy, failure_text(copy));
         MESSAGE("clone() of the 512 MiB victim: " << std::chrono::duration<double, std::milli>(copy->fork_time()).count() << " ms");
     }
     const std::string before = ask_report(v.pid(), dir / "report");
@@ -455,7 +458,7 @@ TEST_CASE("a process under seccomp is not forked: the copy strategy runs, and th
     REQUIRE(status);
     CHECK(status->seccomp == 2);
     auto report = dump_process(v.pid(), dir / "seccomp.core", forking());
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     CHECK_FALSE(report->forked);
     CHECK(report->fork_fallback.find("seccomp") != std::string::npos);
     CHECK(report->bytes_written > 0);
@@ -519,7 +522,7 @@ TEST_CASE("automatic: a fork snapshot when the pages the process may rewrite fit
     dump_options automatic;
     automatic.sample = std::chrono::milliseconds{0};
     auto roomy = dump_process(v.pid(), dir / "roomy.core", automatic);
-    REQUIRE_MESSAGE(roomy, roomy.error().message());
+    REQUIRE_MESSAGE(roomy, failure_text(roomy));
     CHECK(roomy->forked);
     CHECK(roomy->strategy_reason.starts_with("fork:"));
     CHECK(copies_left(v.pid()).empty());
@@ -530,7 +533,7 @@ TEST_CASE("automatic: a fork snapshot when the pages the process may rewrite fit
         return;
     }
     auto tight = dump_process(v.pid(), dir / "tight.core", automatic);
-    REQUIRE_MESSAGE(tight, tight.error().message());
+    REQUIRE_MESSAGE(tight, failure_text(tight));
     CAPTURE(tight->strategy_reason);
     CHECK_FALSE(tight->forked);
     CHECK(tight->strategy_reason.find("do not fit") != std::string::npos);

@@ -26,6 +26,7 @@
 
 #include "coredump/victim_checks.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
@@ -34,6 +35,8 @@
 #include "triage/procfs/maps.hpp"
 #include "triage/procfs/status.hpp"
 #include "triage/procfs/task_ids.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using namespace triage::coredump;
@@ -101,7 +104,7 @@ TEST_CASE("gdb and eu-stack read our core of a 26-thread victim as they read the
 
     std::string path = dir / "threads.core";
     auto report = dump_process(v.pid(), path, quick());
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     CHECK(coredump_test::running_freely(v));
     CHECK(report->threads == 26);
     CHECK(report->first_tid == spinner);
@@ -210,7 +213,7 @@ TEST_CASE("the kernel's own core and gdb's gcore of the same process: same segme
 
     std::string ours_path = dir / "ours.core";
     auto report = dump_process(v.pid(), ours_path, quick());
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     auto ours = core_file::open(ours_path);
     REQUIRE(ours);
 
@@ -219,7 +222,7 @@ TEST_CASE("the kernel's own core and gdb's gcore of the same process: same segme
     // the kernel's core below).
     victim w{{test_support::victim_path("core_threads")}};
     auto ours_w = dump_process(w.pid(), dir / "ours-w.core", quick());
-    REQUIRE_MESSAGE(ours_w, ours_w.error().message());
+    REQUIRE_MESSAGE(ours_w, failure_text(ours_w));
     auto ours_again = core_file::open(dir / "ours-w.core");
     REQUIRE(ours_again);
     auto gcore = test_support::run_command({"gcore", "-o", dir / "gdb", std::to_string(w.pid())});
@@ -266,7 +269,7 @@ TEST_CASE("the kernel's own core and gdb's gcore of the same process: same segme
     std::string kernel_path = core_pattern.front() == '/' ? core_pattern : dir / core_pattern;
     if (uses_pid && trim(*uses_pid) == "1") kernel_path += "." + std::to_string(pid);
     auto kernel = core_file::open(kernel_path);
-    REQUIRE_MESSAGE(kernel, kernel.error().message());
+    REQUIRE_MESSAGE(kernel, failure_text(kernel));
     CHECK(tids_of(*kernel) == live_tids);
     CHECK(kernel->signal() == SIGABRT);
     CHECK(kernel->threads().front().signal == SIGABRT);
@@ -289,7 +292,7 @@ TEST_CASE("coredump_filter decides what is dumped") {
         filter << "0x10";  // ELF headers only
     }
     auto report = dump_process(v.pid(), dir / "headers.core", quick());
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     CHECK(report->filter.bits == 0x10);
     auto core = core_file::open(dir / "headers.core", core_file_options{.read_mapped_files = false, .substitutes = {}});
     REQUIRE(core);
@@ -322,7 +325,7 @@ TEST_CASE("a 1 GiB mapping with 16 touched pages gives a sparse core") {
     std::uint64_t address = v.number("sparse", 0, 16);
     std::uint64_t size = v.number("sparse", 1);
     auto report = dump_process(v.pid(), dir / "sparse.core", quick());
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     CHECK(report->file_size > size);
     CHECK(report->allocated < 8u << 20);  // 16 pages + the libraries' data; not 1 GiB
     CHECK(report->bytes_to_copy < 8u << 20);
@@ -349,9 +352,9 @@ TEST_CASE("copied to memory first or written while stopped: the same core, and o
     to_memory.strategy = copy_strategy::to_memory;
     to_file.strategy = copy_strategy::to_file;
     auto first = dump_process(v.pid(), dir / "memory.core", to_memory);
-    REQUIRE_MESSAGE(first, first.error().message());
+    REQUIRE_MESSAGE(first, failure_text(first));
     auto second = dump_process(v.pid(), dir / "file.core", to_file);
-    REQUIRE_MESSAGE(second, second.error().message());
+    REQUIRE_MESSAGE(second, failure_text(second));
     CHECK(first->copied_to_memory);
     CHECK_FALSE(second->copied_to_memory);
     CHECK(first->bytes_written == second->bytes_written);
@@ -398,7 +401,7 @@ TEST_CASE("copied to memory first or written while stopped: the same core, and o
     pid_t pid = v.pid();
     killing.write.progress = coredump_test::kill_at_first_chunk(pid);
     auto after = dump_process(pid, dir / "after.core", killing);
-    REQUIRE_MESSAGE(after, after.error().message());
+    REQUIRE_MESSAGE(after, failure_text(after));
     CHECK(after->bytes_written == first->bytes_written);
 }
 

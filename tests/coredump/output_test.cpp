@@ -25,11 +25,14 @@
 #include <vector>
 
 #include "coredump/victim_checks.hpp"
+#include "support/failure_text.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/coredump/output_file.hpp"
 #include "triage/ptrace/session.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using namespace triage::coredump;
@@ -97,7 +100,7 @@ TEST_CASE("a core never takes the place of a device, a FIFO, a link or a directo
     {
         // Held by us: a dump that got as far as stopping it would fail with "already traced".
         auto held = ptrace::session::attach(v.pid());
-        REQUIRE_MESSAGE(held, held.error().message());
+        REQUIRE_MESSAGE(held, failure_text(held));
         struct refused {
             std::string path;
             std::string says;
@@ -140,7 +143,7 @@ TEST_CASE("cores are private: 0600 whatever the umask; a replaced file keeps or 
     CHECK((mode_of(dir / "new.core") & 07777) == 0600);
     victim v{{test_support::victim_path("core_threads")}};
     auto report = dump_process(v.pid(), dir / "dumped.core", no_sampling());
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     CHECK((mode_of(dir / "dumped.core") & 07777) == 0600);
     CHECK(coredump_test::running_freely(v));
 
@@ -187,7 +190,7 @@ TEST_CASE("the free space is checked before the target is stopped") {
     victim v{{test_support::victim_path("core_threads")}};
     {
         auto held = ptrace::session::attach(v.pid());
-        REQUIRE_MESSAGE(held, held.error().message());
+        REQUIRE_MESSAGE(held, failure_text(held));
         auto r = dump_process(v.pid(), mount_point + "/core", no_sampling());
         REQUIRE(!r);
         CAPTURE(r.error().message());

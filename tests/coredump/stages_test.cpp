@@ -22,6 +22,7 @@
 
 #include "coredump/victim_checks.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
@@ -30,6 +31,8 @@
 #include "triage/procfs/syscall.hpp"
 #include "triage/procfs/task_ids.hpp"
 #include "triage/ptrace/session.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using namespace triage::coredump;
@@ -55,7 +58,7 @@ TEST_CASE("one stop serves the caller's register reads and the core's copy; the 
     dump_options copying;  // the copy in the stop (a fork snapshot is tested in fork_snapshot_test.cpp)
     copying.strategy = copy_strategy::copy_in_stop;
     auto plan = plan_dump(v.pid(), path, copying);
-    REQUIRE_MESSAGE(plan, plan.error().message());
+    REQUIRE_MESSAGE(plan, failure_text(plan));
     CHECK(plan->strategy == copy_strategy::to_memory);
     CHECK(plan->threads == 26);
     CHECK(plan->estimated_memory_bytes > 0);
@@ -64,16 +67,16 @@ TEST_CASE("one stop serves the caller's register reads and the core's copy; the 
     CHECK(coredump_test::running_freely(v));  // planning and reserving do not stop it
 
     auto session = ptrace::session::attach(v.pid());
-    REQUIRE_MESSAGE(session, session.error().message());
+    REQUIRE_MESSAGE(session, failure_text(session));
     std::map<pid_t, ptrace::thread_registers> seen;
     for (pid_t tid : session->threads()) {
         auto regs = session->registers(tid);
-        REQUIRE_MESSAGE(regs, regs.error().message());
+        REQUIRE_MESSAGE(regs, failure_text(regs));
         seen.emplace(tid, std::move(*regs));
     }
     REQUIRE(seen.size() == 26);
     auto copy = copy_dump(std::move(*plan), *session, spinner);
-    REQUIRE_MESSAGE(copy, copy.error().message());
+    REQUIRE_MESSAGE(copy, failure_text(copy));
     // The copy borrowed the stop: still held, every thread still stopped, no file yet.
     CHECK(session->held());
     CHECK(all_threads_traced_stopped(v.pid()));
@@ -83,7 +86,7 @@ TEST_CASE("one stop serves the caller's register reads and the core's copy; the 
     CHECK(too_early.error().code == errc::invalid_argument);
     REQUIRE(session->release());
     auto report = write_dump(std::move(*copy), *session);
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     CHECK(coredump_test::running_freely(v));
     CHECK(report->stopped_for == session->stopped_for());
     CHECK(report->stopped_for > std::chrono::nanoseconds{0});
@@ -94,7 +97,7 @@ TEST_CASE("one stop serves the caller's register reads and the core's copy; the 
     // The core holds exactly the registers read during that same stop (the
     // spinner's change all the time it runs).
     auto core = core_file::open(path);
-    REQUIRE_MESSAGE(core, core.error().message());
+    REQUIRE_MESSAGE(core, failure_text(core));
     REQUIRE(core->threads().size() == 26);
     CHECK(core->threads().front().tid == spinner);
     std::size_t same = 0;
@@ -116,7 +119,7 @@ TEST_CASE("one stop serves the caller's register reads and the core's copy; the 
 
     // A copy needs a held session of that very process.
     auto again = plan_dump(v.pid(), dir / "unheld.core");
-    REQUIRE_MESSAGE(again, again.error().message());
+    REQUIRE_MESSAGE(again, failure_text(again));
     auto unheld = copy_dump(std::move(*again), *session);
     REQUIRE(!unheld);
     CHECK(unheld.error().code == errc::invalid_argument);
@@ -132,7 +135,7 @@ TEST_CASE("dump_process puts the caller's thread first and does not measure CPU"
     dump_options options;
     options.first_tid = chosen;
     auto report = dump_process(v.pid(), dir / "chosen.core", options);
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     CHECK(report->first_tid == chosen);
     CHECK(!report->first_thread_cpu);
     auto core = core_file::open(dir / "chosen.core");
@@ -175,7 +178,7 @@ TEST_CASE("a stop request during the sampling window ends the dump before the ta
     victim v{{test_support::victim_path("core_threads")}};
     // Held by us: a dump that went on to stop it would fail with "already traced".
     auto held = ptrace::session::attach(v.pid());
-    REQUIRE_MESSAGE(held, held.error().message());
+    REQUIRE_MESSAGE(held, failure_text(held));
 
     volatile std::sig_atomic_t stop = 1;
     dump_options options;

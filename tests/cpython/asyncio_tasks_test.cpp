@@ -23,6 +23,7 @@
 
 #include "cpython/python_victim.hpp"
 #include "cpython/victim_core.hpp"
+#include "support/failure_text.hpp"
 #include "support/interpreters.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/cpython/asyncio_tasks.hpp"
@@ -31,6 +32,8 @@
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/ptrace/session.hpp"
+
+using triage::test_support::failure_text;
 
 namespace asyncio_tasks_test {
 
@@ -102,20 +105,20 @@ void check_tasks(const python_interpreter& python) {
     const auto expected = oracle_of(nlohmann::json::parse(*text));
 
     auto py = cpython::open_live_python(victim.pid());
-    REQUIRE_MESSAGE(py, py.error().message());
+    REQUIRE_MESSAGE(py, failure_text(py));
     cpython::asyncio_census census;
     const std::string core = dir.path() + "/core";
     write_core_in_one_stop(victim.pid(), core, [&](const ptrace::session&) {
         auto walker = cpython::make_walker(py->memory, py->target);
         auto snapshot = walker.snapshot();
-        REQUIRE_MESSAGE(snapshot, snapshot.error().message());
+        REQUIRE_MESSAGE(snapshot, failure_text(snapshot));
         auto read = cpython::read_asyncio_tasks(py->memory, py->target.layout, py->target.runtime.roots, *snapshot);
-        REQUIRE_MESSAGE(read, read.error().message());
+        REQUIRE_MESSAGE(read, failure_text(read));
         census = std::move(*read);
         // The bound on frames over all tasks: reached, said, never passed.
         auto bounded = cpython::read_asyncio_tasks(py->memory, py->target.layout, py->target.runtime.roots, *snapshot,
                                                    {.max_frames = 3});
-        REQUIRE_MESSAGE(bounded, bounded.error().message());
+        REQUIRE_MESSAGE(bounded, failure_text(bounded));
         std::size_t frames = 0, limited = 0;
         for (const auto& t : bounded->tasks) {
             frames += t.frames.size();
@@ -127,7 +130,7 @@ void check_tasks(const python_interpreter& python) {
     CHECK_MESSAGE(victim.running(), "the victim should be alive and not stopped; State: " << victim.state());
     std::map<std::uint64_t, cpython::asyncio_task> found;
     for (const auto& t : census.tasks) {
-        CHECK_MESSAGE(!t.failure, t.name << ": " << (t.failure ? t.failure->message() : ""));
+        CHECK_MESSAGE(!t.failure, t.name << ": " << failure_text(t.failure));
         found.emplace(t.address, t);
     }
     for (const auto& [id, want] : expected) {
@@ -147,9 +150,9 @@ void check_tasks(const python_interpreter& python) {
     cpython::core_stacks_options options;
     options.tasks = true;
     auto from_core = cpython::python_stacks(core, options);
-    REQUIRE_MESSAGE(from_core, from_core.error().message());
+    REQUIRE_MESSAGE(from_core, failure_text(from_core));
     REQUIRE(from_core->tasks);
-    CHECK_MESSAGE(!from_core->tasks->failure, (from_core->tasks->failure ? from_core->tasks->failure->message() : ""));
+    CHECK_MESSAGE(!from_core->tasks->failure, failure_text(from_core->tasks->failure));
     std::vector<cpython::asyncio_task> in_core = from_core->tasks->elsewhere;
     for (const auto& t : from_core->threads) in_core.insert(in_core.end(), t.tasks.begin(), t.tasks.end());
     CHECK(in_core.size() == census.tasks.size());

@@ -25,11 +25,14 @@
 
 #include "cpython/python_victim.hpp"
 #include "cpython/victim_core.hpp"
+#include "support/failure_text.hpp"
 #include "support/interpreters.hpp"
 #include "support/run_command.hpp"
 #include "triage/cpython/live_python.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/ptrace/session.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -117,11 +120,11 @@ struct one_stop {
 
 one_stop read_and_dump(pid_t pid, const std::string& core) {
     auto opened = cpython::open_live_python(pid);
-    REQUIRE_MESSAGE(opened, opened.error().message());
+    REQUIRE_MESSAGE(opened, failure_text(opened));
     std::optional<cpython::python_stacks_report> live;
     write_core_in_one_stop(pid, core, [&](const ptrace::session& session) {
         auto read = cpython::python_stacks(*opened, session);
-        REQUIRE_MESSAGE(read, read.error().message());
+        REQUIRE_MESSAGE(read, failure_text(read));
         live = std::move(*read);
     });
     return {std::move(*live), core};
@@ -189,7 +192,7 @@ void check_interpreter(const python_interpreter& python) {
 
     // The core written in the same stop: the same frames, marked the same.
     auto from_core = cpython::python_stacks(read.core);
-    REQUIRE_MESSAGE(from_core, from_core.error().message());
+    REQUIRE_MESSAGE(from_core, failure_text(from_core));
     for (const auto& t : read.live.threads) {
         auto same = std::ranges::find(from_core->threads, t.python_ident, &cpython::thread_stack::python_ident);
         REQUIRE(same != from_core->threads.end());

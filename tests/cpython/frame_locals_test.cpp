@@ -26,6 +26,7 @@
 
 #include "cpython/python_victim.hpp"
 #include "cpython/victim_core.hpp"
+#include "support/failure_text.hpp"
 #include "support/interpreters.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/cpython/core_target.hpp"
@@ -35,6 +36,8 @@
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/python_repr.hpp"
 #include "triage/memory/buffer_source.hpp"
+
+using triage::test_support::failure_text;
 
 namespace frame_locals_test {
 
@@ -142,16 +145,16 @@ struct parked_and_module {
 template <class M>
 parked_and_module locals_of(M& mem, const cpython::python_target& target) {
     auto snapshot = cpython::make_walker(mem, target).snapshot();
-    REQUIRE_MESSAGE(snapshot, snapshot.error().message());
+    REQUIRE_MESSAGE(snapshot, failure_text(snapshot));
     const cpython::python_frame* parked = frame_named(*snapshot, "parked");
     const cpython::python_frame* module = frame_named(*snapshot, "<module>");
     REQUIRE_MESSAGE(parked != nullptr, "no frame of parked()");
     REQUIRE_MESSAGE(module != nullptr, "no module frame");
     cpython::locals_reader<M> reader{mem, target.layout};
     auto from_parked = reader.read(*parked);
-    REQUIRE_MESSAGE(from_parked, from_parked.error().message());
+    REQUIRE_MESSAGE(from_parked, failure_text(from_parked));
     auto from_module = cpython::frame_locals(mem, target, *module);
-    REQUIRE_MESSAGE(from_module, from_module.error().message());
+    REQUIRE_MESSAGE(from_module, failure_text(from_module));
     return {std::move(*from_parked), std::move(*from_module)};
 }
 
@@ -167,7 +170,7 @@ void check_locals_on(const python_interpreter& python) {
     const auto oracle = nlohmann::json::parse(*oracle_text);
 
     auto live = cpython::open_live_python(victim.pid());
-    REQUIRE_MESSAGE(live, live.error().message());
+    REQUIRE_MESSAGE(live, failure_text(live));
     const auto from_live = locals_of(live->memory, live->target);
     {
         INFO("live, read through " << live->target.layout_source);
@@ -178,9 +181,9 @@ void check_locals_on(const python_interpreter& python) {
     const std::string core_path = dir.path() + "/locals.core";
     write_core(victim.pid(), core_path);
     auto core = cpython::open_python_core(core_path, std::nullopt);
-    REQUIRE_MESSAGE(core, core.error().message());
+    REQUIRE_MESSAGE(core, failure_text(core));
     auto target = cpython::open_python(core->core, core->image);
-    REQUIRE_MESSAGE(target, target.error().message());
+    REQUIRE_MESSAGE(target, failure_text(target));
     const auto from_core = locals_of(core->core, *target);
     {
         INFO("core, read through " << target->layout_source);
@@ -371,7 +374,7 @@ TEST_CASE("frame locals over garbage memory: unreadable values, bounded output, 
                                                 big_int, long_str, tagged_int});
 
         auto locals = cp::frame_locals(fake.memory(), l, fake_frame(frame, code));
-        REQUIRE_MESSAGE(locals, locals.error().message());
+        REQUIRE_MESSAGE(locals, failure_text(locals));
         auto found = by_name(*locals);
         CHECK(found["cyclic"].repr == "[[...]]");
         CHECK(found["cyclic"].kind == cp::local_kind::argument);

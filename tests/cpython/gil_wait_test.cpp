@@ -15,11 +15,14 @@
 #include <string>
 
 #include "cpython/python_victim.hpp"
+#include "support/failure_text.hpp"
 #include "support/scratch_dir.hpp"
 #include "triage/cpython/gil_wait.hpp"
 #include "triage/cpython/layouts/all.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/procfs/syscall.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using namespace triage::testing;
@@ -55,7 +58,7 @@ TEST_CASE("threads spinning in Python hold the GIL or wait for it; sleeping and 
             const bool nonblocking = k % 2 == 1;
             auto report = cpython::python_stacks(victim.pid(), {.nonblocking = nonblocking,
                                                                 .cpu_window = std::chrono::milliseconds{0}});
-            REQUIRE_MESSAGE(report, report.error().message());
+            REQUIRE_MESSAGE(report, failure_text(report));
             for (const auto& t : report->threads) {
                 const std::string role = role_of(t);
                 ++seen[role];

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cpython/python_victim.hpp"
+#include "support/failure_text.hpp"
 #include "support/interpreters.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/cpython/gc_objects.hpp"
@@ -33,6 +34,8 @@
 #include "triage/cpython/open_python.hpp"
 #include "triage/memory/caching_source.hpp"
 #include "triage/ptrace/session.hpp"
+
+using triage::test_support::failure_text;
 
 namespace greenlets_test {
 
@@ -66,19 +69,19 @@ void check_greenlets(const python_interpreter& python, const std::string& mode) 
     const auto oracle = nlohmann::json::parse(*text);
 
     auto py = cpython::open_live_python(victim.pid());
-    REQUIRE_MESSAGE(py, py.error().message());
+    REQUIRE_MESSAGE(py, failure_text(py));
     cpython::greenlet_census census;
     cpython::stack_snapshot snapshot;
     {
         auto session = ptrace::session::attach(victim.pid());
-        REQUIRE_MESSAGE(session, session.error().message());
+        REQUIRE_MESSAGE(session, failure_text(session));
         auto walker = cpython::make_walker(py->memory, py->target);
         auto snap = walker.snapshot();
-        REQUIRE_MESSAGE(snap, snap.error().message());
+        REQUIRE_MESSAGE(snap, failure_text(snap));
         snapshot = std::move(*snap);
         auto read = cpython::read_greenlets(py->memory, py->target.layout, py->target.runtime.roots, snapshot,
                                             {.main_tid = victim.pid()});
-        REQUIRE_MESSAGE(read, read.error().message());
+        REQUIRE_MESSAGE(read, failure_text(read));
         census = std::move(*read);
         // The bound on frames over all greenlets: reached, said, never passed.
         cpython::greenlet_options bounded_options;
@@ -86,7 +89,7 @@ void check_greenlets(const python_interpreter& python, const std::string& mode) 
         bounded_options.max_frames = 3;
         auto bounded = cpython::read_greenlets(py->memory, py->target.layout, py->target.runtime.roots, snapshot,
                                                bounded_options);
-        REQUIRE_MESSAGE(bounded, bounded.error().message());
+        REQUIRE_MESSAGE(bounded, failure_text(bounded));
         std::size_t frames = 0, limited = 0;
         for (const auto& g : bounded->greenlets) {
             frames += g.frames.size();
@@ -124,7 +127,7 @@ void check_greenlets(const python_interpreter& python, const std::string& mode) 
     for (const auto& g : census.greenlets) {
         CAPTURE(g.address);
         CAPTURE(g.type);
-        CHECK_MESSAGE(!g.failure, (g.failure ? g.failure->message() : ""));
+        CHECK_MESSAGE(!g.failure, failure_text(g.failure));
         if (g.state == cpython::greenlet_state::running || g.state == cpython::greenlet_state::suspended) {
             CHECK(thread_of(g.thread) != nullptr);
         }
@@ -210,12 +213,12 @@ TEST_CASE("for_each_gc_object visits each tracked object once, within its bound;
     python_process victim{python, {victim_script("py_split_time.py"), ready}};
     REQUIRE(victim.wait_for_file(ready));
     auto py = cpython::open_live_python(victim.pid());
-    REQUIRE_MESSAGE(py, py.error().message());
+    REQUIRE_MESSAGE(py, failure_text(py));
     auto session = ptrace::session::attach(victim.pid());
-    REQUIRE_MESSAGE(session, session.error().message());
+    REQUIRE_MESSAGE(session, failure_text(session));
     auto walker = cpython::make_walker(py->memory, py->target);
     auto snapshot = walker.snapshot();
-    REQUIRE_MESSAGE(snapshot, snapshot.error().message());
+    REQUIRE_MESSAGE(snapshot, failure_text(snapshot));
     REQUIRE(!snapshot->threads.empty());
 
     // Every tracked object once: each list ends at its head, nothing repeats.
@@ -223,7 +226,7 @@ TEST_CASE("for_each_gc_object visits each tracked object once, within its bound;
     std::vector<std::uint64_t> objects;
     auto visited = cpython::for_each_gc_object(cached, py->target.layout, snapshot->threads.front().interpreter,
                                                [&](std::uint64_t object, std::uint64_t) { objects.push_back(object); });
-    REQUIRE_MESSAGE(visited, visited.error().message());
+    REQUIRE_MESSAGE(visited, failure_text(visited));
     CHECK(*visited == objects.size());
     std::ranges::sort(objects);
     CHECK(std::ranges::adjacent_find(objects) == objects.end());

@@ -42,6 +42,7 @@
 #include <boost/hana/string.hpp>
 
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/interpreters.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/debug_offsets.hpp"
@@ -53,6 +54,8 @@
 #include "triage/elf/file.hpp"
 #include "triage/memory/proc_mem.hpp"
 #include "triage/procfs/maps.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using namespace triage::cpython;
@@ -87,7 +90,7 @@ std::vector<interpreter_files> pyenv_interpreters() {
 interpreter_files with_debug_file(const test_support::python_interpreter& python) {
     const std::string program = python.host_path();
     auto elf = elf::file::open(program);
-    REQUIRE_MESSAGE(elf.has_value(), elf.error().message());
+    REQUIRE_MESSAGE(elf.has_value(), failure_text(elf));
     // A build of our own (the lab's free-threaded one) keeps its DWARF in the program.
     if (python.root.empty() && elf->section(".debug_info")) {
         return {python.label, python.major, python.minor, python.micro, program, program, python.command()};
@@ -613,9 +616,9 @@ void check_kinds(const layout& l, const interpreter_files& python, const elf::dw
 void check_interpreter(const layout& l, const interpreter_files& python) {
     INFO("interpreter: " << python.label << " (" << python.dwarf_path << ")");
     auto dwarf = elf::dwarf_types::open(python.dwarf_path);
-    REQUIRE_MESSAGE(dwarf.has_value(), dwarf.error().message());
+    REQUIRE_MESSAGE(dwarf.has_value(), failure_text(dwarf));
     auto elf = elf::file::open(python.dwarf_path);
-    REQUIRE_MESSAGE(elf.has_value(), elf.error().message());
+    REQUIRE_MESSAGE(elf.has_value(), failure_text(elf));
     CHECK(l.major == python.major);
     CHECK(l.minor == python.minor);
     const int checked = check_fields(l, python, *dwarf);
@@ -630,7 +633,7 @@ void check_interpreter(const layout& l, const interpreter_files& python) {
 // symbols of the file with DWARF) plus the load bias of the mapped file.
 std::uint64_t runtime_address(pid_t pid, const interpreter_files& python) {
     auto described = elf::file::open(python.dwarf_path);
-    REQUIRE_MESSAGE(described.has_value(), described.error().message());
+    REQUIRE_MESSAGE(described.has_value(), failure_text(described));
     auto symbol = described->find_symbol(symbol_runtime);
     REQUIRE_MESSAGE(symbol.has_value(), python.dwarf_path << " has no _PyRuntime");
     // 3.13+ place _PyRuntime, debug offsets first, alone in .PyRuntime.
@@ -638,12 +641,12 @@ std::uint64_t runtime_address(pid_t pid, const interpreter_files& python) {
     REQUIRE_MESSAGE(section.has_value(), python.dwarf_path << " has no .PyRuntime section");
     CHECK(section->address == symbol->value);
     auto mapped = elf::file::open(python.mapped);
-    REQUIRE_MESSAGE(mapped.has_value(), mapped.error().message());
+    REQUIRE_MESSAGE(mapped.has_value(), failure_text(mapped));
     const auto segments = mapped->load_segments();
     REQUIRE(!segments.empty());
     const std::uint64_t first_page = segments.front().vaddr & ~std::uint64_t{0xFFF};
     auto maps = procfs::read_maps(pid);
-    REQUIRE_MESSAGE(maps.has_value(), maps.error().message());
+    REQUIRE_MESSAGE(maps.has_value(), failure_text(maps));
     const std::string real = fs::canonical(python.mapped).string();
     for (const auto& m : *maps) {
         if (m.path == real && m.offset == 0) return m.start - first_page + symbol->value;
@@ -704,9 +707,9 @@ std::pair<std::string_view, std::string_view> layout_field_of(std::string_view u
 int check_format(const debug_offsets_format& format, const interpreter_files& python) {
     INFO("interpreter: " << python.label << " (" << python.dwarf_path << "), format " << format.name);
     auto dwarf = elf::dwarf_types::open(python.dwarf_path);
-    REQUIRE_MESSAGE(dwarf.has_value(), dwarf.error().message());
+    REQUIRE_MESSAGE(dwarf.has_value(), failure_text(dwarf));
     auto total = dwarf->size_of("_Py_DebugOffsets");
-    REQUIRE_MESSAGE(total.has_value(), total.error().message());
+    REQUIRE_MESSAGE(total.has_value(), failure_text(total));
     CHECK(format.at.total_size == *total);
     int checked = 0;
     auto check_position = [&](const std::string& path, debug_position position) {
@@ -842,9 +845,9 @@ TEST_CASE("a running 3.13+ publishes in _Py_DebugOffsets a layout its DWARF conf
         REQUIRE(victim.read_line(std::chrono::seconds{20}) == "ready");
         const std::uint64_t address = runtime_address(victim.pid(), python);
         auto memory = memory::proc_mem::open(victim.pid());
-        REQUIRE_MESSAGE(memory.has_value(), memory.error().message());
+        REQUIRE_MESSAGE(memory.has_value(), failure_text(memory));
         auto published = read_debug_offsets(*memory, address);
-        REQUIRE_MESSAGE(published.has_value(), published.error().message());
+        REQUIRE_MESSAGE(published.has_value(), failure_text(published));
         CHECK(published->major() == python.major);
         CHECK(published->minor() == python.minor);
         if (python.micro) CHECK(published->micro() == *python.micro);
@@ -905,7 +908,7 @@ TEST_CASE("a running 3.13+ publishes in _Py_DebugOffsets a layout its DWARF conf
         // A new minor version (3.16) whose format equals this one is read
         // with it, after every newer format failed to validate.
         auto future = parse_debug_offsets(poked(f.at.version, version_hex(3, 16, 0, 0xF0)));
-        REQUIRE_MESSAGE(future.has_value(), future.error().message());
+        REQUIRE_MESSAGE(future.has_value(), failure_text(future));
         CHECK(future->format == &f);
         CHECK(future->minor() == 16);
         CHECK(future->value.thread.next == published->value.thread.next);
@@ -914,7 +917,7 @@ TEST_CASE("a running 3.13+ publishes in _Py_DebugOffsets a layout its DWARF conf
         auto unknown = parse_debug_offsets(inserted);
         REQUIRE_FALSE(unknown.has_value());
         CHECK(unknown.error().code == errc::unsupported);
-        CHECK_MESSAGE(unknown.error().message().find("no description of Python 3.16's _Py_DebugOffsets format") !=
+        CHECK_MESSAGE(failure_text(unknown).find("no description of Python 3.16's _Py_DebugOffsets format") !=
                           std::string::npos,
                       unknown.error().message());
 
@@ -939,9 +942,9 @@ TEST_CASE("the GIL's locks lie where gil_wait.hpp looks for GIL waiters, in ever
     for (const auto& python : pythons) {
         CAPTURE(python.label);
         auto dwarf = elf::dwarf_types::open(python.dwarf_path);
-        REQUIRE_MESSAGE(dwarf, dwarf.error().message());
+        REQUIRE_MESSAGE(dwarf, failure_text(dwarf));
         auto locked = dwarf->member(gil, "locked");
-        REQUIRE_MESSAGE(locked, locked.error().message());
+        REQUIRE_MESSAGE(locked, failure_text(locked));
         // A GIL at 0x1000 in a layout whose `locked` is this build's (the
         // layout law tests check that offset in every layout and format).
         layout l = layouts::v3_11;
@@ -950,7 +953,7 @@ TEST_CASE("the GIL's locks lie where gil_wait.hpp looks for GIL waiters, in ever
         REQUIRE(range);
         for (const char* lock : {"cond", "mutex", "switch_cond", "switch_mutex"}) {
             auto m = dwarf->member(gil, lock);
-            REQUIRE_MESSAGE(m, lock << ": " << m.error().message());
+            REQUIRE_MESSAGE(m, lock << ": " << failure_text(m));
             CHECK_MESSAGE(range->contains(0x1000 + m->byte_offset), lock);
             CHECK_MESSAGE(range->contains(0x1000 + m->byte_offset + m->byte_size - 1), lock);
         }

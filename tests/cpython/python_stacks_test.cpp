@@ -18,6 +18,7 @@
 
 #include "cpython/python_victim.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "triage/coredump/core_file.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/cpython/live_python.hpp"
@@ -26,6 +27,8 @@
 #include "triage/procfs/task_ids.hpp"
 #include "triage/ptrace/session.hpp"
 #include "triage/report/python_format.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -111,7 +114,7 @@ TEST_CASE("python_stacks(pid): faulthandler's stacks, with each thread's tid, na
         parked v(python);
         const pid_t pid = v.process->pid();
         auto blocking = cpython::python_stacks(pid);
-        REQUIRE_MESSAGE(blocking, blocking.error().message());
+        REQUIRE_MESSAGE(blocking, failure_text(blocking));
         CHECK(blocking->source == cpython::stacks_source::blocking);
         REQUIRE(blocking->stopped_for);
         CHECK(blocking->stopped_for->count() > 0);
@@ -121,7 +124,7 @@ TEST_CASE("python_stacks(pid): faulthandler's stacks, with each thread's tid, na
         check_os_facts(*blocking, pid, true);
 
         auto quiet = cpython::python_stacks(pid, {.nonblocking = true, .cpu_window = std::chrono::milliseconds{0}});
-        REQUIRE_MESSAGE(quiet, quiet.error().message());
+        REQUIRE_MESSAGE(quiet, failure_text(quiet));
         CHECK(quiet->source == cpython::stacks_source::nonblocking);
         CHECK_FALSE(quiet->stopped_for);
         check_os_facts(*quiet, pid, false);
@@ -143,16 +146,16 @@ TEST_CASE("python_stacks(held session): read inside the caller's stop, which sta
     auto before = procfs::sample_cpu(*dir);
     REQUIRE(before);
     auto opened = cpython::open_live_python(pid);
-    REQUIRE_MESSAGE(opened, opened.error().message());
+    REQUIRE_MESSAGE(opened, failure_text(opened));
     procfs::wait_for_window(*before, std::chrono::milliseconds{20});
     auto after = procfs::sample_cpu(*dir);
     REQUIRE(after);
     const auto cpu = procfs::cpu_usage(*before, *after);
 
     auto session = ptrace::session::attach(pid);
-    REQUIRE_MESSAGE(session, session.error().message());
+    REQUIRE_MESSAGE(session, failure_text(session));
     auto stacks = cpython::python_stacks(*opened, *session, {.cpu = cpu});
-    REQUIRE_MESSAGE(stacks, stacks.error().message());
+    REQUIRE_MESSAGE(stacks, failure_text(stacks));
     // Still held: every thread stopped, registers readable from the same stop.
     CHECK(session->held());
     for (char state : test_support::thread_states(pid)) CHECK(state == 't');
@@ -170,7 +173,7 @@ TEST_CASE("python_stacks(held session): read inside the caller's stop, which sta
     }
     // Without the caller's measurement, states are unknown (not "stopped").
     auto bare = cpython::python_stacks(*session);
-    REQUIRE_MESSAGE(bare, bare.error().message());
+    REQUIRE_MESSAGE(bare, failure_text(bare));
     for (const auto& t : bare->threads) {
         CHECK(t.state == '?');
         CHECK_FALSE(t.cpu_percent);
@@ -193,29 +196,29 @@ TEST_CASE("one stop, many readers: a Python snapshot, the registers and a core f
     const pid_t pid = v.process->pid();
     const std::string path = v.dir.path() + "/one-stop.core";
     auto opened = cpython::open_live_python(pid);
-    REQUIRE_MESSAGE(opened, opened.error().message());
+    REQUIRE_MESSAGE(opened, failure_text(opened));
     auto plan = coredump::plan_dump(pid, path);
-    REQUIRE_MESSAGE(plan, plan.error().message());
+    REQUIRE_MESSAGE(plan, failure_text(plan));
     (void)coredump::reserve_copy(*plan);
 
     auto session = ptrace::session::attach(pid);
-    REQUIRE_MESSAGE(session, session.error().message());
+    REQUIRE_MESSAGE(session, failure_text(session));
     auto live = cpython::python_stacks(*opened, *session);
-    REQUIRE_MESSAGE(live, live.error().message());
+    REQUIRE_MESSAGE(live, failure_text(live));
     auto regs = session->registers(pid);
-    REQUIRE_MESSAGE(regs, regs.error().message());
+    REQUIRE_MESSAGE(regs, failure_text(regs));
     auto copy = coredump::copy_dump(std::move(*plan), *session, pid);
-    REQUIRE_MESSAGE(copy, copy.error().message());
+    REQUIRE_MESSAGE(copy, failure_text(copy));
     CHECK(session->stops() == 1);
     REQUIRE(session->release());
     auto written = coredump::write_dump(std::move(*copy), *session);
-    REQUIRE_MESSAGE(written, written.error().message());
+    REQUIRE_MESSAGE(written, failure_text(written));
     CHECK(session->stops() == 1);
     CHECK(written->stopped_for == session->stopped_for());
     CHECK(v.process->running());
 
     auto from_core = cpython::python_stacks(path);
-    REQUIRE_MESSAGE(from_core, from_core.error().message());
+    REQUIRE_MESSAGE(from_core, failure_text(from_core));
     REQUIRE(from_core->threads.size() == live->threads.size());
     for (const auto& t : live->threads) {
         auto same = std::ranges::find(from_core->threads, t.python_ident, &cpython::thread_stack::python_ident);

@@ -12,11 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "support/failure_text.hpp"
 #include "support/interpreters.hpp"
 #include "support/oracle_text.hpp"
 #include "triage/base/text.hpp"
 #include "triage/cpython/python_string.hpp"
 #include "triage/memory/buffer_source.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using namespace triage::cpython;
@@ -168,7 +171,7 @@ TEST_CASE("real string objects of every interpreter decode to the UTF-8 Python g
             };
             // Everything, in full.
             auto whole = read(1'000'000);
-            REQUIRE_MESSAGE(whole, whole.error().message());
+            REQUIRE_MESSAGE(whole, failure_text(whole));
             const bool ok = whole && whole->utf8 == o.expected && !whole->truncated;
             if (o.type == "str27") {
                 CHECK(whole->length == o.bytes.size() - str27.data - 1);

@@ -28,6 +28,7 @@
 
 #include "cpython/python_victim.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "triage/cpython/live_python.hpp"
@@ -35,6 +36,8 @@
 #include "triage/procfs/task_ids.hpp"
 #include "triage/report/profile.hpp"
 #include "triage/report/profile_formats.hpp"
+
+using triage::test_support::failure_text;
 
 namespace cpython = triage::cpython;
 namespace report = triage::report;
@@ -91,7 +94,7 @@ TEST_CASE("sample_stacks profiles a 3:1 split of time 3:1, leaves the sleeper id
         python_process victim(python, {victim_script("py_split_time.py"), dir.path() + "/ready"});
         REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
         auto py = cpython::open_live_python(victim.pid());
-        REQUIRE_MESSAGE(py, py.error().message());
+        REQUIRE_MESSAGE(py, failure_text(py));
         report::profile busy{{.idle = false, .gil_only = false, .by_thread = true, .lines = true}};
         report::profile all{{.idle = true, .gil_only = false, .by_thread = true, .lines = false}};
         stop_watch watch{victim.pid()};
@@ -105,7 +108,7 @@ TEST_CASE("sample_stacks profiles a 3:1 split of time 3:1, leaves the sleeper id
             all.add(tick);
         });
         CHECK(!watch.finish());
-        REQUIRE_MESSAGE(summary, summary.error().message());
+        REQUIRE_MESSAGE(summary, failure_text(summary));
         CHECK(summary->ticks > 0);
         CHECK(!summary->process_exited);
         CHECK(summary->thread_samples == 2 * summary->ticks);
@@ -194,7 +197,7 @@ TEST_CASE("sample_stacks: a thread that waits for a CPU (state R, preempted) is 
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
     CHECK(state_of(victim.pid(), victim.pid()) == 'R');
     auto py = cpython::open_live_python(victim.pid());
-    REQUIRE_MESSAGE(py, py.error().message());
+    REQUIRE_MESSAGE(py, failure_text(py));
     cpython::sampling_options options;
     options.rate_hz = 331;
     options.duration = std::chrono::milliseconds{1500};
@@ -206,7 +209,7 @@ TEST_CASE("sample_stacks: a thread that waits for a CPU (state R, preempted) is 
             main_on_cpu += t.on_cpu;
         }
     });
-    REQUIRE_MESSAGE(summary, summary.error().message());
+    REQUIRE_MESSAGE(summary, failure_text(summary));
     CHECK(state_of(victim.pid(), victim.pid()) == 'R');
     MESSAGE(main_on_cpu << " of " << main_samples << " samples of the waiting thread on a CPU");
     REQUIRE(main_samples > 300);
@@ -238,7 +241,7 @@ TEST_CASE("sample_stacks ends on stop_requested, on the process's exit, and refu
     options.rate_hz = 200;
     options.stop_requested = nullptr;
     auto until_exit = cpython::sample_stacks(*py, options, [](const cpython::sampling_tick&) {});
-    REQUIRE_MESSAGE(until_exit, until_exit.error().message());
+    REQUIRE_MESSAGE(until_exit, failure_text(until_exit));
     CHECK(until_exit->process_exited);
     CHECK(until_exit->ticks > 0);
 }
@@ -252,7 +255,7 @@ TEST_CASE("sample_stacks with native frames: C frames around the Python ones, C-
         python_process victim(python, {victim_script("py_split_time.py"), dir.path() + "/ready", "--watchdog"});
         REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
         auto py = cpython::open_live_python(victim.pid());
-        REQUIRE_MESSAGE(py, py.error().message());
+        REQUIRE_MESSAGE(py, failure_text(py));
         cpython::sampling_options options;
         options.native = true;
         options.rate_hz = 150;
@@ -289,7 +292,7 @@ TEST_CASE("sample_stacks with native frames: C frames around the Python ones, C-
                 }
             }
         });
-        REQUIRE_MESSAGE(summary, summary.error().message());
+        REQUIRE_MESSAGE(summary, failure_text(summary));
         MESSAGE(python.label << ": " << ticks << " ticks, held " << summary->stopped.count() / 1000 << " us in all, "
                              << summary->longest_stop.count() / 1000 << " us at most; sleeper idle " << sleeper_idle << "/"
                              << sleeper << ", main busy " << main_busy);
@@ -463,7 +466,7 @@ TEST_CASE("sample_stacks on threads that keep coming and going: every thread par
         python_process victim(python, {victim_script("py_thread_churn.py"), dir.path() + "/ready"});
         REQUIRE(victim.wait_for_file(dir.path() + "/ready"));
         auto py = cpython::open_live_python(victim.pid());
-        REQUIRE_MESSAGE(py, py.error().message());
+        REQUIRE_MESSAGE(py, failure_text(py));
         cpython::sampling_options options;
         options.rate_hz = 200;
         options.duration = std::chrono::milliseconds{1500};
@@ -477,7 +480,7 @@ TEST_CASE("sample_stacks on threads that keep coming and going: every thread par
                 if (t.name.empty()) ++unnamed;
             }
         });
-        REQUIRE_MESSAGE(summary, summary.error().message());
+        REQUIRE_MESSAGE(summary, failure_text(summary));
         MESSAGE(python.label << ": " << summary->ticks << " ticks, " << parked << " parked thread samples");
         CHECK(parked > 100);
         CHECK(shared == 0);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cpython/python_victim.hpp"
+#include "support/failure_text.hpp"
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/native_thread_ids.hpp"
 #include "triage/cpython/open_python.hpp"
@@ -33,6 +34,8 @@
 #include "triage/memory/live_process.hpp"
 #include "triage/procfs/task_ids.hpp"
 #include "triage/ptrace/session.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -72,13 +75,13 @@ struct reader {
 
 reader open_reader(pid_t pid) {
     auto objects = elf::mapped_objects(pid);
-    REQUIRE_MESSAGE(objects, objects.error().message());
+    REQUIRE_MESSAGE(objects, failure_text(objects));
     auto image = cpython::find_interpreter(*objects);
-    REQUIRE_MESSAGE(image, image.error().message());
+    REQUIRE_MESSAGE(image, failure_text(image));
     auto mem = memory::live_process::open(pid);
-    REQUIRE_MESSAGE(mem, mem.error().message());
+    REQUIRE_MESSAGE(mem, failure_text(mem));
     auto target = cpython::open_python(*mem, std::move(*image));
-    REQUIRE_MESSAGE(target, target.error().message());
+    REQUIRE_MESSAGE(target, failure_text(target));
     return reader{std::move(*mem), std::move(*target)};
 }
 
@@ -87,9 +90,9 @@ cpython::stack_snapshot take(reader& r, bool blocking, pid_t pid) {
     cpython::stack_snapshot snap;
     if (blocking) {
         auto session = ptrace::session::attach(pid);
-        REQUIRE_MESSAGE(session, session.error().message());
+        REQUIRE_MESSAGE(session, failure_text(session));
         auto s = walker.snapshot();
-        REQUIRE_MESSAGE(s, s.error().message());
+        REQUIRE_MESSAGE(s, failure_text(s));
         snap = std::move(*s);
         auto tids = procfs::task_ids(pid);
         REQUIRE(tids);
@@ -104,13 +107,13 @@ cpython::stack_snapshot take(reader& r, bool blocking, pid_t pid) {
                 continue;
             }
             auto regs = session->registers(*t.tid);
-            REQUIRE_MESSAGE(regs, regs.error().message());
+            REQUIRE_MESSAGE(regs, failure_text(regs));
             CHECK(regs->general.fs_base == t.python_ident);
         }
         REQUIRE(session->release());
     } else {
         auto s = cpython::consistent_snapshot(walker);
-        REQUIRE_MESSAGE(s, s.error().message());
+        REQUIRE_MESSAGE(s, failure_text(s));
         snap = std::move(*s);
     }
     auto tids = procfs::task_ids(pid);
@@ -155,7 +158,7 @@ void check_parked_threads(const parked_victim& v, const cpython::stack_snapshot&
     const auto coroutine_markers = read_markers(coroutines);
     const bool modern = v.python.major == 3 && v.python.minor >= 11;
     INFO(describe(snap));
-    for (const auto& t : snap.threads) CHECK_MESSAGE(!t.failure, t.failure->message());
+    for (const auto& t : snap.threads) CHECK_MESSAGE(!t.failure, failure_text(t.failure));
 
     auto at = [&](const std::string& name) { return *marker_lines(markers, "park", name).begin(); };
     const auto* sleeper = innermost_at(snap, script, {at("sleeping")});
@@ -358,7 +361,7 @@ TEST_CASE("the runtime is found without symbols, by the debug-offsets cookie or 
         stripped.symbols.clear();
         stripped.py_runtime_section.reset();
         auto found = cpython::locate_runtime(r.mem, stripped, r.target.layout);
-        REQUIRE_MESSAGE(found, found.error().message());
+        REQUIRE_MESSAGE(found, failure_text(found));
         // The same interpreter (2.7 and 3.6 keep a second pointer to it,
         // autoInterpreterState, which a scan may meet first).
         auto by_scan = memory::read_object<std::uint64_t>(r.mem, found->roots.interpreters_head);
@@ -382,13 +385,13 @@ TEST_CASE("threads starting and exiting while we read never break a walk") {
         auto walker = cpython::make_walker(r.mem, r.target);
         for (int k = 0; k < 40; ++k) {
             auto snap = cpython::consistent_snapshot(walker);
-            REQUIRE_MESSAGE(snap, snap.error().message());
+            REQUIRE_MESSAGE(snap, failure_text(snap));
             CHECK(innermost_at(*snap, script, {sleeping}));
         }
         for (int k = 0; k < 5; ++k) {
             auto snap = take(r, true, v->process->pid());
             CHECK(innermost_at(snap, script, {sleeping}));
-            for (const auto& t : snap.threads) CHECK_MESSAGE(!t.failure, t.failure->message());
+            for (const auto& t : snap.threads) CHECK_MESSAGE(!t.failure, failure_text(t.failure));
         }
         check_alive(*v->process);
     }
@@ -463,7 +466,7 @@ TEST_CASE("a recheck finds a thread list that ended early when read (a thread st
         roots.current_thread = current;
         cpython::stack_walker walker{mem, l, roots};
         auto snap = walker.snapshot();
-        REQUIRE_MESSAGE(snap, snap.error().message());
+        REQUIRE_MESSAGE(snap, failure_text(snap));
         CHECK(snap->threads.size() == 1);
         CHECK(walker.recheck(*snap).value_or(false));
         CHECK(snap->thread_list_complete);
@@ -509,7 +512,7 @@ TEST_CASE("3.14+: a walk that does not reach the interpreter's main thread read 
     roots.current_thread = current;
     cpython::stack_walker walker{mem, l, roots};
     auto snap = walker.snapshot();  // the new head's link is not stored yet
-    REQUIRE_MESSAGE(snap, snap.error().message());
+    REQUIRE_MESSAGE(snap, failure_text(snap));
     CHECK(snap->threads.size() == 1);
     CHECK_FALSE(snap->thread_list_complete);
     image.put(born + l.thread.next, main_thread);
@@ -549,7 +552,7 @@ TEST_CASE("3.11: a tid two thread states claim is left to their idents (a new th
     roots.current_thread = current;
     cpython::stack_walker walker{mem, l, roots};
     auto snap = walker.snapshot();
-    REQUIRE_MESSAGE(snap, snap.error().message());
+    REQUIRE_MESSAGE(snap, failure_text(snap));
     REQUIRE(snap->threads.size() == 3);
     CHECK_FALSE(snap->threads[0].tid);  // the claim both make is trusted for neither
     CHECK_FALSE(snap->threads[1].tid);

@@ -20,9 +20,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cpython/python_victim.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/procfs/task_ids.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -143,7 +146,7 @@ TEST_CASE("a process in another PID namespace: outer tids, names, states and CPU
         }
         // The library call says the same.
         auto stacks = triage::cpython::python_stacks(victim.pid(), {.nonblocking = true});
-        REQUIRE_MESSAGE(stacks, stacks.error().message());
+        REQUIRE_MESSAGE(stacks, failure_text(stacks));
         for (const auto& t : stacks->threads) {
             REQUIRE(t.tid);
             CHECK(t.ns_tid == inside.at(*t.tid));

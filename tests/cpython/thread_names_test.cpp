@@ -22,11 +22,14 @@
 #include <nlohmann/json.hpp>
 
 #include "cpython/python_victim.hpp"
+#include "support/failure_text.hpp"
 #include "triage/cpython/live_python.hpp"
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/stack_walker.hpp"
 #include "triage/cpython/thread_names.hpp"
 #include "triage/memory/memory_source.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -107,9 +110,9 @@ TEST_CASE("thread names: every interpreter, live through the library and triage-
 
         {  // the library: named once, then a warm call reads only threading._active
             auto py = triage::cpython::open_live_python(victim.pid());
-            REQUIRE_MESSAGE(py, py.error().message());
+            REQUIRE_MESSAGE(py, failure_text(py));
             auto snapshot = triage::cpython::make_walker(py->memory, py->target).snapshot();
-            REQUIRE_MESSAGE(snapshot, snapshot.error().message());
+            REQUIRE_MESSAGE(snapshot, failure_text(snapshot));
             REQUIRE(snapshot->threads.size() == expected.names.size() + 1);  // + the raw thread
             read_counter<triage::memory::live_process> counted{&py->memory};
             triage::cpython::thread_namer namer{counted, py->target.layout};

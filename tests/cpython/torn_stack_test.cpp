@@ -18,12 +18,15 @@
 #include <vector>
 
 #include "cpython/python_victim.hpp"
+#include "support/failure_text.hpp"
 #include "triage/cpython/find_interpreter.hpp"
 #include "triage/cpython/open_python.hpp"
 #include "triage/cpython/python_target.hpp"
 #include "triage/cpython/stack_walker.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/live_process.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -169,13 +172,13 @@ sampled sample(const python_interpreter& python, const std::string& hold, int sa
     python_process victim(python, {victim_script("py_recursive.py"), ready, hold});
     REQUIRE_MESSAGE(victim.wait_for_file(ready), python.label << " did not start recursing");
     auto objects = elf::mapped_objects(victim.pid());
-    REQUIRE_MESSAGE(objects, objects.error().message());
+    REQUIRE_MESSAGE(objects, failure_text(objects));
     auto image = cpython::find_interpreter(*objects);
-    REQUIRE_MESSAGE(image, image.error().message());
+    REQUIRE_MESSAGE(image, failure_text(image));
     auto mem = memory::live_process::open(victim.pid());
-    REQUIRE_MESSAGE(mem, mem.error().message());
+    REQUIRE_MESSAGE(mem, failure_text(mem));
     auto target = cpython::open_python(*mem, std::move(*image));
-    REQUIRE_MESSAGE(target, target.error().message());
+    REQUIRE_MESSAGE(target, failure_text(target));
     auto walker = cpython::make_walker(*mem, *target);
     const recursion_source source;
     sampled out;

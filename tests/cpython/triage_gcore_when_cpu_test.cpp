@@ -21,9 +21,12 @@
 
 #include "cpython/python_victim.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "triage/cpython/python_stacks.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage::testing;
 
@@ -64,7 +67,7 @@ TEST_CASE("triage-gcore --when-cpu waits for the thread that turns hot, records 
     CHECK(folded.find("turned_hot (") != std::string::npos);
     CHECK(folded.find("waiting (") == std::string::npos);  // the sleep is over, and idle samples are left out
     auto stacks = triage::cpython::python_stacks(core);
-    REQUIRE_MESSAGE(stacks, stacks.error().message());
+    REQUIRE_MESSAGE(stacks, failure_text(stacks));
     const auto hot = std::ranges::find_if(stacks->threads, [&](const auto& t) { return t.tid == victim.pid(); });
     REQUIRE(hot != stacks->threads.end());
     REQUIRE_FALSE(hot->frames.empty());

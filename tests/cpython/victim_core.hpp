@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include "support/failure_text.hpp"
 #include "triage/coredump/live_dump.hpp"
 #include "triage/ptrace/session.hpp"
 
@@ -20,16 +21,16 @@ namespace triage::testing {
 template <class WhileStopped>
 void write_core_in_one_stop(pid_t pid, const std::string& path, WhileStopped&& while_stopped) {
     auto plan = coredump::plan_dump(pid, path);
-    REQUIRE_MESSAGE(plan, plan.error().message());
+    REQUIRE_MESSAGE(plan, test_support::failure_text(plan));
     (void)coredump::reserve_copy(*plan);
     auto session = ptrace::session::attach(pid);
-    REQUIRE_MESSAGE(session, session.error().message());
+    REQUIRE_MESSAGE(session, test_support::failure_text(session));
     std::forward<WhileStopped>(while_stopped)(std::as_const(*session));
     auto copy = coredump::copy_dump(std::move(*plan), *session, pid);
-    REQUIRE_MESSAGE(copy, copy.error().message());
+    REQUIRE_MESSAGE(copy, test_support::failure_text(copy));
     REQUIRE(session->release());
     auto written = coredump::write_dump(std::move(*copy), *session);
-    REQUIRE_MESSAGE(written, written.error().message());
+    REQUIRE_MESSAGE(written, test_support::failure_text(written));
 }
 
 // A core of `pid`, the victim stopped only for the copy.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "elf/debug_program.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "triage/base/text.hpp"
@@ -26,7 +27,7 @@ namespace {
 
 std::vector<std::byte> build_id(const std::string& path) {
     auto f = elf::file::open(path);
-    REQUIRE_MESSAGE(f.has_value(), f.error().message());
+    REQUIRE_MESSAGE(f.has_value(), failure_text(f));
     auto id = f->build_id();
     REQUIRE(id.has_value());
     return *id;
@@ -34,7 +35,7 @@ std::vector<std::byte> build_id(const std::string& path) {
 
 elf::debug_info_location locate(const elf::debugged_object& object, const elf::locator_options& options) {
     auto where = elf::locate_debug_info(object, options);
-    REQUIRE_MESSAGE(where.has_value(), where.error().message());
+    REQUIRE_MESSAGE(where.has_value(), failure_text(where));
     return std::move(*where);
 }
 

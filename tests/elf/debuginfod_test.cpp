@@ -16,6 +16,7 @@
 
 #include "elf/debug_program.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/scratch_dir.hpp"
 #include "triage/base/unique_fd.hpp"
 #include "triage/elf/debug_file_locator.hpp"
@@ -101,7 +102,7 @@ TEST_CASE("a debug file comes from a real debuginfod server, then from its cache
 
     scoped_env cache{"DEBUGINFOD_CACHE_PATH", dir / "cache"};
     auto first = elf::locate_debug_info({.path = program}, only_debuginfod(10s));
-    REQUIRE_MESSAGE(first.has_value(), first.error().message());
+    REQUIRE_MESSAGE(first.has_value(), failure_text(first));
     CHECK(first->dwarf_from == elf::debug_way::debuginfod);
     CHECK(first->dwarf.starts_with(dir / "cache"));
     CHECK(first->symbols == first->dwarf);
@@ -110,7 +111,7 @@ TEST_CASE("a debug file comes from a real debuginfod server, then from its cache
 
     server.stop();  // the cache answers now
     auto second = elf::locate_debug_info({.path = program}, only_debuginfod(10s));
-    REQUIRE_MESSAGE(second.has_value(), second.error().message());
+    REQUIRE_MESSAGE(second.has_value(), failure_text(second));
     CHECK(second->dwarf == first->dwarf);
     CHECK(second->attempts.back().outcome.find("in debuginfod's cache") != std::string::npos);
 }
@@ -126,7 +127,7 @@ TEST_CASE("a debuginfod server that never answers costs the budget, and the repo
     const auto start = std::chrono::steady_clock::now();
     auto where = elf::locate_debug_info({.path = program}, only_debuginfod(1500ms));
     const auto took = std::chrono::steady_clock::now() - start;
-    REQUIRE_MESSAGE(where.has_value(), where.error().message());
+    REQUIRE_MESSAGE(where.has_value(), failure_text(where));
     CHECK(where->dwarf.empty());
     REQUIRE_FALSE(where->attempts.empty());
     const auto& last = where->attempts.back();

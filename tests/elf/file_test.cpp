@@ -13,6 +13,7 @@
 
 #include "elf/probe_library.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/oracle_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
@@ -76,7 +77,7 @@ std::map<std::string, nm_symbol> nm_dynamic_functions(const std::string& path,
 
 void check_against_nm(const std::string& path, std::size_t at_least) {
     auto f = elf::file::open(path);
-    REQUIRE_MESSAGE(f.has_value(), f.error().message());
+    REQUIRE_MESSAGE(f.has_value(), failure_text(f));
     std::map<std::uint64_t, std::set<std::string>> names_at;
     auto expected = nm_dynamic_functions(path, names_at);
     CHECK(expected.size() >= at_least);
@@ -211,7 +212,7 @@ TEST_CASE(".gnu_debuglink of python3.11 matches readelf and the debug file's CRC
     std::string id = elf::build_id_hex(*f->build_id());
     std::string debug_file = "/usr/lib/debug/.build-id/" + id.substr(0, 2) + "/" + id.substr(2) + ".debug";
     auto crc = elf::file_crc32(debug_file);
-    REQUIRE_MESSAGE(crc.has_value(), crc.error().message());
+    REQUIRE_MESSAGE(crc.has_value(), failure_text(crc));
     CHECK(*crc == link->crc32);
     // zlib (through Python) agrees that this is the CRC of the debug file.
     std::string zlib = command_output({"python3", "-c", "import sys, zlib; print(zlib.crc32(open(sys.argv[1], 'rb').read()))", debug_file});

@@ -14,10 +14,13 @@
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "triage/elf/build_id.hpp"
 #include "triage/elf/file.hpp"
 #include "triage/elf/function_prototypes.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -54,7 +57,7 @@ TEST_CASE("prototypes of python3.11's own functions are what gdb says they are")
     }
     REQUIRE(names.size() >= 40);
     auto prototypes = triage::elf::function_prototypes(debug, names);
-    REQUIRE_MESSAGE(prototypes, prototypes.error().message());
+    REQUIRE_MESSAGE(prototypes, failure_text(prototypes));
 
     std::vector<std::string> gdb{"gdb", "-batch", "-nx"};
     for (const auto& name : names) {
@@ -109,7 +112,7 @@ TEST_CASE("prototypes of python3.11's own functions are what gdb says they are")
 TEST_CASE("prototypes of the C library functions a program calls come from its declarations") {
     const std::string victim = triage::test_support::victim_path("plt_calls_classic");
     auto prototypes = triage::elf::function_prototypes(victim, {"memset", "strchr", "strlen", "malloc", "printf", "absent"});
-    REQUIRE_MESSAGE(prototypes, prototypes.error().message());
+    REQUIRE_MESSAGE(prototypes, failure_text(prototypes));
     CHECK_FALSE(prototypes->contains("absent"));
     REQUIRE(prototypes->contains("memset"));
     const auto& memset = prototypes->at("memset").parameters;

@@ -13,10 +13,13 @@
 #include <string>
 
 #include "elf/debug_program.hpp"
+#include "support/failure_text.hpp"
 #include "support/scratch_dir.hpp"
 #include "triage/elf/build_id.hpp"
 #include "triage/elf/file.hpp"
 #include "triage/elf/line_cache.hpp"
+
+using triage::test_support::failure_text;
 
 namespace elf = triage::elf;
 using triage::test_support::scratch_dir;
@@ -79,7 +82,7 @@ TEST_CASE("line_cache: stored by build-id, loaded back answering as the DWARF; t
         return read_lines(program.path);
     };
     auto first = cache.table_for(program.build_id, read);
-    REQUIRE_MESSAGE(first, first.error().message());
+    REQUIRE_MESSAGE(first, failure_text(first));
     CHECK(reads == 1);
     const std::string file = cache.directory() + "/" + program.build_id + ".lines";
     REQUIRE(std::filesystem::is_regular_file(file));

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/interpreters.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
@@ -210,9 +211,9 @@ std::string debug_file_of(const std::string& binary) {
 
 comparison compare_file(const std::string& path, std::size_t random) {
     auto f = elf::file::open(path);
-    REQUIRE_MESSAGE(f.has_value(), f.error().message());
+    REQUIRE_MESSAGE(f.has_value(), failure_text(f));
     auto table = elf::line_table::read(*f);
-    REQUIRE_MESSAGE(table.has_value(), table.error().message());
+    REQUIRE_MESSAGE(table.has_value(), failure_text(table));
     for (const auto& s : table->skipped_units()) INFO(s.reason.message());
     CHECK(table->skipped_unit_count() == 0);
     libdw_oracle oracle{path};
@@ -227,7 +228,7 @@ comparison compare_file(const std::string& path, std::size_t random) {
     // The table saved and loaded back (elf/line_cache.hpp) answers as it does.
     const std::string saved = table->serialize();
     auto loaded = elf::line_table::deserialize(std::as_bytes(std::span{saved}));
-    REQUIRE_MESSAGE(loaded.has_value(), loaded.error().message());
+    REQUIRE_MESSAGE(loaded.has_value(), failure_text(loaded));
     CHECK(loaded->unit_count() == table->unit_count());
     CHECK(loaded->row_count() == table->row_count());
     const comparison again = compare_with_libdw(*loaded, oracle, addresses);
@@ -780,7 +781,7 @@ TEST_CASE("line_table: programs built with gcc -gdwarf-3/4/5 give libdw's lines,
         auto f = elf::file::open(program);
         REQUIRE(f.has_value());
         auto table = elf::line_table::read(*f);
-        REQUIRE_MESSAGE(table.has_value(), table.error().message());
+        REQUIRE_MESSAGE(table.has_value(), failure_text(table));
         CHECK(table->skipped_unit_count() == 0);
 
         // The line of each function's first instruction.
@@ -821,7 +822,7 @@ TEST_CASE("line_table: hand-written units of DWARF 2-5 give libdw's lines at eve
     auto f = elf::file::open(library);
     REQUIRE(f.has_value());
     auto table = elf::line_table::read(*f);
-    REQUIRE_MESSAGE(table.has_value(), table.error().message());
+    REQUIRE_MESSAGE(table.has_value(), failure_text(table));
     for (const auto& skipped : table->skipped_units()) INFO(skipped.reason.message());
     CHECK(table->unit_count() == s.units.size());
     CHECK(table->skipped_unit_count() == 0);
@@ -879,7 +880,7 @@ TEST_CASE("line_table: parse keeps the good units and says why it skipped the ot
     };
     auto skipped_with = [&](const std::vector<std::byte>& bad, triage::errc code) {
         auto table = parse(joined({good(0x100), bad, good(0x200)}));
-        REQUIRE_MESSAGE(table.has_value(), table.error().message());
+        REQUIRE_MESSAGE(table.has_value(), failure_text(table));
         CHECK(table->unit_count() == 2);
         REQUIRE(table->skipped_unit_count() == 1);
         const auto& skipped = table->skipped_units().front();
@@ -1070,7 +1071,7 @@ TEST_CASE("line_table::deserialize takes back what serialize wrote, refuses ever
     REQUIRE(table->skipped_unit_count() == 1);
     const std::string saved = table->serialize();
     auto loaded = elf::line_table::deserialize(std::as_bytes(std::span{saved}));
-    REQUIRE_MESSAGE(loaded.has_value(), loaded.error().message());
+    REQUIRE_MESSAGE(loaded.has_value(), failure_text(loaded));
     CHECK(loaded->serialize() == saved);
     for (std::uint64_t a = 0x0e00; a < 0x5100; ++a) REQUIRE(answer(*loaded, a) == answer(*table, a));
     REQUIRE(loaded->skipped_unit_count() == 1);

@@ -15,6 +15,7 @@
 
 #include "elf/probe_library.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
@@ -30,7 +31,7 @@ namespace {
 
 std::vector<elf::mapped_object> objects_of(const victim& v) {
     auto objects = elf::mapped_objects(v.pid());
-    REQUIRE_MESSAGE(objects.has_value(), objects.error().message());
+    REQUIRE_MESSAGE(objects.has_value(), failure_text(objects));
     return std::move(*objects);
 }
 
@@ -44,7 +45,7 @@ std::vector<elf::mapped_object> named(const std::vector<elf::mapped_object>& obj
 
 std::uint64_t runtime_of(const elf::mapped_object& object, const char* name) {
     auto f = elf::open_mapped(object);
-    REQUIRE_MESSAGE(f.has_value(), f.error().message());
+    REQUIRE_MESSAGE(f.has_value(), failure_text(f));
     auto s = f->find_symbol(name);
     REQUIRE_MESSAGE(s.has_value(), name);
     return object.runtime_address(s->value);
@@ -142,11 +143,11 @@ TEST_CASE("a library replaced on disk is detected and still read as mapped") {
     REQUIRE(after.size() == 1);
     CHECK(after[0].deleted);
     auto match = elf::compare_with_disk(after[0]);
-    REQUIRE_MESSAGE(match.has_value(), match.error().message());
+    REQUIRE_MESSAGE(match.has_value(), failure_text(match));
     CHECK(*match == elf::disk_match::different_build_id);
     CHECK(elf::to_string(*match) == "different build-id");
     auto mapped = elf::open_mapped(after[0]);
-    REQUIRE_MESSAGE(mapped.has_value(), mapped.error().message());
+    REQUIRE_MESSAGE(mapped.has_value(), failure_text(mapped));
     CHECK(build_id_of(*mapped) == original_id);
     CHECK(runtime_of(after[0], "triage_probe") == v.address("probe"));
 
@@ -157,7 +158,7 @@ TEST_CASE("a library replaced on disk is detected and still read as mapped") {
     CHECK(gone[0].deleted);
     CHECK(elf::compare_with_disk(gone[0]) == elf::disk_match::missing_on_disk);
     auto still = elf::open_mapped(gone[0]);
-    REQUIRE_MESSAGE(still.has_value(), still.error().message());
+    REQUIRE_MESSAGE(still.has_value(), failure_text(still));
     CHECK(build_id_of(*still) == original_id);
     CHECK(runtime_of(gone[0], "triage_probe") == v.address("probe"));
     CHECK(v.running());
@@ -218,7 +219,7 @@ TEST_CASE("a chrooted process's files are read as it sees them, without map_file
     }
     // The kernel names its files from our root: the root's path comes first.
     auto objects = elf::mapped_objects(sleeper.pid());
-    REQUIRE_MESSAGE(objects.has_value(), objects.error().message());
+    REQUIRE_MESSAGE(objects.has_value(), failure_text(objects));
     auto programs = named(*objects, root + "/bin/sleep");
     REQUIRE(programs.size() == 1);
     CHECK(elf::compare_with_disk(programs[0]) == elf::disk_match::same);
@@ -227,7 +228,7 @@ TEST_CASE("a chrooted process's files are read as it sees them, without map_file
     elf::mapped_object without_map_files = programs[0];
     without_map_files.readable_path = dir / "no-map-files";
     auto opened = elf::open_mapped(without_map_files);
-    REQUIRE_MESSAGE(opened.has_value(), opened.error().message());
+    REQUIRE_MESSAGE(opened.has_value(), failure_text(opened));
     CHECK(opened->name() == "/proc/" + std::to_string(sleeper.pid()) + "/root/bin/sleep");
 
     // Another program renamed over it, then nothing there.

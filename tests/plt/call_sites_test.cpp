@@ -14,9 +14,12 @@
 #include <sstream>
 #include <string>
 
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "triage/elf/file.hpp"
 #include "triage/plt/call_sites.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -27,9 +30,9 @@ std::string victim(const std::string& variant) { return std::string(TRIAGE_VICTI
 
 std::vector<call_site> sites_of(const std::string& path) {
     auto file = triage::elf::file::open(path);
-    REQUIRE_MESSAGE(file, file.error().message());
+    REQUIRE_MESSAGE(file, failure_text(file));
     auto sites = triage::plt::call_sites(*file);
-    REQUIRE_MESSAGE(sites, sites.error().message());
+    REQUIRE_MESSAGE(sites, failure_text(sites));
     return std::move(*sites);
 }
 
@@ -183,7 +186,7 @@ TEST_CASE("call sites refuse an object of another machine") {
     put(54, 56, 2);    // e_phentsize
     put(58, 64, 2);    // e_shentsize
     auto arm = triage::elf::file::from_bytes(header, "arm64");
-    REQUIRE_MESSAGE(arm, arm.error().message());
+    REQUIRE_MESSAGE(arm, failure_text(arm));
     auto sites = triage::plt::call_sites(*arm);
     REQUIRE(!sites);
     CHECK(sites.error().code == triage::errc::unsupported);

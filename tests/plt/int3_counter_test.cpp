@@ -26,12 +26,15 @@
 
 #include "plt/loop_victim.hpp"
 #include "plt/text_differences.hpp"
+#include "support/failure_text.hpp"
 #include "support/scratch_dir.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/proc_mem.hpp"
 #include "triage/plt/int3_guardian.hpp"
 #include "triage/plt/probe_plan.hpp"
 #include "triage/procfs/status.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -91,7 +94,7 @@ TEST_CASE("int3 counts of five functions are exact per thread, for every build, 
                  tids = v.run();
                  done = true;
              }});
-        REQUIRE_MESSAGE(counts, counts.error().message());
+        REQUIRE_MESSAGE(counts, failure_text(counts));
         CHECK(counts->interrupted);
         CHECK(words_at(v.pid, p.breakpoints) == before);
         std::map<std::pair<pid_t, std::string>, std::uint64_t> by;
@@ -200,7 +203,7 @@ TEST_CASE("a target that forks and spawns while breakpoints are in: no child mee
     const auto p = plan_for(pid, program, {"strlen"});
     const auto before = words_at(pid, p.breakpoints);
     auto counts = triage::plt::count_int3_hits_guarded(pid, p.breakpoints, {.window = std::chrono::milliseconds{1500}});
-    REQUIRE_MESSAGE(counts, counts.error().message());
+    REQUIRE_MESSAGE(counts, failure_text(counts));
     CHECK(words_at(pid, p.breakpoints) == before);
     CHECK(counts->children_cleaned > 10);  // the fork() children, each with its own copy of the text
     std::uint64_t parent_calls = 0;
@@ -241,7 +244,7 @@ TEST_CASE("a target that execs while breakpoints are in: the window ends, nothin
              ::kill(pid, SIGUSR1);
          }},
         {.stop_timeout = std::chrono::milliseconds{10000}});
-    REQUIRE_MESSAGE(counts, counts.error().message());
+    REQUIRE_MESSAGE(counts, failure_text(counts));
     CHECK(counts->target_execed);
     CHECK(counts->hits > 10);
     CHECK(counts->window < std::chrono::seconds{20});

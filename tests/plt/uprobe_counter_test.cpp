@@ -24,12 +24,15 @@
 #include <vector>
 
 #include "plt/loop_victim.hpp"
+#include "support/failure_text.hpp"
 #include "triage/elf/file.hpp"
 #include "triage/elf/mapped_object.hpp"
 #include "triage/memory/proc_mem.hpp"
 #include "triage/plt/call_sites.hpp"
 #include "triage/plt/probe_placement.hpp"
 #include "triage/plt/uprobe_counter.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -61,7 +64,7 @@ strlen_stub find_strlen_stub(const loop_victim& v) {
     auto mem = triage::memory::proc_mem::open(v.pid);
     REQUIRE(mem);
     auto placed = triage::plt::place_probe(*mem, *objects, *caller, *file, *site);
-    REQUIRE_MESSAGE(placed, placed.error().message());
+    REQUIRE_MESSAGE(placed, failure_text(placed));
     CHECK(placed->at_function == (site->kind == triage::plt::stub_kind::got_only));
     strlen_stub out{placed->point, placed->runtime_address, placed->at_function, {}};
     std::ifstream in(placed->point.path, std::ios::binary);
@@ -89,7 +92,7 @@ TEST_CASE("uprobe counts of strlen's calls are exact per thread, for every build
         const auto stub = find_strlen_stub(v);
         {
             auto counter = triage::plt::uprobe_counter::open(v.pid, {stub.probe});
-            REQUIRE_MESSAGE(counter, counter.error().message());
+            REQUIRE_MESSAGE(counter, failure_text(counter));
             CHECK(text_now(v.pid, stub.runtime)[0] == std::byte{0xcc});  // the kernel's breakpoint
             REQUIRE(counter->start());
             const auto tids = v.run();
@@ -118,7 +121,7 @@ TEST_CASE("an open counter counts only between start() and stop(), while its bre
     loop_victim v("classic");
     const auto stub = find_strlen_stub(v);
     auto counter = triage::plt::uprobe_counter::open(v.pid, {stub.probe});
-    REQUIRE_MESSAGE(counter, counter.error().message());
+    REQUIRE_MESSAGE(counter, failure_text(counter));
     REQUIRE(counter->start());
     REQUIRE(counter->stop());
     CHECK(text_now(v.pid, stub.runtime)[0] == std::byte{0xcc});
@@ -128,7 +131,7 @@ TEST_CASE("an open counter counts only between start() and stop(), while its bre
     CHECK(counts->size() == 5);
     for (const auto& c : *counts) CHECK(c.calls == 0);
     auto cost = triage::plt::teardown_cost(v.pid, stub.probe);
-    REQUIRE_MESSAGE(cost, cost.error().message());
+    REQUIRE_MESSAGE(cost, failure_text(cost));
     CHECK(cost->count() > 0);
 }
 
@@ -136,7 +139,7 @@ TEST_CASE("threads born after the counter opened are counted exactly from when a
     loop_victim v("classic", true);
     const auto stub = find_strlen_stub(v);
     auto counter = triage::plt::uprobe_counter::open(v.pid, {stub.probe});
-    REQUIRE_MESSAGE(counter, counter.error().message());
+    REQUIRE_MESSAGE(counter, failure_text(counter));
     REQUIRE(counter->start());
     auto none = counter->add_new_threads();
     REQUIRE(none);

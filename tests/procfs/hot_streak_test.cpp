@@ -15,11 +15,14 @@
 #include <string>
 #include <thread>
 
+#include "support/failure_text.hpp"
 #include "support/victim.hpp"
 #include "triage/procfs/hot_streak.hpp"
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/procfs/schedstat.hpp"
 #include "triage/procfs/task_ids.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using namespace std::chrono_literals;
@@ -39,7 +42,7 @@ struct turning_victim {
 
 std::chrono::nanoseconds run_time_of(pid_t pid, pid_t tid) {
     auto s = procfs::read_schedstat(pid, tid);
-    REQUIRE_MESSAGE(s, s.error().message());
+    REQUIRE_MESSAGE(s, failure_text(s));
     return s->run_time;
 }
 
@@ -56,7 +59,7 @@ TEST_CASE("wait_until_hot fires on the thread that turned hot, once it stayed ho
     o.interval = 150ms;
     o.timeout = 60s;
     auto hot = procfs::wait_until_hot(*dir, o);
-    REQUIRE_MESSAGE(hot, hot.error().message());
+    REQUIRE_MESSAGE(hot, failure_text(hot));
     CHECK(hot->tid == v.late);  // never `light`, at ~10%; the lifetime average of neither matters
     REQUIRE(hot->cpu_percent.size() == 4);
     for (double p : hot->cpu_percent) CHECK(p >= 30);
@@ -91,7 +94,7 @@ TEST_CASE("wait_until_hot: one named thread, the whole process, a timeout, a sto
         o.thread = v.late;
         o.timeout = 30s;
         auto hot = procfs::wait_until_hot(*dir, o);
-        REQUIRE_MESSAGE(hot, hot.error().message());
+        REQUIRE_MESSAGE(hot, failure_text(hot));
         CHECK(hot->tid == v.late);
         for (double p : hot->cpu_percent) CHECK(p >= 20);
     }
@@ -100,7 +103,7 @@ TEST_CASE("wait_until_hot: one named thread, the whole process, a timeout, a sto
         o.timeout = 30s;
         o.cpu_percent = 25;  // one thread spinning, one at a tenth of a core
         auto hot = procfs::wait_until_hot(*dir, o);
-        REQUIRE_MESSAGE(hot, hot.error().message());
+        REQUIRE_MESSAGE(hot, failure_text(hot));
         for (double p : hot->cpu_percent) CHECK(p >= 25);
         CHECK(std::ranges::any_of(hot->last, [&](const auto& t) { return t.stat.tid == hot->tid; }));
         o.cpu_percent = 400;  // more than its two busy threads can use

@@ -12,10 +12,13 @@
 #include <thread>
 
 #include "procfs/busy_victim.hpp"
+#include "support/failure_text.hpp"
 #include "triage/procfs/kept_file.hpp"
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/procfs/schedstat.hpp"
 #include "triage/procfs/stat.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 
@@ -32,7 +35,7 @@ TEST_CASE("kept_file: read again, a /proc file of a thread is current; an exited
     char buf[512];
     auto run_time = [&](const procfs::kept_file& f) {
         auto text = f.read(buf);
-        REQUIRE_MESSAGE(text, text.error().message());
+        REQUIRE_MESSAGE(text, failure_text(text));
         auto parsed = procfs::parse_schedstat(*text);
         REQUIRE(parsed);
         return parsed->run_time;

@@ -18,11 +18,14 @@
 #include <string>
 
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/victim.hpp"
 #include "triage/memory/live_process.hpp"
 #include "triage/procfs/status.hpp"
 #include "triage/ptrace/forked_copy.hpp"
 #include "triage/ptrace/syscall_injection.hpp"
+
+using triage::test_support::failure_text;
 
 namespace tp = triage::ptrace;
 using triage::test_support::victim;
@@ -41,7 +44,7 @@ TEST_CASE("fork_copy: the target's threads are put back exactly; the copy holds 
     victim v{{triage::test_support::victim_path("core_big"), "16"}};
     const std::uint64_t big = v.number("big", 0, 16);
     auto s = tp::session::attach(v.pid());
-    REQUIRE_MESSAGE(s, s.error().message());
+    REQUIRE_MESSAGE(s, failure_text(s));
     std::map<pid_t, tp::thread_registers> before;
     std::map<pid_t, std::uint64_t> masks;
     for (pid_t tid : s->threads()) {
@@ -51,7 +54,7 @@ TEST_CASE("fork_copy: the target's threads are put back exactly; the copy holds 
         masks.emplace(tid, blocked_signals(v.pid(), tid));
     }
     auto copy = tp::fork_copy(*s);
-    REQUIRE_MESSAGE(copy, copy.error().message());
+    REQUIRE_MESSAGE(copy, failure_text(copy));
     CHECK(copy->pid() > 0);
     CHECK(copy->pid_in_target() == copy->pid());  // same PID namespace here
     CHECK(before.contains(copy->forked_by()));
@@ -80,14 +83,14 @@ TEST_CASE("fork_copy: the target's threads are put back exactly; the copy holds 
     REQUIRE(triage::memory::read_exact(*theirs, big, b));
     CHECK(a == b);
     auto disposed = copy->dispose();
-    CHECK_MESSAGE(disposed, (disposed ? std::string{} : disposed.error().message()));
+    CHECK_MESSAGE(disposed, (disposed ? std::string{} : failure_text(disposed)));
     CHECK(copy->cleanup_stopped_for().count() > 0);
     CHECK_FALSE(std::filesystem::exists("/proc/" + std::to_string(copy->pid())));
     CHECK(triage::test_support::process_state(v.pid()) != 't');
 
     // Where the clone ran: `syscall; ret` and a sigreturn trampoline, in executable memory.
     auto site = tp::find_injection_site(v.pid());
-    REQUIRE_MESSAGE(site, site.error().message());
+    REQUIRE_MESSAGE(site, failure_text(site));
     std::array<std::byte, 3> insn{};
     REQUIRE(triage::memory::read_exact(*theirs, site->syscall_ret, insn));
     CHECK(insn == std::array{std::byte{0x0f}, std::byte{0x05}, std::byte{0xc3}});

@@ -21,11 +21,14 @@
 #include "ptrace/parked_victim.hpp"
 #include "ptrace/shared_victim.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "triage/procfs/maps.hpp"
 #include "triage/procfs/status.hpp"
 #include "triage/procfs/task_ids.hpp"
 #include "triage/ptrace/session.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace ptrace_test;
 using triage::test_support::any_thread_stopped;
@@ -74,7 +77,7 @@ TEST_CASE("a session stops every thread and release lets them all run on") {
     auto* shared = victim.shared<parked_shared>();
     {
         auto s = tp::session::attach(victim.pid());
-        REQUIRE_MESSAGE(s.has_value(), s.error().message());
+        REQUIRE_MESSAGE(s.has_value(), failure_text(s));
         CHECK(s->pid() == victim.pid());
         CHECK(s->held());
         CHECK(s->stops() == 1);
@@ -133,10 +136,10 @@ TEST_CASE("registers read through a session match what the victim records about 
 
     {
         auto s = tp::session::attach(victim.pid());
-        REQUIRE_MESSAGE(s.has_value(), s.error().message());
+        REQUIRE_MESSAGE(s.has_value(), failure_text(s));
         for (pid_t tid : s->threads()) {
             auto regs = s->registers(tid);
-            REQUIRE_MESSAGE(regs.has_value(), regs.error().message());
+            REQUIRE_MESSAGE(regs.has_value(), failure_text(regs));
             CHECK(regs->tid == tid);
             // Every stack pointer lies in the stack the thread reported
             // (pthread_getattr_np) and in a writable mapping.
@@ -159,7 +162,7 @@ TEST_CASE("registers read through a session match what the victim records about 
             CHECK(xstate_mxcsr == regs->fp.mxcsr);
         }
         auto spinner = s->registers(shared->spinner_tid);
-        REQUIRE_MESSAGE(spinner.has_value(), spinner.error().message());
+        REQUIRE_MESSAGE(spinner.has_value(), failure_text(spinner));
         CHECK(spinner->instruction_pointer() >= function_start);
         CHECK(spinner->instruction_pointer() < function_start + parked.size);
         CHECK(spinner->frame_pointer() == shared->parked_frame);
@@ -178,7 +181,7 @@ TEST_CASE("signals sent while the target is stopped are delivered after release"
     auto* shared = victim.shared<parked_shared>();
     {
         auto s = tp::session::attach(victim.pid());
-        REQUIRE_MESSAGE(s.has_value(), s.error().message());
+        REQUIRE_MESSAGE(s.has_value(), failure_text(s));
         REQUIRE(::kill(victim.pid(), SIGUSR1) == 0);
         for (int i = 0; i < 3; ++i) {
             sigval value{};
@@ -202,7 +205,7 @@ TEST_CASE("200 attach/release cycles on a victim whose threads start and exit al
     std::uint64_t batches_before = load(shared->batches);
     for (int cycle = 0; cycle < 200; ++cycle) {
         auto s = tp::session::attach(victim.pid());
-        REQUIRE_MESSAGE(s.has_value(), "cycle " << cycle << ": " << s.error().message());
+        REQUIRE_MESSAGE(s.has_value(), "cycle " << cycle << ": " << failure_text(s));
         REQUIRE(!s->threads().empty());
         CHECK(std::binary_search(s->threads().begin(), s->threads().end(), victim.pid()));
         // With every thread stopped, nothing can start or exit: the kernel's
@@ -314,7 +317,7 @@ TEST_CASE("a target the user stopped (SIGSTOP) stays stopped after release, and 
     }));
     {
         auto s = tp::session::attach(victim.pid());
-        REQUIRE_MESSAGE(s.has_value(), s.error().message());
+        REQUIRE_MESSAGE(s.has_value(), failure_text(s));
         CHECK(s->threads().size() == 3);
         auto regs = s->registers(shared->spinner_tid);
         CHECK(regs.has_value());

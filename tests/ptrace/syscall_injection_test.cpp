@@ -29,12 +29,15 @@
 #include <thread>
 
 #include "coredump/victim_checks.hpp"
+#include "support/failure_text.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
 #include "support/victim_report.hpp"
 #include "triage/ptrace/forked_copy.hpp"
 #include "triage/ptrace/reap_guardian.hpp"
 #include "triage/ptrace/syscall_injection.hpp"
+
+using triage::test_support::failure_text;
 
 namespace tp = triage::ptrace;
 using triage::test_support::ask_report;
@@ -205,7 +208,7 @@ TEST_CASE("a clone()'s copy is held from birth with PTRACE_O_EXITKILL, without o
             CHECK(state == "Z");
             CHECK(triage::test_support::zombie_ending(copy) == "signal 9");  // killed with its tracer, never run
             auto reaped = tp::reap_dead_copy(v.pid(), copy, std::chrono::milliseconds{2000});
-            CHECK_MESSAGE(reaped, (reaped ? std::string{} : reaped.error().message()));
+            CHECK_MESSAGE(reaped, (reaped ? std::string{} : failure_text(reaped)));
         }
         bool gone = false;
         for (int i = 0; i < 500 && !gone; ++i) {
@@ -257,7 +260,7 @@ TEST_CASE("a tracer SIGKILLed during a long clone(): the copy, never held, exits
         CHECK((ending == "exit status 0" || ending == "signal 9"));
         ran_free += ending == "exit status 0" ? 1 : 0;
         auto reaped = tp::reap_dead_copy(v.pid(), copy, std::chrono::milliseconds{2000});
-        CHECK_MESSAGE(reaped, (reaped ? std::string{} : reaped.error().message()));
+        CHECK_MESSAGE(reaped, (reaped ? std::string{} : failure_text(reaped)));
         check_unharmed(v, dir / "report", before, {"spins", "reads"});
     }
     MESSAGE(ran_free << " of 4 copies ran their own frame (the rest were held and killed)");

@@ -21,11 +21,14 @@
 #include "ptrace/shared_victim.hpp"
 #include "ptrace/syscalls_victim.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "triage/base/read_file.hpp"
 #include "triage/procfs/status.hpp"
 #include "triage/procfs/syscall_names.hpp"
 #include "triage/procfs/task_ids.hpp"
 #include "triage/ptrace/syscall_watch.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace ptrace_test;
 namespace tp = triage::ptrace;
@@ -56,7 +59,7 @@ TEST_CASE("syscall watch: a user-space spinner makes 0 calls, a getppid loop mak
     std::uint64_t calls_before = load(shared->getppid_calls);
     auto watched = tp::watch_syscalls(victim.pid(), std::chrono::milliseconds{300});
     std::uint64_t calls_after = load(shared->getppid_calls);
-    REQUIRE_MESSAGE(watched.has_value(), watched.error().message());
+    REQUIRE_MESSAGE(watched.has_value(), failure_text(watched));
     const auto& r = *watched;
     CHECK(r.pid == victim.pid());
     CHECK(r.threads.size() == 3);
@@ -112,7 +115,7 @@ TEST_CASE("syscall watch: a signal sent during the window is delivered, not swal
     auto watched = tp::watch_syscalls(victim.pid(), std::chrono::milliseconds{300});
     int status = 0;
     ::waitpid(sender, &status, 0);
-    REQUIRE_MESSAGE(watched.has_value(), watched.error().message());
+    REQUIRE_MESSAGE(watched.has_value(), failure_text(watched));
     CHECK(eventually([&] {
         auto st = triage::procfs::read_status(victim.pid());
         return st && st->state == 'T';
@@ -129,13 +132,13 @@ TEST_CASE("syscall watch on a held session: the window, then registers of every 
     auto* shared = victim.shared<syscalls_shared>();
     const auto began = std::chrono::steady_clock::now();
     auto s = tp::session::attach(victim.pid());
-    REQUIRE_MESSAGE(s.has_value(), s.error().message());
+    REQUIRE_MESSAGE(s.has_value(), failure_text(s));
     CHECK(s->stops() == 1);
     const std::vector<pid_t> held_before = s->threads();
     REQUIRE(held_before.size() == 3);
 
     auto watched = tp::watch_syscalls(*s, std::chrono::milliseconds{300});
-    REQUIRE_MESSAGE(watched.has_value(), watched.error().message());
+    REQUIRE_MESSAGE(watched.has_value(), failure_text(watched));
     const auto* caller = find(*watched, shared->caller_tid);
     REQUIRE(caller != nullptr);
     CHECK(count_of(*caller, "getppid") > 0);
@@ -156,7 +159,7 @@ TEST_CASE("syscall watch on a held session: the window, then registers of every 
     CHECK(watched->window >= std::chrono::milliseconds{300});
     for (pid_t tid : s->threads()) {
         auto regs = s->registers(tid);
-        CHECK_MESSAGE(regs.has_value(), regs.error().message());
+        CHECK_MESSAGE(regs.has_value(), failure_text(regs));
     }
     auto spinner_regs = s->registers(shared->spinner_tid);
     REQUIRE(spinner_regs.has_value());
@@ -175,9 +178,9 @@ TEST_CASE("syscall watch on a held session: threads born in the window join the 
     shared_victim victim{"ptrace_churn", sizeof(churn_shared)};
     auto* shared = victim.shared<churn_shared>();
     auto s = tp::session::attach(victim.pid());
-    REQUIRE_MESSAGE(s.has_value(), s.error().message());
+    REQUIRE_MESSAGE(s.has_value(), failure_text(s));
     auto watched = tp::watch_syscalls(*s, std::chrono::milliseconds{100});
-    REQUIRE_MESSAGE(watched.has_value(), watched.error().message());
+    REQUIRE_MESSAGE(watched.has_value(), failure_text(watched));
     std::size_t started = 0;
     for (const auto& t : watched->threads) started += t.started ? 1 : 0;
     CHECK(started > 0);

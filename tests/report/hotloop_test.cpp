@@ -21,9 +21,12 @@
 
 #include "cpython/python_victim.hpp"
 #include "support/child_process.hpp"
+#include "support/failure_text.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/procfs/task_ids.hpp"
 #include "triage/report/loop_evidence.hpp"
+
+using triage::test_support::failure_text;
 
 namespace {
 
@@ -133,7 +136,7 @@ TEST_CASE("triage-hotloop --core writes a core from the same stop, the hot threa
     if (!doc["hot_threads"].empty()) CHECK(doc["core"]["first_thread"] == doc["hot_threads"][0]["tid"]);
     CHECK(doc["verdict"].get<std::string>().find("A core was saved to " + core) != std::string::npos);
     auto stacks = triage::cpython::python_stacks(core);
-    REQUIRE_MESSAGE(stacks, stacks.error().message());
+    REQUIRE_MESSAGE(stacks, failure_text(stacks));
     CHECK(stacks->threads.size() == 26);
     CHECK(std::ranges::any_of(stacks->threads, [&](const auto& t) {
         return !t.frames.empty() && t.frames[0].function == "find_anchor" && service.spin_lines.contains(t.frames[0].line.value_or(0));
@@ -161,7 +164,7 @@ TEST_CASE("triage-watch waits for the hot thread, then prints its stack and writ
     CHECK(r.out.find("    spinning_worker (") != std::string::npos);
     CHECK(r.out.find("stopped once") != std::string::npos);
     auto stacks = triage::cpython::python_stacks(core);
-    REQUIRE_MESSAGE(stacks, stacks.error().message());
+    REQUIRE_MESSAGE(stacks, failure_text(stacks));
     CHECK(std::ranges::any_of(stacks->threads, [](const auto& t) { return !t.frames.empty() && t.frames[0].function == "find_anchor"; }));
     check_left_running(service.process.pid());
 

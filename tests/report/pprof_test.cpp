@@ -22,12 +22,15 @@
 #include <utility>
 #include <vector>
 
+#include "support/failure_text.hpp"
 #include "support/oracle_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "triage/report/detail/protobuf_writer.hpp"
 #include "triage/report/pprof.hpp"
 #include "triage/report/profile.hpp"
+
+using triage::test_support::failure_text;
 
 namespace pprof_test {
 
@@ -269,9 +272,9 @@ struct written {
 
 written write(const report::profile& p, const report::pprof_options& o) {
     auto gz = report::to_pprof(p, o);
-    REQUIRE_MESSAGE(gz, gz.error().message());
+    REQUIRE_MESSAGE(gz, failure_text(gz));
     auto message = report::to_pprof_message(p, o);
-    REQUIRE_MESSAGE(message, message.error().message());
+    REQUIRE_MESSAGE(message, failure_text(message));
     return {std::move(*gz), std::move(*message)};
 }
 

@@ -9,12 +9,15 @@
 
 #include "cpython/python_victim.hpp"
 #include "procfs/busy_victim.hpp"
+#include "support/failure_text.hpp"
 #include "triage/cpython/python_stacks.hpp"
 #include "triage/procfs/cpu_sample.hpp"
 #include "triage/procfs/proc_dir.hpp"
 #include "triage/ptrace/syscall_watch.hpp"
 #include "triage/report/thread_report.hpp"
 #include "triage/report/top_report.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using namespace std::chrono_literals;
@@ -41,7 +44,7 @@ TEST_CASE("thread_reports + read_activities + join_syscalls: one row per thread,
     for (std::size_t k = 1; k < rows.size(); ++k) CHECK(rows[k - 1].cpu_percent.value() >= rows[k].cpu_percent.value());
     REQUIRE(report::read_activities(*dir, rows));
     auto watch = ptrace::watch_syscalls(victim.pid(), 200ms);
-    REQUIRE_MESSAGE(watch, watch.error().message());
+    REQUIRE_MESSAGE(watch, failure_text(watch));
     report::join_syscalls(rows, *watch);
     for (const auto& [name, tid] : victim.tids) {
         CAPTURE(name);
@@ -66,7 +69,7 @@ TEST_CASE("thread_reports + read_activities + join_syscalls: one row per thread,
 TEST_CASE("report::top: the spinner first, in user space, making no system calls") {
     triage_test::busy_victim victim;
     auto top = report::top(victim.pid(), {.interval = 300ms, .syscalls = 200ms});
-    REQUIRE_MESSAGE(top, top.error().message());
+    REQUIRE_MESSAGE(top, failure_text(top));
     CHECK(top->pid == victim.pid());
     CHECK(top->command.ends_with("procfs_busy"));
     REQUIRE(top->threads.size() == victim.tids.size());
@@ -87,7 +90,7 @@ TEST_CASE("join_python: each Python stack lands on its thread's row") {
     python_process service(python, {victim_script("py_stuck_service.py"), dir.path() + "/ready"});
     REQUIRE(service.wait_for_file(dir.path() + "/ready"));
     auto stacks = cpython::python_stacks(service.pid(), {.nonblocking = true});
-    REQUIRE_MESSAGE(stacks, stacks.error().message());
+    REQUIRE_MESSAGE(stacks, failure_text(stacks));
     auto proc = procfs::proc_dir::open(service.pid());
     REQUIRE(proc);
     auto before = procfs::sample_cpu(*proc);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "coredump/victim_checks.hpp"
+#include "support/failure_text.hpp"
 #include "support/run_command.hpp"
 #include "support/scratch_dir.hpp"
 #include "triage/coredump/core_file.hpp"
@@ -19,6 +20,8 @@
 #include "triage/unwind/unwinder.hpp"
 #include "unwind/unwind_checks.hpp"
 
+using triage::test_support::failure_text;
+
 using namespace triage;
 
 TEST_CASE("cores by our writer and by gcore unwind to the live frames and to eu-stack --core's") {
@@ -27,7 +30,7 @@ TEST_CASE("cores by our writer and by gcore unwind to the live frames and to eu-
     unwind_test::chain_victim v{program};
 
     auto live_modules = unwind::module_set::of_process(v.pid());
-    REQUIRE_MESSAGE(live_modules, live_modules.error().message());
+    REQUIRE_MESSAGE(live_modules, failure_text(live_modules));
     const auto live = unwind_test::unwind_live(*live_modules, v);
     const auto live_spinner = unwind_test::function_names(*live_modules, live.spinner);
     const auto live_parked = unwind_test::function_names(*live_modules, live.parked);
@@ -36,7 +39,7 @@ TEST_CASE("cores by our writer and by gcore unwind to the live frames and to eu-
     coredump::dump_options options;
     options.first_tid = v.spinner;
     auto report = coredump::dump_process(v.pid(), ours, options);
-    REQUIRE_MESSAGE(report, report.error().message());
+    REQUIRE_MESSAGE(report, failure_text(report));
     auto gcore = test_support::run_command({"gcore", "-o", dir / "gdb", std::to_string(v.pid())});
     REQUIRE_MESSAGE(gcore.exit_code == 0, gcore.err);
     const std::string theirs = dir / ("gdb." + std::to_string(v.pid()));
@@ -45,10 +48,10 @@ TEST_CASE("cores by our writer and by gcore unwind to the live frames and to eu-
     for (const std::string& path : {ours, theirs}) {
         CAPTURE(path);
         auto core = coredump::core_file::open(path);
-        REQUIRE_MESSAGE(core, core.error().message());
+        REQUIRE_MESSAGE(core, failure_text(core));
         REQUIRE(core->process());
         auto modules = unwind::module_set::build(elf::group_mapped_objects(core->maps(), 0), core->process()->pid);
-        REQUIRE_MESSAGE(modules, modules.error().message());
+        REQUIRE_MESSAGE(modules, failure_text(modules));
         CHECK(modules->skipped().empty());
 
         auto eu = test_support::run_command({"eu-stack", "--core", path, "-e", program});
@@ -59,7 +62,7 @@ TEST_CASE("cores by our writer and by gcore unwind to the live frames and to eu-
         for (const auto& thread : core->threads()) {
             CAPTURE(thread.tid);
             auto stack = unwind::unwind_thread(*modules, *core, thread.general);
-            REQUIRE_MESSAGE(stack, stack.error().message());
+            REQUIRE_MESSAGE(stack, failure_text(stack));
             CHECK(stack->complete());
             const auto names = unwind_test::function_names(*modules, *stack);
             const std::string names_line = unwind_test::joined(names);

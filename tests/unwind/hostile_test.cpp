@@ -12,12 +12,15 @@
 #include <span>
 #include <vector>
 
+#include "support/failure_text.hpp"
 #include "triage/memory/buffer_source.hpp"
 #include "triage/memory/live_process.hpp"
 #include "triage/ptrace/session.hpp"
 #include "triage/unwind/module_set.hpp"
 #include "triage/unwind/unwinder.hpp"
 #include "unwind/unwind_checks.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 
@@ -44,7 +47,7 @@ user_regs_struct registers(std::uint64_t rip, std::uint64_t rsp, std::uint64_t r
 unwind::native_stack walk(unwind::module_set& modules, const memory::buffer_source& memory,
                           const user_regs_struct& regs, unwind::unwind_options options = {}) {
     auto stack = unwind::unwind_thread(modules, memory, regs, options);
-    REQUIRE_MESSAGE(stack, stack.error().message());
+    REQUIRE_MESSAGE(stack, failure_text(stack));
     CHECK(!stack->complete());
     CHECK(stack->failure.has_value());
     CHECK(stack->frames.size() <= options.max_frames);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "coredump/victim_checks.hpp"
+#include "support/failure_text.hpp"
 #include "support/interpreters.hpp"
 #include "support/scratch_dir.hpp"
 #include "support/victim.hpp"
@@ -27,6 +28,8 @@
 #include "triage/unwind/module_set.hpp"
 #include "triage/unwind/unwinder.hpp"
 #include "unwind/unwind_checks.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 
@@ -57,7 +60,7 @@ void check_interpreter(const std::string& python) {
     test_support::victim v{{python, "-c", spin}};
     const auto eu = unwind_test::eu_stack_names(v.pid());
     auto modules = unwind::module_set::of_process(v.pid());
-    REQUIRE_MESSAGE(modules, modules.error().message());
+    REQUIRE_MESSAGE(modules, failure_text(modules));
     const auto names = main_thread_names(*modules, v.pid());
     const std::string names_line = unwind_test::joined(names);
     CAPTURE(names_line);

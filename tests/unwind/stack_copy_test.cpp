@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "coredump/victim_checks.hpp"
+#include "support/failure_text.hpp"
 #include "triage/memory/live_process.hpp"
 #include "triage/procfs/maps.hpp"
 #include "triage/ptrace/session.hpp"
@@ -14,6 +15,8 @@
 #include "triage/unwind/stack_copy.hpp"
 #include "triage/unwind/unwinder.hpp"
 #include "unwind/unwind_checks.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 
@@ -43,14 +46,14 @@ TEST_CASE("unwinding from the stack copy gives the frames of the stopped process
         CAPTURE(variant);
         unwind_test::chain_victim v{unwind_test::chain_program(variant)};
         auto modules = unwind::module_set::of_process(v.pid());
-        REQUIRE_MESSAGE(modules, modules.error().message());
+        REQUIRE_MESSAGE(modules, failure_text(modules));
         auto live = memory::live_process::open(v.pid());
         REQUIRE(live);
 
         auto session = ptrace::session::attach(v.pid());
-        REQUIRE_MESSAGE(session, session.error().message());
+        REQUIRE_MESSAGE(session, failure_text(session));
         auto copy = unwind::copy_stacks(*session, *live);
-        REQUIRE_MESSAGE(copy, copy.error().message());
+        REQUIRE_MESSAGE(copy, failure_text(copy));
         std::vector<unwind::native_stack> stopped;
         std::vector<pid_t> tids;
         for (const auto& thread : copy->threads) {
@@ -81,18 +84,18 @@ TEST_CASE("a prepared stack copy (maps and storage made before the stop) copies 
           "a stack mapped since included") {
     unwind_test::chain_victim v{unwind_test::chain_program("fp_cfi")};
     auto modules = unwind::module_set::of_process(v.pid());
-    REQUIRE_MESSAGE(modules, modules.error().message());
+    REQUIRE_MESSAGE(modules, failure_text(modules));
     auto live = memory::live_process::open(v.pid());
     REQUIRE(live);
     auto prepared = unwind::prepare_stack_copy(v.pid());
-    REQUIRE_MESSAGE(prepared, prepared.error().message());
+    REQUIRE_MESSAGE(prepared, failure_text(prepared));
     CHECK(prepared->storage.reserved() >= 2 * unwind::stack_copy_options{}.reserve_per_thread);
 
     auto session = ptrace::session::attach(v.pid());
-    REQUIRE_MESSAGE(session, session.error().message());
+    REQUIRE_MESSAGE(session, failure_text(session));
     // One trip for every thread's general registers: the same as per thread.
     auto general = session->general_registers();
-    REQUIRE_MESSAGE(general, general.error().message());
+    REQUIRE_MESSAGE(general, failure_text(general));
     REQUIRE(general->size() == session->threads().size());
     for (const auto& [tid, regs] : *general) {
         auto one = session->registers(tid);
@@ -108,8 +111,8 @@ TEST_CASE("a prepared stack copy (maps and storage made before the stop) copies 
     auto without = unwind::copy_stacks(*session, *live);
     REQUIRE(session->release());
     CHECK(coredump_test::running_freely(v));
-    REQUIRE_MESSAGE(with, with.error().message());
-    REQUIRE_MESSAGE(without, without.error().message());
+    REQUIRE_MESSAGE(with, failure_text(with));
+    REQUIRE_MESSAGE(without, failure_text(without));
     REQUIRE(with->threads.size() == without->threads.size());
     for (std::size_t i = 0; i < with->threads.size(); ++i) {
         CAPTURE(with->threads[i].tid);

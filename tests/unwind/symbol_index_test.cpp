@@ -16,10 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "support/failure_text.hpp"
 #include "support/interpreters.hpp"
 #include "support/victim.hpp"
 #include "triage/unwind/detail/symbol_index.hpp"
 #include "triage/unwind/module_set.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 
@@ -71,7 +74,7 @@ void compare_module(Dwfl_Module* module, tally& counts) {
 void compare_process(pid_t pid, const std::string& label) {
     CAPTURE(label);
     auto modules = unwind::module_set::of_process(pid);
-    REQUIRE_MESSAGE(modules, modules.error().message());
+    REQUIRE_MESSAGE(modules, failure_text(modules));
     tally counts;
     std::size_t objects = 0;
     // Collected first: a failed REQUIRE throws, and must not cross libdwfl's C frames.

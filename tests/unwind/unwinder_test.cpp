@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "coredump/victim_checks.hpp"
+#include "support/failure_text.hpp"
 #include "support/scratch_dir.hpp"
 #include "triage/elf/build_id.hpp"
 #include "triage/elf/file.hpp"
@@ -25,6 +26,8 @@
 #include "triage/unwind/symbolize.hpp"
 #include "triage/unwind/unwinder.hpp"
 #include "unwind/unwind_checks.hpp"
+
+using triage::test_support::failure_text;
 
 using namespace triage;
 using unwind_test::chain_victim;
@@ -45,7 +48,7 @@ TEST_CASE("the chain victim unwinds as eu-stack and gdb unwind it, in each build
         const auto gdb = unwind_test::gdb_names(v.pid());
 
         auto modules = unwind::module_set::of_process(v.pid());
-        REQUIRE_MESSAGE(modules, modules.error().message());
+        REQUIRE_MESSAGE(modules, failure_text(modules));
         CHECK(modules->skipped().empty());
         const auto stacks = unwind_test::unwind_live(*modules, v);
 
@@ -131,7 +134,7 @@ TEST_CASE("a deleted binary unwinds and symbolises through /proc/PID/map_files")
     chain_victim deleted{copy};
     std::filesystem::remove(copy);
     auto modules = unwind::module_set::of_process(deleted.pid());
-    REQUIRE_MESSAGE(modules, modules.error().message());
+    REQUIRE_MESSAGE(modules, failure_text(modules));
     CHECK(modules->skipped().empty());
     bool seen = false;
     for (const auto& object : modules->objects()) seen |= object.deleted && object.path == copy;
@@ -160,7 +163,7 @@ TEST_CASE("a handler on a sigaltstack unwinds through __restore_rt to the interr
     REQUIRE(v.signalled != 0);
     const auto eu = unwind_test::eu_stack_names(v.pid());
     auto modules = unwind::module_set::of_process(v.pid());
-    REQUIRE_MESSAGE(modules, modules.error().message());
+    REQUIRE_MESSAGE(modules, failure_text(modules));
     auto memory = memory::live_process::open(v.pid());
     REQUIRE(memory);
     auto session = ptrace::session::attach(v.pid());
