@@ -18,7 +18,10 @@
 // per thread: its kernel tid (3.11+ from its thread state; older versions
 // from its pthread's TCB, native_thread_ids.hpp), its name (threading's;
 // both sought until found: at its first 8 ticks, then with a gap that
-// doubles; a thread just started has neither yet), whether it holds the GIL, and `on_cpu`: its schedstat run
+// doubles; a thread just started has neither yet; a new thread on the
+// thread state and pthread of a gone one is told from it by its tid, or,
+// where the tid was found in the TCB, by the gone one's tid being gone, and
+// sought anew), whether it holds the GIL, and `on_cpu`: its schedstat run
 // time grew since the previous tick, or it is running now (state R: the
 // kernel adds a running thread's run time only at scheduler ticks, 1-10 ms
 // apart, so at higher rates the number alone would call a spinning thread

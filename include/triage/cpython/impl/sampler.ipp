@@ -93,9 +93,11 @@ struct known_thread {
 struct cpu_files {
     std::optional<procfs::kept_file> schedstat, stat;
     std::optional<procfs::schedstat> last;  // at the previous tick
+    std::optional<procfs::schedstat> now;   // at this tick (nullopt: the thread is gone)
     bool was_running = true;                // at the previous tick (true: not known)
     std::chrono::nanoseconds progressed_at{0};
-    std::uint64_t seen = 0;
+    std::uint64_t seen = 0;                 // the last tick it was read at
+    bool read = false;                      // read at least once (`seen` is meaningful)
 };
 
 // How long a thread in state R may go without its run time growing and
@@ -127,8 +129,25 @@ inline constexpr std::chrono::nanoseconds stalled_after = std::chrono::milliseco
     return *text;
 }
 
+// The thread's schedstat at this tick, read once a tick (the first ask
+// reads it: a thread's liveness is asked before its CPU state); nullopt
+// when it cannot be read (the thread is gone).
+[[nodiscard]] TRIAGE_DECL const std::optional<procfs::schedstat>& schedstat_at(const procfs::proc_dir& dir, pid_t tid,
+                                                                               cpu_files& files, std::uint64_t tick) {
+    if (files.read && files.seen == tick) return files.now;
+    char buffer[1024];
+    files.last = files.read ? files.now : std::nullopt;
+    files.now.reset();
+    if (auto text = read_kept(dir, tid, "schedstat", files.schedstat, buffer)) {
+        if (auto parsed = procfs::parse_schedstat(*text)) files.now = *parsed;
+    }
+    files.read = true;
+    files.seen = tick;
+    return files.now;
+}
+
 // Whether the thread ran since the last tick or is running now (`at`: the
-// tick's time). Its run time grew: it ran. Else it may be on a CPU still
+// tick's time; its schedstat read by schedstat_at). Its run time grew: it ran. Else it may be on a CPU still
 // in the slice it had at the last tick (the kernel adds a running thread's
 // time only at scheduler ticks), or in one it got since: its state says,
 // read only then (a thread that was not running at the last tick and has
@@ -136,14 +155,9 @@ inline constexpr std::chrono::nanoseconds stalled_after = std::chrono::milliseco
 // parked threads of a service cost one read a tick instead of two), unless
 // it has stalled (stalled_after).
 [[nodiscard]] TRIAGE_DECL bool on_cpu(const procfs::proc_dir& dir, pid_t tid, cpu_files& files, std::chrono::nanoseconds at) {
-    char buffer[1024];
-    std::optional<procfs::schedstat> now;
-    if (auto text = read_kept(dir, tid, "schedstat", files.schedstat, buffer)) {
-        if (auto parsed = procfs::parse_schedstat(*text)) now = *parsed;
-    }
+    const auto& now = files.now;
     const bool ran = now && files.last && now->run_time > files.last->run_time;
     const bool new_slice = !now || !files.last || now->timeslices != files.last->timeslices;
-    files.last = now;
     if (ran || new_slice) files.progressed_at = at;
     if (ran) {
         files.was_running = true;  // it may run on: the next tick reads its state
@@ -152,6 +166,7 @@ inline constexpr std::chrono::nanoseconds stalled_after = std::chrono::milliseco
     if (!files.was_running && !new_slice) return false;
     files.was_running = false;
     if (at - files.progressed_at > stalled_after) return false;
+    char buffer[1024];
     if (auto text = read_kept(dir, tid, "stat", files.stat, buffer)) {
         if (auto parsed = procfs::parse_stat(*text)) files.was_running = parsed->state == 'R';
     }
@@ -204,17 +219,10 @@ void add_native(live_python& py, unwind::module_set& modules, unwind::stack_copy
 // blocked system call is interrupted, then restarted), so a thread is on a
 // CPU when its run time grew by more than `least` since the last tick. Its
 // state is not needed: at 100 Hz or less each period spans scheduler
-// ticks, at which a running thread's time is added.
-[[nodiscard]] TRIAGE_DECL bool ran_more_than(const procfs::proc_dir& dir, pid_t tid, cpu_files& files,
-                                             std::chrono::nanoseconds least) {
-    char buffer[1024];
-    std::optional<procfs::schedstat> now;
-    if (auto text = read_kept(dir, tid, "schedstat", files.schedstat, buffer)) {
-        if (auto parsed = procfs::parse_schedstat(*text)) now = *parsed;
-    }
-    const bool ran = now && files.last && now->run_time > files.last->run_time + least;
-    files.last = now;
-    return ran;
+// ticks, at which a running thread's time is added. (Its schedstat read
+// by schedstat_at.)
+[[nodiscard]] constexpr bool ran_more_than(const cpu_files& files, std::chrono::nanoseconds least) noexcept {
+    return files.now && files.last && files.now->run_time > files.last->run_time + least;
 }
 
 // A hundredth of the period, at least 100 µs: far more than a stop's
@@ -300,8 +308,11 @@ void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
             for (const python_thread& t : snapshot->threads) {
                 auto& k = known[{t.thread_state, t.python_ident}];
                 // A thread that reuses a gone one's thread state and
-                // pthread (3.11+ tell them apart by tid) is a new thread.
-                if (t.tid && k.tid && *t.tid != *k.tid) k = {};
+                // pthread is a new thread: 3.11+ tell by its tid; before
+                // (and for a 3.11+ thread not yet bound to its thread
+                // state) the tid found for the gone one is gone too.
+                if (t.tid ? k.tid && *t.tid != *k.tid : k.tid && !d::schedstat_at(py.dir, *k.tid, cpu[*k.tid], index)) k = {};
+                if (t.tid) k.tid = t.tid;
                 k.seen = index;
                 unnamed |= !k.name_sought(index);
                 untided |= !t.tid && !k.tid_sought(index);
@@ -343,8 +354,8 @@ void forget_gone(Map& map, std::size_t present, std::uint64_t tick) {
             for (thread_sample& sample : samples) {
                 if (!sample.tid) continue;
                 d::cpu_files& files = cpu[*sample.tid];
-                files.seen = index;
-                sample.on_cpu = options.native ? d::ran_more_than(py.dir, *sample.tid, files, d::least_run(period))
+                (void)d::schedstat_at(py.dir, *sample.tid, files, index);
+                sample.on_cpu = options.native ? d::ran_more_than(files, d::least_run(period))
                                                : d::on_cpu(py.dir, *sample.tid, files, began - start);
             }
             d::forget_gone(cpu, samples.size(), index);
