@@ -88,15 +88,9 @@ int run_python(const options& opt, const std::string& program) {
     }
 
     // The view, until q, a signal or the target's exit.
-    screen.status = fmt::format("q quit  1-4 sort by column  refreshed every {} ms, {:g} samples a second; the process "
-                                "is never stopped",
-                                opt.interval_ms, opt.rate);
     auto ended = report::run_python_top_view(*py, top, screen, sampling, interval);
     if (!ended) return report::print_failure(program, ended.error());
-    const std::string why = ended->summary.process_exited ? "process " + std::to_string(opt.pid) + " exited"
-                            : ended->quit                 ? std::string{"quit"}
-                                                          : std::string{"interrupted"};
-    fmt::print(stderr, "{}: {} after {}\n", program, why, report::describe(ended->summary));
+    fmt::print(stderr, "{}: {}\n", program, report::describe(*ended));
     return 0;
 }
 

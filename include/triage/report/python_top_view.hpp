@@ -14,9 +14,12 @@
 // every `refresh` of samples (then starts a new window of `top`), and
 // between two at once when a key sorts it (1-4: python_top_sort in order)
 // or the terminal is resized; q ends it. `screen` gives the header and the
-// status line; its size follows the terminal's. Returns the sampler's
-// summary and how the view ended, once the terminal is put back.
-//  - `describe(summary)`: "1234 samples in 12.3 s (99.8 Hz)".
+// status line (empty: the keys, the refresh and the rate); its size
+// follows the terminal's. Returns the sampler's summary and how the view
+// ended, once the terminal is put back.
+//  - `describe(summary)`: "1234 samples in 12.3 s (99.8 Hz)"; `describe(end)`
+//    of a view: "quit after 1234 samples in 12.3 s (99.8 Hz)" (or "process
+//    PID exited after", "interrupted after").
 // Errors: sample_stacks's, and no_such_process when the process exited
 // before a sample (nothing to show). Thread-safe: no (one view per process).
 // Signal-safe: no. Target process: reads its memory at the sampling rate;
@@ -26,6 +29,8 @@
 //   auto ended = TRIAGE_TRY(triage::report::run_python_top_view(py, top, screen, {.rate_hz = 100},
 //                                                               std::chrono::seconds{1}));
 #pragma once
+
+#include <sys/types.h>
 
 #include <chrono>
 #include <string>
@@ -39,6 +44,7 @@
 namespace triage::report {
 
 struct python_top_view_end {
+    pid_t pid = 0;  // the process viewed
     cpython::sampling_summary summary;
     bool quit = false;  // q was typed (else a signal, the sampling's stop_requested, or the target's exit)
 };
@@ -53,6 +59,8 @@ struct python_top_table_end {
                                                                         const cpython::sampling_options& sampling);
 
 [[nodiscard]] TRIAGE_DECL std::string describe(const cpython::sampling_summary& summary);
+
+[[nodiscard]] TRIAGE_DECL std::string describe(const python_top_view_end& end);
 
 [[nodiscard]] TRIAGE_DECL result<python_top_view_end> run_python_top_view(cpython::live_python& py, python_top& top,
                                                                           python_top_screen screen,

@@ -33,6 +33,13 @@ namespace detail {
                        std::chrono::duration<double>(summary.elapsed).count(), summary.achieved_rate());
 }
 
+[[nodiscard]] TRIAGE_DECL std::string describe(const python_top_view_end& end) {
+    const std::string why = end.summary.process_exited ? fmt::format("process {} exited", end.pid)
+                            : end.quit                 ? std::string{"quit"}
+                                                       : std::string{"interrupted"};
+    return why + " after " + describe(end.summary);
+}
+
 [[nodiscard]] TRIAGE_DECL result<python_top_table_end> python_top_table(cpython::live_python& py, python_top& top,
                                                                         python_top_screen screen,
                                                                         const cpython::sampling_options& sampling) {
@@ -52,6 +59,12 @@ namespace detail {
                                                                           cpython::sampling_options sampling,
                                                                           std::chrono::nanoseconds refresh) {
     bool quit = false;
+    if (screen.status.empty()) {
+        screen.status = fmt::format("q quit  1-4 sort by column  refreshed every {} ms, {:g} samples a second; the "
+                                    "process is never stopped",
+                                    std::chrono::duration_cast<std::chrono::milliseconds>(refresh).count(),
+                                    sampling.rate_hz);
+    }
     std::optional<terminal_view> view{std::in_place};
     const auto fit = [&] { std::tie(screen.width, screen.height) = terminal_view::size(); };
     fit();
@@ -84,7 +97,7 @@ namespace detail {
     });
     view.reset();  // the terminal as it was, before the caller prints on it
     auto sampled = TRIAGE_TRY(detail::sampled_something(std::move(summary), py.dir.pid()));
-    return python_top_view_end{sampled, quit};
+    return python_top_view_end{py.dir.pid(), sampled, quit};
 }
 
 } // namespace triage::report
