@@ -5,13 +5,15 @@
 // the library's thread_namer, triage-pystack live (text and JSON) and from
 // our core must give each thread threading knows its name, and none to a
 // thread threading never saw. A second call on an unchanged process reads
-// only threading._active itself (three reads), so a sampler can name
-// every sample.
+// only threading._active itself (four reads), so a sampler can name
+// every sample; a read of _active that a resize tears (its header names
+// another table after the read than before) is read again.
 #include <doctest/doctest.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -72,6 +74,27 @@ struct read_counter {
     }
 };
 
+// A memory source on which a dict's header names another table (`stale`,
+// which holds no table, as a freed one may not) the first `times` times it
+// is read: the dict resized by a running thread while it is read.
+template <class M>
+struct resized_while_read {
+    M* inner;
+    std::uint64_t dict;
+    std::size_t table_at;  // the layout's offset of the dict's table pointer
+    std::uint64_t stale;
+    int times;
+    triage::result<std::size_t> read(std::uint64_t address, std::span<std::byte> into) {
+        auto got = inner->read(address, into);
+        if (got && address == dict && *got >= table_at + 8 && times > 0) {
+            --times;
+            std::memcpy(into.data() + table_at, &stale, 8);
+        }
+        return got;
+    }
+    triage::result<void> read_batch(std::span<triage::memory::read_request> requests) { return inner->read_batch(requests); }
+};
+
 // Every Python thread of a triage-pystack --json document has the name the
 // oracle gives it (null for threads threading does not know); returns how
 // many were named.
@@ -128,7 +151,35 @@ TEST_CASE("thread names: every interpreter, live through the library and triage-
                     auto it = expected.names.find(t.python_ident);
                     CHECK(t.python_name == (it == expected.names.end() ? std::string() : it->second));
                 }
-                if (round == 1) CHECK(counted.reads <= 3);
+                if (round == 1) CHECK(counted.reads <= 4);
+            }
+
+            // threading._active read while a resize tears it: read again, never garbage.
+            triage::cpython::object_reader<triage::memory::live_process> direct{py->memory, py->target.layout};
+            const auto& l = py->target.layout;
+            const auto modules = triage::memory::read_object<std::uint64_t>(py->memory, snapshot->threads[0].interpreter + l.interpreter.modules);
+            REQUIRE_MESSAGE(modules, failure_text(modules));
+            auto globals = direct.module_dict(*modules, "threading");
+            REQUIRE_MESSAGE(globals, failure_text(globals));
+            auto active = direct.find(direct.dict_items(*globals).value(), "_active");
+            REQUIRE_MESSAGE(active, failure_text(active));
+            auto truth = direct.dict_items(*active);
+            REQUIRE_MESSAGE(truth, failure_text(truth));
+            CHECK(truth->size() == expected.names.size());
+            for (int torn = 1; torn <= 4; ++torn) {
+                CAPTURE(torn);
+                resized_while_read<triage::memory::live_process> resized{&py->memory, *active, l.dict.keys, 0, torn};
+                triage::cpython::object_reader<decltype(resized)> objects{resized, l};
+                auto read = objects.changing_dict_items(*active);
+                if (torn < 4) {  // the header changed after a read: read again
+                    REQUIRE_MESSAGE(read, failure_text(read));
+                    CHECK(*read == *truth);
+                } else {  // a stale table at each of the four reads: an error, not its bytes
+                    CHECK(!read);
+                }
+                resized.times = 1;
+                auto once = objects.dict_items(*active);  // what a single read gives
+                CHECK((!once || *once != *truth));
             }
         }
 

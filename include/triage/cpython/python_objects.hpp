@@ -16,6 +16,10 @@
 //      `set_items(set, n)`      a set's length and its first n keys;
 //      `dict_items(dict)`       its {key, value} pairs (object addresses), in
 //                               entry order, split tables included;
+//      `changing_dict_items(dict)`: the same of a dict a running thread
+//                               may change meanwhile: read again (up to 4
+//                               times) until its header is the same after
+//                               a read as before it;
 //      `attributes(instance)`   the {name, value} pairs of an instance's
 //                               attributes, wherever the version keeps them
 //                               (a dict at tp_dictoffset; 3.11+ managed dicts
@@ -246,24 +250,26 @@ public:
 
     // Every {key, value} of a dict whose value is set, in entry order.
     [[nodiscard]] result<std::vector<dict_item>> dict_items(std::uint64_t dict) {
-        TRIAGE_TRY(check_pointer(dict, "a dict"));
-        const auto& d = layout_.dict;
-        std::array<std::byte, 128> header{};
-        const std::size_t header_size =
-            std::max(d.keys, d.format == dict_format::open_table ? d.mask : d.values) + std::size_t{8};
-        if (header_size > header.size()) return unsupported_layout("dict");
-        TRIAGE_TRY(memory::read_exact(*mem_, dict, std::span{header}.first(header_size)));
-        if (d.format == dict_format::open_table) {
-            const auto mask = load_unaligned<std::uint64_t>(header, d.mask);
-            if (mask >= limits_.max_items || ((mask + 1) & mask) != 0) {
-                return fail(errc::limit_exceeded, "reading the dict at " + hex(dict) + " (ma_mask " + std::to_string(mask) + ")");
+        return items_of_dict(dict, TRIAGE_TRY(dict_header(dict)));
+    }
+
+    // dict_items of a dict that a running thread may change meanwhile (a
+    // resize frees the table being read): a read is kept when the dict's
+    // header (its item count, version and table) is the same after it as
+    // before; else the dict is read again, up to `attempts` times in all.
+    [[nodiscard]] result<std::vector<dict_item>> changing_dict_items(std::uint64_t dict, int attempts = 4) {
+        auto before = TRIAGE_TRY(dict_header(dict));
+        for (int attempt = 1;; ++attempt) {
+            auto items = items_of_dict(dict, before);
+            auto after = TRIAGE_TRY(dict_header(dict));
+            if (after.same_contents(before) && items) return items;
+            if (attempt >= attempts) {
+                if (!items) return items;
+                return fail(errc::inconsistent, "reading the dict at " + hex(dict) + " (it changed at each of " +
+                                                    std::to_string(attempts) + " reads)");
             }
-            const auto table = load_unaligned<std::uint64_t>(header, d.keys);
-            TRIAGE_TRY(check_pointer(table, "a dict's table"));
-            return entries(table, mask + 1, 24, 8, true, "the dict at " + hex(dict));
+            before = after;
         }
-        return keys_items(load_unaligned<std::uint64_t>(header, d.keys), load_unaligned<std::uint64_t>(header, d.values),
-                          "the dict at " + hex(dict));
     }
 
     // The attributes of an instance as {name, value}; empty when it has none.
@@ -368,6 +374,42 @@ public:
     }
 
 private:
+    // A dict's header: PyObject_HEAD, then its count, version and table
+    // (2.7: fill, count, mask and table).
+    struct dict_header_bytes {
+        std::array<std::byte, 128> bytes{};
+        std::size_t size = 0;
+        // Equal past the reference count, which any reader of the dict changes.
+        [[nodiscard]] bool same_contents(const dict_header_bytes& other) const noexcept {
+            return size == other.size && std::memcmp(bytes.data() + 8, other.bytes.data() + 8, size - 8) == 0;
+        }
+    };
+
+    [[nodiscard]] result<dict_header_bytes> dict_header(std::uint64_t dict) {
+        TRIAGE_TRY(check_pointer(dict, "a dict"));
+        const auto& d = layout_.dict;
+        dict_header_bytes header;
+        header.size = std::max(d.keys, d.format == dict_format::open_table ? d.mask : d.values) + std::size_t{8};
+        if (header.size > header.bytes.size()) return unsupported_layout("dict");
+        TRIAGE_TRY(memory::read_exact(*mem_, dict, std::span{header.bytes}.first(header.size)));
+        return header;
+    }
+
+    [[nodiscard]] result<std::vector<dict_item>> items_of_dict(std::uint64_t dict, const dict_header_bytes& read) {
+        const auto& d = layout_.dict;
+        const auto header = std::span{read.bytes}.first(read.size);
+        if (d.format == dict_format::open_table) {
+            const auto mask = load_unaligned<std::uint64_t>(header, d.mask);
+            if (mask >= limits_.max_items || ((mask + 1) & mask) != 0) {
+                return fail(errc::limit_exceeded, "reading the dict at " + hex(dict) + " (ma_mask " + std::to_string(mask) + ")");
+            }
+            const auto table = load_unaligned<std::uint64_t>(header, d.keys);
+            TRIAGE_TRY(check_pointer(table, "a dict's table"));
+            return entries(table, mask + 1, 24, 8, true, "the dict at " + hex(dict));
+        }
+        return keys_items(load_unaligned<std::uint64_t>(header, d.keys), load_unaligned<std::uint64_t>(header, d.values),
+                          "the dict at " + hex(dict));
+    }
 
     // A layout whose offsets lie past what this reader copies (not a CPython layout).
     [[nodiscard]] static std::unexpected<error> unsupported_layout(std::string_view what) {

@@ -13,7 +13,8 @@
 // and keep an empty name; so do threads whose entry cannot be read.
 // Cost: the first call finds `_active` (a scan of sys.modules and of the
 // module's globals) and reads each Thread once; later calls read `_active`
-// (a dict header, its keys header and entries: three reads) and look each
+// (a dict header, its keys header and entries, and the header again: four
+// reads; again while a thread starting or ending changes it) and look each
 // entry up in a cache keyed by the addresses of its key and its Thread, so a
 // warm call on an unchanged process reads nothing else. A Thread renamed
 // while it stays in `_active` keeps the name read first (`forget()` drops
@@ -105,7 +106,7 @@ private:
             const std::uint64_t active = TRIAGE_TRY(find_active(interpreter));
             found = active_.emplace(interpreter, active).first;
         }
-        auto items = objects_.dict_items(found->second);
+        auto items = objects_.changing_dict_items(found->second);  // threads start and end meanwhile
         if (!items) {  // freed or rebound: look it up again next time
             active_.erase(found);
             return fail(std::move(items.error()).within("reading threading._active"));
