@@ -4,24 +4,19 @@
 //                [--snapshot auto|fork|stop]
 //                [--when-cpu PCT --for S [--thread TID | --process] [--every MS] [--timeout S]] [--stacks [--stacks-for S]]
 //
-// By default the process is stopped for milliseconds while one of its
-// threads forks a copy-on-write copy, and the core is written from the copy
-// while it runs (else it stays stopped while its memory is copied). With
-// --when-cpu it first waits, reading /proc only, until a thread has stayed
-// at PCT% of a core for the last S seconds, and with --stacks records its
+// The process is stopped for milliseconds while a thread of it forks a
+// copy-on-write copy, written while it runs (else it stays stopped while
+// its memory is copied); --when-cpu first waits, reading /proc only, until
+// a thread has stayed at PCT% of a core for S seconds; --stacks records its
 // Python stacks into FILE.folded. The file is sparse, private (0600) and
-// appears only when complete; Ctrl+C or SIGTERM releases the process and
-// leaves no file. Every option and the report: docs/cli.md. Exit codes: 0
-// written; 1 target-side failure (no such process, no permission, disk
-// full, interrupted, not hot within --timeout); 2 usage error.
+// appears only when complete; Ctrl+C leaves the process running and no
+// file. Options, report, exit codes (0, 1 target-side, 2 usage): docs/cli.md.
 //
 // The work is library calls: report::before_dump (the wait and the
-// profile), coredump::dump_process (plan, stop, copy, release, write; its
-// header shows the stages), report/ prints it.
+// profile), coredump::dump_process (plan, stop, copy, release, write).
 
 #include <cerrno>
 #include <chrono>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -36,14 +31,6 @@
 #include "triage/report/dump_text.hpp"
 #include "triage/report/hot_dump.hpp"
 #include "triage/report/progress.hpp"
-
-namespace {
-
-volatile std::sig_atomic_t stop_requested = 0;
-
-extern "C" void request_stop(int) { stop_requested = 1; }
-
-} // namespace
 
 int main(int argc, char** argv) {
     triage::report::command_line cli{"triage-gcore",
@@ -113,16 +100,11 @@ int main(int argc, char** argv) {
         options.filter = *filter;
     }
 
-    // Our handler only sets a flag; the sampling window and the copy loop
-    // see it (the window at once, the copy between chunks). While the
-    // process is held, the ptrace session's guard runs first and releases
-    // it before passing the signal on to us.
-    struct sigaction on_stop {};
-    on_stop.sa_handler = request_stop;
-    sigemptyset(&on_stop.sa_mask);
-    ::sigaction(SIGINT, &on_stop, nullptr);
-    ::sigaction(SIGTERM, &on_stop, nullptr);
-    options.write.cancel = &stop_requested;
+    // Every Ctrl+C, SIGTERM or SIGHUP only asks to stop: the wait, the profile and the copy loop
+    // see it, and no partial file is left. While the process is held, the ptrace session's guard
+    // releases it first.
+    triage::report::end_on_signals(triage::report::signal_repeats::every);
+    options.write.cancel = triage::report::stop_request_flag();
 
     // Waiting until hot, and the profile, before the dump.
     triage::report::hot_dump_options before;
@@ -136,7 +118,7 @@ int main(int argc, char** argv) {
     }
     if (stacks) before.stacks_for = stacks_for;
     before.replace = force;
-    before.stop_requested = [] { return stop_requested != 0; };
+    before.stop_requested = [] { return triage::report::stop_requested(); };
     if (!json) {
         before.notice = [](std::string_view line) { fmt::print(stderr, "triage-gcore: {}\n", line); };
         before.outcome = [](std::string_view line) { fmt::print("{}\n", line); };
@@ -144,7 +126,7 @@ int main(int argc, char** argv) {
     auto preamble = triage::report::before_dump(pid, output, before);
     if (!preamble) return triage::report::print_failure("triage-gcore", preamble.error());
     options.first_tid = preamble->hot_tid;
-    if (stop_requested) {
+    if (triage::report::stop_requested()) {
         fmt::print(stderr, "triage-gcore: interrupted before the process was stopped; no core was written\n");
         return 1;
     }

@@ -405,7 +405,7 @@ TEST_CASE("copied to memory first or written while stopped: the same core, and o
     CHECK(after->bytes_written == first->bytes_written);
 }
 
-TEST_CASE("triage-gcore: JSON report; SIGINT and SIGTERM mid-dump leave no file and a running target") {
+TEST_CASE("triage-gcore: JSON report; SIGINT, SIGTERM and SIGHUP mid-dump, twice, leave no file and a running target") {
     test_support::scratch_dir dir{"coredump"};
     const std::string tool = std::string{TRIAGE_EXAMPLE_DIR} + "/triage-gcore";
 
@@ -428,7 +428,7 @@ TEST_CASE("triage-gcore: JSON report; SIGINT and SIGTERM mid-dump leave no file 
     CHECK(std::count(gone.err.begin(), gone.err.end(), '\n') == 1);
 
     victim big{{test_support::victim_path("core_big"), "1024"}};
-    for (int signal : {SIGINT, SIGTERM}) {
+    for (int signal : {SIGINT, SIGTERM, SIGHUP}) {
         CAPTURE(signal);
         std::string target = dir / "big.core";
         test_support::child_process gcore{{tool, std::to_string(big.pid()), "-o", target, "--sample-ms", "0"}};
@@ -443,6 +443,9 @@ TEST_CASE("triage-gcore: JSON report; SIGINT and SIGTERM mid-dump leave no file 
         }
         CHECK(attached);
         REQUIRE(::kill(gcore.pid(), signal) == 0);
+        // An impatient second signal (Ctrl+C again) must not kill it before it cleans up.
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
+        (void)::kill(gcore.pid(), signal);
         auto status = gcore.wait_for_exit(std::chrono::seconds{60});
         REQUIRE(status.has_value());
         CHECK(WIFEXITED(*status));

@@ -29,7 +29,11 @@
 //  - `end_on_signals()`: the first SIGINT, SIGTERM or SIGHUP ends the
 //    program's window (a count, a recording) instead of the program: it
 //    sets what `stop_requested()` reads, and the handler is then gone, so
-//    a second signal acts as if there were none.
+//    a second signal acts as if there were none. `end_on_signals(every)`
+//    with `signal_repeats::every` keeps the handler: every one of them
+//    only asks to stop (a program that must finish its own cleanup, as a
+//    dump removing its partial file). `stop_request_flag()`: the same
+//    request as a flag a loop polls (coredump::write_options::cancel).
 // Thread-safe: call from one thread (stop_requested: any). Signal-safe: no
 // (stop_requested: yes). Target process: none.
 //
@@ -42,6 +46,7 @@
 #include <sys/types.h>
 
 #include <concepts>
+#include <csignal>
 #include <cstddef>
 #include <cstdio>
 #include <exception>
@@ -117,8 +122,11 @@ private:
 
 TRIAGE_DECL int print_failure(std::string_view program, const error& e);
 
-TRIAGE_DECL void end_on_signals() noexcept;
+enum class signal_repeats : bool { act, every };  // a signal after the first: acts as if unhandled / asks again
+
+TRIAGE_DECL void end_on_signals(signal_repeats repeats = signal_repeats::act) noexcept;
 [[nodiscard]] TRIAGE_DECL bool stop_requested() noexcept;
+[[nodiscard]] TRIAGE_DECL const volatile std::sig_atomic_t* stop_request_flag() noexcept;
 
 template <class Body>
 int run_program(std::string_view program, Body&& body) noexcept {

@@ -147,10 +147,10 @@ inline constexpr std::chrono::nanoseconds stalled_after = std::chrono::milliseco
 }
 
 // Whether the thread ran since the last tick or is running now (`at`: the
-// tick's time; its schedstat read by schedstat_at). Its run time grew: it ran. Else it may be on a CPU still
-// in the slice it had at the last tick (the kernel adds a running thread's
-// time only at scheduler ticks), or in one it got since: its state says,
-// read only then (a thread that was not running at the last tick and has
+// tick's time; its schedstat read by schedstat_at). Its run time grew: it
+// ran. Else it may be on a CPU still in the slice it had at the last tick
+// (the kernel adds a running thread's time only at scheduler ticks), or in
+// one it got since: its state says, read only then (a thread that was not running at the last tick and has
 // had no slice since, its slice count unchanged, is not running: the
 // parked threads of a service cost one read a tick instead of two), unless
 // it has stalled (stalled_after).

@@ -130,21 +130,33 @@ TRIAGE_DECL int print_failure(std::string_view program, const error& e) {
 }
 
 namespace detail::cli {
-[[nodiscard]] TRIAGE_DECL std::atomic<bool>& stop_flag() noexcept {
+// The request, for any thread (stop_requested) and as the flag a loop polls
+// (stop_request_flag); a handler sets both.
+[[nodiscard]] TRIAGE_DECL std::atomic<bool>& stop_request() noexcept {
     static std::atomic<bool> requested{false};
+    return requested;
+}
+[[nodiscard]] TRIAGE_DECL volatile std::sig_atomic_t& stop_flag() noexcept {
+    static volatile std::sig_atomic_t requested = 0;
     return requested;
 }
 } // namespace detail::cli
 
-TRIAGE_DECL void end_on_signals() noexcept {
-    (void)detail::cli::stop_flag();  // made before a handler can touch it
+TRIAGE_DECL void end_on_signals(signal_repeats repeats) noexcept {
+    (void)detail::cli::stop_request();  // made before a handler can touch them
+    (void)&detail::cli::stop_flag();
     struct sigaction action {};
-    action.sa_handler = [](int) { detail::cli::stop_flag().store(true); };
-    action.sa_flags = SA_RESETHAND | SA_RESTART;
+    action.sa_handler = [](int) {
+        detail::cli::stop_request().store(true);
+        detail::cli::stop_flag() = 1;
+    };
+    action.sa_flags = SA_RESTART | (repeats == signal_repeats::act ? SA_RESETHAND : 0);
     sigemptyset(&action.sa_mask);
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
 }
 
-[[nodiscard]] TRIAGE_DECL bool stop_requested() noexcept { return detail::cli::stop_flag().load(); }
+[[nodiscard]] TRIAGE_DECL bool stop_requested() noexcept { return detail::cli::stop_request().load(); }
+
+[[nodiscard]] TRIAGE_DECL const volatile std::sig_atomic_t* stop_request_flag() noexcept { return &detail::cli::stop_flag(); }
 
 } // namespace triage::report
