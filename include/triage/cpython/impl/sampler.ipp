@@ -150,10 +150,10 @@ inline constexpr std::chrono::nanoseconds stalled_after = std::chrono::milliseco
 // tick's time; its schedstat read by schedstat_at). Its run time grew: it
 // ran. Else it may be on a CPU still in the slice it had at the last tick
 // (the kernel adds a running thread's time only at scheduler ticks), or in
-// one it got since: its state says, read only then (a thread that was not running at the last tick and has
-// had no slice since, its slice count unchanged, is not running: the
-// parked threads of a service cost one read a tick instead of two), unless
-// it has stalled (stalled_after).
+// one it got since: its state says, read only then (a thread that was not
+// running at the last tick and has had no slice since, its slice count
+// unchanged, is not running: the parked threads of a service cost one read
+// a tick instead of two), unless it has stalled (stalled_after).
 [[nodiscard]] TRIAGE_DECL bool on_cpu(const procfs::proc_dir& dir, pid_t tid, cpu_files& files, std::chrono::nanoseconds at) {
     const auto& now = files.now;
     const bool ran = now && files.last && now->run_time > files.last->run_time;
