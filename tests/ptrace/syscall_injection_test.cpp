@@ -23,6 +23,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <ios>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -46,9 +47,16 @@ using triage::test_support::victim;
 
 namespace {
 
+// The file's text; "" when it cannot be read (a /proc file of a process
+// that exits between open and read fails with ESRCH, which libstdc++'s
+// filebuf throws).
 std::string read_text(const std::string& path) {
-    std::ifstream file(path);
-    return {std::istreambuf_iterator<char>{file}, std::istreambuf_iterator<char>{}};
+    try {
+        std::ifstream file(path);
+        return {std::istreambuf_iterator<char>{file}, std::istreambuf_iterator<char>{}};
+    } catch (const std::ios_base::failure&) {
+        return {};
+    }
 }
 
 // The thread of `pid` whose name is `name`.
